@@ -1,0 +1,33 @@
+# Aftercare: multi-stage build; the same install path as `make install` (pip install of this project).
+FROM python:3.11-slim AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+RUN python -m venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH
+# The CPU build of torch first, so that the project's torch==2.13.0 pin never pulls a CUDA build.
+RUN pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY aftercare ./aftercare
+COPY helpdesk ./helpdesk
+COPY kb ./kb
+COPY retrieval ./retrieval
+COPY web ./web
+COPY workers ./workers
+RUN pip install .
+
+FROM python:3.11-slim
+RUN useradd --create-home --uid 10001 aftercare \
+    && mkdir -p /data && chown aftercare:aftercare /data
+COPY --from=build /opt/venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH \
+    AFTERCARE_DATA_DIR=/data \
+    AFTERCARE_ENVIRONMENT=production \
+    HF_HUB_OFFLINE=1 \
+    TRANSFORMERS_OFFLINE=1
+USER aftercare
+WORKDIR /data
+VOLUME ["/data"]
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz').status != 200)"
+# AFTERCARE_SECRET_KEY must be set at run time; the app refuses the development default.
+CMD ["sh", "-c", "aftercare db upgrade && exec aftercare serve --host 0.0.0.0 --port 8000"]

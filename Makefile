@@ -1,0 +1,43 @@
+# Aftercare: the two set-up commands are `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install run test test-fast browsers bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# The stamp makes a second `make run` start at once; it is redone when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(BIN)/aftercare db upgrade
+	$(BIN)/aftercare demo
+	$(BIN)/aftercare serve --host $(HOST) --port $(PORT)
+
+# Headless Chromium (Debian's) and a Thai font for the browser tests; needs root or sudo.
+browsers:
+	@command -v chromium >/dev/null && fc-list | grep -qi tlwg || \
+		( (command -v sudo >/dev/null && [ "$$(id -u)" != 0 ] && SUDO=sudo || SUDO=""; \
+		  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium fonts-thai-tlwg >/dev/null) )
+
+test: install browsers
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not browser and not slow" $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python bench/eval_language.py
+	$(BIN)/python bench/eval_retrieval.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,140 @@
+"""The ``aftercare`` command: database, server, demo data, users.
+
+Every command reads AFTERCARE_DATABASE_URL, AFTERCARE_DATA_DIR and AFTERCARE_SECRET_KEY from
+the environment (see aftercare.config.Settings).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from pydantic import ValidationError
+
+from aftercare.config import InsecureSettingsError, Settings, get_settings
+from aftercare.errors import DomainError
+
+app = typer.Typer(help="Aftercare: self-hosted, AI-assisted help desk.", no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+def fail(message: str, code: int = 1) -> None:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+def load_settings() -> Settings:
+    try:
+        return get_settings()
+    except ValidationError as error:
+        fail(f"invalid settings: {error}")
+        raise  # unreachable; keeps type checkers happy
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Option("heads", help="Target revision (default: latest).")) -> None:
+    """Create or upgrade the database schema to the latest migration."""
+    from aftercare import migrate
+
+    settings = load_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    migrate.upgrade(settings.database_url_resolved, revision=revision)
+    typer.echo(f"database at {_redacted(settings.database_url_resolved)} is up to date")
+
+
+def _redacted(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8000, help="TCP port."),
+    workers: int = typer.Option(1, min=1, help="Web processes (they share the database and index version)."),
+    reload: bool = typer.Option(False, help="Reload on code changes (development)."),
+) -> None:
+    """Serve the web app and the JSON API."""
+    import uvicorn
+
+    settings = load_settings()
+    try:
+        settings.check_safe_to_run()
+    except InsecureSettingsError as error:
+        fail(str(error))
+    uvicorn.run(
+        "web.main:app",
+        host=host,
+        port=port,
+        workers=workers if not reload else 1,
+        reload=reload,
+        proxy_headers=True,
+    )
+
+
+@app.command("create-user")
+def create_user(
+    email: str = typer.Option(..., help="Login e-mail address."),
+    name: str = typer.Option(..., help="Display name."),
+    role: str = typer.Option(..., help="customer, agent or admin."),
+    password: str | None = typer.Option(
+        None, help="Password for browser sign-in (or set AFTERCARE_NEW_USER_PASSWORD).",
+        envvar="AFTERCARE_NEW_USER_PASSWORD",
+    ),
+) -> None:
+    """Create a user and print a new API token alone on the last line."""
+    from aftercare.db import Database
+    from helpdesk.accounts import create_user as create, issue_api_token
+    from helpdesk.models import Role
+
+    try:
+        parsed_role = Role(role.strip().lower())
+    except ValueError:
+        fail(f"unknown role {role!r}; choose one of: customer, agent, admin", code=2)
+        return
+    settings = load_settings()
+    database = Database(settings.database_url_resolved)
+    try:
+        with database.session() as session:
+            user = create(session, email=email, name=name, role=parsed_role, password=password)
+            token = issue_api_token(session, user, name="cli")
+    except DomainError as error:
+        fail(error.message)
+    except Exception as error:  # e.g. schema missing: say what to do instead of a traceback
+        if "no such table" in str(error) or "does not exist" in str(error):
+            fail("the database has no schema yet; run 'aftercare db upgrade' first")
+        raise
+    finally:
+        database.dispose()
+    typer.echo(f"created {parsed_role} {user.email} (id {user.id}); API token:")
+    typer.echo(token)
+
+
+@app.command()
+def demo() -> None:
+    """Load demo data: agents, customers and tickets in several languages (idempotent)."""
+    from aftercare.db import Database
+    from aftercare.demo import load_demo
+
+    settings = load_settings()
+    database = Database(settings.database_url_resolved)
+    try:
+        with database.session() as session:
+            summary = load_demo(session, echo=typer.echo)
+    finally:
+        database.dispose()
+    typer.echo(summary)
+
+
+def main() -> None:
+    try:
+        app()
+    except InsecureSettingsError as error:
+        typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

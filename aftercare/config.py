@@ -1,0 +1,104 @@
+"""Settings: one pydantic-settings class, read from ``AFTERCARE_*`` environment variables."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_SECRET_KEY = "dev-insecure-change-me"
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class InsecureSettingsError(RuntimeError):
+    """Raised when the app would run outside development with an unsafe configuration."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="AFTERCARE_", extra="ignore")
+
+    environment: Environment = Environment.DEVELOPMENT
+    data_dir: Path = Path("./var")
+    # Empty means "a SQLite file inside data_dir" (resolved in ``database_url_resolved``).
+    database_url: str = ""
+    secret_key: str = DEVELOPMENT_SECRET_KEY
+    base_url: str = "http://127.0.0.1:8000"
+
+    languages: list[str] = Field(default_factory=lambda: ["en", "pl", "id", "tl", "th"])
+    default_language: str = "en"
+
+    public_rate_limit: str = "20/minute"
+    login_rate_limit: str = "10/minute"
+    # Where rate-limit counters live: "memory://" for one process, "redis://..." for several.
+    rate_limit_storage_url: str = "memory://"
+
+    max_request_bytes: int = 256 * 1024
+    max_subject_chars: int = 300
+    max_body_chars: int = 50_000
+
+    session_cookie_name: str = "aftercare_session"
+    session_max_age_seconds: int = 14 * 24 * 3600
+    # Secure cookies need HTTPS; development over plain http on localhost must still work.
+    cookie_secure: bool | None = None
+
+    embedder: str = "e5"
+    search_limit_default: int = 5
+
+    redis_url: str = ""
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_tls: bool = False
+    smtp_starttls: bool = False
+    mail_from: str = "Aftercare Support <support@localhost>"
+
+    @field_validator("languages", mode="before")
+    @classmethod
+    def _split_languages(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip().startswith("["):
+            return [part.strip().lower() for part in value.split(",") if part.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _check_consistency(self) -> "Settings":
+        if self.default_language not in self.languages:
+            raise ValueError(
+                f"AFTERCARE_DEFAULT_LANGUAGE={self.default_language!r} is not in AFTERCARE_LANGUAGES"
+            )
+        return self
+
+    @property
+    def database_url_resolved(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'aftercare.db').resolve()}"
+
+    @property
+    def secure_cookies(self) -> bool:
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        return self.base_url.startswith("https://")
+
+    def check_safe_to_run(self) -> None:
+        """Refuse to serve outside development with secrets anyone can read in our source."""
+        if self.environment is Environment.PRODUCTION and self.secret_key == DEVELOPMENT_SECRET_KEY:
+            raise InsecureSettingsError(
+                "AFTERCARE_SECRET_KEY is the development default; set a long random value "
+                "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')."
+            )
+        if self.environment is Environment.PRODUCTION and len(self.secret_key) < 32:
+            raise InsecureSettingsError("AFTERCARE_SECRET_KEY must be at least 32 characters in production.")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

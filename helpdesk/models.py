@@ -1,0 +1,225 @@
+"""Tables of the help desk: customers, users, API tokens, login sessions, tickets, messages, audit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from aftercare.db import Base, TimestampMixin, utcnow
+
+
+class Role(StrEnum):
+    CUSTOMER = "customer"
+    AGENT = "agent"
+    ADMIN = "admin"
+
+
+class TicketStatus(StrEnum):
+    NEW = "new"
+    OPEN = "open"
+    PENDING = "pending"
+    SOLVED = "solved"
+    CLOSED = "closed"
+
+
+class TicketPriority(StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+class TicketChannel(StrEnum):
+    WEB = "web"
+    API = "api"
+    EMAIL = "email"
+    FORUM = "forum"
+
+
+class MessageKind(StrEnum):
+    PUBLIC_REPLY = "public_reply"
+    INTERNAL_NOTE = "internal_note"
+
+
+class AuditField(StrEnum):
+    STATUS = "status"
+    ASSIGNEE = "assignee"
+    PRIORITY = "priority"
+    TAGS = "tags"
+
+
+class Customer(TimestampMixin, Base):
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stored lower-cased: addresses are compared case-insensitively everywhere.
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    language: Mapped[str | None] = mapped_column(String(16))
+    consent_marketing: Mapped[bool] = mapped_column(default=False)
+    consent_surveys: Mapped[bool] = mapped_column(default=True)
+
+    tickets: Mapped[list[Ticket]] = relationship(back_populates="requester")
+
+
+class User(TimestampMixin, Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(String(16))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    is_active: Mapped[bool] = mapped_column(default=True)
+    language: Mapped[str | None] = mapped_column(String(16))
+    # A customer account is the login of one customer record; staff have none.
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"), unique=True)
+
+    customer: Mapped[Customer | None] = relationship()
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in (Role.AGENT, Role.ADMIN)
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100), default="default")
+    # SHA-256 of a 256-bit random token: enough against guessing, cheap to check per request.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+
+class LoginSession(Base):
+    """A browser login; the cookie carries only a random id, so logout ends it for good."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    session_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+
+    user: Mapped[User] = relationship()
+
+
+class Ticket(TimestampMixin, Base):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        Index("ix_tickets_status_updated", "status", "updated_at"),
+        Index("ix_tickets_assignee_status", "assignee_id", "status"),
+        Index("ix_tickets_language_status", "language", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject: Mapped[str] = mapped_column(String(300))
+    status: Mapped[TicketStatus] = mapped_column(String(16), default=TicketStatus.NEW)
+    priority: Mapped[TicketPriority] = mapped_column(String(16), default=TicketPriority.NORMAL)
+    channel: Mapped[TicketChannel] = mapped_column(String(16), default=TicketChannel.WEB)
+    language: Mapped[str] = mapped_column(String(16))
+    language_confidence: Mapped[float]
+    language_source: Mapped[str] = mapped_column(String(16))
+    requester_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="RESTRICT"), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    solved_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+
+    requester: Mapped[Customer] = relationship(back_populates="tickets")
+    assignee: Mapped[User | None] = relationship()
+    messages: Mapped[list[Message]] = relationship(
+        back_populates="ticket", order_by="Message.id", cascade="all, delete-orphan"
+    )
+    tag_rows: Mapped[list[TicketTag]] = relationship(
+        cascade="all, delete-orphan", order_by="TicketTag.tag"
+    )
+    events: Mapped[list[TicketEvent]] = relationship(
+        order_by="TicketEvent.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def tags(self) -> list[str]:
+        return [row.tag for row in self.tag_rows]
+
+
+class TicketTag(Base):
+    __tablename__ = "ticket_tags"
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+class Message(Base):
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[MessageKind] = mapped_column(String(16))
+    body: Mapped[str] = mapped_column(Text)
+    channel: Mapped[TicketChannel] = mapped_column(String(16), default=TicketChannel.WEB)
+    # Exactly one author: a staff/customer user account, or a customer writing without one.
+    author_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    author_customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="messages")
+    author_user: Mapped[User | None] = relationship()
+    author_customer: Mapped[Customer | None] = relationship()
+
+    @property
+    def is_public(self) -> bool:
+        return self.kind == MessageKind.PUBLIC_REPLY
+
+    @property
+    def author_name(self) -> str:
+        if self.author_user is not None:
+            return self.author_user.name
+        if self.author_customer is not None:
+            return self.author_customer.name or self.author_customer.email
+        return "unknown"
+
+
+class TicketEvent(Base):
+    """The audit trail: every change of status, assignee, priority or tags, by whom and when."""
+
+    __tablename__ = "ticket_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    field: Mapped[AuditField] = mapped_column(String(16))
+    old_value: Mapped[str | None] = mapped_column(String(500))
+    new_value: Mapped[str | None] = mapped_column(String(500))
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    actor_customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    actor_user: Mapped[User | None] = relationship()
+
+
+__all__ = [
+    "ApiToken",
+    "AuditField",
+    "Customer",
+    "LoginSession",
+    "Message",
+    "MessageKind",
+    "Role",
+    "Ticket",
+    "TicketChannel",
+    "TicketEvent",
+    "TicketPriority",
+    "TicketStatus",
+    "TicketTag",
+    "User",
+]

@@ -1,0 +1,152 @@
+"""Request and response shapes of the help desk API (named by role, never after ORM classes)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+
+from helpdesk.models import MessageKind, Role, TicketChannel, TicketPriority, TicketStatus
+from retrieval.language import normalize_language_tag
+
+MAX_SUBJECT_CHARS = 300
+MAX_BODY_CHARS = 50_000
+MAX_NAME_CHARS = 200
+MAX_TAGS = 20
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty or only whitespace")
+    return value
+
+
+def _language_tag(value: str | None) -> str | None:
+    if value is None:
+        return None
+    tag = normalize_language_tag(value)
+    if tag is None:
+        raise ValueError(f"{value!r} is not a language tag such as 'en', 'pl' or 'pt-BR'")
+    return tag
+
+
+def _tag(value: str) -> str:
+    cleaned = value.strip().lower()
+    if not cleaned:
+        raise ValueError("tags must not be empty")
+    return cleaned
+
+
+# Text is stored exactly as given (no trimming inside, any script); only emptiness is refused.
+Subject = Annotated[str, StringConstraints(min_length=1, max_length=MAX_SUBJECT_CHARS), AfterValidator(_not_blank)]
+Body = Annotated[str, StringConstraints(min_length=1, max_length=MAX_BODY_CHARS), AfterValidator(_not_blank)]
+PersonName = Annotated[str, StringConstraints(max_length=MAX_NAME_CHARS, strip_whitespace=True)]
+LanguageTag = Annotated[str | None, AfterValidator(_language_tag)]
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(_tag)]
+
+
+class StrictInput(BaseModel):
+    # Unknown fields are refused so that a typo ("subjet") is an error, not a silent loss.
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+class TicketCreate(StrictInput):
+    customer_email: EmailStr
+    customer_name: PersonName | None = None
+    subject: Subject
+    body: Body
+    language: LanguageTag = None
+
+
+class TicketUpdate(StrictInput):
+    status: TicketStatus | None = None
+    assignee_id: int | None = None
+    priority: TicketPriority | None = None
+    tags: list[Tag] | None = Field(default=None, max_length=MAX_TAGS)
+
+
+class MessageCreate(StrictInput):
+    body: Body
+    kind: MessageKind = MessageKind.PUBLIC_REPLY
+    # Optional status change applied with the reply ("send and set pending").
+    status: TicketStatus | None = None
+
+
+class CustomerRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    email: str
+    name: str
+    language: str | None
+
+
+class UserSummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    role: Role
+
+
+class MessageRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: MessageKind
+    body: str
+    channel: TicketChannel
+    author_name: str
+    author_user_id: int | None
+    author_customer_id: int | None
+    created_at: datetime
+
+
+class TicketEventRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    field: str
+    old_value: str | None
+    new_value: str | None
+    actor_user_id: int | None
+    actor_customer_id: int | None
+    created_at: datetime
+
+
+class TicketSummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    subject: str
+    status: TicketStatus
+    priority: TicketPriority
+    channel: TicketChannel
+    language: str
+    language_confidence: float
+    language_source: str
+    requester: CustomerRead
+    assignee: UserSummary | None
+    tags: list[str]
+    created_at: datetime
+    updated_at: datetime
+    solved_at: datetime | None
+    closed_at: datetime | None
+
+
+class TicketRead(TicketSummary):
+    messages: list[MessageRead]
+    events: list[TicketEventRead] = []
+
+
+class TicketCreated(TicketRead):
+    # The signed link that lets the requester follow this one ticket without an account.
+    access_url: str
+
+
+class TicketPage(BaseModel):
+    items: list[TicketSummary]
+    page: int
+    page_size: int
+    total: int

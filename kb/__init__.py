@@ -1,0 +1,1 @@
+"""Knowledge base: articles, translations, versions, import/export; the community forum."""

@@ -1,0 +1,128 @@
+"""Shared fixtures: a real database per backend with the schema from migrations, per-test rollback.
+
+SQLite always; PostgreSQL too when AFTERCARE_TEST_DATABASE_URL points at one. Every test that
+uses ``session`` or ``client`` runs once per backend.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+_TMP = Path(tempfile.mkdtemp(prefix="aftercare-tests-"))
+# Settings are read from the environment: fix them before any app module reads them.
+os.environ.setdefault("AFTERCARE_ENVIRONMENT", "test")
+os.environ["AFTERCARE_DATA_DIR"] = str(_TMP / "data")
+os.environ.setdefault("AFTERCARE_SECRET_KEY", "test-secret-key-that-is-long-enough-0123456789")
+os.environ.setdefault("AFTERCARE_PUBLIC_RATE_LIMIT", "1000/minute")
+os.environ.pop("AFTERCARE_DATABASE_URL", None)
+
+import pytest  # noqa: E402
+from fastapi.testclient import TestClient  # noqa: E402
+from sqlalchemy import Connection, text  # noqa: E402
+from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
+
+from aftercare import migrate  # noqa: E402
+from aftercare.config import get_settings  # noqa: E402
+from aftercare.db import Database, make_engine  # noqa: E402
+
+POSTGRES_URL = os.environ.get("AFTERCARE_TEST_DATABASE_URL", "")
+BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+
+
+def _reset_postgres(url: str) -> None:
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request: pytest.FixtureRequest) -> str:
+    if request.param == "sqlite":
+        url = f"sqlite:///{_TMP / 'test.db'}"
+    else:
+        url = POSTGRES_URL
+        _reset_postgres(url)
+    migrate.upgrade(url)
+    return url
+
+
+class RollbackDatabase(Database):
+    """A Database whose units of work are savepoints inside one outer test transaction."""
+
+    def __init__(self, url: str, connection: Connection) -> None:
+        self.url = url
+        self.engine = connection.engine
+        self.connection = connection
+        self.session_factory = sessionmaker(
+            bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+        )
+
+    def dispose(self) -> None:  # the engine belongs to the fixture
+        pass
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str):
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def database(engine, database_url: str) -> Iterator[RollbackDatabase]:
+    connection = engine.connect()
+    outer = connection.begin()
+    try:
+        yield RollbackDatabase(database_url, connection)
+    finally:
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def session(database: RollbackDatabase) -> Iterator[Session]:
+    with database.session() as session:
+        yield session
+
+
+@pytest.fixture
+def settings():
+    return get_settings()
+
+
+@pytest.fixture
+def app(database: RollbackDatabase, settings):
+    from web.app import create_app
+    from web import ratelimit
+
+    ratelimit.reset(settings.rate_limit_storage_url)
+    return create_app(settings, database=database)
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@contextmanager
+def env(**values: str) -> Iterator[None]:
+    """Temporarily set AFTERCARE_* variables and re-read settings."""
+    old = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    get_settings.cache_clear()
+    try:
+        yield
+    finally:
+        for key, value in old.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        get_settings.cache_clear()

@@ -1,0 +1,109 @@
+"""The ``aftercare`` command as operators use it: real processes, a real SQLite file."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def run_cli(tmp_path: Path, *args: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "AFTERCARE_DATA_DIR": str(tmp_path), "AFTERCARE_DATABASE_URL": "", **extra_env}
+    env.pop("AFTERCARE_TEST_DATABASE_URL", None)
+    return subprocess.run(
+        [sys.executable, "-m", "aftercare.cli", *args], env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+@pytest.fixture
+def migrated(tmp_path: Path) -> Path:
+    result = run_cli(tmp_path, "db", "upgrade")
+    assert result.returncode == 0, result.stderr
+    return tmp_path
+
+
+def test_help_lists_the_commands(tmp_path):
+    result = run_cli(tmp_path, "--help")
+    assert result.returncode == 0
+    for command in ("db", "serve", "demo", "create-user"):
+        assert command in result.stdout
+
+
+def test_db_upgrade_creates_the_sqlite_file(migrated):
+    assert (migrated / "aftercare.db").exists()
+
+
+def test_create_user_prints_token_alone_on_last_line(migrated):
+    result = run_cli(migrated, "create-user", "--email", "a@example.com", "--name", "Ann", "--role", "agent")
+    assert result.returncode == 0, result.stderr
+    last_line = result.stdout.strip().splitlines()[-1]
+    assert last_line.startswith("ac_") and " " not in last_line
+
+
+def test_create_user_with_unknown_role_fails_clearly(migrated):
+    result = run_cli(migrated, "create-user", "--email", "a@example.com", "--name", "Ann", "--role", "wizard")
+    assert result.returncode != 0
+    assert "unknown role" in result.stderr
+
+
+def test_create_user_twice_fails_clearly(migrated):
+    args = ("create-user", "--email", "a@example.com", "--name", "Ann", "--role", "admin")
+    assert run_cli(migrated, *args).returncode == 0
+    second = run_cli(migrated, *args)
+    assert second.returncode != 0 and "already exists" in second.stderr
+
+
+def test_create_user_without_schema_says_to_migrate(tmp_path):
+    result = run_cli(tmp_path, "create-user", "--email", "a@example.com", "--name", "Ann", "--role", "agent")
+    assert result.returncode != 0 and "aftercare db upgrade" in result.stderr
+
+
+def test_serve_refuses_default_secret_in_production(migrated):
+    result = run_cli(migrated, "serve", "--port", "8765", AFTERCARE_ENVIRONMENT="production",
+                     AFTERCARE_SECRET_KEY="dev-insecure-change-me")
+    assert result.returncode != 0 and "AFTERCARE_SECRET_KEY" in result.stderr
+
+
+def test_demo_loads_tickets_in_five_languages_and_is_idempotent(migrated):
+    import sqlite3
+
+    first = run_cli(migrated, "demo")
+    assert first.returncode == 0, first.stderr
+    second = run_cli(migrated, "demo")
+    assert second.returncode == 0, second.stderr
+    with sqlite3.connect(migrated / "aftercare.db") as connection:
+        languages = {row[0] for row in connection.execute("SELECT language FROM tickets")}
+        count = connection.execute("SELECT count(*) FROM tickets").fetchone()[0]
+    assert {"en", "pl", "id", "tl", "th"} <= languages
+    assert "demo loaded: 0 new tickets" in second.stdout
+    assert count == len({row for row in languages}) or count >= 5
+
+
+def test_serve_answers_healthz(migrated):
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "AFTERCARE_DATA_DIR": str(migrated), "AFTERCARE_DATABASE_URL": ""}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "aftercare.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        status = None
+        while time.monotonic() < deadline and status != 200:
+            try:
+                status = urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).status
+            except OSError:
+                time.sleep(0.3)
+        assert status == 200
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

@@ -1,0 +1,95 @@
+"""Tickets API: public intake (rate limited), and reading/working tickets with API tokens."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from aftercare.errors import NotAuthenticated
+from helpdesk import service
+from helpdesk.accounts import Principal, sign_ticket_link
+from helpdesk.models import Ticket, TicketChannel, TicketStatus
+from helpdesk.schemas import (
+    MessageCreate,
+    MessageRead,
+    TicketCreate,
+    TicketCreated,
+    TicketPage,
+    TicketRead,
+    TicketSummary,
+    TicketUpdate,
+)
+from web import ratelimit
+from web.deps import ApiPrincipal, AppSettings, DbSession, StaffPrincipal, client_key
+
+router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"])
+
+
+def _require_reader(principal: Principal) -> Principal:
+    if principal.is_anonymous:
+        raise NotAuthenticated(
+            "authentication required: 'Authorization: Bearer <token>' or the ticket's signed access token"
+        )
+    return principal
+
+
+def ticket_read(ticket: Ticket, principal: Principal) -> TicketRead:
+    summary = TicketSummary.model_validate(ticket).model_dump()
+    return TicketRead(
+        **summary,
+        messages=[MessageRead.model_validate(m) for m in service.visible_messages(ticket, principal)],
+        events=[e for e in ticket.events] if principal.is_staff else [],
+    )
+
+
+@router.post("", status_code=201, response_model=TicketCreated)
+def create_ticket(
+    data: TicketCreate, request: Request, session: DbSession, settings: AppSettings, principal: ApiPrincipal
+) -> TicketCreated:
+    ratelimit.hit(settings.rate_limit_storage_url, settings.public_rate_limit, "tickets:create", client_key(request))
+    ticket = service.create_ticket(session, data, channel=TicketChannel.API, author=principal.user)
+    ticket = service.get_ticket(session, ticket.id)
+    link = sign_ticket_link(settings.secret_key, ticket)
+    read = ticket_read(ticket, Principal(customer=ticket.requester, ticket_link_id=ticket.id))
+    return TicketCreated(**read.model_dump(), access_url=f"{settings.base_url}/tickets/{ticket.id}?access_token={link}")
+
+
+@router.get("", response_model=TicketPage)
+def list_tickets(
+    session: DbSession,
+    principal: ApiPrincipal,
+    status: TicketStatus | None = None,
+    assignee: Annotated[str | None, Query(max_length=20, description="'me', 'none' or a user id")] = None,
+    language: Annotated[str | None, Query(max_length=16)] = None,
+    tag: Annotated[str | None, Query(max_length=64)] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=service.MAX_PAGE_SIZE)] = 25,
+) -> TicketPage:
+    _require_reader(principal)
+    filters = service.TicketFilters(status=status, assignee=assignee, language=language, tag=tag)
+    tickets, total = service.list_tickets(session, filters, principal, page=page, page_size=page_size)
+    return TicketPage(
+        items=[TicketSummary.model_validate(t) for t in tickets], page=page, page_size=page_size, total=total
+    )
+
+
+@router.get("/{ticket_id}", response_model=TicketRead)
+def get_ticket(ticket_id: int, session: DbSession, principal: ApiPrincipal) -> TicketRead:
+    _require_reader(principal)
+    return ticket_read(service.get_ticket_for(session, ticket_id, principal), principal)
+
+
+@router.post("/{ticket_id}/messages", status_code=201, response_model=MessageRead)
+def add_message(ticket_id: int, data: MessageCreate, session: DbSession, principal: ApiPrincipal) -> MessageRead:
+    _require_reader(principal)
+    ticket = service.get_ticket_for(session, ticket_id, principal)
+    message = service.add_message(session, ticket, data, principal)
+    return MessageRead.model_validate(message)
+
+
+@router.patch("/{ticket_id}", response_model=TicketRead)
+def update_ticket(ticket_id: int, changes: TicketUpdate, session: DbSession, principal: StaffPrincipal) -> TicketRead:
+    ticket = service.get_ticket_for(session, ticket_id, principal)
+    service.update_ticket(session, ticket, changes, principal)
+    return ticket_read(ticket, principal)

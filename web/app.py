@@ -1,0 +1,60 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from aftercare import __version__
+from aftercare.config import Settings, get_settings
+from aftercare.db import Database
+from web.errors import install_error_handlers
+from web.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
+from web.templating import STATIC_DIR
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    settings.check_safe_to_run()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owns_database = database is None
+        if owns_database:
+            app.state.database = Database(settings.database_url_resolved)
+        app.state.ready = True
+        try:
+            yield
+        finally:
+            app.state.ready = False
+            if owns_database:
+                app.state.database.dispose()
+
+    app = FastAPI(
+        title="Aftercare",
+        version=__version__,
+        description="Self-hosted, AI-assisted help desk. JSON API under /api/v1.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.ready = False
+    if database is not None:
+        app.state.database = database
+
+    install_error_handlers(app)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+
+    from web.api import health, tickets
+    from web.pages import agent, auth, portal
+
+    for router in (health.router, tickets.router, auth.router, portal.router, agent.router):
+        app.include_router(router)
+    return app

@@ -1,0 +1,123 @@
+"""Request dependencies: the unit of work, settings, and who is asking."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from aftercare.config import Settings
+from aftercare.db import Database
+from aftercare.errors import Forbidden, NotAuthenticated
+from helpdesk.accounts import (
+    Principal,
+    authenticate_token,
+    principal_for_user,
+    resolve_login_session,
+    verify_ticket_link,
+)
+
+TICKET_TOKEN_HEADER = "X-Ticket-Token"
+TICKET_TOKEN_QUERY = "access_token"
+
+
+def get_settings_dep(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_database(request: Request) -> Database:
+    return request.app.state.database
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """The request owns the transaction: commit when the route returns, roll back on error."""
+    database: Database = request.app.state.database
+    with database.session() as session:
+        yield session
+
+
+# scope="function": commit before the response is sent, so a failed commit is never a 201.
+DbSession = Annotated[Session, Depends(get_session, scope="function")]
+AppSettings = Annotated[Settings, Depends(get_settings_dep)]
+
+
+def _bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return None
+
+
+def _ticket_link_principal(request: Request, session: Session, settings: Settings) -> Principal | None:
+    link = request.headers.get(TICKET_TOKEN_HEADER) or request.query_params.get(TICKET_TOKEN_QUERY)
+    if not link:
+        return None
+    return verify_ticket_link(session, settings.secret_key, link)
+
+
+def get_api_principal(request: Request, session: DbSession, settings: AppSettings) -> Principal:
+    """Bearer token, else a signed ticket link, else anonymous.
+
+    The API never honours the login cookie: a cookie rides along on cross-site requests,
+    a bearer token does not, so the JSON API needs no CSRF token.
+    """
+    token = _bearer_token(request)
+    if token is not None:
+        user = authenticate_token(session, token)
+        if user is None:
+            raise NotAuthenticated("invalid or revoked API token")
+        return principal_for_user(user)
+    return _ticket_link_principal(request, session, settings) or Principal()
+
+
+def get_page_principal(request: Request, session: DbSession, settings: AppSettings) -> Principal:
+    """Login cookie, else a signed ticket link, else anonymous (pages; forms carry CSRF tokens)."""
+    cookie = request.cookies.get(settings.session_cookie_name)
+    principal: Principal | None = None
+    if cookie:
+        user = resolve_login_session(session, cookie)
+        if user is not None:
+            principal = principal_for_user(user)
+    if principal is None:
+        principal = _ticket_link_principal(request, session, settings) or Principal()
+    request.state.principal = principal
+    return principal
+
+
+ApiPrincipal = Annotated[Principal, Depends(get_api_principal)]
+PagePrincipal = Annotated[Principal, Depends(get_page_principal)]
+
+
+def _require_staff(principal: Principal) -> Principal:
+    if principal.is_anonymous:
+        raise NotAuthenticated("authentication required: send 'Authorization: Bearer <token>'")
+    if not principal.is_staff:
+        raise Forbidden("agents only")
+    return principal
+
+
+def _require_admin(principal: Principal) -> Principal:
+    _require_staff(principal)
+    if not principal.is_admin:
+        raise Forbidden("admins only")
+    return principal
+
+
+def require_api_staff(principal: ApiPrincipal) -> Principal:
+    return _require_staff(principal)
+
+
+def require_api_admin(principal: ApiPrincipal) -> Principal:
+    return _require_admin(principal)
+
+
+StaffPrincipal = Annotated[Principal, Depends(require_api_staff)]
+AdminPrincipal = Annotated[Principal, Depends(require_api_admin)]
+
+
+def client_key(request: Request) -> str:
+    # Behind a reverse proxy, run uvicorn with --proxy-headers so that this is the real client.
+    return request.client.host if request.client else "unknown"

@@ -1,0 +1,1 @@
+"""Server-rendered pages (Jinja2 + htmx): customer portal, agent workspace, admin studio."""

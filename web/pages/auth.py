@@ -1,0 +1,78 @@
+"""Sign-in and sign-out pages (argon2 passwords, server-side sessions, rate-limited)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+from urllib.parse import urlparse
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from aftercare.errors import RateLimited
+from helpdesk.accounts import authenticate_password, end_login_session, start_login_session
+from web import ratelimit
+from web.csrf import verify_csrf
+from web.deps import AppSettings, DbSession, PagePrincipal, client_key
+from web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _safe_next(target: str | None, default: str) -> str:
+    # Only same-site paths: an open redirect after login is a phishing tool.
+    if not target:
+        return default
+    parsed = urlparse(target)
+    if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    return target
+
+
+@router.get("/login")
+def login_page(request: Request, principal: PagePrincipal, next: str | None = None) -> Response:
+    return render(request, "pages/login.html", {"next": _safe_next(next, ""), "error": None, "email": ""})
+
+
+@router.post("/login", dependencies=[Depends(verify_csrf)])
+def login(
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    principal: PagePrincipal,
+    email: Annotated[str, Form(max_length=320)] = "",
+    password: Annotated[str, Form(max_length=1000)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    context = {"next": _safe_next(next, ""), "email": email}
+    try:
+        ratelimit.hit(settings.rate_limit_storage_url, settings.login_rate_limit, "login", client_key(request))
+        ratelimit.hit(settings.rate_limit_storage_url, settings.login_rate_limit, "login-email", email.lower())
+    except RateLimited as error:
+        return render(request, "pages/login.html", {**context, "error": error.message}, status_code=429,
+                      headers={"Retry-After": str(error.retry_after)})
+    user = authenticate_password(session, email, password)
+    if user is None:
+        return render(request, "pages/login.html", {**context, "error": "Wrong e-mail address or password."},
+                      status_code=400)
+    plaintext = start_login_session(
+        session, user, lifetime=timedelta(seconds=settings.session_max_age_seconds),
+        user_agent=request.headers.get("user-agent", ""),
+    )
+    default = "/agent/tickets" if user.is_staff else "/tickets"
+    response = RedirectResponse(_safe_next(next, default), status_code=303)
+    response.set_cookie(
+        settings.session_cookie_name, plaintext, max_age=settings.session_max_age_seconds,
+        httponly=True, samesite="lax", secure=settings.secure_cookies, path="/",
+    )
+    return response
+
+
+@router.post("/logout", dependencies=[Depends(verify_csrf)])
+def logout(request: Request, session: DbSession, settings: AppSettings) -> Response:
+    cookie = request.cookies.get(settings.session_cookie_name)
+    if cookie:
+        end_login_session(session, cookie)
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(settings.session_cookie_name, path="/")
+    return response

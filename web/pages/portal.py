@@ -1,0 +1,117 @@
+"""Customer portal pages: home, contact form, my tickets, one ticket's thread."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+
+from aftercare.errors import DomainError, NotAuthenticated
+from helpdesk import service
+from helpdesk.accounts import Principal, sign_ticket_link
+from helpdesk.models import TicketChannel, TicketStatus
+from helpdesk.schemas import MessageCreate, TicketCreate
+from web import ratelimit
+from web.csrf import verify_csrf
+from web.deps import AppSettings, DbSession, PagePrincipal, client_key
+from web.pages.forms import field_errors
+from web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/")
+def home(request: Request, principal: PagePrincipal) -> Response:
+    return render(request, "pages/home.html")
+
+
+@router.get("/contact")
+def contact_page(request: Request, principal: PagePrincipal) -> Response:
+    customer = principal.customer
+    values = {"customer_email": customer.email if customer else "", "customer_name": customer.name if customer else ""}
+    return render(request, "pages/contact.html", {"values": values, "errors": {}})
+
+
+@router.post("/contact", dependencies=[Depends(verify_csrf)])
+def contact_submit(
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    principal: PagePrincipal,
+    customer_email: Annotated[str, Form()] = "",
+    customer_name: Annotated[str, Form()] = "",
+    subject: Annotated[str, Form()] = "",
+    body: Annotated[str, Form()] = "",
+) -> Response:
+    values = {"customer_email": customer_email, "customer_name": customer_name, "subject": subject, "body": body}
+    try:
+        ratelimit.hit(settings.rate_limit_storage_url, settings.public_rate_limit, "tickets:create", client_key(request))
+        data = TicketCreate(
+            customer_email=customer_email, customer_name=customer_name or None, subject=subject, body=body
+        )
+        ticket = service.create_ticket(session, data, channel=TicketChannel.WEB, author=principal.user)
+    except ValidationError as error:
+        # Re-show the form with everything the customer typed: nothing is lost.
+        return render(request, "pages/contact.html", {"values": values, "errors": field_errors(error)},
+                      status_code=422)
+    except DomainError as error:
+        return render(request, "pages/contact.html", {"values": values, "errors": {"form": error.message}},
+                      status_code=error.status_code)
+    link = sign_ticket_link(settings.secret_key, ticket)
+    return RedirectResponse(f"/tickets/{ticket.id}?access_token={link}&created=1", status_code=303)
+
+
+@router.get("/tickets")
+def my_tickets(request: Request, session: DbSession, principal: PagePrincipal) -> Response:
+    if principal.user is None:
+        raise NotAuthenticated("sign in to see your tickets")
+    tickets, total = service.list_tickets(session, service.TicketFilters(), principal, page=1, page_size=100)
+    return render(request, "pages/my_tickets.html", {"tickets": tickets, "total": total})
+
+
+def _ticket_context(session, ticket_id: int, principal: Principal, settings) -> dict:
+    ticket = service.get_ticket_for(session, ticket_id, principal)
+    return {
+        "ticket": ticket,
+        "messages": service.visible_messages(ticket, principal),
+        "access_token": sign_ticket_link(settings.secret_key, ticket) if principal.ticket_link_id else "",
+        "can_close": ticket.status in (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING, TicketStatus.SOLVED),
+    }
+
+
+@router.get("/tickets/{ticket_id}")
+def customer_ticket(
+    ticket_id: int, request: Request, session: DbSession, settings: AppSettings, principal: PagePrincipal,
+    created: bool = False,
+) -> Response:
+    if principal.is_anonymous:
+        raise NotAuthenticated("sign in, or open the link from your confirmation e-mail")
+    context = _ticket_context(session, ticket_id, principal, settings)
+    return render(request, "pages/ticket.html", {**context, "created": created, "errors": {}})
+
+
+@router.post("/tickets/{ticket_id}/reply", dependencies=[Depends(verify_csrf)])
+def customer_reply(
+    ticket_id: int, request: Request, session: DbSession, settings: AppSettings, principal: PagePrincipal,
+    body: Annotated[str, Form()] = "",
+    action: Annotated[str, Form()] = "reply",
+) -> Response:
+    if principal.is_anonymous:
+        raise NotAuthenticated("sign in, or open the link from your confirmation e-mail")
+    ticket = service.get_ticket_for(session, ticket_id, principal)
+    try:
+        if action == "close":
+            target = TicketStatus.CLOSED if ticket.status == TicketStatus.SOLVED else TicketStatus.SOLVED
+            if body.strip():
+                service.add_message(session, ticket, MessageCreate(body=body), principal)
+            service.change_status(ticket, target, principal)
+        else:
+            service.add_message(session, ticket, MessageCreate(body=body), principal)
+    except ValidationError as error:
+        context = _ticket_context(session, ticket_id, principal, settings)
+        return render(request, "pages/ticket.html", {**context, "created": False, "errors": field_errors(error),
+                                                      "draft": body}, status_code=422)
+    suffix = f"?access_token={sign_ticket_link(settings.secret_key, ticket)}" if principal.ticket_link_id else ""
+    return RedirectResponse(f"/tickets/{ticket_id}{suffix}", status_code=303)
