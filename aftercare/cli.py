@@ -128,6 +128,19 @@ def demo() -> None:
     typer.echo(summary)
 
 
+def _register_domain_commands() -> None:
+    from helpdesk.aftersales import cli as aftersales_cli
+    from kb import cli as kb_cli
+    from workers import cli as workers_cli
+
+    app.add_typer(kb_cli.app, name="kb")
+    app.add_typer(aftersales_cli.app, name="purchases")
+    workers_cli.register(app)
+
+
+_register_domain_commands()
+
+
 def main() -> None:
     try:
         app()

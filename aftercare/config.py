@@ -52,14 +52,38 @@ class Settings(BaseSettings):
     embedder: str = "e5"
     search_limit_default: int = 5
 
+    # Search: the embedder ("e5", "minilm" or "st:<model name or path>") and where indexes live.
+    index_dir: Path | None = None
+
+    # Task queue: empty means Huey on a SQLite file in data_dir (no server); "redis://..." for
+    # several worker processes on several machines.
+    queue_url: str = ""
     redis_url: str = ""
+
+    # Outbound e-mail.
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
     smtp_user: str = ""
     smtp_password: str = ""
     smtp_tls: bool = False
     smtp_starttls: bool = False
+    smtp_timeout_seconds: float = 30.0
     mail_from: str = "Aftercare Support <support@localhost>"
+    # Replies to this address thread back into tickets (the inbound receiver's address).
+    mail_reply_to: str = ""
+    email_tracking: bool = False
+    email_frequency_cap_per_week: int = 3
+
+    # Inbound e-mail.
+    mail_in_max_bytes: int = 10 * 1024 * 1024
+    mail_in_rate_limit: str = "30/hour"
+    attachment_max_bytes: int = 8 * 1024 * 1024
+    imap_host: str = ""
+    imap_port: int = 993
+    imap_user: str = ""
+    imap_password: str = ""
+    imap_folder: str = "INBOX"
+    imap_ssl: bool = True
 
     @field_validator("languages", mode="before")
     @classmethod
@@ -81,6 +105,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'aftercare.db').resolve()}"
+
+    @property
+    def index_path(self) -> Path:
+        return self.index_dir or (self.data_dir / "index")
 
     @property
     def secure_cookies(self) -> bool:

@@ -6,6 +6,7 @@ Products in the demo: the Nimbus smart thermostat, the Aurora robot vacuum and P
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -18,6 +19,8 @@ from helpdesk.models import MessageKind, Role, Ticket, TicketChannel, TicketStat
 from helpdesk.schemas import MessageCreate, TicketCreate, TicketUpdate
 
 DEMO_PASSWORD = "aftercare-demo"
+# Each domain loads its own demo data (knowledge base before forum and programmes use it).
+DOMAIN_DEMO_MODULES = ("kb.demo", "kb.forum.demo", "helpdesk.aftersales.demo")
 
 DEMO_STAFF = [
     ("admin@example.com", "Ada Admin", Role.ADMIN),
@@ -131,17 +134,10 @@ def load_demo(session: Session, *, echo: Callable[[str], None] = print) -> str:
             )
         created += 1
         echo(f"  ticket #{ticket.id} [{ticket.language}] {ticket.subject}")
-    for loader in _EXTRA_LOADERS:
-        loader(session, echo)
+    for module_name in DOMAIN_DEMO_MODULES:
+        importlib.import_module(module_name).load_demo(session, echo)
     return (
         f"demo loaded: {created} new tickets. Sign in at /login as admin@example.com or agent@example.com "
         f"with password '{DEMO_PASSWORD}'."
     )
 
-
-# Other domains (knowledge base, forum, programmes) register their demo loaders here.
-_EXTRA_LOADERS: list[Callable[[Session, Callable[[str], None]], None]] = []
-
-
-def register_demo_loader(loader: Callable[[Session, Callable[[str], None]], None]) -> None:
-    _EXTRA_LOADERS.append(loader)

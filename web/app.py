@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,6 +18,22 @@ from web.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from web.templating import STATIC_DIR
 
 logger = logging.getLogger(__name__)
+
+# Each module exposes ``router``; one line per domain keeps this file out of their way.
+ROUTER_MODULES = (
+    "web.api.health",
+    "web.api.tickets",
+    "web.api.articles",
+    "web.api.search",
+    "web.api.forum",
+    "web.api.aftersales",
+    "web.pages.auth",
+    "web.pages.portal",
+    "web.pages.agent",
+    "web.pages.admin",
+    "web.pages.forum",
+    "web.pages.aftersales",
+)
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
@@ -52,9 +69,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 
-    from web.api import health, tickets
-    from web.pages import agent, auth, portal
-
-    for router in (health.router, tickets.router, auth.router, portal.router, agent.router):
-        app.include_router(router)
+    for module_name in ROUTER_MODULES:
+        app.include_router(importlib.import_module(module_name).router)
     return app

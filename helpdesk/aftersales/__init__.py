@@ -1,0 +1,1 @@
+"""After-sales: products, purchases, tip series, segments, surveys, lapsed buyers."""

@@ -1,0 +1,1 @@
+"""After-sales tables (filled in by the after-sales work)."""

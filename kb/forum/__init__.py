@@ -1,0 +1,1 @@
+"""The community forum: categories, threads, replies, votes, moderation."""

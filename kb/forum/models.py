@@ -1,0 +1,1 @@
+"""Forum tables (filled in by the forum work)."""

@@ -1,0 +1,1 @@
+"""Knowledge-base tables: articles, translations, versions (filled in by the KB work)."""
