@@ -37,6 +37,7 @@ class Settings(BaseSettings):
 
     public_rate_limit: str = "20/minute"
     login_rate_limit: str = "10/minute"
+    forum_post_rate_limit: str = "10/minute"
     # Where rate-limit counters live: "memory://" for one process, "redis://..." for several.
     rate_limit_storage_url: str = "memory://"
 

@@ -207,11 +207,34 @@ class TicketEvent(Base):
     actor_user: Mapped[User | None] = relationship()
 
 
+
+# --- Agent workspace: canned replies, and the index behind the inbox's keyset pagination.
+
+
+class Macro(TimestampMixin, Base):
+    """A canned reply; its body may hold placeholders such as {{customer.name}} (see helpdesk.macros)."""
+
+    __tablename__ = "macros"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(120), unique=True)
+    body: Mapped[str] = mapped_column(Text)
+    # The language the reply is written in; None when it suits any ticket.
+    language: Mapped[str | None] = mapped_column(String(16))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+# The inbox pages through tickets newest first by (updated_at, id), whatever the filters.
+Index("ix_tickets_updated_id", Ticket.updated_at, Ticket.id)
+
+
 __all__ = [
     "ApiToken",
     "AuditField",
     "Customer",
     "LoginSession",
+    "Macro",
     "Message",
     "MessageKind",
     "Role",

@@ -26,6 +26,7 @@ from helpdesk.models import (
 )
 from helpdesk.schemas import MessageCreate, TicketCreate, TicketUpdate
 from retrieval.language import LanguageSource, detect_language
+from workers import notifications
 
 # The state machine. "Reopen" is solved/pending -> open; closed is final (a customer who writes
 # again after closing gets a follow-up ticket, as in every mainstream help desk).
@@ -105,6 +106,8 @@ def create_ticket(
         )
     )
     session.flush()
+    # The requester's confirmation e-mail with their signed link, sent after the commit.
+    notifications.on_ticket_created(session, ticket)
     return ticket
 
 
@@ -233,6 +236,8 @@ def add_message(session: Session, ticket: Ticket, data: MessageCreate, principal
         change_status(ticket, TicketStatus.OPEN, principal)
     ticket.updated_at = utcnow()
     session.flush()
+    if principal.is_staff and message.kind == MessageKind.PUBLIC_REPLY:
+        notifications.on_agent_reply(session, ticket, message)
     return message
 
 

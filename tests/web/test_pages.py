@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from sqlalchemy import func, select
 
 from helpdesk.models import Ticket
-from tests.factories import create_staff, create_ticket
-
-PASSWORD = "correct horse battery"
-
-
-def csrf_from(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([0-9a-f]+)"', html)
-    assert match, "page has no CSRF token"
-    return match.group(1)
+from tests.factories import create_customer_user, create_staff, create_ticket
+from tests.web.pages_support import PASSWORD, csrf_from, sign_in
 
 
 def contact_form(client) -> str:
@@ -25,11 +16,7 @@ def contact_form(client) -> str:
 
 @pytest.fixture
 def agent_client(client, session):
-    agent = create_staff(session, password=PASSWORD)
-    token = csrf_from(client.get("/login").text)
-    response = client.post("/login", data={"email": agent.email, "password": PASSWORD, "csrf_token": token},
-                           follow_redirects=False)
-    assert response.status_code == 303
+    sign_in(client, session)
     return client
 
 
@@ -163,3 +150,59 @@ def test_ticket_count_unchanged_by_refused_contact(client, session):
     token = contact_form(client)
     client.post("/contact", data={"csrf_token": token, "customer_email": "a@example.com", "subject": "", "body": ""})
     assert session.scalar(select(func.count()).select_from(Ticket)) == before
+
+
+def test_login_form_signs_an_agent_in(client, session):
+    agent = create_staff(session, password=PASSWORD)
+    token = csrf_from(client.get("/login").text)
+    response = client.post("/login", data={"email": agent.email, "password": PASSWORD, "csrf_token": token},
+                           follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/agent/tickets"
+    assert client.get("/agent/tickets").status_code == 200
+
+
+def test_login_refuses_backslash_next(client, session):
+    agent = create_staff(session, password=PASSWORD)
+    token = csrf_from(client.get("/login").text)
+    response = client.post("/login", data={"email": agent.email, "password": PASSWORD, "csrf_token": token,
+                                           "next": "/\\evil.example/"}, follow_redirects=False)
+    assert response.headers["location"] == "/agent/tickets"
+
+
+def test_customer_sees_my_tickets(client, session):
+    from helpdesk import service
+    from helpdesk.schemas import TicketCreate
+
+    user = create_customer_user(session, password=PASSWORD)
+    service.create_ticket(session, TicketCreate(customer_email=user.email, subject="Where is my order?",
+                                                body="It has not arrived yet."), author=user)
+    token = csrf_from(client.get("/login").text)
+    client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token})
+    html = client.get("/tickets").text
+    assert "Where is my order?" in html and "1 request" in html
+
+
+def test_customer_marks_ticket_solved_then_closes_it(client, session):
+    created = client.post("/api/v1/tickets", json={"customer_email": "close@example.com", "subject": "Done soon",
+                                                   "body": "The earbuds will not pair with my phone."}).json()
+    url = created["access_url"].replace("http://127.0.0.1:8000", "")
+    page = client.get(url)
+    assert "My problem is solved" in page.text
+    token = csrf_from(page.text)
+    action = url.replace(f"/tickets/{created['id']}", f"/tickets/{created['id']}/reply")
+    client.post(action, data={"csrf_token": token, "action": "close", "body": ""})
+    assert "Close ticket" in client.get(url).text
+    client.post(action, data={"csrf_token": token, "action": "close", "body": ""})
+    assert "This ticket is closed." in client.get(url).text
+
+
+def test_signed_in_agent_sees_navigation_on_error_pages(agent_client):
+    response = agent_client.get("/agent/tickets/99999999")
+    assert response.status_code == 404 and "Sign out" in response.text and "Page not found" in response.text
+
+
+def test_customer_ticket_page_is_not_cached(client, session):
+    created = client.post("/api/v1/tickets", json={"customer_email": "cache@example.com", "subject": "Cache",
+                                                   "body": "Please do not cache this page."}).json()
+    response = client.get(created["access_url"].replace("http://127.0.0.1:8000", ""))
+    assert response.headers["cache-control"] == "no-store"

@@ -1,83 +1,144 @@
-"""Agent workspace pages: the inbox and one ticket (thread, reply, note, status, assignee)."""
+"""Agent workspace pages: the inbox (views, filters, keyset pages) and one ticket."""
 
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from aftercare.errors import Forbidden, NotAuthenticated
-from helpdesk import service
+from helpdesk import inbox, macros, service
 from helpdesk.accounts import Principal
-from helpdesk.models import MessageKind, TicketPriority, TicketStatus, User
+from helpdesk.models import MessageKind, TicketPriority, TicketStatus, TicketTag, User
 from helpdesk.schemas import MessageCreate, TicketUpdate
 from web.csrf import verify_csrf
-from web.deps import AppSettings, DbSession, PagePrincipal
+from web.deps import AppSettings, DbSession
+from web.i18n import N_
+from web.pages.agent_access import PageStaff, require_page_staff  # noqa: F401 - imported by other page modules
+from web.pages.agent_macros import router as macros_router
 from web.pages.forms import field_errors
 from web.templating import render
 
 router = APIRouter(prefix="/agent", include_in_schema=False)
+router.include_router(macros_router)
 PAGE_SIZE = 25
+MAX_TAG_CHOICES = 200
+
+VIEW_LABELS = {
+    inbox.InboxView.MINE: N_("My open"),
+    inbox.InboxView.UNASSIGNED: N_("Unassigned"),
+    inbox.InboxView.OPEN: N_("All open"),
+    inbox.InboxView.PENDING: N_("Pending"),
+    inbox.InboxView.SOLVED: N_("Solved"),
+    inbox.InboxView.ALL: N_("All tickets"),
+}
 
 
-def require_page_staff(principal: PagePrincipal) -> Principal:
-    if principal.user is None:
-        raise NotAuthenticated("sign in as an agent")
-    if not principal.is_staff:
-        raise Forbidden("agents only")
-    return principal
+def _agents(session: Session) -> list[User]:
+    return list(session.scalars(
+        select(User).where(User.role.in_(["agent", "admin"]), User.is_active).order_by(User.name)
+    ))
 
 
-PageStaff = Annotated[Principal, Depends(require_page_staff)]
+def _known_tags(session: Session) -> list[str]:
+    return list(session.scalars(select(TicketTag.tag).distinct().order_by(TicketTag.tag).limit(MAX_TAG_CHOICES)))
 
 
-def _agents(session) -> list[User]:
-    return list(session.scalars(select(User).where(User.role.in_(["agent", "admin"]), User.is_active).order_by(User.name)))
+@router.get("")
+def workspace_home() -> Response:
+    return RedirectResponse("/agent/tickets", status_code=303)
 
 
 @router.get("/tickets")
-def inbox(
+def inbox_page(
     request: Request,
     session: DbSession,
     settings: AppSettings,
     principal: PageStaff,
+    view: Annotated[str, Query(max_length=16)] = "",
     status: Annotated[str, Query(max_length=16)] = "",
     assignee: Annotated[str, Query(max_length=20)] = "",
     language: Annotated[str, Query(max_length=16)] = "",
     tag: Annotated[str, Query(max_length=64)] = "",
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    q: Annotated[str, Query(max_length=inbox.MAX_SEARCH_CHARS)] = "",
+    older: Annotated[str, Query(max_length=48)] = "",
+    newer: Annotated[str, Query(max_length=48)] = "",
 ) -> Response:
-    filters = service.TicketFilters(
-        status=TicketStatus(status) if status in set(TicketStatus) else None,
-        assignee=assignee or None,
-        language=language or None,
-        tag=tag or None,
+    chosen_status = TicketStatus(status) if status in set(TicketStatus) else None
+    # A status asked for without a view means "whatever view holds it".
+    default_view = inbox.InboxView.ALL if chosen_status is not None else inbox.InboxView.OPEN
+    chosen_view = inbox.InboxView(view) if view in set(inbox.InboxView) else default_view
+    query = inbox.InboxQuery(
+        view=chosen_view, status=chosen_status, assignee=assignee or None,
+        language=language if language in settings.languages else None, tag=tag.strip() or None, text=q.strip() or None,
     )
-    tickets, total = service.list_tickets(session, filters, principal, page=page, page_size=PAGE_SIZE)
+    page = inbox.inbox_page(
+        session, query, principal,
+        older_than=inbox.Cursor.decode(older) if older else None,
+        newer_than=inbox.Cursor.decode(newer) if newer else None,
+        size=PAGE_SIZE,
+    )
+    filters = {"view": chosen_view.value, "status": status if chosen_status else "", "assignee": assignee,
+               "language": query.language or "", "tag": tag.strip(), "q": q.strip()}
+    kept = {key: value for key, value in filters.items() if value}
+
+    def page_url(**cursor: str) -> str:
+        return "/agent/tickets?" + urlencode({**kept, **cursor})
+
     context = {
-        "tickets": tickets, "total": total, "page": page, "page_size": PAGE_SIZE,
-        "filters": {"status": status, "assignee": assignee, "language": language, "tag": tag},
+        "page": page,
+        "filters": filters,
+        "views": [(view_, VIEW_LABELS[view_]) for view_ in inbox.InboxView],
+        "counts": inbox.view_counts(session, principal),
+        "older_url": page_url(older=page.older.encode()) if page.older else None,
+        "newer_url": page_url(newer=page.newer.encode()) if page.newer else None,
+        "first_url": page_url() if (older or newer) else None,
+        "view_url": lambda view_: "/agent/tickets?" + urlencode({"view": view_.value}),
         "statuses": list(TicketStatus), "languages": settings.languages,
+        "agents": _agents(session), "tags": _known_tags(session),
     }
     return render(request, "agent/inbox.html", context, block="results")
 
 
-def _ticket_page(request: Request, session, principal: Principal, ticket_id: int, **extra) -> Response:
+def _ticket_page(request: Request, session: Session, principal: Principal, ticket_id: int, **extra) -> Response:
     ticket = service.get_ticket_for(session, ticket_id, principal)
+    other_tickets, other_total = inbox.customer_tickets(session, ticket)
+    agents = _agents(session)
     context = {
-        "ticket": ticket, "messages": service.visible_messages(ticket, principal), "agents": _agents(session),
+        "ticket": ticket, "messages": service.visible_messages(ticket, principal), "agents": agents,
+        "agent_names": {str(agent.id): agent.name for agent in agents},
         "statuses": list(TicketStatus), "priorities": list(TicketPriority), "errors": {}, "draft": "",
+        "kind": MessageKind.PUBLIC_REPLY.value, "reply_status": "",
+        "other_tickets": other_tickets, "other_total": other_total,
+        "macros": macros.list_macros(session, language=ticket.language),
         **extra,
     }
     return render(request, "agent/ticket.html", context, status_code=422 if extra.get("errors") else 200)
 
 
 @router.get("/tickets/{ticket_id}")
-def ticket_page(ticket_id: int, request: Request, session: DbSession, principal: PageStaff) -> Response:
-    return _ticket_page(request, session, principal, ticket_id)
+def ticket_page(
+    ticket_id: int, request: Request, session: DbSession, principal: PageStaff,
+    macro: Annotated[int | None, Query(ge=1)] = None,
+) -> Response:
+    # Without JavaScript, "Insert" reloads the page with the canned reply in the editor.
+    draft = ""
+    if macro is not None:
+        ticket = service.get_ticket_for(session, ticket_id, principal)
+        draft = macros.render_macro(macros.get_macro(session, macro), ticket, principal.user)
+    return _ticket_page(request, session, principal, ticket_id, draft=draft)
+
+
+@router.get("/tickets/{ticket_id}/macros/{macro_id}")
+def rendered_macro(ticket_id: int, macro_id: int, session: DbSession, principal: PageStaff) -> Response:
+    """A canned reply filled in for this ticket, as plain text for the reply editor."""
+    ticket = service.get_ticket_for(session, ticket_id, principal)
+    text = macros.render_macro(macros.get_macro(session, macro_id), ticket, principal.user)
+    return PlainTextResponse(text, headers={"Cache-Control": "no-store"})
 
 
 @router.post("/tickets/{ticket_id}/messages", dependencies=[Depends(verify_csrf)])
@@ -91,7 +152,8 @@ def post_message(
     try:
         data = MessageCreate(body=body, kind=kind, status=status or None)
     except ValidationError as error:
-        return _ticket_page(request, session, principal, ticket_id, errors=field_errors(error), draft=body)
+        return _ticket_page(request, session, principal, ticket_id, errors=field_errors(error), draft=body,
+                            kind=kind.value, reply_status=status)
     service.add_message(session, ticket, data, principal)
     return RedirectResponse(f"/agent/tickets/{ticket_id}", status_code=303)
 

@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from aftercare.errors import RateLimited
 from helpdesk.accounts import authenticate_password, end_login_session, start_login_session
-from web import ratelimit
+from web import i18n, ratelimit
 from web.csrf import verify_csrf
 from web.deps import AppSettings, DbSession, PagePrincipal, client_key
 from web.templating import render
@@ -19,19 +19,22 @@ from web.templating import render
 router = APIRouter(include_in_schema=False)
 
 
-def _safe_next(target: str | None, default: str) -> str:
+def safe_next(target: str | None, default: str) -> str:
     # Only same-site paths: an open redirect after login is a phishing tool.
     if not target:
         return default
     parsed = urlparse(target)
     if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
         return default
+    # Browsers read "/\evil.example" as "//evil.example"; control characters can hide the same trick.
+    if "\\" in target or any(ord(char) < 32 for char in target):
+        return default
     return target
 
 
 @router.get("/login")
 def login_page(request: Request, principal: PagePrincipal, next: str | None = None) -> Response:
-    return render(request, "pages/login.html", {"next": _safe_next(next, ""), "error": None, "email": ""})
+    return render(request, "pages/login.html", {"next": safe_next(next, ""), "error": None, "email": ""})
 
 
 @router.post("/login", dependencies=[Depends(verify_csrf)])
@@ -44,23 +47,26 @@ def login(
     password: Annotated[str, Form(max_length=1000)] = "",
     next: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    context = {"next": _safe_next(next, ""), "email": email}
+    context = {"next": safe_next(next, ""), "email": email}
     try:
         ratelimit.hit(settings.rate_limit_storage_url, settings.login_rate_limit, "login", client_key(request))
         ratelimit.hit(settings.rate_limit_storage_url, settings.login_rate_limit, "login-email", email.lower())
     except RateLimited as error:
-        return render(request, "pages/login.html", {**context, "error": error.message}, status_code=429,
+        message = i18n.translator(request).gettext(
+            "Too many sign-in attempts. Please wait %(seconds)s seconds and try again."
+        ) % {"seconds": error.retry_after}
+        return render(request, "pages/login.html", {**context, "error": message}, status_code=429,
                       headers={"Retry-After": str(error.retry_after)})
     user = authenticate_password(session, email, password)
     if user is None:
-        return render(request, "pages/login.html", {**context, "error": "Wrong e-mail address or password."},
-                      status_code=400)
+        message = i18n.translator(request).gettext("Wrong e-mail address or password.")
+        return render(request, "pages/login.html", {**context, "error": message}, status_code=400)
     plaintext = start_login_session(
         session, user, lifetime=timedelta(seconds=settings.session_max_age_seconds),
         user_agent=request.headers.get("user-agent", ""),
     )
     default = "/agent/tickets" if user.is_staff else "/tickets"
-    response = RedirectResponse(_safe_next(next, default), status_code=303)
+    response = RedirectResponse(safe_next(next, default), status_code=303)
     response.set_cookie(
         settings.session_cookie_name, plaintext, max_age=settings.session_max_age_seconds,
         httponly=True, samesite="lax", secure=settings.secure_cookies, path="/",

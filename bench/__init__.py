@@ -1,0 +1,1 @@
+"""Benchmarks and evaluations that print figures (run as scripts, e.g. python bench/eval_retrieval.py)."""

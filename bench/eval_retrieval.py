@@ -1,0 +1,406 @@
+"""Retrieval quality through SearchEngine (the code the API calls): lexical vs dense vs hybrid.
+
+    python bench/eval_retrieval.py                      # all data sets, test splits, default e5
+    python bench/eval_retrieval.py --sets clinc150 sib200 --max-queries 500
+    python bench/eval_retrieval.py --tune               # fusion weights on dev splits, calibration on clinc val/oos_val
+    python bench/eval_retrieval.py --embedder minilm    # any get_embedder() spec, or "hybrid"
+
+Protocols are those of ../shared/data/README.md. Embeddings are cached under var/cache/, so a
+rerun only pays for search. Test splits are for reporting; everything tuned uses dev splits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import math
+import random
+import sys
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+
+from bench.datasets import (  # noqa: E402
+    DEFAULT_DATA_DIR,
+    INTENT_LOADERS,
+    Labelled,
+    RetrievalSet,
+    load_sib200,
+    subsample,
+)
+from bench.embedding_cache import CachedEmbedder  # noqa: E402
+from retrieval.embedders import Embedder, HybridEmbedder, RoutedEmbedder, get_embedder, tokenizer_words  # noqa: E402
+from retrieval.engine import QueryEmbedding, SearchEngine  # noqa: E402
+from retrieval.ranking import Calibration, FusionConfig, SearchMode  # noqa: E402
+
+MODES = [SearchMode.LEXICAL, SearchMode.DENSE, SearchMode.HYBRID]
+ALL_SETS = ["banking77", "bitext", "massive", "clinc150", "sib200"]
+
+
+@dataclass
+class Metrics:
+    n: int
+    r1: float
+    r3: float
+    r10: float
+    mrr10: float
+
+
+def make_embedder(spec: str, cache: bool = True) -> Embedder:
+    if spec == "hybrid" and cache:
+        # Cache the two models' embeddings separately; the hybrid only combines them.
+        english = get_embedder("minilm")
+        return HybridEmbedder(
+            CachedEmbedder(get_embedder("e5")), CachedEmbedder(english), english_vocabulary=tokenizer_words(english)
+        )
+    embedder = get_embedder(spec)
+    return CachedEmbedder(embedder) if cache else embedder
+
+
+def build_engine(dataset: RetrievalSet, embedder: Embedder, fusion: FusionConfig | None = None) -> SearchEngine:
+    engine = SearchEngine(embedder, fusion=fusion)
+    engine.add(dataset.documents)
+    return engine
+
+
+def query_vectors(engine: SearchEngine, texts: list[str]) -> list[QueryEmbedding]:
+    # Like the API without a detected language: the engine's embedder routes each query itself.
+    return engine.embed_queries(texts)
+
+
+def ranks(engine: SearchEngine, queries: Labelled, vectors: list[QueryEmbedding], mode: SearchMode, k: int = 10) -> list[int | None]:
+    """1-based rank of the expected document in the top k, or None."""
+    out = []
+    for (text, expected), vector in zip(queries, vectors, strict=True):
+        response = engine.search(text, limit=k, mode=mode, query_embedding=vector)
+        ids = [result.doc_id for result in response.results]
+        out.append(ids.index(expected) + 1 if expected in ids else None)
+    return out
+
+
+def metrics(found: list[int | None]) -> Metrics:
+    n = len(found)
+    if not n:
+        return Metrics(0, math.nan, math.nan, math.nan, math.nan)
+
+    def recall(k: int) -> float:
+        return sum(1 for rank in found if rank is not None and rank <= k) / n
+
+    mrr = sum(1.0 / rank for rank in found if rank is not None and rank <= 10) / n
+    return Metrics(n, recall(1), recall(3), recall(10), mrr)
+
+
+def print_table(title: str, rows: dict[str, Metrics]) -> None:
+    print(f"\n{title}")
+    print(f"  {'system':<10} {'n':>6} {'R@1':>7} {'R@3':>7} {'R@10':>7} {'MRR@10':>7}")
+    for name, m in rows.items():
+        print(f"  {name:<10} {m.n:>6} {m.r1:>7.3f} {m.r3:>7.3f} {m.r10:>7.3f} {m.mrr10:>7.3f}")
+
+
+def evaluate_modes(engine: SearchEngine, queries: Labelled) -> dict[str, Metrics]:
+    vectors = query_vectors(engine, [text for text, _ in queries])
+    return {str(mode): metrics(ranks(engine, queries, vectors, mode)) for mode in MODES}
+
+
+def load_set(name: str, data: Path) -> RetrievalSet:
+    if name == "sib200":
+        return load_sib200(data, corpus="all")
+    if name == "sib200-test":
+        return load_sib200(data, corpus="test")
+    return INTENT_LOADERS[name](data)
+
+
+# ---- out-of-scope ("no confident answer") -------------------------------------------------
+def top_features(engine: SearchEngine, texts: list[str], mode: SearchMode, embeddings: list[QueryEmbedding] | None = None) -> list[tuple[str | None, float, float, float]]:
+    """(top doc id, score, margin to runner-up, lexical strength) per query."""
+    embeddings = embeddings or query_vectors(engine, texts)
+    rows = []
+    for text, embedding in zip(texts, embeddings, strict=True):
+        results = engine.search(text, limit=2, mode=mode, query_embedding=embedding).results
+        if not results:
+            rows.append((None, 0.0, 0.0, 0.0))
+            continue
+        second = results[1].score if len(results) > 1 else 0.0
+        rows.append((results[0].doc_id, results[0].score, results[0].score - second, results[0].lexical_strength))
+    return rows
+
+
+def routes_of(embedder: Embedder) -> list[str]:
+    if isinstance(embedder, HybridEmbedder):
+        return [embedder.english_route, embedder.multilingual_route]
+    return [embedder.id]
+
+
+def forced_route(engine: SearchEngine, texts: list[str], route: str) -> list[QueryEmbedding]:
+    """Query embeddings scored by one route whatever the text (to calibrate each route on clinc)."""
+    embedder = engine.embedder
+    if isinstance(embedder, RoutedEmbedder):
+        vectors = embedder.embed_queries(texts, routes=[route] * len(texts))
+    else:
+        vectors = embedder.embed_queries(texts)
+    return [QueryEmbedding(vector, route) for vector in vectors]
+
+
+def decline_report(engine: SearchEngine, dataset: RetrievalSet, split: str, max_queries: int | None) -> None:
+    queries = dataset.test if split == "test" else dataset.dev
+    queries = subsample(queries, max_queries)
+    oos = dataset.unanswerable[split]
+    print(f"\n{dataset.name} no-confident-answer ({split}: {len(queries)} in-scope, {len(oos)} out-of-scope)")
+    print(f"  {'system':<10} {'answered':>9} {'R@1|ans':>8} {'R@1 all':>8} {'oos declined':>13}")
+    in_vectors = query_vectors(engine, [text for text, _ in queries])
+    oos_vectors = query_vectors(engine, oos)
+    for mode in MODES:
+        answered = correct = 0
+        for (text, expected), vector in zip(queries, in_vectors, strict=True):
+            response = engine.search(text, limit=1, mode=mode, query_embedding=vector)
+            if response.answered:
+                answered += 1
+                correct += bool(response.results) and response.results[0].doc_id == expected
+        declined = sum(
+            not engine.search(text, limit=1, mode=mode, query_embedding=vector).answered
+            for text, vector in zip(oos, oos_vectors, strict=True)
+        )
+        top1 = sum(
+            bool(r.results) and r.results[0].doc_id == expected
+            for (text, expected), vector in zip(queries, in_vectors, strict=True)
+            for r in [engine.search(text, limit=1, mode=mode, query_embedding=vector)]
+        )
+        print(
+            f"  {mode:<10} {answered / len(queries):>9.3f} {correct / max(1, answered):>8.3f} "
+            f"{top1 / len(queries):>8.3f} {declined / len(oos):>13.3f}"
+        )
+
+
+# ---- tuning ---------------------------------------------------------------------------------
+def tune_fusion(args: argparse.Namespace, embedder: Embedder) -> FusionConfig:
+    """Grid over fusion weights on every data set's dev split; picks the best mean recall@1."""
+    sets = [load_set(name, args.data) for name in args.sets]
+    grid = [
+        (lexical_weight, second)
+        for lexical_weight in (0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5)
+        for second in (0.0, 0.1, 0.2)
+    ]
+    scores: dict[tuple[float, float], list[float]] = {key: [] for key in grid}
+    for dataset in sets:
+        if not dataset.dev:
+            continue
+        engine = build_engine(dataset, embedder)
+        dev = subsample(dataset.dev, args.max_queries)
+        vectors = query_vectors(engine, [text for text, _ in dev])
+        for key in grid:
+            engine.fusion = replace(engine.fusion, lexical_weight=key[0], second_unit_weight=key[1])
+            scores[key].append(metrics(ranks(engine, dev, vectors, SearchMode.HYBRID)).r1)
+    print("\nfusion grid (mean dev recall@1 over " + ", ".join(d.name for d in sets if d.dev) + ")")
+    for key in sorted(grid, key=lambda key: -np.mean(scores[key])):
+        print(f"  lexical_weight={key[0]:<5} second_unit_weight={key[1]:<4} "
+              f"mean={np.mean(scores[key]):.4f}  " + " ".join(f"{s:.3f}" for s in scores[key]))
+    best = max(grid, key=lambda key: np.mean(scores[key]))
+    return replace(FusionConfig(), lexical_weight=best[0], second_unit_weight=best[1])
+
+
+def tune_calibration(args: argparse.Namespace, embedder: Embedder, fusion: FusionConfig) -> dict[str, dict[SearchMode, Calibration]]:
+    """Per route and mode: logistic regression of "top result right" on clinc150 val + oos_val,
+    then the threshold (see choose_threshold)."""
+    from sklearn.linear_model import LogisticRegression
+
+    dataset = load_set("clinc150", args.data)
+    engine = build_engine(dataset, embedder, fusion)
+    val_texts = [text for text, _ in dataset.dev]
+    oos = dataset.unanswerable["dev"]
+    calibrations: dict[str, dict[SearchMode, Calibration]] = {}
+    for route in routes_of(embedder):
+        val_embeddings = forced_route(engine, val_texts, route)
+        oos_embeddings = forced_route(engine, oos, route)
+        calibrations[route] = {}
+        for mode in MODES:
+            features, labels, is_oos = [], [], []
+            for (_, expected), row in zip(dataset.dev, top_features(engine, val_texts, mode, val_embeddings), strict=True):
+                features.append(row[1:])
+                labels.append(int(row[0] == expected))
+                is_oos.append(False)
+            for row in top_features(engine, oos, mode, oos_embeddings):
+                features.append(row[1:])
+                labels.append(0)
+                is_oos.append(True)
+            x, y, is_oos_array = np.asarray(features), np.asarray(labels), np.asarray(is_oos)
+            # oos_val has 100 queries against 3000 in-scope; weight it up so declining matters.
+            weights = np.where(is_oos_array, 10.0, 1.0)
+            model = LogisticRegression(C=10.0, max_iter=2000).fit(x, y, sample_weight=weights)
+            intercept, (w_score, w_margin, w_lexical) = float(model.intercept_[0]), model.coef_[0].tolist()
+            calibration = Calibration(round(intercept, 3), round(w_score, 3), round(w_margin, 3), round(w_lexical, 3), 0.5)
+            confidence = np.array([calibration.confidence(*row) for row in x])
+            threshold = choose_threshold(confidence, y, is_oos_array, args.target_declined, args.target_precision)
+            calibrations[route][mode] = replace(calibration, threshold=threshold)
+            answered = confidence >= threshold
+            in_answered = answered & ~is_oos_array
+            print(
+                f"\ncalibration {route} {mode}: {calibrations[route][mode]}\n"
+                f"  val: answered {answered[~is_oos_array].mean():.3f} of in-scope, R@1|answered "
+                f"{y[in_answered].mean() if in_answered.any() else float('nan'):.3f}, "
+                f"oos_val declined {(~answered[is_oos_array]).mean():.3f}"
+            )
+    return calibrations
+
+
+def choose_threshold(confidence: np.ndarray, correct: np.ndarray, is_oos: np.ndarray, declined: float, precision: float) -> float:
+    """Lowest threshold meeting both targets on the tuning data (answering as much as allowed)."""
+    for threshold in np.round(np.arange(0.05, 0.99, 0.01), 2):
+        answered = confidence >= threshold
+        oos_declined = (~answered[is_oos]).mean()
+        in_answered = answered & ~is_oos
+        in_precision = correct[in_answered].mean() if in_answered.any() else 1.0
+        if oos_declined >= declined and in_precision >= precision:
+            return float(threshold)
+    return 0.99
+
+
+# ---- speed ----------------------------------------------------------------------------------
+class SyntheticPassages:
+    """Real query embeddings, random (hash-seeded) passage vectors: lets the latency benchmark fill a
+    10k-article index in seconds. Search cost does not depend on what the vectors mean."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner, self.id, self.dim = inner, inner.id, inner.dim
+
+    def embed_queries(self, texts):
+        return self.inner.embed_queries(texts)
+
+    def embed_passages(self, texts):
+        rows = []
+        for text in texts:
+            rng = np.random.default_rng(int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little"))
+            rows.append(rng.standard_normal(self.dim).astype(np.float32))
+        matrix = np.stack(rows) if rows else np.zeros((0, self.dim), np.float32)
+        return matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
+
+
+def all_utterances(data: Path) -> list[str]:
+    texts = []
+    for name in ("banking77", "clinc150", "bitext", "massive"):
+        dataset = load_set(name, data)
+        texts += [q for document in dataset.documents for q in document.questions] + [t for t, _ in dataset.dev]
+    return list(dict.fromkeys(texts))
+
+
+def latency_report(args: argparse.Namespace) -> None:
+    """p50/p95 of SearchEngine.search (embedding included) over a synthetic corpus of real sentences."""
+    from retrieval.engine import IndexedDocument
+
+    if args.embedder == "hybrid":
+        english = get_embedder("minilm")
+        embedder = HybridEmbedder(SyntheticPassages(get_embedder("e5")), SyntheticPassages(english),
+                                  english_vocabulary=tokenizer_words(english))
+    else:
+        embedder = SyntheticPassages(get_embedder(args.embedder))
+    texts = all_utterances(args.data)
+    rng = random.Random(5)
+    documents = []
+    for number in range(args.articles):
+        pick = [texts[(number * 12 + i) % len(texts)] for i in range(12)]
+        body = f"## {pick[4]}\n\n{' '.join(pick[5:8])}\n\n## {pick[8]}\n\n{' '.join(pick[9:12])}"
+        documents.append(IndexedDocument(f"article:{number}:en", "en", pick[0], pick[1:4], body))
+    started = time.perf_counter()
+    engine = SearchEngine(embedder)
+    engine.add(documents)
+    print(f"\nlatency: {len(engine)} articles, {engine.unit_count} units, index {engine._vectors.kind}, "
+          f"built in {time.perf_counter() - started:.1f}s")
+    sib = load_set("sib200", args.data)
+    queries = rng.sample(texts, 150) + [t for lang in sib.by_language.values() for t, _ in lang["test"][:25]]
+    for mode in MODES:
+        timings = []
+        for query in queries:
+            begun = time.perf_counter()
+            engine.search(query, limit=5, mode=mode)
+            timings.append((time.perf_counter() - begun) * 1000)
+        p50, p95 = np.percentile(timings, [50, 95])
+        print(f"  {mode:<8} p50 {p50:6.1f} ms   p95 {p95:6.1f} ms   ({len(timings)} queries, embedding included)")
+
+
+def ann_report(args: argparse.Namespace, embedder: Embedder) -> None:
+    """Recall of the approximate (IVF) index against exact search on real embeddings."""
+    from retrieval.vector_index import IndexKind, VectorIndex
+
+    texts = all_utterances(args.data)[: args.ann_size + 500]
+    print(f"\nann: embedding {len(texts)} utterances (cached after the first run)...")
+    vectors = embedder.embed_passages(texts)
+    base, queries = vectors[500:], embedder.embed_queries(texts[:500])
+    exact = VectorIndex(embedder.id, embedder.dim)
+    exact.add(np.arange(len(base)), base)
+    approximate = VectorIndex(embedder.id, embedder.dim, approximate_threshold=1)
+    approximate.add(np.arange(len(base)), base)
+    assert approximate.kind is IndexKind.IVF
+    _, truth = exact.search(queries, 10)
+    nlist = approximate._index.nlist
+    print(f"  {len(base)} vectors, nlist {nlist}, default nprobe {approximate._index.nprobe}")
+    for nprobe in sorted({1, 4, 8, 16, 32, approximate._index.nprobe, nlist // 4}):
+        approximate.set_nprobe(nprobe)
+        begun = time.perf_counter()
+        _, found = approximate.search(queries, 10)
+        took = (time.perf_counter() - begun) * 1000 / len(queries)
+        recall10 = np.mean([len(set(f) & set(t)) / 10 for f, t in zip(found, truth, strict=True)])
+        recall1 = np.mean(found[:, 0] == truth[:, 0])
+        print(f"  nprobe {nprobe:>4}: recall@1 {recall1:.3f} recall@10 {recall10:.3f}  {took:.2f} ms/query")
+    begun = time.perf_counter()
+    exact.search(queries, 10)
+    print(f"  exact: {(time.perf_counter() - begun) * 1000 / len(queries):.2f} ms/query")
+
+
+# ---- main -----------------------------------------------------------------------------------
+def run_reports(args: argparse.Namespace, embedder: Embedder, fusion: FusionConfig | None) -> None:
+    for name in args.sets:
+        started = time.perf_counter()
+        dataset = load_set(name, args.data)
+        engine = build_engine(dataset, embedder, fusion)
+        if dataset.by_language:
+            for language, splits in dataset.by_language.items():
+                queries = subsample(splits[args.split], args.max_queries)
+                print_table(f"{dataset.name} {language}->en ({len(dataset.documents)} English articles, {args.split})",
+                            evaluate_modes(engine, queries))
+        else:
+            queries = subsample(dataset.test if args.split == "test" else dataset.dev, args.max_queries)
+            print_table(f"{dataset.name} ({len(dataset.documents)} articles, {args.split})", evaluate_modes(engine, queries))
+        if dataset.unanswerable:
+            decline_report(engine, dataset, "dev" if args.split == "dev" else "test", args.max_queries)
+        print(f"  ({time.perf_counter() - started:.1f}s)")
+        sys.stdout.flush()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR)
+    parser.add_argument("--sets", nargs="+", default=ALL_SETS, choices=ALL_SETS + ["sib200-test"])
+    parser.add_argument("--embedder", default="e5")
+    parser.add_argument("--max-queries", type=int, default=1000)
+    parser.add_argument("--split", choices=["test", "dev"], default="test")
+    parser.add_argument("--no-cache", action="store_true")
+    parser.add_argument("--tune", action="store_true", help="tune fusion on dev splits and calibration on clinc val")
+    parser.add_argument("--latency", action="store_true", help="search latency over a synthetic 10k-article index")
+    parser.add_argument("--articles", type=int, default=10_000)
+    parser.add_argument("--ann", action="store_true", help="recall of the approximate index vs exact")
+    parser.add_argument("--ann-size", type=int, default=20_000)
+    parser.add_argument("--target-declined", type=float, default=0.85)
+    parser.add_argument("--target-precision", type=float, default=0.92)
+    args = parser.parse_args(argv)
+
+    if args.latency:
+        latency_report(args)
+        return
+    embedder = make_embedder(args.embedder, cache=not args.no_cache)
+    if args.ann:
+        ann_report(args, embedder)
+        return
+    print(f"embedder {embedder.id}, data {args.data}")
+    if args.tune:
+        fusion = tune_fusion(args, embedder)
+        fusion = replace(fusion, calibrations=tune_calibration(args, embedder, fusion))
+        print("\ntuned:", fusion)
+        return
+    run_reports(args, embedder, None)
+
+
+if __name__ == "__main__":
+    main()

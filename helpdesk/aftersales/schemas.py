@@ -1,0 +1,258 @@
+"""Request and response shapes of the after-sales API and forms (named by role)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
+
+from helpdesk.aftersales.models import (
+    BroadcastStatus,
+    LapseReason,
+    ProgrammeTrigger,
+    StepKind,
+)
+from helpdesk.schemas import LanguageTag, PersonName, StrictInput, Tag
+
+MAX_STEPS = 20
+MAX_FILTER_ITEMS = 50
+_CHANNEL_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,31}$")
+
+
+def _currency(value: str) -> str:
+    code = value.strip().upper()
+    if not re.fullmatch(r"[A-Z]{3}", code):
+        raise ValueError("must be a three-letter ISO 4217 code such as EUR or USD")
+    return code
+
+
+def _channel(value: str) -> str:
+    channel = value.strip().lower()
+    if not _CHANNEL_RE.match(channel):
+        raise ValueError("must be a short word such as web, store or marketplace")
+    return channel
+
+
+def _stripped_not_blank(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("must not be empty")
+    return value
+
+
+def as_utc(value: datetime) -> datetime:
+    # A shop export without a zone is taken as UTC rather than refused: it is the common case.
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+Currency = Annotated[str, AfterValidator(_currency)]
+Channel = Annotated[str, AfterValidator(_channel)]
+OrderId = Annotated[str, StringConstraints(max_length=128), AfterValidator(_stripped_not_blank)]
+Sku = Annotated[str, StringConstraints(max_length=64), AfterValidator(_stripped_not_blank)]
+ProductName = Annotated[str, StringConstraints(max_length=200), AfterValidator(_stripped_not_blank)]
+Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
+
+
+class PurchaseCreate(StrictInput):
+    """One order line, as a shop's order webhook or a CSV row sends it."""
+
+    external_order_id: OrderId
+    customer_email: EmailStr
+    customer_name: PersonName | None = None
+    customer_language: LanguageTag = None
+    sku: Sku
+    product_name: ProductName | None = None
+    quantity: int = Field(default=1, ge=1, le=100_000)
+    amount: Money
+    currency: Currency
+    purchased_at: datetime
+    channel: Channel | None = None
+
+    @field_validator("purchased_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        return as_utc(value)
+
+
+class ProductRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    sku: str
+    name: str
+    tags: list[str]
+    renewal_days: int | None
+
+
+class ProductUpdate(StrictInput):
+    name: ProductName | None = None
+    tags: list[Tag] | None = Field(default=None, max_length=20)
+    renewal_days: int | None = Field(default=None, ge=1, le=3650)
+
+
+class PurchaseRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    external_order_id: str
+    customer_id: int
+    customer_email: str
+    sku: str
+    product_name: str
+    quantity: int
+    amount: Decimal
+    currency: str
+    purchased_at: datetime
+    channel: str
+    created_at: datetime
+
+
+class StepCreate(StrictInput):
+    day_offset: int = Field(ge=0, le=730)
+    kind: StepKind
+    article_tag: Tag | None = None
+
+
+class ProgrammeCreate(StrictInput):
+    name: ProductName
+    trigger: ProgrammeTrigger = ProgrammeTrigger.PURCHASE
+    product_tag: Tag | None = None
+    is_active: bool = True
+    steps: list[StepCreate] = Field(min_length=1, max_length=MAX_STEPS)
+
+
+class StepRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    day_offset: int
+    kind: StepKind
+    article_tag: str | None
+
+
+class ProgrammeRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    trigger: ProgrammeTrigger
+    product_tag: str | None
+    is_active: bool
+    steps: list[StepRead]
+
+
+class SegmentFilters(StrictInput):
+    """Who is in a segment. Empty lists and None mean "no condition"; conditions combine with AND."""
+
+    languages: list[Annotated[str, StringConstraints(min_length=2, max_length=16, to_lower=True)]] = Field(
+        default_factory=list, max_length=MAX_FILTER_ITEMS
+    )
+    # Bought any of these products, or any product carrying any of these tags.
+    product_ids: list[int] = Field(default_factory=list, max_length=MAX_FILTER_ITEMS)
+    product_tags: list[Tag] = Field(default_factory=list, max_length=MAX_FILTER_ITEMS)
+    min_purchases: int | None = Field(default=None, ge=0, le=100_000)
+    max_purchases: int | None = Field(default=None, ge=0, le=100_000)
+    min_days_since_last_purchase: int | None = Field(default=None, ge=0, le=36_500)
+    max_days_since_last_purchase: int | None = Field(default=None, ge=0, le=36_500)
+    consent_marketing: bool | None = None
+    consent_surveys: bool | None = None
+
+
+class SegmentCreate(StrictInput):
+    name: ProductName
+    filters: SegmentFilters = Field(default_factory=SegmentFilters)
+
+
+class SegmentRead(BaseModel):
+    id: int
+    name: str
+    filters: SegmentFilters
+    count: int
+
+
+class SegmentCount(BaseModel):
+    count: int
+
+
+class BroadcastCreate(StrictInput):
+    subject: Annotated[str, StringConstraints(max_length=300), AfterValidator(_stripped_not_blank)]
+    body: Annotated[str, StringConstraints(max_length=20_000), AfterValidator(_stripped_not_blank)]
+
+
+class BroadcastRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    segment_id: int
+    subject: str
+    status: BroadcastStatus
+    created_at: datetime
+    sent_at: datetime | None
+
+
+class SurveyAnswer(StrictInput):
+    score: int = Field(ge=0, le=10)
+    comment: Annotated[str, StringConstraints(max_length=5000)] = ""
+
+
+class EnrolRequest(StrictInput):
+    programme_id: int
+    customer_ids: list[int] = Field(min_length=1, max_length=10_000)
+    product_id: int | None = None
+
+
+class EnrolResult(BaseModel):
+    enrolled: int
+    already_enrolled: int
+
+
+class LapsedBuyerRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    customer_id: int
+    customer_email: str
+    reason: LapseReason
+    product_id: int | None
+    purchases: int
+    last_purchase_at: datetime
+    expected_by: datetime
+    typical_gap_days: float | None
+
+
+class SchedulingSummary(BaseModel):
+    enrolled: int
+    due: int
+    enqueued: int
+    declined: int
+    no_article: int
+    # Due, but the customer had a tip less than a day ago: sent on a later pass instead.
+    deferred: int = 0
+
+
+class NpsRow(BaseModel):
+    group: str
+    responses: int
+    promoters: int
+    passives: int
+    detractors: int
+    nps: float | None
+
+
+class CsatRow(BaseModel):
+    group: str
+    responses: int
+    satisfied: int
+    average: float | None
+    csat: float | None
+
+
+class EmailRow(BaseModel):
+    group: str
+    sent: int
+    opened: int
+    clicked: int
+    unsubscribed: int
+

@@ -1,0 +1,1 @@
+"""Retrieval: language detection, embedders, the vector index and ranking."""

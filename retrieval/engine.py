@@ -1,0 +1,438 @@
+"""SearchEngine: documents in, ranked and confidence-scored answers out (no database, no web).
+
+Each document is split into units: its title, each question it answers, and each chunk of its body.
+Units are embedded into one vector index and tokenised into one BM25 index under the same integer
+id; a document's score comes from its best unit. The API, the portal, agents' suggestions and the
+benchmarks all call ``SearchEngine.search``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+import numpy as np
+
+from retrieval.chunking import chunk_markdown
+from retrieval.embedders import Embedder, RoutedEmbedder
+from retrieval.lexical import LexicalIndex, LexicalScores, tokenize
+from retrieval.ranking import (
+    Calibration,
+    FusionConfig,
+    SearchMode,
+    aggregate_units,
+    fuse,
+    margins,
+)
+from retrieval.vector_index import EmbedderMismatchError, VectorIndex
+
+__all__ = [
+    "EmbedderMismatchError",
+    "IndexedDocument",
+    "QueryEmbedding",
+    "SearchEngine",
+    "SearchMode",
+    "SearchResponse",
+    "SearchResult",
+    "UnitKind",
+]
+
+ENGINE_FORMAT = 1
+ENGINE_MANIFEST = "engine.json"
+DOCUMENTS_FILE = "documents.jsonl"
+LEXICAL_FILE = "lexical.json"
+EMBED_BATCH_DOCS = 64
+
+ProgressCallback = Callable[[int, int], None]
+
+
+@dataclass
+class IndexedDocument:
+    """One searchable document, e.g. doc_id "article:12:pl" = article 12 in Polish.
+
+    ``extra`` must be JSON-serialisable (it is saved with the index and returned with results).
+    ``boost`` multiplies the document's final score (1.0 = neutral).
+    """
+
+    doc_id: str
+    locale: str
+    title: str
+    questions: list[str] = field(default_factory=list)
+    body_markdown: str = ""
+    kind: str = "article"
+    boost: float = 1.0
+    extra: dict = field(default_factory=dict)
+
+
+class UnitKind(StrEnum):
+    TITLE = "title"
+    QUESTION = "question"
+    CHUNK = "chunk"
+
+
+@dataclass(frozen=True)
+class Unit:
+    unit_id: int
+    doc_id: str
+    kind: UnitKind
+    text: str  # shown as the snippet
+    indexed_text: str  # embedded and tokenised (chunks carry their title/heading context)
+
+
+@dataclass
+class SearchResult:
+    doc_id: str
+    score: float
+    confidence: float
+    snippet: str
+    snippet_kind: UnitKind
+    matched_terms: list[str]
+    dense_score: float
+    lexical_strength: float
+    locale: str
+    title: str
+    kind: str
+    extra: dict
+
+
+@dataclass
+class SearchResponse:
+    query: str
+    mode: SearchMode
+    results: list[SearchResult]
+    answered: bool
+    query_language: str | None
+    route: str  # which scoring function ranked the query (see RoutedEmbedder)
+    elapsed_ms: float
+
+
+@dataclass(frozen=True)
+class QueryEmbedding:
+    vector: np.ndarray
+    route: str
+
+
+def document_units(document: IndexedDocument) -> list[tuple[UnitKind, str, str]]:
+    """(kind, snippet text, indexed text) for each unit of a document, duplicates dropped."""
+    units: list[tuple[UnitKind, str, str]] = []
+    seen: set[str] = set()
+
+    def add(kind: UnitKind, text: str, indexed: str) -> None:
+        key = " ".join(indexed.split()).casefold()
+        if text.strip() and key not in seen:
+            seen.add(key)
+            units.append((kind, text.strip(), indexed.strip()))
+
+    add(UnitKind.TITLE, document.title, document.title)
+    for question in document.questions:
+        add(UnitKind.QUESTION, question, question)
+    for chunk in chunk_markdown(document.body_markdown or ""):
+        add(UnitKind.CHUNK, chunk.text, chunk.context_text(document.title))
+    return units
+
+
+@dataclass
+class _DocCandidate:
+    dense: float = 0.0
+    dense_unit: int | None = None
+    strength: float = 0.0
+    lexical_unit: int | None = None
+    unit_similarities: list[float] = field(default_factory=list)
+
+
+class SearchEngine:
+    def __init__(self, embedder: Embedder, *, fusion: FusionConfig | None = None, vector_index: VectorIndex | None = None) -> None:
+        self.embedder = embedder
+        self.fusion = fusion or FusionConfig()
+        self._vectors = vector_index or VectorIndex(embedder.id, embedder.dim)
+        if self._vectors.embedder_id != embedder.id:
+            raise EmbedderMismatchError(f"vector index is for {self._vectors.embedder_id!r}, not {embedder.id!r}")
+        self._lexical = LexicalIndex()
+        self._documents: dict[str, IndexedDocument] = {}
+        self._doc_units: dict[str, list[int]] = {}
+        self._units: dict[int, Unit] = {}
+        self._next_unit_id = 1
+        self._lock = threading.RLock()
+
+    # ---- contents -------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._documents)
+
+    def __contains__(self, doc_id: object) -> bool:
+        return doc_id in self._documents
+
+    @property
+    def unit_count(self) -> int:
+        return len(self._units)
+
+    def document(self, doc_id: str) -> IndexedDocument | None:
+        return self._documents.get(doc_id)
+
+    def doc_ids(self) -> list[str]:
+        return list(self._documents)
+
+    def add(self, documents: Iterable[IndexedDocument], *, progress: ProgressCallback | None = None) -> None:
+        """Index new documents; a doc_id already indexed is an error (use ``upsert`` to replace)."""
+        documents = list(documents)
+        ids = [document.doc_id for document in documents]
+        clash = [doc_id for doc_id in ids if doc_id in self._documents]
+        if clash or len(set(ids)) != len(ids):
+            raise ValueError(f"documents already indexed or repeated: {sorted(set(clash) or set(ids))[:5]}")
+        self.upsert(documents, progress=progress)
+
+    def upsert(self, documents: Iterable[IndexedDocument], *, progress: ProgressCallback | None = None) -> None:
+        """Index documents, replacing any with the same doc_id; embeds in batches.
+
+        Units whose text did not change keep their vectors, so editing an article's body does not
+        re-embed its questions.
+        """
+        documents = list({document.doc_id: document for document in documents}.values())
+        total = len(documents)
+        for start in range(0, total, EMBED_BATCH_DOCS):
+            self._upsert_batch(documents[start : start + EMBED_BATCH_DOCS])
+            if progress is not None:
+                progress(min(start + EMBED_BATCH_DOCS, total), total)
+
+    def _upsert_batch(self, documents: list[IndexedDocument]) -> None:
+        planned = [(document, document_units(document)) for document in documents]
+        with self._lock:
+            reusable: dict[str, int] = {}
+            for document in documents:
+                for unit_id in self._doc_units.get(document.doc_id, []):
+                    reusable.setdefault(self._units[unit_id].indexed_text, unit_id)
+            wanted = list(dict.fromkeys(indexed for _, units in planned for _, _, indexed in units))
+            kept = [text for text in wanted if text in reusable]
+            old_vectors = self._vectors.reconstruct([reusable[text] for text in kept])
+        fresh = [text for text in wanted if text not in reusable]
+        # Embedding is the slow part; it runs outside the lock so searches continue meanwhile.
+        new_vectors = self.embedder.embed_passages(fresh)
+        by_text = {text: old_vectors[i] for i, text in enumerate(kept)}
+        by_text.update({text: new_vectors[i] for i, text in enumerate(fresh)})
+
+        with self._lock:
+            self.remove([document.doc_id for document in documents])
+            ids: list[int] = []
+            vectors: list[np.ndarray] = []
+            for document, units in planned:
+                unit_ids = []
+                for kind, text, indexed in units:
+                    unit_id = self._next_unit_id
+                    self._next_unit_id += 1
+                    self._units[unit_id] = Unit(unit_id, document.doc_id, kind, text, indexed)
+                    self._lexical.add_terms(unit_id, tokenize(indexed))
+                    unit_ids.append(unit_id)
+                    ids.append(unit_id)
+                    vectors.append(by_text[indexed])
+                self._documents[document.doc_id] = document
+                self._doc_units[document.doc_id] = unit_ids
+            if ids:
+                self._vectors.add(np.asarray(ids, dtype=np.int64), np.stack(vectors))
+
+    def remove(self, doc_ids: Iterable[str]) -> int:
+        """Forget documents; unknown ids are ignored. Returns how many were removed."""
+        removed = 0
+        with self._lock:
+            unit_ids: list[int] = []
+            for doc_id in doc_ids:
+                if self._documents.pop(doc_id, None) is None:
+                    continue
+                removed += 1
+                unit_ids.extend(self._doc_units.pop(doc_id, []))
+            for unit_id in unit_ids:
+                del self._units[unit_id]
+            self._lexical.remove(unit_ids)
+            self._vectors.remove(unit_ids)
+        return removed
+
+    # ---- search ---------------------------------------------------------------------------
+    def embed_queries(self, queries: Sequence[str], languages: Sequence[str | None] | None = None) -> list[QueryEmbedding]:
+        """Embed queries in one batch (what ``search`` does for one query)."""
+        queries = [query.strip() for query in queries]
+        languages = list(languages) if languages is not None else [None] * len(queries)
+        if isinstance(self.embedder, RoutedEmbedder):
+            routes = [self.embedder.route_for(query, language) for query, language in zip(queries, languages, strict=True)]
+            vectors = self.embedder.embed_queries(queries, routes=routes)
+        else:
+            routes = [self.embedder.id] * len(queries)
+            vectors = self.embedder.embed_queries(queries)
+        return [QueryEmbedding(vector, route) for vector, route in zip(vectors, routes, strict=True)]
+
+    def search(
+        self,
+        query: str,
+        *,
+        query_language: str | None = None,
+        limit: int = 5,
+        mode: SearchMode = SearchMode.HYBRID,
+        query_embedding: QueryEmbedding | None = None,
+    ) -> SearchResponse:
+        """Rank documents for ``query``; ``query_language`` (e.g. from language detection) helps a
+        routed embedder pick its scoring. ``query_embedding`` lets a caller that embedded the query
+        already (``embed_queries``, e.g. a benchmark) skip embedding it again."""
+        started = time.perf_counter()
+        mode = SearchMode(mode)
+        query = query.strip()
+        route = query_embedding.route if query_embedding is not None else self.embedder.id
+        if not query or not self._documents or limit <= 0:
+            return SearchResponse(query, mode, [], False, query_language, route, 0.0)
+        if mode is not SearchMode.LEXICAL and query_embedding is None:
+            query_embedding = self.embed_queries([query], [query_language])[0]
+            route = query_embedding.route
+        calibration = self.fusion.calibration(route, mode)
+        with self._lock:
+            results = self._rank(query, query_embedding.vector if query_embedding else None, limit, mode, calibration)
+        answered = bool(results) and results[0].confidence >= calibration.threshold
+        elapsed = (time.perf_counter() - started) * 1000
+        return SearchResponse(query, mode, results, answered, query_language, route, elapsed)
+
+    def _rank(
+        self, query: str, query_vector: np.ndarray | None, limit: int, mode: SearchMode, calibration: Calibration
+    ) -> list[SearchResult]:
+        config = self.fusion
+        k = min(len(self._units), max(config.min_candidates, config.candidate_factor * limit))
+        candidates: dict[str, _DocCandidate] = {}
+        use_dense = mode is not SearchMode.LEXICAL
+        use_lexical = mode is not SearchMode.DENSE
+
+        if use_dense:
+            similarities, unit_ids = self._vectors.search(query_vector[None, :], k)
+            for similarity, unit_id in zip(similarities[0].tolist(), unit_ids[0].tolist(), strict=True):
+                if unit_id < 0:
+                    continue
+                candidate = candidates.setdefault(self._units[unit_id].doc_id, _DocCandidate(dense=-1.0))
+                candidate.unit_similarities.append(similarity)
+                if similarity > candidate.dense:
+                    candidate.dense, candidate.dense_unit = similarity, unit_id
+
+        lexical: LexicalScores | None = None
+        if use_lexical or use_dense:
+            # Matched terms are reported in every mode (they drive snippet highlighting).
+            lexical = self._lexical.score_query(query)
+        if use_lexical and lexical is not None:
+            for unit_id, _ in lexical.top(k):
+                doc_id = self._units[unit_id].doc_id
+                if doc_id not in candidates:
+                    candidates[doc_id] = self._late_dense(doc_id, query_vector) if use_dense else _DocCandidate()
+        if lexical is not None:
+            for doc_id, candidate in candidates.items():
+                for unit_id in self._doc_units[doc_id]:
+                    strength = lexical.strength(unit_id)
+                    if strength > candidate.strength:
+                        candidate.strength, candidate.lexical_unit = min(strength, 1.0), unit_id
+
+        scored = []
+        for doc_id, candidate in candidates.items():
+            dense = aggregate_units(candidate.unit_similarities, config.second_unit_weight) if use_dense else 0.0
+            score = fuse(dense, candidate.strength, mode, config) * self._documents[doc_id].boost
+            if score > 0 or mode is not SearchMode.LEXICAL:
+                scored.append((score, doc_id, candidate))
+        scored.sort(key=lambda item: (-item[0], item[1]))
+        top = scored[:limit]
+        if not top:
+            return []
+        # Margins against the runner-up among all candidates, not only the returned ones.
+        runner_up = [score for score, _, _ in scored[: limit + 1]]
+        margin_list = margins(runner_up)[: len(top)]
+        results = []
+        for (score, doc_id, candidate), margin in zip(top, margin_list, strict=True):
+            document = self._documents[doc_id]
+            unit = self._units[self._snippet_unit(candidate, mode, query_vector, lexical)]
+            results.append(
+                SearchResult(
+                    doc_id=doc_id,
+                    score=score,
+                    confidence=calibration.confidence(score, margin, candidate.strength),
+                    snippet=unit.text,
+                    snippet_kind=unit.kind,
+                    matched_terms=lexical.matched_terms(unit.unit_id) if lexical is not None else [],
+                    dense_score=candidate.dense if use_dense else 0.0,
+                    lexical_strength=candidate.strength,
+                    locale=document.locale,
+                    title=document.title,
+                    kind=document.kind,
+                    extra=document.extra,
+                )
+            )
+        return results
+
+    def _late_dense(self, doc_id: str, query_vector: np.ndarray) -> _DocCandidate:
+        """Exact dense similarity for a document that only the lexical side proposed."""
+        unit_ids = self._doc_units[doc_id]
+        similarities = (self._vectors.reconstruct(unit_ids) @ query_vector).tolist()
+        best = int(np.argmax(similarities))
+        return _DocCandidate(dense=similarities[best], dense_unit=unit_ids[best], unit_similarities=similarities)
+
+    def _snippet_unit(
+        self, candidate: _DocCandidate, mode: SearchMode, query_vector: np.ndarray | None, lexical: LexicalScores | None
+    ) -> int:
+        """The unit shown as the snippet: the one with the best fused score of its own."""
+        if mode is SearchMode.LEXICAL or candidate.dense_unit is None:
+            return candidate.lexical_unit if candidate.lexical_unit is not None else candidate.dense_unit
+        if candidate.lexical_unit is None or candidate.lexical_unit == candidate.dense_unit or lexical is None:
+            return candidate.dense_unit
+        weight = self.fusion.lexical_weight
+        dense_side = candidate.dense + weight * min(1.0, lexical.strength(candidate.dense_unit))
+        lexical_similarity = float(self._vectors.reconstruct([candidate.lexical_unit])[0] @ query_vector)
+        lexical_side = lexical_similarity + weight * candidate.strength
+        return candidate.lexical_unit if lexical_side > dense_side else candidate.dense_unit
+
+    # ---- persistence ----------------------------------------------------------------------
+    def save(self, directory: Path) -> None:
+        """Write the engine to ``directory``, replacing what was there only once fully written."""
+        directory = Path(directory)
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent))
+        with self._lock:
+            self._vectors.save(staging)
+            self._lexical.save(staging / LEXICAL_FILE)
+            with open(staging / DOCUMENTS_FILE, "w", encoding="utf-8") as handle:
+                for doc_id, document in self._documents.items():
+                    units = [[unit_id, self._units[unit_id].kind.value, self._units[unit_id].text, self._units[unit_id].indexed_text] for unit_id in self._doc_units[doc_id]]
+                    handle.write(json.dumps({"document": asdict(document), "units": units}, ensure_ascii=False) + "\n")
+            manifest = {
+                "format": ENGINE_FORMAT,
+                "embedder_id": self.embedder.id,
+                "dim": self.embedder.dim,
+                "documents": len(self._documents),
+                "units": len(self._units),
+                "next_unit_id": self._next_unit_id,
+            }
+        (staging / ENGINE_MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        previous = None
+        if directory.exists():
+            previous = directory.with_name(f".{directory.name}-old-{time.time_ns()}")
+            directory.rename(previous)
+        staging.rename(directory)
+        if previous is not None:
+            shutil.rmtree(previous, ignore_errors=True)
+
+    @classmethod
+    def load(cls, directory: Path, embedder: Embedder, *, fusion: FusionConfig | None = None) -> SearchEngine:
+        """Load a saved engine; raises EmbedderMismatchError if it was built with another embedder."""
+        directory = Path(directory)
+        manifest = json.loads((directory / ENGINE_MANIFEST).read_text(encoding="utf-8"))
+        if manifest.get("format") != ENGINE_FORMAT:
+            raise ValueError(f"unsupported search index format {manifest.get('format')!r} in {directory}")
+        engine = cls(embedder, fusion=fusion, vector_index=VectorIndex.load(directory, embedder.id))
+        engine._lexical = LexicalIndex.load(directory / LEXICAL_FILE)
+        with open(directory / DOCUMENTS_FILE, encoding="utf-8") as handle:
+            for line in handle:
+                row = json.loads(line)
+                document = IndexedDocument(**row["document"])
+                unit_ids = []
+                for unit_id, kind, text, indexed in row["units"]:
+                    engine._units[unit_id] = Unit(unit_id, document.doc_id, UnitKind(kind), text, indexed)
+                    unit_ids.append(unit_id)
+                engine._documents[document.doc_id] = document
+                engine._doc_units[document.doc_id] = unit_ids
+        engine._next_unit_id = int(manifest["next_unit_id"])
+        if len(engine._units) != len(engine._vectors):
+            raise ValueError(f"search index in {directory} is inconsistent ({len(engine._units)} units, {len(engine._vectors)} vectors)")
+        return engine

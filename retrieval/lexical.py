@@ -1,0 +1,245 @@
+"""Lexical search: Unicode-aware tokenisation (Thai segmented, CJK bigrams) and an incremental BM25 index.
+
+Scores come with a *strength* in about [0, 1]: the BM25 score divided by what a unit containing every
+query term once would get. A query in another language than the corpus matches few or no terms, so its
+strength stays near zero and fusion can tell "lexical has no evidence" from "lexical disagrees".
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+THAI_RUN = "\u0e00-\u0e7f"
+CJK_RUN = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"
+_TOKEN_RE = re.compile(
+    rf"(?P<thai>[{THAI_RUN}]+)|(?P<cjk>[{CJK_RUN}]+)|(?P<word>(?:[^\W_{THAI_RUN}{CJK_RUN}]|[\u0300-\u036f])+"
+    r"(?:['’](?:[^\W_]|[\u0300-\u036f])+)*)"
+)
+# Letters that do not decompose under NFKD but are typed without their mark on plain keyboards.
+_FOLD = str.maketrans({"ł": "l", "đ": "d", "ø": "o", "æ": "ae", "œ": "oe", "ı": "i", "ð": "d", "þ": "th"})
+# A light, language-neutral suffix stripper for Latin-script words (refunds/refunded/refunding -> refund).
+# Applied to query and index alike, so over-stripping only merges rare near-duplicates.
+_SUFFIXES = ("ing", "ed", "es", "s")
+
+
+@dataclass(frozen=True)
+class Token:
+    term: str
+    start: int
+    end: int
+
+
+@lru_cache(maxsize=200_000)
+def normalize_word(word: str) -> str:
+    folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", word).casefold())
+    folded = "".join(ch for ch in folded if not unicodedata.combining(ch)).translate(_FOLD)
+    folded = folded.replace("'", "").replace("’", "")
+    for suffix in _SUFFIXES:
+        if len(folded) > len(suffix) + 3 and folded.endswith(suffix) and not folded.endswith("ss"):
+            return folded[: -len(suffix)]
+    return folded
+
+
+def _thai_words(run: str) -> list[str]:
+    from pythainlp.tokenize import word_tokenize
+
+    return word_tokenize(run, engine="newmm", keep_whitespace=True)
+
+
+def tokenize_with_spans(text: str) -> list[Token]:
+    """Tokens with their character spans in ``text`` (for highlighting)."""
+    tokens: list[Token] = []
+    for match in _TOKEN_RE.finditer(text):
+        start = match.start()
+        if match.lastgroup == "thai":
+            offset = start
+            for word in _thai_words(match.group()):
+                if word.strip():
+                    tokens.append(Token(word, offset, offset + len(word)))
+                offset += len(word)
+        elif match.lastgroup == "cjk":
+            run = match.group()
+            if len(run) == 1:
+                tokens.append(Token(run, start, start + 1))
+            for i in range(len(run) - 1):
+                tokens.append(Token(run[i : i + 2], start + i, start + i + 2))
+        else:
+            term = normalize_word(match.group())
+            if term:
+                tokens.append(Token(term, start, match.end()))
+    return tokens
+
+
+def tokenize(text: str) -> list[str]:
+    return [token.term for token in tokenize_with_spans(text)]
+
+
+def find_term_spans(text: str, terms: Iterable[str]) -> list[tuple[int, int]]:
+    """Character spans of ``text`` whose normalised tokens are in ``terms`` (e.g. a hit's matched terms)."""
+    wanted = set(terms)
+    return [(token.start, token.end) for token in tokenize_with_spans(text) if token.term in wanted]
+
+
+class LexicalScores:
+    """BM25 scores of one query against every unit, plus helpers to read them."""
+
+    def __init__(self, index: LexicalIndex, terms: list[str], scores: np.ndarray, bound: float) -> None:
+        self._index = index
+        self.terms = terms
+        self.scores = scores
+        self.bound = bound
+
+    def top(self, limit: int) -> list[tuple[int, float]]:
+        if not self.terms or limit <= 0:
+            return []
+        candidates = np.flatnonzero(self.scores > 0)
+        if len(candidates) > limit:
+            candidates = candidates[np.argpartition(-self.scores[candidates], limit - 1)[:limit]]
+        order = candidates[np.argsort(-self.scores[candidates], kind="stable")]
+        keys = self._index._slot_keys
+        return [(keys[slot], float(self.scores[slot])) for slot in order]
+
+    def score(self, key: int) -> float:
+        slot = self._index._slots.get(key)
+        return float(self.scores[slot]) if slot is not None and slot < len(self.scores) else 0.0
+
+    def strength(self, key: int) -> float:
+        """Score relative to a unit holding each query term once: ~0 no evidence, ~1 all terms matched."""
+        return self.score(key) / self.bound if self.bound > 0 else 0.0
+
+    def matched_terms(self, key: int) -> list[str]:
+        slot = self._index._slots.get(key)
+        if slot is None:
+            return []
+        counts = self._index._forward[slot]
+        return [term for term in self.terms if term in counts]
+
+
+class LexicalIndex:
+    """Okapi BM25 over integer keys; add, replace and remove are incremental (no rebuild)."""
+
+    def __init__(self, k1: float = 1.2, b: float = 0.75) -> None:
+        self.k1, self.b = k1, b
+        self._slots: dict[int, int] = {}
+        self._slot_keys: list[int] = []
+        self._forward: list[Counter[str] | None] = []
+        self._free: list[int] = []
+        self._lengths = np.zeros(0, dtype=np.float32)
+        self._total_length = 0
+        self._postings: dict[str, dict[int, int]] = {}
+        # Per-term numpy views of the postings, rebuilt lazily when a term's postings change.
+        self._arrays: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def __len__(self) -> int:
+        return len(self._slots)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._slots
+
+    def keys(self) -> list[int]:
+        return list(self._slots)
+
+    def add(self, key: int, text: str) -> None:
+        self.add_terms(key, tokenize(text))
+
+    def add_terms(self, key: int, terms: Sequence[str]) -> None:
+        if key in self._slots:
+            self.remove([key])
+        counts = Counter(terms)
+        if self._free:
+            slot = self._free.pop()
+            self._slot_keys[slot] = key
+            self._forward[slot] = counts
+        else:
+            slot = len(self._slot_keys)
+            self._slot_keys.append(key)
+            self._forward.append(counts)
+            if slot >= len(self._lengths):
+                grown = np.zeros(max(64, 2 * len(self._lengths)), dtype=np.float32)
+                grown[: len(self._lengths)] = self._lengths
+                self._lengths = grown
+        self._slots[key] = slot
+        length = sum(counts.values())
+        self._lengths[slot] = length
+        self._total_length += length
+        for term, tf in counts.items():
+            self._postings.setdefault(term, {})[slot] = tf
+            self._arrays.pop(term, None)
+
+    def remove(self, keys: Iterable[int]) -> None:
+        for key in keys:
+            slot = self._slots.pop(key, None)
+            if slot is None:
+                continue
+            counts = self._forward[slot] or Counter()
+            for term in counts:
+                postings = self._postings[term]
+                del postings[slot]
+                if not postings:
+                    del self._postings[term]
+                self._arrays.pop(term, None)
+            self._total_length -= int(self._lengths[slot])
+            self._lengths[slot] = 0
+            self._forward[slot] = None
+            self._free.append(slot)
+
+    def idf(self, term: str) -> float:
+        n = len(self._slots)
+        df = len(self._postings.get(term, ()))
+        return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+
+    def _term_arrays(self, term: str) -> tuple[np.ndarray, np.ndarray]:
+        cached = self._arrays.get(term)
+        if cached is None:
+            postings = self._postings[term]
+            cached = (
+                np.fromiter(postings.keys(), dtype=np.int64, count=len(postings)),
+                np.fromiter(postings.values(), dtype=np.float32, count=len(postings)),
+            )
+            self._arrays[term] = cached
+        return cached
+
+    def score_query(self, query: str) -> LexicalScores:
+        terms = list(dict.fromkeys(tokenize(query)))
+        scores = np.zeros(len(self._slot_keys), dtype=np.float32)
+        n = len(self._slots)
+        if not terms or n == 0:
+            return LexicalScores(self, terms, scores, 0.0)
+        average = self._total_length / n if self._total_length else 1.0
+        norm = self.k1 * (1.0 - self.b + self.b * self._lengths[: len(scores)] / average)
+        bound = 0.0
+        for term in terms:
+            idf = self.idf(term)
+            bound += idf
+            if term not in self._postings:
+                continue
+            slots, tfs = self._term_arrays(term)
+            scores[slots] += idf * tfs * (self.k1 + 1.0) / (tfs + norm[slots])
+        return LexicalScores(self, terms, scores, bound)
+
+    def search(self, query: str, limit: int = 10) -> list[tuple[int, float]]:
+        return self.score_query(query).top(limit)
+
+    # Persistence: the forward index is enough to rebuild postings without re-tokenising.
+    def save(self, path: Path) -> None:
+        rows = {str(key): dict(self._forward[slot] or {}) for key, slot in self._slots.items()}
+        payload = {"k1": self.k1, "b": self.b, "units": rows}
+        path.write_text(json.dumps(payload, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> LexicalIndex:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+        index = cls(k1=payload["k1"], b=payload["b"])
+        for key, counts in payload["units"].items():
+            index.add_terms(int(key), [term for term, tf in counts.items() for _ in range(tf)])
+        return index

@@ -1,0 +1,153 @@
+"""Fusion of dense and lexical evidence, confidence, and collapsing one article's locales.
+
+A document's dense score is its best unit's cosine similarity (title, a question it answers, or a
+chunk). Lexical evidence enters as BM25 *strength* (score relative to matching every query term; see
+``retrieval.lexical``), added with a weight: a query in another language than the article matches no
+terms, adds nothing, and leaves the dense ranking intact; plain reciprocal-rank fusion would instead
+mix in a meaningless lexical ranking.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol, TypeVar
+
+
+class SearchMode(StrEnum):
+    LEXICAL = "lexical"
+    DENSE = "dense"
+    HYBRID = "hybrid"
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """confidence = sigmoid(intercept + w_score*score + w_margin*margin + w_lexical*strength)."""
+
+    intercept: float
+    w_score: float
+    w_margin: float
+    w_lexical: float
+    threshold: float  # answered when the top result's confidence reaches this
+
+    def confidence(self, score: float, margin: float, strength: float) -> float:
+        z = self.intercept + self.w_score * score + self.w_margin * margin + self.w_lexical * strength
+        return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+
+
+E5_ROUTE = "e5:multilingual-e5-small-q4"
+HYBRID_ENGLISH_ROUTE = "hybrid:e5:multilingual-e5-small-q4+st:all-MiniLM-L6-v2"
+
+# Confidence calibrations per scoring route (see retrieval.embedders.RoutedEmbedder; a plain
+# embedder's route is its id) and mode. Tuned by `python bench/eval_retrieval.py --tune` on clinc150
+# val + oos_val only (never test): a logistic regression of "the top result is right" on
+# (score, margin, lexical strength), then the lowest threshold at which >= 0.85 of oos_val is
+# declined and >= 0.92 of answered val queries are right.
+DEFAULT_CALIBRATIONS: dict[str, dict[SearchMode, Calibration]] = {
+    E5_ROUTE: {
+        SearchMode.HYBRID: Calibration(intercept=-22.0, w_score=24.0, w_margin=20.0, w_lexical=0.0, threshold=0.5),
+        SearchMode.DENSE: Calibration(intercept=-22.0, w_score=24.0, w_margin=20.0, w_lexical=0.0, threshold=0.5),
+        SearchMode.LEXICAL: Calibration(intercept=-3.0, w_score=4.0, w_margin=4.0, w_lexical=0.0, threshold=0.5),
+    },
+}
+# Routes without their own calibration (e.g. an "st:" model nobody tuned) borrow e5's; their
+# confidences are then only roughly meaningful until tuned.
+FALLBACK_ROUTE = E5_ROUTE
+
+
+@dataclass(frozen=True)
+class FusionConfig:
+    # Weight of lexical strength (0..1) added to the dense similarity in hybrid mode.
+    lexical_weight: float = 0.1
+    # Share of a document's second-best unit similarity added to its best (agreeing phrasings).
+    second_unit_weight: float = 0.0
+    # Units fetched from each side per query, as a multiple of the requested limit (and at least min).
+    candidate_factor: int = 20
+    min_candidates: int = 100
+    calibrations: dict[str, dict[SearchMode, Calibration]] = field(default_factory=lambda: dict(DEFAULT_CALIBRATIONS))
+
+    def calibration(self, route: str, mode: SearchMode) -> Calibration:
+        return (self.calibrations.get(route) or self.calibrations[FALLBACK_ROUTE])[mode]
+
+
+def aggregate_units(similarities: Sequence[float], second_unit_weight: float) -> float:
+    """A document's dense score from its units' similarities (best, plus a share of the runner-up)."""
+    if not similarities:
+        return 0.0
+    if second_unit_weight <= 0 or len(similarities) == 1:
+        return max(similarities)
+    best, second = sorted(similarities, reverse=True)[:2]
+    return best + second_unit_weight * second
+
+
+def fuse(dense: float, strength: float, mode: SearchMode, config: FusionConfig) -> float:
+    if mode is SearchMode.DENSE:
+        return dense
+    if mode is SearchMode.LEXICAL:
+        return strength
+    return dense + config.lexical_weight * strength
+
+
+def margins(scores: Sequence[float]) -> list[float]:
+    """Each score minus the best *other* score (positive only for a clear winner)."""
+    if not scores:
+        return []
+    if len(scores) == 1:
+        return [scores[0]]
+    ordered = sorted(scores, reverse=True)
+    return [score - (ordered[1] if score >= ordered[0] else ordered[0]) for score in scores]
+
+
+class Ranked(Protocol):
+    doc_id: str
+    score: float
+
+
+R = TypeVar("R", bound=Ranked)
+
+
+def article_key(doc_id: str) -> str:
+    """"article:12:pl" -> "article:12" (the part before the last colon names the article)."""
+    return doc_id.rsplit(":", 1)[0] if ":" in doc_id else doc_id
+
+
+def doc_locale(doc_id: str) -> str:
+    return doc_id.rsplit(":", 1)[1] if ":" in doc_id else ""
+
+
+def collapse_locales(
+    results: Sequence[R],
+    preferred_locale: str | None,
+    *,
+    margin: float = 0.05,
+    locale_of: Callable[[R], str] | None = None,
+) -> list[R]:
+    """Keep one result per article: the preferred locale's version when its score is within
+    ``margin`` of that article's best version, otherwise the best version. Articles keep the rank
+    of their best version."""
+    locale_of = locale_of or (lambda result: getattr(result, "locale", None) or doc_locale(result.doc_id))
+    groups: dict[str, list[R]] = {}
+    for result in results:
+        groups.setdefault(article_key(result.doc_id), []).append(result)
+    chosen: list[tuple[float, int, R]] = []
+    for order, versions in enumerate(groups.values()):
+        best = max(versions, key=lambda result: result.score)
+        pick = best
+        if preferred_locale:
+            preferred = [result for result in versions if _same_language(locale_of(result), preferred_locale)]
+            if preferred:
+                candidate = max(preferred, key=lambda result: result.score)
+                if candidate.score >= best.score - margin:
+                    pick = candidate
+        chosen.append((best.score, order, pick))
+    chosen.sort(key=lambda item: (-item[0], item[1]))
+    return [pick for _, _, pick in chosen]
+
+
+def _same_language(locale: str, preferred: str) -> bool:
+    def base(tag: str) -> str:
+        return tag.lower().replace("_", "-").split("-")[0]
+
+    return locale.lower() == preferred.lower() or base(locale) == base(preferred)

@@ -1,0 +1,256 @@
+"""Language detection for intake: the five site languages, Thai script, fallbacks, tags, determinism."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import langdetect
+import pytest
+
+from retrieval.language import (
+    DEFAULT_MIN_CONFIDENCE,
+    LanguageSource,
+    clean_text,
+    detect_language,
+    language_probabilities,
+    normalize_language_tag,
+)
+
+ALLOWED = ["en", "pl", "id", "tl", "th"]
+
+SENTENCES = {
+    "en": "Hello, I ordered a pair of headphones last week and they still have not arrived. "
+    "Could you check where my package is?",
+    "pl": "Dzień dobry, tydzień temu zamówiłem słuchawki i nadal nie dotarły. "
+    "Czy mogą Państwo sprawdzić, gdzie jest moja paczka?",
+    "id": "Halo, saya memesan headphone minggu lalu dan sampai sekarang belum sampai. "
+    "Bisakah Anda memeriksa di mana paket saya?",
+    "tl": "Magandang araw po, umorder ako ng headphones noong isang linggo pero hanggang ngayon "
+    "hindi pa dumarating. Pwede po bang tingnan kung nasaan na ang package ko?",
+    "th": "สวัสดีครับ ผมสั่งหูฟังไปเมื่อสัปดาห์ที่แล้วแต่ยังไม่ได้รับของเลย "
+    "ช่วยตรวจสอบให้หน่อยได้ไหมครับว่าพัสดุอยู่ที่ไหน",
+}
+
+
+def detect(text: str, **overrides):
+    options = {"allowed": ALLOWED, "default": "en"} | overrides
+    return detect_language(text, **options)
+
+
+@pytest.mark.parametrize("language", sorted(SENTENCES))
+def test_natural_sentence_is_detected(language):
+    guess = detect(SENTENCES[language])
+    assert (guess.language, guess.source) == (language, LanguageSource.DETECTED)
+
+
+@pytest.mark.parametrize("language", sorted(SENTENCES))
+def test_detected_confidence_reaches_threshold(language):
+    assert DEFAULT_MIN_CONFIDENCE <= detect(SENTENCES[language]).confidence <= 1.0
+
+
+@pytest.mark.parametrize("text", ["ขอบคุณครับ", "สวัสดี", "ยกเลิก"])
+def test_short_thai_text_is_thai(text):
+    guess = detect(text, known="pl")
+    assert (guess.language, guess.source) == ("th", LanguageSource.DETECTED)
+
+
+def test_thai_sentence_with_english_words_is_thai():
+    guess = detect("ผมใช้ iPhone แล้ว login เข้า account ไม่ได้ครับ ช่วยด้วย", known="en")
+    assert (guess.language, guess.source) == ("th", LanguageSource.DETECTED)
+
+
+def test_english_sentence_with_a_thai_word_is_not_thai():
+    guess = detect("Thank you for the quick replacement, the new phone works perfectly. ขอบคุณ")
+    assert guess.language == "en"
+
+
+def test_thai_text_is_not_thai_when_thai_is_not_allowed():
+    guess = detect(SENTENCES["th"], allowed=["en", "pl"], default="en")
+    assert (guess.language, guess.source) == ("en", LanguageSource.DEFAULT)
+
+
+def test_short_text_falls_back_to_known_language():
+    guess = detect("ok thanks", known="tl")
+    assert (guess.language, guess.source) == ("tl", LanguageSource.CUSTOMER)
+
+
+def test_short_text_without_known_language_falls_back_to_default():
+    guess = detect("ok thanks", default="pl")
+    assert (guess.language, guess.source) == ("pl", LanguageSource.DEFAULT)
+
+
+def test_known_language_outside_allowed_is_ignored():
+    guess = detect("ok thanks", known="de", default="id")
+    assert (guess.language, guess.source) == ("id", LanguageSource.DEFAULT)
+
+
+def test_known_language_tag_is_normalised():
+    guess = detect("ok thanks", known="pl-PL")
+    assert (guess.language, guess.source) == ("pl", LanguageSource.CUSTOMER)
+
+
+def test_fallback_for_too_few_letters_has_zero_confidence():
+    assert detect("ok thanks", known="tl").confidence == 0.0
+
+
+def test_ambiguous_text_below_confidence_threshold_falls_back_to_known():
+    guess = detect(SENTENCES["en"], known="pl", min_confidence=1.01)
+    assert (guess.language, guess.source) == ("pl", LanguageSource.CUSTOMER)
+
+
+def test_fallback_confidence_is_the_models_probability_of_the_fallback():
+    guess = detect(SENTENCES["en"], known="pl", min_confidence=1.01)
+    assert guess.confidence < 0.1  # the model saw English; Polish got (almost) nothing
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "   \n\t ", "123 456 7890", "https://example.com/orders/42?x=1", "help@example.com", "#4711 2024-05-01"],
+)
+def test_text_without_language_falls_back_to_known(text):
+    guess = detect(text, known="id")
+    assert (guess.language, guess.source, guess.confidence) == ("id", LanguageSource.CUSTOMER, 0.0)
+
+
+@pytest.mark.parametrize("text", ["", "   ", "42", "http://example.com"])
+def test_text_without_language_and_no_known_language_gets_default(text):
+    guess = detect(text, default="th")
+    assert (guess.language, guess.source) == ("th", LanguageSource.DEFAULT)
+
+
+def test_answer_is_restricted_to_allowed_languages():
+    spanish = "¿Dónde está mi pedido? Lo compré hace dos semanas y todavía no ha llegado a mi casa."
+    assert detect(spanish, allowed=["en", "pl"], default="en").language in {"en", "pl"}
+
+
+def test_language_not_allowed_is_never_detected():
+    guess = detect(SENTENCES["pl"], allowed=["en", "id", "tl"], default="en")
+    assert guess.language != "pl"
+
+
+def test_probabilities_cover_only_allowed_languages():
+    probabilities = language_probabilities(clean_text(SENTENCES["tl"]), frozenset({"tl", "id", "en"}))
+    assert set(probabilities) <= {"tl", "id", "en"} and sum(probabilities.values()) <= 1.0 + 1e-9
+
+
+def test_allowed_tags_are_normalised():
+    guess = detect(SENTENCES["pl"], allowed=["EN", "pl-PL", "fil"], default="en-US")
+    assert guess.language == "pl"
+
+
+def test_allowed_language_without_profile_can_be_a_fallback():
+    guess = detect("ok", allowed=["en", "ms"], default="en", known="ms")
+    assert (guess.language, guess.source) == ("ms", LanguageSource.CUSTOMER)
+
+
+def test_default_outside_allowed_is_refused():
+    with pytest.raises(ValueError):
+        detect(SENTENCES["en"], allowed=["pl", "th"], default="en")
+
+
+def test_garbage_in_allowed_is_refused():
+    with pytest.raises(ValueError):
+        detect(SENTENCES["en"], allowed=["en", "not a language"], default="en")
+
+
+def test_same_input_gives_same_guess_every_time():
+    text = "Pesanan saya belum sampai, tolong bantu cek ya."
+    guesses = {detect(text) for _ in range(20)}
+    assert len(guesses) == 1
+
+
+def test_guess_does_not_depend_on_call_order():
+    text = "Hindi ko ma-access ang account ko simula kahapon."
+    first = detect(text)
+    for other in SENTENCES.values():
+        detect(other, allowed=["en", "pl", "id"], default="en")
+        detect(other)
+    assert detect(text) == first
+
+
+def test_guess_does_not_depend_on_langdetect_global_seed():
+    text = "Nie mogę się zalogować do konta od wczoraj."
+    before = detect(text)
+    saved = langdetect.DetectorFactory.seed
+    langdetect.DetectorFactory.seed = 12345
+    try:
+        assert detect(text) == before
+    finally:
+        langdetect.DetectorFactory.seed = saved
+
+
+def test_guesses_in_threads_match_sequential_guesses():
+    texts = [*SENTENCES.values(), "ok", "Pesanan saya belum sampai, tolong bantu cek ya."] * 5
+    sequential = [detect(text, known="pl") for text in texts]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        threaded = list(pool.map(lambda text: detect(text, known="pl"), texts))
+    assert threaded == sequential
+
+
+@pytest.mark.parametrize(
+    ("noise", "text"),
+    [
+        ("https://shop.example.com/orders/123", "Moje zamówienie https://shop.example.com/orders/123 nie dotarło"),
+        ("www.example.com", "Zobacz www.example.com proszę"),
+        ("anna.kowalska@example.com", "Napiszcie do anna.kowalska@example.com proszę"),
+        ("4711", "Zamówienie 4711 nie dotarło"),
+        ("user_id", "Błąd user_id w formularzu"),
+        ("getOrder()", "Funkcja getOrder() nie działa"),
+        ("config.yaml", "Plik config.yaml jest pusty"),
+        ("/var/log", "Katalog /var/log jest pełny"),
+        ("print(x)", "Kod: `print(x)` nie działa"),
+        ("<b>", "To jest <b>ważne</b>"),
+    ],
+)
+def test_noise_is_removed_before_detection(noise, text):
+    assert noise not in clean_text(text)
+
+
+def test_quoted_reply_lines_are_ignored():
+    text = "> Hello, how can we help you today?\n> Best regards, Support\nNie mogę się zalogować do konta."
+    assert detect(text).language == "pl"
+
+
+def test_sentence_full_of_code_and_links_keeps_its_language():
+    text = (
+        "Dzień dobry, po aktualizacji do wersji 2.3.1 aplikacja pokazuje błąd NullPointerException "
+        "w pliku MainActivity.java, zrzut ekranu: https://imgur.com/a/xYz123 — proszę o pomoc."
+    )
+    assert detect(text).language == "pl"
+
+
+def test_message_in_capitals_is_still_detected():
+    guess = detect("MOJE ZAMÓWIENIE NADAL NIE DOTARŁO!!!")
+    assert (guess.language, guess.source) == ("pl", LanguageSource.DETECTED)
+
+
+@pytest.mark.parametrize(
+    ("tag", "expected"),
+    [
+        ("en", "en"),
+        ("pl-PL", "pl"),
+        ("EN_us", "en"),
+        ("pt-BR", "pt"),
+        ("zh-Hant-TW", "zh"),
+        ("th-TH-u-nu-thai", "th"),
+        ("fil", "tl"),
+        ("fil-PH", "tl"),
+        ("tgl", "tl"),
+        ("in", "id"),
+        ("ind", "id"),
+        ("iw", "he"),
+        (" pl ", "pl"),
+        ("pl;q=0.8", "pl"),
+        ("pl_PL.UTF-8", "pl"),
+    ],
+)
+def test_language_tag_is_normalised(tag, expected):
+    assert normalize_language_tag(tag) == expected
+
+
+@pytest.mark.parametrize(
+    "tag",
+    ["", "   ", "*", "C", "e", "xx", "english", "x-klingon", "12", "en--us", "pl-", "<script>", "en" * 40],
+)
+def test_garbage_language_tag_is_rejected(tag):
+    assert normalize_language_tag(tag) is None

@@ -1,0 +1,38 @@
+"""Ranking helpers: collapsing an article's locales to the customer's language."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from retrieval.ranking import article_key, collapse_locales, margins
+
+
+@dataclass
+class Hit:
+    doc_id: str
+    score: float
+    locale: str
+
+
+def test_customer_locale_is_kept_when_close_to_best():
+    hits = [Hit("article:1:en", 0.90, "en"), Hit("article:1:pl", 0.87, "pl"), Hit("article:2:en", 0.80, "en")]
+    collapsed = collapse_locales(hits, "pl")
+    assert [hit.doc_id for hit in collapsed] == ["article:1:pl", "article:2:en"]
+
+
+def test_best_locale_is_kept_when_customer_locale_is_far_behind():
+    hits = [Hit("article:1:en", 0.90, "en"), Hit("article:1:pl", 0.70, "pl")]
+    assert [hit.doc_id for hit in collapse_locales(hits, "pl")] == ["article:1:en"]
+
+
+def test_region_tags_count_as_the_same_language():
+    hits = [Hit("article:1:en", 0.90, "en"), Hit("article:1:pt-BR", 0.88, "pt-BR")]
+    assert collapse_locales(hits, "pt")[0].doc_id == "article:1:pt-BR"
+
+
+def test_article_key_drops_the_locale():
+    assert article_key("article:12:pl") == "article:12"
+
+
+def test_margin_is_positive_only_for_the_winner():
+    assert margins([0.9, 0.8, 0.5]) == [0.9 - 0.8, 0.8 - 0.9, 0.5 - 0.9]

@@ -1,0 +1,129 @@
+"""Agent workspace pages: inbox views, filters, keyset paging, ticket page panels, canned replies."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from aftercare.db import utcnow
+from helpdesk.macros import MacroWrite, create_macro
+from helpdesk.accounts import principal_for_user
+from helpdesk.models import Role
+from tests.factories import create_staff, create_ticket
+from tests.web.pages_support import csrf_from, sign_in
+
+
+def _macro(session, **values):
+    admin = principal_for_user(create_staff(session, role=Role.ADMIN))
+    return create_macro(session, MacroWrite(**{"title": "Thanks", "body": "Hi {{customer.first_name}}", **values}),
+                        admin)
+
+
+def test_inbox_shows_views_with_counts(client, session):
+    sign_in(client, session)
+    create_ticket(session)
+    html = client.get("/agent/tickets").text
+    for view in ("My open", "Unassigned", "All open", "Pending", "Solved"):
+        assert view in html
+    assert re.search(r'aria-current="page">\s*<span>All open</span> <span class="count">\d+</span>', html)
+
+
+def test_inbox_text_search_filters_by_subject(client, session):
+    sign_in(client, session)
+    create_ticket(session, subject="Earbuds crackle in the left ear")
+    create_ticket(session, subject="Thermostat schedule question")
+    html = client.get("/agent/tickets", params={"q": "crackle", "view": "all"}).text
+    assert "Earbuds crackle" in html and "Thermostat schedule question" not in html
+
+
+def test_inbox_htmx_filter_returns_only_the_results(client, session):
+    sign_in(client, session)
+    create_ticket(session)
+    response = client.get("/agent/tickets", params={"status": "new"}, headers={"HX-Request": "true"})
+    assert "<table" in response.text and "<html" not in response.text and 'class="views' not in response.text
+
+
+def test_inbox_pages_with_a_cursor_link(client, session):
+    sign_in(client, session)
+    base = utcnow() - timedelta(hours=1)
+    for n in range(30):
+        ticket = create_ticket(session, subject=f"Paged ticket {n:02d}")
+        ticket.updated_at = base + timedelta(seconds=n)
+    session.flush()
+    first = client.get("/agent/tickets", params={"view": "all", "q": "Paged ticket"}).text
+    older = re.search(r'href="(/agent/tickets\?[^"]*older=[^"]+)"', first)
+    assert older and "Paged ticket 29" in first and "Paged ticket 04" not in first
+    second = client.get(older.group(1).replace("&amp;", "&")).text
+    assert "Paged ticket 04" in second and "Paged ticket 29" not in second
+
+
+def test_inbox_bad_cursor_is_a_422_page(client, session):
+    sign_in(client, session)
+    assert client.get("/agent/tickets", params={"older": "not-a-cursor"}).status_code == 422
+
+
+def test_inbox_is_for_staff_only(client, session):
+    from tests.factories import create_customer_user
+    from tests.web.pages_support import PASSWORD
+
+    user = create_customer_user(session, password=PASSWORD)
+    token = csrf_from(client.get("/login").text)
+    client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token})
+    assert client.get("/agent/tickets").status_code == 403
+
+
+def test_ticket_page_has_suggestions_placeholder(client, session):
+    sign_in(client, session)
+    ticket = create_ticket(session)
+    html = client.get(f"/agent/tickets/{ticket.id}").text
+    assert 'id="suggestions"' in html and "No suggestions yet." in html
+
+
+def test_ticket_page_shows_the_customers_other_tickets(client, session):
+    sign_in(client, session)
+    earlier = create_ticket(session, customer_email="loyal@example.com", subject="Earlier problem with docking")
+    ticket = create_ticket(session, customer_email="loyal@example.com")
+    html = client.get(f"/agent/tickets/{ticket.id}").text
+    assert "Earlier problem with docking" in html and f"/agent/tickets/{earlier.id}" in html
+    assert "loyal@example.com" in html
+
+
+def test_internal_notes_are_marked_apart_from_replies(client, session):
+    sign_in(client, session)
+    ticket = create_ticket(session)
+    token = csrf_from(client.get(f"/agent/tickets/{ticket.id}").text)
+    client.post(f"/agent/tickets/{ticket.id}/messages",
+                data={"csrf_token": token, "body": "Checked the logs.", "kind": "internal_note"})
+    html = client.get(f"/agent/tickets/{ticket.id}").text
+    note = re.search(r'<li class="message internal[^"]*"[^>]*>(.*?)</li>', html, re.S)
+    assert note and "Checked the logs." in note.group(1) and "Internal note" in note.group(1)
+
+
+def test_rendered_macro_is_plain_text_for_this_ticket(client, session):
+    sign_in(client, session)
+    ticket = create_ticket(session, customer_name="Piotr Kowalski")
+    macro = _macro(session, body="Dzień dobry {{customer.first_name}}, zgłoszenie {{ticket.id}}.")
+    response = client.get(f"/agent/tickets/{ticket.id}/macros/{macro.id}")
+    assert response.headers["content-type"].startswith("text/plain")
+    assert response.text == f"Dzień dobry Piotr, zgłoszenie {ticket.id}."
+
+
+def test_macro_insert_without_javascript_fills_the_editor(client, session):
+    sign_in(client, session)
+    ticket = create_ticket(session, customer_name="Emma <b>Jones</b>")
+    macro = _macro(session)
+    html = client.get(f"/agent/tickets/{ticket.id}", params={"macro": macro.id}).text
+    assert re.search(r'<textarea id="reply-body"[^>]*>Hi Emma</textarea>', html)
+
+
+def test_macro_of_unknown_id_is_404(client, session):
+    sign_in(client, session)
+    ticket = create_ticket(session)
+    assert client.get(f"/agent/tickets/{ticket.id}/macros/999999").status_code == 404
+
+
+def test_agent_pages_load_the_workspace_script(client, session):
+    sign_in(client, session)
+    html = client.get("/agent/tickets").text
+    assert '<script src="/static/agent.js" defer></script>' in html
+    assert client.get("/static/agent.js").status_code == 200

@@ -1,0 +1,200 @@
+"""Sending the outbox through a real SMTP server (aiosmtpd in this process): what arrives, and
+what happens when the server refuses, is down, or the worker dies half-way."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from aftercare.config import get_settings
+from aftercare.db import utcnow
+from tests.workers.factories import customer, email
+from workers import delivery
+from workers.delivery import MAX_ATTEMPTS, drain_outbox
+from workers.models import EmailKind, OutboxMessage, OutboxStatus, SuppressionScope, SuppressionSource
+from workers.smtp import SmtpTransport
+from workers.suppression import add_suppression
+
+LATER = timedelta(hours=7)  # past the longest back-off, jitter included
+
+
+def _queue(database, count: int = 1, **overrides) -> list[int]:
+    with database.session() as session:
+        return [email(session, **overrides).id for _ in range(count)]
+
+
+def _row(database, row_id: int) -> OutboxMessage:
+    with database.session() as session:
+        return session.get(OutboxMessage, row_id)
+
+
+def test_queued_message_arrives_with_its_message_id(database, smtp_sink):
+    [row_id] = _queue(database)
+    summary = drain_outbox(database)
+    assert summary.sent == 1
+    [delivered] = smtp_sink.delivered
+    row = _row(database, row_id)
+    assert delivered.message["Message-ID"] == row.message_id
+    assert row.status == OutboxStatus.SENT and row.sent_at is not None
+
+
+def test_message_has_text_and_html_parts(database, smtp_sink):
+    _queue(database)
+    drain_outbox(database)
+    message = smtp_sink.delivered[0].message
+    assert message.get_body(("plain",)).get_content().startswith("Hello,")
+    assert "<p>Hello,</p>" in message.get_body(("html",)).get_content()
+
+
+def test_envelope_sender_is_the_reply_address(database, smtp_sink):
+    _queue(database)
+    drain_outbox(database)
+    assert smtp_sink.delivered[0].mail_from == "support@help.example.com"
+
+
+def test_marketing_mail_arrives_with_unsubscribe_footer_and_headers(database, smtp_sink):
+    with database.session() as session:
+        person = customer(session, language="pl")
+        email(session, to=person.email, customer_id=person.id, kind=EmailKind.MARKETING, language="pl")
+    drain_outbox(database)
+    message = smtp_sink.delivered[0].message
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert message["Auto-Submitted"] == "auto-generated"
+    text = message.get_body(("plain",)).get_content()
+    assert "Wypisz się: http" in text
+    assert "/unsubscribe/" in message.get_body(("html",)).get_content()
+
+
+def test_a_drain_with_nothing_due_sends_nothing(database, smtp_sink):
+    _queue(database, send_after=utcnow() + timedelta(days=1))
+    assert drain_outbox(database).sent == 0
+    assert smtp_sink.delivered == []
+
+
+def test_temporary_refusal_is_retried_later_and_sent_once(database, smtp_sink):
+    [row_id] = _queue(database)
+    smtp_sink.handler.replies.append("451 4.3.0 try again later")
+    assert drain_outbox(database).retried == 1
+    row = _row(database, row_id)
+    assert row.status == OutboxStatus.QUEUED and "451" in row.last_error
+    assert row.next_attempt_at > utcnow() + timedelta(seconds=50)
+    assert drain_outbox(database).sent == 0  # not before its time
+    drain_outbox(database, now=utcnow() + LATER)
+    drain_outbox(database, now=utcnow() + 2 * LATER)
+    assert len(smtp_sink.delivered) == 1
+
+
+def test_permanent_refusal_is_retried_too(database, smtp_sink):
+    [row_id] = _queue(database)
+    smtp_sink.handler.replies.append("550 5.7.1 relaying denied")
+    drain_outbox(database)
+    assert _row(database, row_id).attempts == 1
+    drain_outbox(database, now=utcnow() + LATER)
+    assert len(smtp_sink.delivered) == 1 and _row(database, row_id).status == OutboxStatus.SENT
+
+
+def test_server_down_leaves_every_message_queued_and_stops_the_drain(database, smtp_sink):
+    row_ids = _queue(database, 3)
+    smtp_sink.stop()
+    summary = drain_outbox(database)
+    assert summary.server_unavailable and summary.retried == 1
+    assert [_row(database, row_id).status for row_id in row_ids] == [OutboxStatus.QUEUED] * 3
+    # Only the message that met the closed port used up an attempt.
+    assert sorted(_row(database, row_id).attempts for row_id in row_ids) == [0, 0, 1]
+
+
+def test_messages_wait_while_the_server_is_down_and_go_once_it_is_back(database, smtp_sink):
+    _queue(database, 3)
+    smtp_sink.stop()
+    drain_outbox(database)
+    smtp_sink.start()
+    drain_outbox(database, now=utcnow() + LATER)
+    drain_outbox(database, now=utcnow() + 2 * LATER)
+    assert len(smtp_sink.delivered) == 3
+    assert len(set(smtp_sink.message_ids())) == 3
+
+
+def test_backoff_doubles_and_is_capped():
+    assert delivery.retry_delay(1) >= timedelta(minutes=1)
+    assert timedelta(minutes=4) <= delivery.retry_delay(3) < timedelta(minutes=5)
+    assert delivery.retry_delay(30) <= timedelta(hours=6, minutes=36)
+
+
+def test_gives_up_after_the_last_attempt_and_says_why(database, smtp_sink):
+    [row_id] = _queue(database)
+    smtp_sink.handler.replies.extend(["451 4.3.0 busy"] * MAX_ATTEMPTS)
+    moment = utcnow()
+    for attempt in range(MAX_ATTEMPTS):
+        drain_outbox(database, now=moment)
+        moment += LATER
+    row = _row(database, row_id)
+    assert (row.status, row.attempts) == (OutboxStatus.FAILED, MAX_ATTEMPTS)
+    assert "451" in row.last_error
+    drain_outbox(database, now=moment + LATER)
+    assert smtp_sink.delivered == []
+
+
+def test_unsubscribe_after_enqueue_stops_the_send(database, smtp_sink):
+    with database.session() as session:
+        person = customer(session)
+        row_id = email(session, to=person.email, customer_id=person.id, kind=EmailKind.MARKETING).id
+        add_suppression(session, person.email, SuppressionScope.MARKETING, source=SuppressionSource.ONE_CLICK)
+    assert drain_outbox(database).suppressed == 1
+    assert _row(database, row_id).status == OutboxStatus.SUPPRESSED
+    assert smtp_sink.delivered == []
+
+
+class CrashAfter(SmtpTransport):
+    """The real transport, with a process 'dying' at a chosen point of the n-th message."""
+
+    def __init__(self, settings, *, crash_on: int, after_accept: bool) -> None:
+        super().__init__(settings)
+        self.crash_on = crash_on
+        self.after_accept = after_accept
+        self.count = 0
+
+    def send(self, message, recipient):
+        self.count += 1
+        if self.count == self.crash_on and not self.after_accept:
+            raise SystemExit("killed before the server answered")
+        super().send(message, recipient)
+        if self.count == self.crash_on:
+            raise SystemExit("killed after the server accepted")
+
+
+def test_worker_dying_mid_batch_then_restarting_sends_each_message_once(database, smtp_sink):
+    _queue(database, 6)
+    with pytest.raises(SystemExit):
+        drain_outbox(database, transport_factory=lambda settings: CrashAfter(settings, crash_on=4, after_accept=False))
+    assert len(smtp_sink.delivered) == 3
+    # The restarted worker finds the dead one's row still "sending" and takes it back after the lease.
+    drain_outbox(database, now=utcnow() + timedelta(seconds=delivery.lease_seconds(get_settings()) + 1))
+    assert len(smtp_sink.delivered) == 6
+    assert len(set(smtp_sink.message_ids())) == 6
+
+
+def test_a_row_in_flight_is_not_taken_back_before_its_lease_runs_out(database, smtp_sink):
+    _queue(database, 2)
+    with pytest.raises(SystemExit):
+        drain_outbox(database, transport_factory=lambda settings: CrashAfter(settings, crash_on=1, after_accept=False))
+    drain_outbox(database)
+    assert len(smtp_sink.delivered) == 1
+
+
+def test_death_between_accept_and_record_is_the_one_duplicate_and_keeps_its_message_id(database, smtp_sink):
+    _queue(database, 1)
+    with pytest.raises(SystemExit):
+        drain_outbox(database, transport_factory=lambda settings: CrashAfter(settings, crash_on=1, after_accept=True))
+    drain_outbox(database, now=utcnow() + timedelta(seconds=delivery.lease_seconds(get_settings()) + 1))
+    first, second = smtp_sink.message_ids()
+    assert first == second
+
+
+def test_two_drains_never_send_the_same_row(database, smtp_sink):
+    row_ids = _queue(database, 4)
+    with database.session() as session:
+        claimed = [delivery.claim_next(session, now=utcnow()) for _ in range(5)]
+    assert sorted(row.id for row in claimed if row is not None) == sorted(row_ids)
+    assert claimed[-1] is None

@@ -1,0 +1,1 @@
+"""Inbound e-mail: one parser, threading into tickets, the SMTP/LMTP receiver (see ``intake``)."""

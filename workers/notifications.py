@@ -1,0 +1,154 @@
+"""The help desk's own e-mails: the confirmation of a new ticket and an agent's public reply.
+
+``helpdesk.service`` calls ``on_ticket_created`` and ``on_agent_reply`` (one line each); the
+e-mail intake calls ``send_ticket_confirmation`` itself for tickets that arrived by e-mail, so
+that the confirmation threads under the customer's message.
+
+Threading: every message about a ticket carries ``[#id]`` in the subject, a Message-ID of ours,
+``In-Reply-To`` the customer's last message (else our last one) and ``References`` the ticket's
+chain, so that mail clients group the conversation and replies find their way back to the ticket
+(``workers.mail_in.threading``). ``Reply-To`` is the inbound receiver's address.
+
+Suggestions: ``suggest(session, ticket)`` lists articles that may already answer a new ticket,
+shown in the confirmation. The search engine is not wired in yet, so it returns nothing; the
+search work replaces it with ``set_suggester`` (return only confident matches, in the ticket's
+language where a translation exists).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from aftercare.config import Settings, get_settings
+from helpdesk.accounts import sign_ticket_link
+from helpdesk.models import Message, MessageKind, Ticket, TicketChannel
+from workers.addressing import one_line
+from workers.models import EmailKind, InboundMessage, OutboxMessage, OutboxStatus
+from workers.outbox import enqueue_email
+from workers.rendering import greeting, render_email
+
+# Addresses that never read mail: answering them only feeds loops and bounces.
+AUTOMATED_LOCAL_PARTS = frozenset({
+    "mailer-daemon", "postmaster", "noreply", "no-reply", "donotreply", "do-not-reply", "bounce", "bounces",
+})
+MAX_REFERENCES = 10
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    title: str
+    url: str
+
+
+def suggest(session: Session, ticket: Ticket) -> list[Suggestion]:
+    """Articles that may answer ``ticket``; none until the search engine is wired in."""
+    return []
+
+
+_suggester: Callable[[Session, Ticket], list[Suggestion]] = suggest
+
+
+def set_suggester(function: Callable[[Session, Ticket], list[Suggestion]] | None) -> None:
+    """Plug in the search engine's suggestions (None restores the empty default)."""
+    global _suggester
+    _suggester = function or suggest
+
+
+def is_automated_address(address: str) -> bool:
+    local = address.partition("@")[0].lower()
+    return local in AUTOMATED_LOCAL_PARTS or local.startswith(("noreply", "no-reply", "bounce"))
+
+
+def ticket_link(settings: Settings, ticket: Ticket) -> str:
+    return f"{settings.base_url.rstrip('/')}/tickets/{ticket.id}?access_token={sign_ticket_link(settings.secret_key, ticket)}"
+
+
+def on_ticket_created(session: Session, ticket: Ticket) -> OutboxMessage | None:
+    """Hook for ``helpdesk.service.create_ticket``: confirm the ticket to its requester."""
+    if ticket.channel == TicketChannel.EMAIL:
+        return None  # the e-mail intake confirms these itself, threaded under the customer's mail
+    return send_ticket_confirmation(session, ticket)
+
+
+def send_ticket_confirmation(
+    session: Session, ticket: Ticket, *, in_reply_to: str | None = None, references: list[str] | None = None,
+    now: datetime | None = None,
+) -> OutboxMessage | None:
+    settings = get_settings()
+    customer = ticket.requester
+    if is_automated_address(customer.email):
+        return None
+    link = ticket_link(settings, ticket)
+    rendered = render_email(
+        "ticket_confirmation",
+        ticket.language,
+        {
+            "ticket": ticket,
+            "greeting": greeting(ticket.language, customer.name),
+            "link": link,
+            "suggestions": _suggester(session, ticket),
+            "is_reply": in_reply_to is not None,
+        },
+    )
+    # RFC 3834: an automatic answer, so that the customer's own autoresponder does not answer it.
+    headers = {"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"}
+    if in_reply_to:
+        headers["In-Reply-To"] = in_reply_to
+        headers["References"] = " ".join([*(references or [])[-MAX_REFERENCES:], in_reply_to])
+    return enqueue_email(
+        session, to=customer.email, subject=rendered.subject, text=rendered.text, html=rendered.html,
+        kind=EmailKind.TRANSACTIONAL, dedupe_key=f"ticket:{ticket.id}:confirmation", customer_id=customer.id,
+        ticket_id=ticket.id, headers=headers, language=rendered.language, now=now,
+    )
+
+
+def thread_ids(session: Session, ticket_id: int) -> tuple[list[str], str | None]:
+    """The ticket's Message-IDs in order (ours and the customer's), and the one to answer."""
+    inbound = session.execute(
+        select(InboundMessage.received_at, InboundMessage.message_id).where(
+            InboundMessage.ticket_id == ticket_id, InboundMessage.message_id.is_not(None)
+        )
+    ).all()
+    outbound = session.execute(
+        select(OutboxMessage.created_at, OutboxMessage.message_id).where(
+            OutboxMessage.ticket_id == ticket_id, OutboxMessage.status != OutboxStatus.SUPPRESSED
+        )
+    ).all()
+    chain = [message_id for _, message_id in sorted([*inbound, *outbound], key=lambda pair: pair[0])]
+    last_from_customer = max(inbound, key=lambda pair: pair[0])[1] if inbound else None
+    answer_to = last_from_customer or (chain[-1] if chain else None)
+    if len(chain) > MAX_REFERENCES:
+        # RFC 5322: keep the first (the thread's root) and the most recent ones.
+        chain = [chain[0], *chain[-(MAX_REFERENCES - 1):]]
+    return chain, answer_to
+
+
+def on_agent_reply(session: Session, ticket: Ticket, message: Message) -> OutboxMessage | None:
+    """Hook for ``helpdesk.service.add_message``: e-mail an agent's public reply to the requester."""
+    if message.kind != MessageKind.PUBLIC_REPLY:
+        return None
+    settings = get_settings()
+    customer = ticket.requester
+    if is_automated_address(customer.email):
+        return None
+    agent_name = message.author_user.name if message.author_user is not None else ""
+    rendered = render_email(
+        "agent_reply",
+        ticket.language,
+        {"ticket": ticket, "body": message.body, "agent_name": one_line(agent_name), "link": ticket_link(settings, ticket)},
+    )
+    chain, answer_to = thread_ids(session, ticket.id)
+    headers: dict[str, str] = {}
+    if answer_to:
+        headers["In-Reply-To"] = answer_to
+        headers["References"] = " ".join(chain)
+    return enqueue_email(
+        session, to=customer.email, subject=rendered.subject, text=rendered.text, html=rendered.html,
+        kind=EmailKind.TRANSACTIONAL, dedupe_key=f"ticket-message:{message.id}", customer_id=customer.id,
+        ticket_id=ticket.id, headers=headers, language=rendered.language,
+    )

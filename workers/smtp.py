@@ -1,0 +1,152 @@
+"""SMTP: composing an outbox row into a MIME message, and handing it to the mail server.
+
+Settings: ``AFTERCARE_SMTP_HOST``/``_PORT``, ``_USER``/``_PASSWORD`` (login only when a user is
+set), ``_TLS`` (implicit TLS, usually port 465) or ``_STARTTLS`` (usually 587),
+``_TIMEOUT_SECONDS``. One connection is reused for a whole drain of the outbox.
+
+Failures are told apart because they call for different things: ``ServerUnavailable`` (cannot
+connect, log in, or the server dropped us) stops the drain, since every further message would
+fail the same way; ``MessageRefused`` (the server answered this message with an error code) is
+about one message, which is retried later while the drain goes on.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from datetime import datetime
+from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
+from email.utils import format_datetime
+
+from aftercare.config import Settings
+from workers.addressing import envelope_sender
+from workers.models import EmailKind, OutboxMessage
+from workers.rendering import render_footer
+from workers.unsubscribe import unsubscribe_url
+
+
+class DeliveryError(Exception):
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail[:1000]
+
+
+class ServerUnavailable(DeliveryError):
+    """The server cannot take mail now (down, unreachable, refused our login)."""
+
+
+class MessageRefused(DeliveryError):
+    """The server answered this one message with an error."""
+
+    def __init__(self, detail: str, *, code: int | None = None) -> None:
+        super().__init__(detail)
+        self.code = code
+
+
+def _with_footer_html(html: str, footer: str) -> str:
+    marker = html.lower().rfind("</body>")
+    return html + footer if marker < 0 else html[:marker] + footer + html[marker:]
+
+
+def compose(settings: Settings, row: OutboxMessage, *, now: datetime) -> EmailMessage:
+    """The MIME message for ``row``: text, optional HTML alternative, our headers, the footer."""
+    message = EmailMessage(policy=SMTP_POLICY)
+    message["From"] = settings.mail_from
+    message["To"] = row.to_address
+    message["Subject"] = row.subject
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = row.message_id
+    for name, value in (row.headers or {}).items():
+        message[name] = value
+    text, html = row.text_body, row.html_body
+    if row.kind in (EmailKind.MARKETING, EmailKind.SURVEY):
+        footer_text, footer_html = render_footer(EmailKind(row.kind), row.language, unsubscribe_url(settings, row))
+        text = text.rstrip("\n") + "\n" + footer_text
+        html = _with_footer_html(html, footer_html) if html else None
+    message.set_content(text)
+    if html:
+        message.add_alternative(html, subtype="html")
+    if row.language:
+        message["Content-Language"] = row.language
+    return message
+
+
+class SmtpTransport:
+    """A lazily opened, reused SMTP connection to the configured server."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._connection: smtplib.SMTP | None = None
+
+    def _connect(self) -> smtplib.SMTP:
+        settings = self.settings
+        try:
+            if settings.smtp_tls:
+                connection: smtplib.SMTP = smtplib.SMTP_SSL(
+                    settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_seconds,
+                    context=ssl.create_default_context(),
+                )
+            else:
+                connection = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_seconds)
+            connection.ehlo_or_helo_if_needed()
+            if settings.smtp_starttls and not settings.smtp_tls:
+                connection.starttls(context=ssl.create_default_context())
+                connection.ehlo()
+            if settings.smtp_user:
+                connection.login(settings.smtp_user, settings.smtp_password)
+        except smtplib.SMTPAuthenticationError as error:
+            raise ServerUnavailable(f"SMTP login refused: {error.smtp_code} {_text(error.smtp_error)}") from error
+        except (OSError, smtplib.SMTPException) as error:
+            raise ServerUnavailable(
+                f"cannot connect to SMTP server {settings.smtp_host}:{settings.smtp_port}: {error}"
+            ) from error
+        return connection
+
+    def send(self, message: EmailMessage, recipient: str) -> None:
+        """Returns only once the server has accepted the message; raises DeliveryError otherwise."""
+        if self._connection is None:
+            self._connection = self._connect()
+        try:
+            self._connection.send_message(
+                message, from_addr=envelope_sender(self.settings), to_addrs=[recipient]
+            )
+        except smtplib.SMTPRecipientsRefused as error:
+            code, reply = next(iter(error.recipients.values()))
+            raise MessageRefused(f"recipient refused: {code} {_text(reply)}", code=code) from error
+        except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as error:
+            self._reset()
+            raise MessageRefused(f"refused: {error.smtp_code} {_text(error.smtp_error)}", code=error.smtp_code) from error
+        except smtplib.SMTPResponseException as error:
+            self.close()
+            raise MessageRefused(f"refused: {error.smtp_code} {_text(error.smtp_error)}", code=error.smtp_code) from error
+        except (OSError, smtplib.SMTPException) as error:
+            # Dropped mid-message: the server did not accept it. Reconnect for the next one.
+            self.close()
+            raise MessageRefused(f"connection lost while sending: {error}") from error
+
+    def _reset(self) -> None:
+        try:
+            if self._connection is not None:
+                self._connection.rset()
+        except (OSError, smtplib.SMTPException):
+            self.close()
+
+    def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        try:
+            connection.quit()
+        except (OSError, smtplib.SMTPException):
+            connection.close()
+
+    def __enter__(self) -> SmtpTransport:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
