@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-fast browsers bench clean
+.PHONY: install run test test-fast browsers bench messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,12 @@ test-fast: install
 bench: install
 	$(BIN)/python bench/eval_language.py
 	$(BIN)/python bench/eval_retrieval.py
+	$(BIN)/python bench/bench_inbox.py
+
+# Refresh the interface-text catalogues after changing translatable strings (see web/locale/README.md).
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -o web/locale/messages.pot --add-comments "Translators:" .
+	$(BIN)/pybabel update -i web/locale/messages.pot -d web/locale --no-fuzzy-matching
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

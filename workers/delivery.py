@@ -100,16 +100,13 @@ def claim_next(session: Session, *, now: datetime) -> OutboxMessage | None:
     )
     if session.get_bind().dialect.name == "postgresql":
         candidate = candidate.with_for_update(skip_locked=True)
-    claimed_id = session.execute(
+    return session.scalars(
         update(OutboxMessage)
         .where(OutboxMessage.id == candidate.scalar_subquery(), OutboxMessage.status == OutboxStatus.QUEUED)
         .values(status=OutboxStatus.SENDING, claimed_at=now, attempts=OutboxMessage.attempts + 1, updated_at=now)
-        .returning(OutboxMessage.id)
-        .execution_options(synchronize_session=False)
-    ).scalar()
-    if claimed_id is None:
-        return None
-    return session.get(OutboxMessage, claimed_id, populate_existing=True)
+        .returning(OutboxMessage)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    ).first()
 
 
 def _finish(session: Session, row_id: int, **values: object) -> bool:

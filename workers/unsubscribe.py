@@ -5,9 +5,10 @@ Every marketing and survey message carries
     List-Unsubscribe: <https://.../unsubscribe/TOKEN>, <mailto:REPLY-TO?subject=unsubscribe%20TOKEN>
     List-Unsubscribe-Post: List-Unsubscribe=One-Click
 
-TOKEN is the outbox row's id signed with itsdangerous (salt ``aftercare.unsubscribe``, so a
-ticket link or a CSRF token can never pass as one). The row says which address and which kind
-of mail (marketing or survey) the link stops, and reports can count unsubscribes per programme.
+TOKEN is the message's Message-ID signed with itsdangerous (salt ``aftercare.unsubscribe``, so a
+ticket link or a CSRF token can never pass as one); it is known before the row is written, so
+the headers go in with the insert. The outbox row says which address and which kind of mail
+(marketing or survey) the link stops, and reports can count unsubscribes per programme.
 
 Three ways in, one effect (``unsubscribe``): the page's confirm button, the mail provider's
 one-click POST (RFC 8058), and a mail to the reply-to address with the token in the subject.
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aftercare.config import Settings
@@ -49,18 +51,27 @@ def _serializer(settings: Settings) -> URLSafeSerializer:
 
 
 def sign_token(settings: Settings, message: OutboxMessage) -> str:
-    return _serializer(settings).dumps(message.id)
+    return _token_for(settings, message.message_id)
+
+
+def _token_for(settings: Settings, message_id: str) -> str:
+    return _serializer(settings).dumps(message_id)
+
+
+def _url_for(settings: Settings, token: str) -> str:
+    return f"{settings.base_url.rstrip('/')}/unsubscribe/{token}"
 
 
 def unsubscribe_url(settings: Settings, message: OutboxMessage) -> str:
-    return f"{settings.base_url.rstrip('/')}/unsubscribe/{sign_token(settings, message)}"
+    return _url_for(settings, sign_token(settings, message))
 
 
-def list_unsubscribe_headers(settings: Settings, message: OutboxMessage) -> dict[str, str]:
-    token = sign_token(settings, message)
+def list_unsubscribe_headers(settings: Settings, message_id: str) -> dict[str, str]:
+    """The RFC 8058 headers of the message with this Message-ID."""
+    token = _token_for(settings, message_id)
     mailto = f"mailto:{address_of(reply_to(settings))}?subject={quote('unsubscribe ' + token)}"
     return {
-        "List-Unsubscribe": f"<{unsubscribe_url(settings, message)}>, <{mailto}>",
+        "List-Unsubscribe": f"<{_url_for(settings, token)}>, <{mailto}>",
         "List-Unsubscribe-Post": f"{ONE_CLICK_FIELD}={ONE_CLICK_VALUE}",
     }
 
@@ -79,9 +90,9 @@ def resolve_token(session: Session, settings: Settings, token: str) -> Unsubscri
         message_id = _serializer(settings).loads(token)
     except BadSignature:
         return None
-    if not isinstance(message_id, int):
+    if not isinstance(message_id, str):
         return None
-    message = session.get(OutboxMessage, message_id)
+    message = session.scalar(select(OutboxMessage).where(OutboxMessage.message_id == message_id))
     if message is None:
         return None
     scope = scope_for(EmailKind(message.kind))

@@ -31,7 +31,7 @@ def test_opening_the_link_with_a_score_does_not_answer(client, session, settings
     _, link = invitation_link(session, settings)
     page = client.get(f"{link}?score=0")
     assert page.status_code == 200
-    assert 'value="0" required checked' in page.text
+    assert 'value="0" required checked' in page.text and "Send my answer" in page.text
     assert responses(session) == 0
 
 
@@ -49,7 +49,8 @@ def test_a_click_answers_and_the_answer_can_be_changed(client, session, settings
     client.post(link, data={"csrf_token": token, "score": "10", "comment": "Even better"})
     session.expire_all()
     assert [(r.score, r.comment) for r in session.scalars(select(SurveyResponse))] == [(10, "Even better")]
-    assert "Even better" in client.get(link).text
+    page = client.get(link).text
+    assert "Even better" in page and "Change my answer" in page
 
 
 def test_posting_without_a_csrf_token_is_refused(client, session, settings):

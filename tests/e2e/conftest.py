@@ -123,7 +123,9 @@ def live_server() -> Iterator[str]:
         log.close()
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: sync Playwright can't run twice at once in one thread, and other
+# test folders start their own; each module's browser is closed before the next module starts.
+@pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).exists():
         pytest.fail(

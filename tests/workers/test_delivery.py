@@ -198,3 +198,18 @@ def test_two_drains_never_send_the_same_row(database, smtp_sink):
         claimed = [delivery.claim_next(session, now=utcnow()) for _ in range(5)]
     assert sorted(row.id for row in claimed if row is not None) == sorted(row_ids)
     assert claimed[-1] is None
+
+
+def test_non_ascii_subject_and_text_arrive_intact(database, smtp_sink):
+    _queue(database, subject="Zażółć gęślą jaźń — ยืนยัน", text="Dzień dobry,\nłódź ยืนยัน\n", html=None)
+    drain_outbox(database)
+    message = smtp_sink.delivered[0].message
+    assert message["Subject"] == "Zażółć gęślą jaźń — ยืนยัน"
+    assert message.get_content().replace("\r\n", "\n") == "Dzień dobry,\nłódź ยืนยัน\n"
+
+
+def test_address_with_a_non_ascii_local_part_goes_out_with_smtputf8(database, smtp_sink):
+    _queue(database, to="zoë@example.com")
+    drain_outbox(database)
+    [delivered] = smtp_sink.delivered
+    assert delivered.rcpt_tos == ["zoë@example.com"] and delivered.message["To"] == "zoë@example.com"

@@ -21,6 +21,7 @@ def test_iso_8859_2_polish_is_decoded():
     assert parsed.subject == "Odkurzacz nie wraca do stacji"
     assert parsed.from_name == "Łukasz Żółkiewski"
     assert "stacji ładującej i rozładowuje się" in parsed.text
+    assert "\r" not in parsed.text
 
 
 def test_tis_620_thai_is_decoded():

@@ -160,7 +160,7 @@ def programme_page(
             choice = select_tip_article(session, sample, product, step, already)
             if choice is not None:
                 already.add(choice.article.id)
-                previews[step.id] = tip_email(sample, product, step, choice)
+                previews[step.id] = (tip_email(sample, product, step, choice), choice.language)
     return render(request, "aftersales/programme.html", {
         "programme": programme, "stats": programmes.programme_stats(session, programme),
         "enrolments": programmes.enrolment_count(session, programme), "previews": previews, "product": product,

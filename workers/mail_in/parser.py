@@ -69,7 +69,11 @@ class ParsedMail:
 
 
 def decode_text(part: Message) -> str:
-    """A text part's content, whatever its declared charset says."""
+    """A text part's content, whatever its declared charset says, with ``\n`` line ends."""
+    return _decode(part).replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _decode(part: Message) -> str:
     payload = part.get_payload(decode=True) or b""
     declared = (part.get_content_charset() or "utf-8").strip().lower()
     charset = _CHARSET_ALIASES.get(declared, declared)
