@@ -181,8 +181,8 @@ def tune_fusion(args: argparse.Namespace, embedder: Embedder) -> FusionConfig:
     sets = [load_set(name, args.data) for name in args.sets]
     grid = [
         (lexical_weight, second)
-        for lexical_weight in (0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5)
-        for second in (0.0, 0.1, 0.2)
+        for lexical_weight in (0.0, 0.05, 0.1, 0.15, 0.2, 0.3)
+        for second in (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
     ]
     scores: dict[tuple[float, float], list[float]] = {key: [] for key in grid}
     for dataset in sets:
@@ -397,7 +397,14 @@ def main(argv: list[str] | None = None) -> None:
     if args.tune:
         fusion = tune_fusion(args, embedder)
         fusion = replace(fusion, calibrations=tune_calibration(args, embedder, fusion))
-        print("\ntuned:", fusion)
+        print(f"\ntuned: lexical_weight={fusion.lexical_weight} second_unit_weight={fusion.second_unit_weight}")
+        print("DEFAULT_CALIBRATIONS = {")
+        for route, by_mode in fusion.calibrations.items():
+            print(f"    {route!r}: {{")
+            for mode, calibration in by_mode.items():
+                print(f"        SearchMode.{mode.name}: {calibration!r},")
+            print("    },")
+        print("}")
         return
     run_reports(args, embedder, None)
 

@@ -301,8 +301,12 @@ class SearchEngine:
         use_dense = mode is not SearchMode.LEXICAL
         use_lexical = mode is not SearchMode.DENSE
 
+        floor: float | None = None
         if use_dense:
             similarities, unit_ids = self._vectors.search(query_vector[None, :], k)
+            # Units below the last retrieved one are at most this similar (see aggregate_units).
+            if similarities.shape[1] == k and k < len(self._units):
+                floor = float(similarities[0, -1])
             for similarity, unit_id in zip(similarities[0].tolist(), unit_ids[0].tolist(), strict=True):
                 if unit_id < 0:
                     continue
@@ -311,25 +315,26 @@ class SearchEngine:
                 if similarity > candidate.dense:
                     candidate.dense, candidate.dense_unit = similarity, unit_id
 
-        lexical: LexicalScores | None = None
-        if use_lexical or use_dense:
-            # Matched terms are reported in every mode (they drive snippet highlighting).
-            lexical = self._lexical.score_query(query)
-        if use_lexical and lexical is not None:
+        # Scored in every mode: matched terms drive snippet highlighting even for dense results.
+        lexical = self._lexical.score_query(query)
+        if use_lexical:
             for unit_id, _ in lexical.top(k):
                 doc_id = self._units[unit_id].doc_id
                 if doc_id not in candidates:
                     candidates[doc_id] = self._late_dense(doc_id, query_vector) if use_dense else _DocCandidate()
-        if lexical is not None:
-            for doc_id, candidate in candidates.items():
-                for unit_id in self._doc_units[doc_id]:
-                    strength = lexical.strength(unit_id)
-                    if strength > candidate.strength:
-                        candidate.strength, candidate.lexical_unit = min(strength, 1.0), unit_id
+        for doc_id, candidate in candidates.items():
+            for unit_id in self._doc_units[doc_id]:
+                strength = lexical.strength(unit_id)
+                if strength > candidate.strength:
+                    candidate.strength, candidate.lexical_unit = min(strength, 1.0), unit_id
 
         scored = []
         for doc_id, candidate in candidates.items():
-            dense = aggregate_units(candidate.unit_similarities, config.second_unit_weight) if use_dense else 0.0
+            if use_dense:
+                missing = floor if len(self._doc_units[doc_id]) > len(candidate.unit_similarities) else None
+                dense = aggregate_units(candidate.unit_similarities, config.second_unit_weight, missing)
+            else:
+                dense = 0.0
             score = fuse(dense, candidate.strength, mode, config) * self._documents[doc_id].boost
             if score > 0 or mode is not SearchMode.LEXICAL:
                 scored.append((score, doc_id, candidate))
@@ -351,7 +356,7 @@ class SearchEngine:
                     confidence=calibration.confidence(score, margin, candidate.strength),
                     snippet=unit.text,
                     snippet_kind=unit.kind,
-                    matched_terms=lexical.matched_terms(unit.unit_id) if lexical is not None else [],
+                    matched_terms=lexical.matched_terms(unit.unit_id),
                     dense_score=candidate.dense if use_dense else 0.0,
                     lexical_strength=candidate.strength,
                     locale=document.locale,

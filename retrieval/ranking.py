@@ -72,14 +72,23 @@ class FusionConfig:
         return (self.calibrations.get(route) or self.calibrations[FALLBACK_ROUTE])[mode]
 
 
-def aggregate_units(similarities: Sequence[float], second_unit_weight: float) -> float:
-    """A document's dense score from its units' similarities (best, plus a share of the runner-up)."""
+def aggregate_units(similarities: Sequence[float], second_unit_weight: float, missing: float | None = None) -> float:
+    """A document's dense score: ``(1 - w) * best + w * second best`` unit similarity.
+
+    A document whose phrasings agree beats one with a single lucky match. ``missing`` stands in for
+    a second unit that was not among the retrieved candidates (an upper bound of its similarity);
+    a one-unit document counts its only unit twice, so it is neither favoured nor penalised.
+    """
     if not similarities:
         return 0.0
-    if second_unit_weight <= 0 or len(similarities) == 1:
-        return max(similarities)
-    best, second = sorted(similarities, reverse=True)[:2]
-    return best + second_unit_weight * second
+    best = max(similarities)
+    if second_unit_weight <= 0:
+        return best
+    if len(similarities) >= 2:
+        second = sorted(similarities, reverse=True)[1]
+    else:
+        second = best if missing is None else min(best, missing)
+    return (1.0 - second_unit_weight) * best + second_unit_weight * second
 
 
 def fuse(dense: float, strength: float, mode: SearchMode, config: FusionConfig) -> float:

@@ -16,6 +16,8 @@ EX_TEMPFAIL = 75
 
 def _configure_logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # aiosmtpd logs every SMTP command at INFO; warnings and errors are what an operator needs.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
 def worker(

@@ -27,12 +27,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import case, select, update
+from sqlalchemy import bindparam, case, select, update
 from sqlalchemy.orm import Session
 
 from aftercare.config import Settings, get_settings
-from aftercare.db import Database, utcnow
+from aftercare.db import Database, UTCDateTime, utcnow
 from workers.models import OutboxMessage, OutboxStatus
 from workers.outbox import recheck_before_send
 from workers.smtp import DeliveryError, ServerUnavailable, SmtpTransport, compose
@@ -92,35 +94,52 @@ def reclaim_stale(session: Session, *, now: datetime, lease: timedelta) -> int:
 
 def claim_next(session: Session, *, now: datetime) -> OutboxMessage | None:
     """Take the next due row for this worker alone, or None when nothing is due."""
+    return session.scalars(
+        _claim_statement(session.get_bind().dialect.name), {"now": now},
+        execution_options={"synchronize_session": False, "populate_existing": True},
+    ).first()
+
+
+@lru_cache(maxsize=4)
+def _claim_statement(dialect: str) -> Any:
+    # Built once per dialect and run with a parameter: building it per row cost as much as running it.
+    now = bindparam("now", type_=UTCDateTime())
     candidate = (
         select(OutboxMessage.id)
         .where(OutboxMessage.status == OutboxStatus.QUEUED, OutboxMessage.next_attempt_at <= now)
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(1)
     )
-    if session.get_bind().dialect.name == "postgresql":
+    if dialect == "postgresql":
         candidate = candidate.with_for_update(skip_locked=True)
-    return session.scalars(
+    return (
         update(OutboxMessage)
         .where(OutboxMessage.id == candidate.scalar_subquery(), OutboxMessage.status == OutboxStatus.QUEUED)
         .values(status=OutboxStatus.SENDING, claimed_at=now, attempts=OutboxMessage.attempts + 1, updated_at=now)
         .returning(OutboxMessage)
-        .execution_options(synchronize_session=False, populate_existing=True)
-    ).first()
+    )
 
 
 def _finish(session: Session, row_id: int, **values: object) -> bool:
     """Record an outcome, but only if the row is still ours (not taken back after a lease ran out)."""
     result = session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == row_id, OutboxMessage.status == OutboxStatus.SENDING)
-        .values(**values)
-        .execution_options(synchronize_session=False)
+        _finish_statement(tuple(sorted(values))), {"row_id": row_id, **values},
+        execution_options={"synchronize_session": False},
     )
     if not result.rowcount:
         logger.warning("outbox row %s was taken back by another worker before its outcome was recorded", row_id)
         return False
     return True
+
+
+@lru_cache(maxsize=16)
+def _finish_statement(columns: tuple[str, ...]) -> Any:
+    table = OutboxMessage.__table__
+    return (
+        update(table)
+        .where(table.c.id == bindparam("row_id"), table.c.status == OutboxStatus.SENDING)
+        .values({name: bindparam(name, type_=table.c[name].type) for name in columns})
+    )
 
 
 def _record_failure(session: Session, row: OutboxMessage, error: DeliveryError, now: datetime, summary: DrainSummary) -> None:
@@ -173,7 +192,16 @@ def drain_outbox(
                     _finish(session, row.id, status=OutboxStatus.SUPPRESSED, suppressed_reason=refusal, updated_at=moment)
                     summary.suppressed += 1
                     continue
+            try:
                 email = compose(settings, row, now=moment)
+            except Exception as error:
+                # Composing is deterministic: retrying cannot help, and the row must not block the queue.
+                logger.exception("outbox row %s cannot be composed", row.id)
+                with database.session() as session:
+                    _finish(session, row.id, status=OutboxStatus.FAILED, last_error=f"cannot compose: {error}"[:1000],
+                            updated_at=moment)
+                summary.failed += 1
+                continue
             try:
                 transport.send(email, row.to_address)
             except DeliveryError as error:

@@ -2,7 +2,9 @@
 
 ``helpdesk.service`` calls ``on_ticket_created`` and ``on_agent_reply`` (one line each); the
 e-mail intake calls ``send_ticket_confirmation`` itself for tickets that arrived by e-mail, so
-that the confirmation threads under the customer's message.
+that the confirmation threads under the customer's message. Confirmations are automatic mail
+(``Auto-Submitted: auto-replied``), never go to no-reply and mailer-daemon addresses, and go to
+one address at most ``MAX_CONFIRMATIONS_PER_DAY`` times a day; agents' replies always go.
 
 Threading: every message about a ticket carries ``[#id]`` in the subject, a Message-ID of ours,
 ``In-Reply-To`` the customer's last message (else our last one) and ``References`` the ticket's
@@ -19,12 +21,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from aftercare.config import Settings, get_settings
+from aftercare.db import utcnow
 from helpdesk.accounts import sign_ticket_link
 from helpdesk.models import Message, MessageKind, Ticket, TicketChannel
 from workers.addressing import one_line
@@ -37,6 +40,10 @@ AUTOMATED_LOCAL_PARTS = frozenset({
     "mailer-daemon", "postmaster", "noreply", "no-reply", "donotreply", "do-not-reply", "bounce", "bounces",
 })
 MAX_REFERENCES = 10
+# RFC 3834 §2: an automatic responder answers one sender at most so often. Also stops someone
+# from flooding an address with confirmations by opening tickets in its name.
+MAX_CONFIRMATIONS_PER_DAY = 5
+CONFIRMATION_PREFIX = "ticket-confirmation:"
 
 
 @dataclass(frozen=True)
@@ -81,7 +88,7 @@ def send_ticket_confirmation(
 ) -> OutboxMessage | None:
     settings = get_settings()
     customer = ticket.requester
-    if is_automated_address(customer.email):
+    if is_automated_address(customer.email) or _confirmations_today(session, customer.id, now) >= MAX_CONFIRMATIONS_PER_DAY:
         return None
     link = ticket_link(settings, ticket)
     rendered = render_email(
@@ -102,9 +109,19 @@ def send_ticket_confirmation(
         headers["References"] = " ".join([*(references or [])[-MAX_REFERENCES:], in_reply_to])
     return enqueue_email(
         session, to=customer.email, subject=rendered.subject, text=rendered.text, html=rendered.html,
-        kind=EmailKind.TRANSACTIONAL, dedupe_key=f"ticket:{ticket.id}:confirmation", customer_id=customer.id,
+        kind=EmailKind.TRANSACTIONAL, dedupe_key=f"{CONFIRMATION_PREFIX}{ticket.id}", customer_id=customer.id,
         ticket_id=ticket.id, headers=headers, language=rendered.language, now=now,
     )
+
+
+def _confirmations_today(session: Session, customer_id: int, now: datetime | None) -> int:
+    since = (now or utcnow()) - timedelta(days=1)
+    return session.scalar(
+        select(func.count(OutboxMessage.id)).where(
+            OutboxMessage.customer_id == customer_id, OutboxMessage.dedupe_key.like(f"{CONFIRMATION_PREFIX}%"),
+            OutboxMessage.created_at > since,
+        )
+    ) or 0
 
 
 def thread_ids(session: Session, ticket_id: int) -> tuple[list[str], str | None]:

@@ -91,6 +91,10 @@ def enqueue_email(
         raise ValidationFailed("send_after must be an aware datetime")
     if dedupe_key is not None and not 0 < len(dedupe_key) <= 200:
         raise ValidationFailed("dedupe_key must be 1 to 200 characters")
+    if customer_id is None and kind != EmailKind.TRANSACTIONAL:
+        # Consent, the frequency cap and reports all go by customer: find them by address.
+        customer = get_customer_by_email(session, address)
+        customer_id = customer.id if customer is not None else None
     content = {
         "to_address": address,
         "subject": one_line(subject)[:MAX_SUBJECT_CHARS],

@@ -67,7 +67,8 @@ def import_csv(
     ),
 ) -> None:
     """Import purchases from a CSV file (columns: external_order_id, customer_email, sku, amount,
-    currency, purchased_at; optional: customer_name, customer_language, product_name, quantity, channel)."""
+    currency, purchased_at; optional: customer_name, customer_language, product_name, quantity, channel,
+    marketing_consent)."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
     from sqlalchemy.exc import OperationalError, ProgrammingError

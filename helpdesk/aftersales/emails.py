@@ -58,7 +58,7 @@ def _greeting(words: dict[str, str], customer: Customer) -> str:
 
 def article_url(slug: str, language: str) -> str:
     """Where a knowledge-base article is read online, in the given language."""
-    return f"{get_settings().base_url}/help/{quote(slug)}?lang={quote(language)}"
+    return f"{get_settings().base_url}/articles/{quote(slug)}?lang={quote(language)}"
 
 
 def tip_email(

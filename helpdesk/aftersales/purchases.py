@@ -26,7 +26,7 @@ from helpdesk.models import Customer
 
 CSV_COLUMNS = (
     "external_order_id", "customer_email", "customer_name", "customer_language", "sku", "product_name",
-    "quantity", "amount", "currency", "purchased_at", "channel",
+    "quantity", "amount", "currency", "purchased_at", "channel", "marketing_consent",
 )
 REQUIRED_CSV_COLUMNS = ("external_order_id", "customer_email", "sku", "amount", "currency", "purchased_at")
 
@@ -104,6 +104,9 @@ def record_purchase(session: Session, data: PurchaseCreate, *, default_channel: 
             )
         return RecordResult(existing, created=False)
     customer = get_or_create_customer(session, email, name=data.customer_name, language=data.customer_language)
+    if data.marketing_consent is not None:
+        # Only a new order speaks for the customer's current wish; a replayed old one never does.
+        customer.consent_marketing = data.marketing_consent
     product = get_or_create_product(session, data.sku, data.product_name)
     purchase = Purchase(
         external_order_id=data.external_order_id,

@@ -70,6 +70,8 @@ class PurchaseCreate(StrictInput):
     currency: Currency
     purchased_at: datetime
     channel: Channel | None = None
+    # The checkout's "send me tips and news" box, when the shop has one: tips are marketing mail.
+    marketing_consent: bool | None = None
 
     @field_validator("purchased_at")
     @classmethod

@@ -89,3 +89,22 @@ def test_a_failed_row_leaves_no_half_written_product(session):
     csv_text = HEADER + "D-1,not-an-email,Ann,NEW-SKU,New thing,1,1.00,EUR,2026-01-05T10:00:00Z\n"
     import_rows(session, read_csv_rows(io.StringIO(csv_text)))
     assert session.scalar(select(Product).where(Product.sku == "NEW-SKU")) is None
+
+
+def test_a_new_order_records_the_checkouts_marketing_consent(session):
+    purchase = record_purchase(session, purchase_data(marketing_consent=True)).purchase
+    assert purchase.customer.consent_marketing is True
+
+
+def test_a_replayed_order_does_not_change_consent(session):
+    data = purchase_data(marketing_consent=True)
+    customer = record_purchase(session, data).purchase.customer
+    customer.consent_marketing = False  # the customer unsubscribed since
+    record_purchase(session, data)
+    assert customer.consent_marketing is False
+
+
+def test_the_csv_consent_column_is_read(session):
+    csv_text = HEADER.strip() + ",marketing_consent\n" + "E-1,eve@example.com,Eve,NIM-1,Nimbus,1,1.00,EUR,2026-01-05,yes\n"
+    import_rows(session, read_csv_rows(io.StringIO(csv_text)))
+    assert session.scalar(select(Purchase).where(Purchase.external_order_id == "E-1")).customer.consent_marketing

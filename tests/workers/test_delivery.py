@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
 
 from aftercare.config import get_settings
 from aftercare.db import utcnow
@@ -213,3 +212,13 @@ def test_address_with_a_non_ascii_local_part_goes_out_with_smtputf8(database, sm
     drain_outbox(database)
     [delivered] = smtp_sink.delivered
     assert delivered.rcpt_tos == ["zoë@example.com"] and delivered.message["To"] == "zoë@example.com"
+
+
+def test_a_message_that_cannot_be_composed_fails_at_once_and_blocks_nothing(database, smtp_sink):
+    [broken, fine] = _queue(database, 2)
+    with database.session() as session:
+        session.get(OutboxMessage, broken).headers = {"X-Broken": 42}  # not a string: cannot be a header
+    summary = drain_outbox(database)
+    assert (summary.failed, summary.sent) == (1, 1)
+    row = _row(database, broken)
+    assert row.status == OutboxStatus.FAILED and row.last_error.startswith("cannot compose")

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from helpdesk.models import Role
 from tests.factories import create_staff, token_for, unique_email
+from tests.web.pages_support import sign_in
 from tests.workers import mail_samples as samples
 from tests.workers.factories import email
 from workers.mail_in.intake import receive_mail
@@ -80,3 +81,26 @@ def test_attachments_need_an_agent(mail_client, session):
     attachment = session.scalar(select(Attachment).where(Attachment.ticket_id == result.ticket_id))
     session.commit()
     assert mail_client.get(f"/api/v1/mail/attachments/{attachment.id}").status_code == 401
+
+
+def test_admin_previews_our_emails_in_a_language(mail_client, session):
+    sign_in(mail_client, session, role=Role.ADMIN)
+    session.commit()
+    page = mail_client.get("/admin/email", params={"language": "pl"})
+    assert page.status_code == 200
+    assert "Otrzymaliśmy Twoje zgłoszenie" in page.text and "Wypisz się" in page.text
+
+
+def test_html_preview_may_style_but_never_run_scripts(mail_client, session):
+    sign_in(mail_client, session, role=Role.ADMIN)
+    session.commit()
+    response = mail_client.get("/admin/email/agent_reply.html", params={"language": "th"})
+    assert response.status_code == 200 and "<p>" in response.text
+    assert "script-src" not in response.headers["content-security-policy"]
+    assert response.headers["content-security-policy"].startswith("default-src 'none'")
+
+
+def test_agents_cannot_open_the_previews(mail_client, session):
+    sign_in(mail_client, session)
+    session.commit()
+    assert mail_client.get("/admin/email").status_code == 403

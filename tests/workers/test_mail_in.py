@@ -11,12 +11,13 @@ from sqlalchemy import func, select
 from aftercare.config import get_settings
 from aftercare.db import Database
 from helpdesk import service
-from helpdesk.models import Customer, Message, Ticket, TicketChannel, TicketStatus
+from helpdesk.models import Customer, Ticket, TicketChannel, TicketStatus
 from helpdesk.schemas import MessageCreate, TicketUpdate
 from tests.factories import staff_principal, unique_email
 from tests.workers import mail_samples as samples
 from tests.workers.conftest import running_receiver
 from workers.mail_in.attachments import attachments_dir
+from workers.notifications import MAX_CONFIRMATIONS_PER_DAY
 from workers.models import (
     Attachment,
     InboundDisposition,
@@ -156,6 +157,23 @@ def test_autoresponder_reply_is_recorded_and_never_answered(receiver, session):
     record = session.scalar(select(InboundMessage).where(InboundMessage.from_address == sender,
                                                          InboundMessage.disposition == InboundDisposition.AUTO_REPLY))
     assert record.ticket_id == ticket.id and record.auto_reason.startswith("Auto-Submitted")
+
+
+def test_mail_through_a_group_address_becomes_a_ticket_but_is_never_answered(receiver, session):
+    sender = unique_email("team")
+    deliver(receiver, samples.plain(sender, "Printer offline", "Our office printer is offline again.",
+                                    List_Id="<it-team.example.com>", Precedence="list"))
+    [ticket] = tickets_of(session, sender)
+    assert outbox_for(session, ticket.id) == []
+
+
+def test_confirmations_to_one_address_are_capped_per_day(receiver, session):
+    sender = unique_email("chatty")
+    for number in range(MAX_CONFIRMATIONS_PER_DAY + 2):
+        deliver(receiver, samples.plain(sender, f"Question {number}", "Another question about my thermostat."))
+    tickets = tickets_of(session, sender)
+    assert len(tickets) == MAX_CONFIRMATIONS_PER_DAY + 2
+    assert sum(len(outbox_for(session, ticket.id)) for ticket in tickets) == MAX_CONFIRMATIONS_PER_DAY
 
 
 def test_bounce_from_the_null_sender_opens_no_ticket(receiver, session):

@@ -101,12 +101,17 @@ def test_attachments_are_listed_and_a_forwarded_message_is_not_merged():
 
 
 @pytest.mark.parametrize("header, value", [
-    ("Auto-Submitted", "auto-replied"), ("Precedence", "bulk"), ("X-Autoreply", "yes"),
-    ("List-Id", "<news.example.com>"),
+    ("Auto-Submitted", "auto-replied"), ("X-Autoreply", "yes"), ("Precedence", "auto_reply"),
 ])
 def test_machine_made_mail_is_recognised(header, value):
     parsed = parse_mail(samples.plain("ooo@example.com", "Out of office", "I am away.", **{header.replace("-", "_"): value}))
     assert parsed.auto_reason is not None
+
+
+@pytest.mark.parametrize("header, value", [("Precedence", "bulk"), ("Precedence", "list"), ("List-Id", "<it.example.com>")])
+def test_list_and_bulk_mail_is_recognised_but_not_taken_for_a_machine(header, value):
+    parsed = parse_mail(samples.plain("it-team@example.com", "Printer", "Our printer is offline.", **{header.replace("-", "_"): value}))
+    assert parsed.bulk_reason is not None and parsed.auto_reason is None
 
 
 def test_auto_submitted_no_is_a_person():

@@ -8,7 +8,6 @@ from urllib.parse import unquote
 from sqlalchemy import select
 
 from aftercare.config import get_settings
-from tests.factories import unique_email
 from tests.workers import mail_samples as samples
 from tests.workers.factories import customer, email
 from workers.mail_in.intake import receive_mail

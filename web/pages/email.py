@@ -1,4 +1,4 @@
-"""E-mail pages: unsubscribing from tips, news and surveys (``/unsubscribe/{token}``).
+"""E-mail pages: unsubscribing (``/unsubscribe/{token}``) and the admins' preview of our e-mails.
 
 - ``GET /unsubscribe/{token}`` shows a confirm button and changes nothing: mail security
   scanners open every link in a message, and must not unsubscribe anyone by doing so.
@@ -16,13 +16,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import PlainTextResponse, Response
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+
+from aftercare.errors import Forbidden, NotAuthenticated, NotFound
+from helpdesk.accounts import Principal
 
 from web.csrf import verify_csrf
 from web.deps import AppSettings, DbSession, PagePrincipal
 from web.templating import render
 from workers.models import SuppressionScope, SuppressionSource
+from workers.previews import PREVIEWS, render_preview
 from workers.strings import email_language, words
 from workers.unsubscribe import ONE_CLICK_FIELD, ONE_CLICK_VALUE, mask_address, resolve_token, unsubscribe
 
@@ -71,3 +75,40 @@ def one_click_unsubscribe(
         return PlainTextResponse("unknown unsubscribe link\n", status_code=404)
     unsubscribe(session, target, source=SuppressionSource.ONE_CLICK)
     return PlainTextResponse("unsubscribed\n")
+
+
+# The rendered HTML of an e-mail, shown as is: its inline styles may apply, nothing may run.
+PREVIEW_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; frame-ancestors 'self'"
+
+
+def _require_admin(principal: Principal) -> Principal:
+    if principal.user is None:
+        raise NotAuthenticated("sign in as an admin")
+    if not principal.is_admin:
+        raise Forbidden("admins only")
+    return principal
+
+
+@router.get("/admin/email")
+def email_previews(
+    request: Request, settings: AppSettings, principal: PagePrincipal,
+    language: Annotated[str, Query(max_length=16)] = "",
+) -> Response:
+    """Every e-mail the help desk itself sends, with sample content, in the chosen language."""
+    _require_admin(principal)
+    language = language if language in settings.languages else settings.default_language
+    previews = [(name, title, render_preview(name, language)) for name, title in PREVIEWS.items()]
+    return render(request, "email/previews.html", {
+        "previews": previews, "language": language, "languages": settings.languages,
+    })
+
+
+@router.get("/admin/email/{name}.html")
+def email_preview_html(
+    name: str, settings: AppSettings, principal: PagePrincipal, language: Annotated[str, Query(max_length=16)] = "",
+) -> Response:
+    _require_admin(principal)
+    if name not in PREVIEWS:
+        raise NotFound(f"no e-mail called {name}")
+    language = language if language in settings.languages else settings.default_language
+    return HTMLResponse(render_preview(name, language).html, headers={"Content-Security-Policy": PREVIEW_CSP})

@@ -8,16 +8,20 @@
    sending server retried after we had committed but before it heard our answer).
 4. Over the per-sender rate limit (``mail_in_rate_limit``) → ``RateLimited``; the receiver
    answers 450 and the sending server keeps the message and retries later. Nothing stored.
-5. Machine-made mail (Auto-Submitted other than "no", Precedence bulk/junk/list, X-Autoreply
-   and friends, list mail, mailer-daemon/postmaster, the null envelope sender) is recorded as an
-   ``InboundMessage`` (linked to its ticket when it threads) but never answered, never opens
-   or reopens a ticket: that is what breaks mail loops. A delivery report that names a message
-   we sent and a permanent failure puts the recipient on the suppression list (never for a
+5. Machine-written mail (Auto-Submitted other than "no", X-Autoreply and friends,
+   mailer-daemon/postmaster, delivery reports, the null envelope sender) is recorded as an
+   ``InboundMessage`` (linked to its ticket when it threads) but never answered and never
+   opens or reopens a ticket: an out-of-office reply must not wake a pending ticket, and not
+   answering machines is what breaks mail loops. A delivery report that names a message we
+   sent and a permanent failure puts the recipient on the suppression list (never for a
    report about mail we did not send, so forged bounces cannot unsubscribe anyone).
 6. ``unsubscribe <token>`` in the subject (our List-Unsubscribe mailto) → unsubscribed.
 7. Threads into a ticket (``threading``) that is not closed → a new message on it, which
    reopens it as any customer reply does. Otherwise a new ticket (channel e-mail, language
-   detected as for web tickets) and a confirmation threaded under the customer's mail.
+   detected as for web tickets) and a confirmation threaded under the customer's mail —
+   except for list and bulk mail (Precedence bulk/junk/list, List-Id): people write through
+   group addresses too, so it becomes a ticket, but nothing is ever sent back automatically.
+   Confirmations are also capped per address and day (``notifications``, RFC 3834 §2).
 
 The caller commits; the SMTP receiver answers 250 only after that commit.
 """
@@ -294,10 +298,10 @@ def _to_ticket(
             sha256=item.sha256, refused_reason=item.refused_reason, created_at=now,
         ))
     fsync_directories(written)
-    if record.disposition == InboundDisposition.NEW_TICKET and parsed.message_id:
-        send_ticket_confirmation(session, ticket, in_reply_to=parsed.message_id, references=parsed.references, now=now)
+    if parsed.bulk_reason is not None:
+        record.auto_reason = parsed.bulk_reason[:100]
     elif record.disposition == InboundDisposition.NEW_TICKET:
-        send_ticket_confirmation(session, ticket, now=now)
+        send_ticket_confirmation(session, ticket, in_reply_to=parsed.message_id, references=parsed.references, now=now)
     return None
 
 

@@ -7,8 +7,11 @@ parts, else the HTML turned into text (``htmltext``); the reply is that text wit
 history trimmed (``quotes``). Leaves that are not body text are attachments; a forwarded
 message (``message/rfc822``) is one attachment, never merged into the body.
 
-Also read here: whether the mail was sent by a machine (``auto_reason``), and for delivery
-status reports which recipients failed permanently and which of our messages bounced.
+Also read here: whether a machine wrote the mail (``auto_reason``: Auto-Submitted other than
+"no", X-Autoreply and friends, mailer-daemon, delivery reports), whether it came through a list
+or bulk sender (``bulk_reason``: Precedence bulk/junk/list, List-Id; people write through
+those too, e.g. a team's group address), and for delivery status reports which recipients
+failed permanently and which of our messages bounced.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ _CHARSET_ALIASES = {"windows-874": "cp874", "x-windows-874": "cp874", "tis620": 
                     "x-gbk": "gbk", "unicode-1-1-utf-7": "utf-7", "utf8": "utf-8", "x-unknown": "utf-8"}
 _MACHINE_SENDERS = frozenset({"mailer-daemon", "postmaster"})
 _AUTO_HEADERS = ("X-Autoreply", "X-Autorespond", "X-Auto-Reply", "X-Autoresponder")
-_BULK_PRECEDENCE = frozenset({"bulk", "junk", "list", "auto_reply"})
+_BULK_PRECEDENCE = frozenset({"bulk", "junk", "list"})
 
 
 class MalformedMail(Exception):
@@ -63,6 +66,8 @@ class ParsedMail:
     attachments: list[ParsedAttachment] = field(default_factory=list)
     # Why this is machine-made mail (the header that says so), else None.
     auto_reason: str | None = None
+    # Why this came through a list or bulk sender, else None: never answered automatically.
+    bulk_reason: str | None = None
     is_bounce: bool = False
     bounced_recipients: list[str] = field(default_factory=list)
     bounced_message_ids: list[str] = field(default_factory=list)
@@ -129,18 +134,26 @@ def _auto_reason(message: Message, from_address: str) -> str | None:
     auto_submitted = _header(message, "Auto-Submitted").lower()
     if auto_submitted and auto_submitted.split(";")[0].strip() != "no":
         return f"Auto-Submitted: {auto_submitted[:60]}"
-    precedence = _header(message, "Precedence").lower()
-    if precedence in _BULK_PRECEDENCE:
-        return f"Precedence: {precedence}"
     for name in _AUTO_HEADERS:
         if _header(message, name):
             return name
-    if _header(message, "List-Id") or _header(message, "List-Unsubscribe"):
-        return "mailing list"
+    if _header(message, "Precedence").lower() == "auto_reply":
+        return "Precedence: auto_reply"
     if from_address.partition("@")[0] in _MACHINE_SENDERS:
         return "mailer-daemon"
     if message.get_content_type() == "multipart/report":
         return "delivery report"
+    return None
+
+
+def _bulk_reason(message: Message) -> str | None:
+    precedence = _header(message, "Precedence").lower()
+    if precedence in _BULK_PRECEDENCE:
+        return f"Precedence: {precedence}"
+    if _header(message, "List-Id"):
+        return "List-Id"
+    if _header(message, "List-Unsubscribe"):
+        return "List-Unsubscribe"
     return None
 
 
@@ -231,6 +244,7 @@ def parse_mail(raw: bytes) -> ParsedMail:
         had_html=bool(html),
         attachments=attachments,
         auto_reason=auto_reason,
+        bulk_reason=_bulk_reason(message),
         is_bounce=is_bounce,
         bounced_recipients=failed,
         bounced_message_ids=originals,

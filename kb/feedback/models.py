@@ -1,0 +1,72 @@
+"""Feedback tables: "Was this helpful?" votes on articles and the contact-form deflection funnel.
+
+Article ids are plain integers without a foreign key: the articles table comes from another
+migration branch whose order against ours is not fixed, and the figures of a deleted article
+still belong in the period they were collected in (insights show it as deleted).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from aftercare.db import Base, TimestampMixin, utcnow
+
+
+class FunnelEvent(StrEnum):
+    """The stages of one contact attempt, in funnel order.
+
+    ``DEFLECTED`` (an article was opened and no ticket followed) is what the customer did *not*
+    do, so the web flow never writes it: insights derive it from the other rows. It is here so
+    that stored events and funnel stages share one vocabulary.
+    """
+
+    SUGGESTIONS_SHOWN = "suggestions_shown"
+    ARTICLE_OPENED = "article_opened"
+    DEFLECTED = "deflected"
+    DEFLECTION_CONFIRMED = "deflection_confirmed"
+    TICKET_SUBMITTED = "ticket_submitted"
+
+
+class ArticleFeedback(TimestampMixin, Base):
+    """One reader's answer to "Was this helpful?" on one article (changeable: one row per reader)."""
+
+    __tablename__ = "article_feedback"
+    __table_args__ = (
+        UniqueConstraint("article_id", "visitor_key"),
+        Index("ix_article_feedback_created", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(index=True)
+    # The locale the reader was reading when they answered.
+    locale: Mapped[str] = mapped_column(String(16))
+    helpful: Mapped[bool]
+    # Why not, in the reader's words (only asked after "no").
+    reason: Mapped[str | None] = mapped_column(Text)
+    # A hash of the browser's anonymous visitor cookie: one vote per reader without knowing who.
+    visitor_key: Mapped[str] = mapped_column(String(64))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+
+
+class DeflectionEvent(Base):
+    """One step of one contact attempt (a visit to the contact form, named by a random id)."""
+
+    __tablename__ = "deflection_events"
+    __table_args__ = (
+        Index("ix_deflection_events_attempt", "attempt_id"),
+        Index("ix_deflection_events_created", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[str] = mapped_column(String(64))
+    event: Mapped[FunnelEvent] = mapped_column(String(32))
+    article_id: Mapped[int | None]
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+__all__ = ["ArticleFeedback", "DeflectionEvent", "FunnelEvent"]

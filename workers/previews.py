@@ -1,0 +1,40 @@
+"""Sample renderings of the help desk's own e-mails, for the admins' preview page."""
+
+from __future__ import annotations
+
+from helpdesk.models import Ticket
+from workers.models import EmailKind
+from workers.notifications import Suggestion
+from workers.rendering import RenderedEmail, greeting, render_email, render_footer
+
+PREVIEWS = {
+    "ticket_confirmation": "Confirmation of a new ticket (with article suggestions)",
+    "agent_reply": "An agent's reply",
+    "footer": "Unsubscribe footer under tips, news and surveys",
+}
+SAMPLE_SUBJECTS = {
+    "en": "Thermostat keeps losing Wi-Fi",
+    "pl": "Odkurzacz nie wraca do stacji ładującej",
+    "id": "Earbud kiri tidak ada suara",
+    "tl": "Paano i-reset ang thermostat?",
+    "th": "หูฟังเชื่อมต่อบลูทูธไม่ได้",
+}
+SAMPLE_LINK = "https://help.example.com/tickets/1234?access_token=SAMPLE"
+
+
+def render_preview(name: str, language: str) -> RenderedEmail:
+    ticket = Ticket(id=1234, subject=SAMPLE_SUBJECTS.get(language, SAMPLE_SUBJECTS["en"]), language=language)
+    if name == "footer":
+        text, html = render_footer(EmailKind.MARKETING, language, "https://help.example.com/unsubscribe/SAMPLE")
+        body = "<!doctype html><html><body><p>…</p>" + html + "</body></html>"
+        return RenderedEmail(subject="(footer)", text=text, html=body, language=language)
+    if name == "agent_reply":
+        return render_email("agent_reply", language, {
+            "ticket": ticket, "body": "Hello Alex,\n\nplease hold the dial for 10 seconds until the light blinks.\n"
+                                      "More: https://help.example.com/articles/reset",
+            "agent_name": "Bruno Agent", "link": SAMPLE_LINK,
+        })
+    return render_email("ticket_confirmation", language, {
+        "ticket": ticket, "greeting": greeting(language, "Alex"), "link": SAMPLE_LINK, "is_reply": True,
+        "suggestions": [Suggestion("How to reset your Nimbus thermostat", "https://help.example.com/articles/reset")],
+    })
