@@ -109,6 +109,9 @@ def on_commit(session: Session, callback: Callable[[], None]) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _run_after_commit(session: Session) -> None:
+    # Releasing a SAVEPOINT fires after_commit too; only the outermost commit counts.
+    if session.in_nested_transaction():
+        return
     callbacks = session.info.pop(_AFTER_COMMIT_KEY, [])
     for callback in callbacks:
         # The data is committed whatever happens here; a failing side effect is logged and
@@ -122,6 +125,9 @@ def _run_after_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _drop_after_commit(session: Session) -> None:
+    # A rolled-back SAVEPOINT must not drop what the outer transaction will still commit.
+    if session.in_nested_transaction():
+        return
     session.info.pop(_AFTER_COMMIT_KEY, None)
 
 

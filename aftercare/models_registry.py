@@ -7,6 +7,7 @@ import helpdesk.models  # noqa: F401
 import kb.feedback.models  # noqa: F401
 import kb.forum.models  # noqa: F401
 import kb.models  # noqa: F401
+import kb.search.models  # noqa: F401
 import workers.models  # noqa: F401
 from aftercare.db import Base
 

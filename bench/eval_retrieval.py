@@ -180,11 +180,13 @@ def tune_fusion(args: argparse.Namespace, embedder: Embedder) -> FusionConfig:
     """Grid over fusion weights on every data set's dev split; picks the best mean recall@1."""
     sets = [load_set(name, args.data) for name in args.sets]
     grid = [
-        (lexical_weight, second)
-        for lexical_weight in (0.0, 0.05, 0.1, 0.15, 0.2, 0.3)
-        for second in (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
+        (lexical_weight, second, scope)
+        for lexical_weight in args.grid_lexical
+        for second in args.grid_second
+        for scope in args.grid_scope
+        if lexical_weight > 0 or scope == "unit"
     ]
-    scores: dict[tuple[float, float], list[float]] = {key: [] for key in grid}
+    scores: dict[tuple, list[float]] = {key: [] for key in grid}
     for dataset in sets:
         if not dataset.dev:
             continue
@@ -192,14 +194,14 @@ def tune_fusion(args: argparse.Namespace, embedder: Embedder) -> FusionConfig:
         dev = subsample(dataset.dev, args.max_queries)
         vectors = query_vectors(engine, [text for text, _ in dev])
         for key in grid:
-            engine.fusion = replace(engine.fusion, lexical_weight=key[0], second_unit_weight=key[1])
+            engine.fusion = replace(engine.fusion, lexical_weight=key[0], second_unit_weight=key[1], lexical_scope=key[2])
             scores[key].append(metrics(ranks(engine, dev, vectors, SearchMode.HYBRID)).r1)
     print("\nfusion grid (mean dev recall@1 over " + ", ".join(d.name for d in sets if d.dev) + ")")
     for key in sorted(grid, key=lambda key: -np.mean(scores[key])):
-        print(f"  lexical_weight={key[0]:<5} second_unit_weight={key[1]:<4} "
+        print(f"  lexical_weight={key[0]:<5} second_unit_weight={key[1]:<4} scope={key[2]:<9} "
               f"mean={np.mean(scores[key]):.4f}  " + " ".join(f"{s:.3f}" for s in scores[key]))
     best = max(grid, key=lambda key: np.mean(scores[key]))
-    return replace(FusionConfig(), lexical_weight=best[0], second_unit_weight=best[1])
+    return replace(FusionConfig(), lexical_weight=best[0], second_unit_weight=best[1], lexical_scope=best[2])
 
 
 def tune_calibration(args: argparse.Namespace, embedder: Embedder, fusion: FusionConfig) -> dict[str, dict[SearchMode, Calibration]]:
@@ -382,8 +384,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--articles", type=int, default=10_000)
     parser.add_argument("--ann", action="store_true", help="recall of the approximate index vs exact")
     parser.add_argument("--ann-size", type=int, default=20_000)
+    parser.add_argument("--grid-lexical", type=float, nargs="+", default=[0.0, 0.05, 0.1, 0.15, 0.2, 0.3])
+    parser.add_argument("--grid-second", type=float, nargs="+", default=[0.0, 0.1, 0.2, 0.3, 0.4, 0.5])
+    parser.add_argument("--grid-scope", nargs="+", default=["unit", "document", "max"])
+    parser.add_argument("--grid-only", action="store_true", help="with --tune: print the fusion grid and stop")
+    parser.add_argument("--lexical-weight", type=float, help="with --tune: fix fusion, tune calibration only")
+    parser.add_argument("--second-unit-weight", type=float)
+    parser.add_argument("--lexical-scope", default="document")
     parser.add_argument("--target-declined", type=float, default=0.85)
-    parser.add_argument("--target-precision", type=float, default=0.92)
+    parser.add_argument("--target-precision", type=float, default=0.93)
     args = parser.parse_args(argv)
 
     if args.latency:
@@ -395,7 +404,16 @@ def main(argv: list[str] | None = None) -> None:
         return
     print(f"embedder {embedder.id}, data {args.data}")
     if args.tune:
-        fusion = tune_fusion(args, embedder)
+        if args.lexical_weight is not None and args.second_unit_weight is not None:
+            fusion = FusionConfig(
+                lexical_weight=args.lexical_weight,
+                second_unit_weight=args.second_unit_weight,
+                lexical_scope=args.lexical_scope,
+            )
+        else:
+            fusion = tune_fusion(args, embedder)
+            if args.grid_only:
+                return
         fusion = replace(fusion, calibrations=tune_calibration(args, embedder, fusion))
         print(f"\ntuned: lexical_weight={fusion.lexical_weight} second_unit_weight={fusion.second_unit_weight}")
         print("DEFAULT_CALIBRATIONS = {")

@@ -140,3 +140,30 @@ def export_command(
             with out.open("w", encoding="utf-8") as stream:
                 count = write_jsonl(session, stream)
             typer.echo(f"exported {count} records to {out}", err=True)
+
+
+@app.command("reindex")
+def reindex_command() -> None:
+    """Rebuild the search index from the database and save it; running servers adopt it within seconds."""
+    import time
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from aftercare.config import get_settings
+    from kb.search.keeper import IndexKeeper, describe
+
+    settings = get_settings()
+    keeper = IndexKeeper(embedder_spec=settings.embedder, index_dir=settings.index_path)
+    started = time.perf_counter()
+    with _unit_of_work() as session:
+        columns = (TextColumn("embedding documents"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+            task = progress.add_task("", total=None)
+            keeper.rebuild(session, progress=lambda done, total: progress.update(task, completed=done, total=total))
+    keeper.save(force=True)
+    figures = describe(keeper)
+    typer.echo(
+        f"indexed {figures['documents']} documents ({figures['units']} units) with {figures['embedder']} "
+        f"at version {figures['version']} in {time.perf_counter() - started:.1f} s -> {keeper.directory}"
+    )

@@ -8,24 +8,29 @@ benchmarks all call ``SearchEngine.search``.
 
 from __future__ import annotations
 
-import json
-import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
-from enum import StrEnum
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from retrieval.chunking import chunk_markdown
+from retrieval.documents import (
+    IndexedDocument,
+    QueryEmbedding,
+    SearchResponse,
+    SearchResult,
+    Unit,
+    UnitKind,
+    document_units,
+)
 from retrieval.embedders import Embedder, RoutedEmbedder
 from retrieval.lexical import LexicalIndex, LexicalScores, tokenize
 from retrieval.ranking import (
     Calibration,
     FusionConfig,
+    LexicalScope,
     SearchMode,
     aggregate_units,
     fuse,
@@ -44,98 +49,9 @@ __all__ = [
     "UnitKind",
 ]
 
-ENGINE_FORMAT = 1
-ENGINE_MANIFEST = "engine.json"
-DOCUMENTS_FILE = "documents.jsonl"
-LEXICAL_FILE = "lexical.json"
 EMBED_BATCH_DOCS = 64
 
 ProgressCallback = Callable[[int, int], None]
-
-
-@dataclass
-class IndexedDocument:
-    """One searchable document, e.g. doc_id "article:12:pl" = article 12 in Polish.
-
-    ``extra`` must be JSON-serialisable (it is saved with the index and returned with results).
-    ``boost`` multiplies the document's final score (1.0 = neutral).
-    """
-
-    doc_id: str
-    locale: str
-    title: str
-    questions: list[str] = field(default_factory=list)
-    body_markdown: str = ""
-    kind: str = "article"
-    boost: float = 1.0
-    extra: dict = field(default_factory=dict)
-
-
-class UnitKind(StrEnum):
-    TITLE = "title"
-    QUESTION = "question"
-    CHUNK = "chunk"
-
-
-@dataclass(frozen=True)
-class Unit:
-    unit_id: int
-    doc_id: str
-    kind: UnitKind
-    text: str  # shown as the snippet
-    indexed_text: str  # embedded and tokenised (chunks carry their title/heading context)
-
-
-@dataclass
-class SearchResult:
-    doc_id: str
-    score: float
-    confidence: float
-    snippet: str
-    snippet_kind: UnitKind
-    matched_terms: list[str]
-    dense_score: float
-    lexical_strength: float
-    locale: str
-    title: str
-    kind: str
-    extra: dict
-
-
-@dataclass
-class SearchResponse:
-    query: str
-    mode: SearchMode
-    results: list[SearchResult]
-    answered: bool
-    query_language: str | None
-    route: str  # which scoring function ranked the query (see RoutedEmbedder)
-    elapsed_ms: float
-
-
-@dataclass(frozen=True)
-class QueryEmbedding:
-    vector: np.ndarray
-    route: str
-
-
-def document_units(document: IndexedDocument) -> list[tuple[UnitKind, str, str]]:
-    """(kind, snippet text, indexed text) for each unit of a document, duplicates dropped."""
-    units: list[tuple[UnitKind, str, str]] = []
-    seen: set[str] = set()
-
-    def add(kind: UnitKind, text: str, indexed: str) -> None:
-        key = " ".join(indexed.split()).casefold()
-        if text.strip() and key not in seen:
-            seen.add(key)
-            units.append((kind, text.strip(), indexed.strip()))
-
-    add(UnitKind.TITLE, document.title, document.title)
-    for question in document.questions:
-        add(UnitKind.QUESTION, question, question)
-    for chunk in chunk_markdown(document.body_markdown or ""):
-        add(UnitKind.CHUNK, chunk.text, chunk.context_text(document.title))
-    return units
 
 
 @dataclass
@@ -155,6 +71,12 @@ class SearchEngine:
         if self._vectors.embedder_id != embedder.id:
             raise EmbedderMismatchError(f"vector index is for {self._vectors.embedder_id!r}, not {embedder.id!r}")
         self._lexical = LexicalIndex()
+        # The same terms pooled per document (title, questions and body together), keyed by a
+        # per-document integer: BM25 over the whole article sees vocabulary no single unit has.
+        self._doc_lexical = LexicalIndex()
+        self._doc_keys: dict[str, int] = {}
+        self._key_docs: dict[int, str] = {}
+        self._next_doc_key = 1
         self._documents: dict[str, IndexedDocument] = {}
         self._doc_units: dict[str, list[int]] = {}
         self._units: dict[int, Unit] = {}
@@ -232,6 +154,7 @@ class SearchEngine:
                     vectors.append(by_text[indexed])
                 self._documents[document.doc_id] = document
                 self._doc_units[document.doc_id] = unit_ids
+                self._index_document_terms(document.doc_id)
             if ids:
                 self._vectors.add(np.asarray(ids, dtype=np.int64), np.stack(vectors))
 
@@ -240,16 +163,27 @@ class SearchEngine:
         removed = 0
         with self._lock:
             unit_ids: list[int] = []
+            doc_keys: list[int] = []
             for doc_id in doc_ids:
                 if self._documents.pop(doc_id, None) is None:
                     continue
                 removed += 1
                 unit_ids.extend(self._doc_units.pop(doc_id, []))
+                doc_keys.append(self._doc_keys.pop(doc_id))
+                del self._key_docs[doc_keys[-1]]
             for unit_id in unit_ids:
                 del self._units[unit_id]
             self._lexical.remove(unit_ids)
+            self._doc_lexical.remove(doc_keys)
             self._vectors.remove(unit_ids)
         return removed
+
+    def _index_document_terms(self, doc_id: str) -> None:
+        key = self._next_doc_key
+        self._next_doc_key += 1
+        self._doc_keys[doc_id], self._key_docs[key] = key, doc_id
+        terms = [term for unit_id in self._doc_units[doc_id] for term in self._lexical.terms_of(unit_id)]
+        self._doc_lexical.add_terms(key, terms)
 
     # ---- search ---------------------------------------------------------------------------
     def embed_queries(self, queries: Sequence[str], languages: Sequence[str | None] | None = None) -> list[QueryEmbedding]:
@@ -317,16 +251,25 @@ class SearchEngine:
 
         # Scored in every mode: matched terms drive snippet highlighting even for dense results.
         lexical = self._lexical.score_query(query)
+        scope = LexicalScope(config.lexical_scope)
+        doc_lexical = self._doc_lexical.score_query(query) if scope is not LexicalScope.UNIT else None
         if use_lexical:
-            for unit_id, _ in lexical.top(k):
-                doc_id = self._units[unit_id].doc_id
+            if doc_lexical is not None:
+                proposed = [self._key_docs[key] for key, _ in doc_lexical.top(k)]
+            else:
+                proposed = [self._units[unit_id].doc_id for unit_id, _ in lexical.top(k)]
+            for doc_id in proposed:
                 if doc_id not in candidates:
                     candidates[doc_id] = self._late_dense(doc_id, query_vector) if use_dense else _DocCandidate()
         for doc_id, candidate in candidates.items():
             for unit_id in self._doc_units[doc_id]:
                 strength = lexical.strength(unit_id)
                 if strength > candidate.strength:
-                    candidate.strength, candidate.lexical_unit = min(strength, 1.0), unit_id
+                    candidate.strength, candidate.lexical_unit = strength, unit_id
+            if doc_lexical is not None:
+                pooled = doc_lexical.strength(self._doc_keys[doc_id])
+                candidate.strength = pooled if scope is LexicalScope.DOCUMENT else max(pooled, candidate.strength)
+            candidate.strength = min(candidate.strength, 1.0)
 
         scored = []
         for doc_id, candidate in candidates.items():
@@ -391,53 +334,13 @@ class SearchEngine:
     # ---- persistence ----------------------------------------------------------------------
     def save(self, directory: Path) -> None:
         """Write the engine to ``directory``, replacing what was there only once fully written."""
-        directory = Path(directory)
-        directory.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent))
-        with self._lock:
-            self._vectors.save(staging)
-            self._lexical.save(staging / LEXICAL_FILE)
-            with open(staging / DOCUMENTS_FILE, "w", encoding="utf-8") as handle:
-                for doc_id, document in self._documents.items():
-                    units = [[unit_id, self._units[unit_id].kind.value, self._units[unit_id].text, self._units[unit_id].indexed_text] for unit_id in self._doc_units[doc_id]]
-                    handle.write(json.dumps({"document": asdict(document), "units": units}, ensure_ascii=False) + "\n")
-            manifest = {
-                "format": ENGINE_FORMAT,
-                "embedder_id": self.embedder.id,
-                "dim": self.embedder.dim,
-                "documents": len(self._documents),
-                "units": len(self._units),
-                "next_unit_id": self._next_unit_id,
-            }
-        (staging / ENGINE_MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-        previous = None
-        if directory.exists():
-            previous = directory.with_name(f".{directory.name}-old-{time.time_ns()}")
-            directory.rename(previous)
-        staging.rename(directory)
-        if previous is not None:
-            shutil.rmtree(previous, ignore_errors=True)
+        from retrieval.persistence import save_engine
+
+        save_engine(self, Path(directory))
 
     @classmethod
     def load(cls, directory: Path, embedder: Embedder, *, fusion: FusionConfig | None = None) -> SearchEngine:
         """Load a saved engine; raises EmbedderMismatchError if it was built with another embedder."""
-        directory = Path(directory)
-        manifest = json.loads((directory / ENGINE_MANIFEST).read_text(encoding="utf-8"))
-        if manifest.get("format") != ENGINE_FORMAT:
-            raise ValueError(f"unsupported search index format {manifest.get('format')!r} in {directory}")
-        engine = cls(embedder, fusion=fusion, vector_index=VectorIndex.load(directory, embedder.id))
-        engine._lexical = LexicalIndex.load(directory / LEXICAL_FILE)
-        with open(directory / DOCUMENTS_FILE, encoding="utf-8") as handle:
-            for line in handle:
-                row = json.loads(line)
-                document = IndexedDocument(**row["document"])
-                unit_ids = []
-                for unit_id, kind, text, indexed in row["units"]:
-                    engine._units[unit_id] = Unit(unit_id, document.doc_id, UnitKind(kind), text, indexed)
-                    unit_ids.append(unit_id)
-                engine._documents[document.doc_id] = document
-                engine._doc_units[document.doc_id] = unit_ids
-        engine._next_unit_id = int(manifest["next_unit_id"])
-        if len(engine._units) != len(engine._vectors):
-            raise ValueError(f"search index in {directory} is inconsistent ({len(engine._units)} units, {len(engine._vectors)} vectors)")
-        return engine
+        from retrieval.persistence import load_engine
+
+        return load_engine(cls, Path(directory), embedder, fusion)

@@ -149,6 +149,11 @@ class LexicalIndex:
     def keys(self) -> list[int]:
         return list(self._slots)
 
+    def terms_of(self, key: int) -> list[str]:
+        """The key's terms, repeated by their counts."""
+        counts = self._forward[self._slots[key]] or Counter()
+        return [term for term, tf in counts.items() for _ in range(tf)]
+
     def add(self, key: int, text: str) -> None:
         self.add_terms(key, tokenize(text))
 

@@ -31,8 +31,12 @@ ROUTER_MODULES = (
     "web.pages.portal",
     "web.pages.agent",
     "web.pages.admin",
+    "web.pages.articles",
+    "web.pages.search",
     "web.pages.forum",
     "web.pages.aftersales",
+    "web.pages.email",
+    "web.api.mail",
 )
 
 
@@ -42,14 +46,20 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from kb.search.keeper import start_search_keeper, stop_search_keeper
+
         owns_database = database is None
         if owns_database:
             app.state.database = Database(settings.database_url_resolved)
+        # Ready includes search: the index is loaded or built (seconds for a demo-sized KB) first.
+        # A caller's database (tests) gets an inline-syncing keeper: its connection is not shareable.
+        app.state.search_keeper = start_search_keeper(app.state.database, settings, background=owns_database)
         app.state.ready = True
         try:
             yield
         finally:
             app.state.ready = False
+            stop_search_keeper(app.state.search_keeper)
             if owns_database:
                 app.state.database.dispose()
 

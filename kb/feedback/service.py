@@ -12,16 +12,22 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from aftercare.db import utcnow
 from aftercare.errors import NotFound, ValidationFailed
 from helpdesk.models import Customer, Ticket
 from kb.feedback.models import ArticleFeedback, DeflectionEvent, FunnelEvent
 from kb.feedback.schemas import FeedbackCreate, FeedbackReason
+from kb.search.models import SearchLog, SearchSource
+from kb.search.service import SearchOutcome, log_search, normalize_query
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+# A search that extends or trims the browser's previous one within this time is the same question.
+TYPING_WINDOW = timedelta(seconds=90)
 # Events that end an attempt: the next visit to the contact form is a new attempt.
 FINISHING_EVENTS = (FunnelEvent.TICKET_SUBMITTED, FunnelEvent.DEFLECTION_CONFIRMED)
 
@@ -169,6 +175,18 @@ def attempt_opened(session: Session, attempt_id: str | None, article_id: int) ->
     ) is not None
 
 
+def deflection_confirmed(session: Session, attempt_id: str | None, article_id: int) -> bool:
+    if not is_token(attempt_id):
+        return False
+    return session.scalar(
+        select(DeflectionEvent.id).where(
+            DeflectionEvent.attempt_id == attempt_id,
+            DeflectionEvent.event == FunnelEvent.DEFLECTION_CONFIRMED,
+            DeflectionEvent.article_id == article_id,
+        ).limit(1)
+    ) is not None
+
+
 def attempt_finished(session: Session, attempt_id: str | None) -> bool:
     """Whether this attempt already ended (a ticket was sent, or the customer said they were helped)."""
     if not is_token(attempt_id):
@@ -184,3 +202,25 @@ def attempt_events(session: Session, attempt_id: str) -> list[DeflectionEvent]:
     return list(session.scalars(
         select(DeflectionEvent).where(DeflectionEvent.attempt_id == attempt_id).order_by(DeflectionEvent.id)
     ))
+
+
+# ---- searches typed a little at a time -----------------------------------------------------
+
+def settle_typed_search(
+    session: Session, outcome: SearchOutcome, source: SearchSource, *, previous_log_id: int | None
+) -> int:
+    """Log ``outcome``; first drop the browser's previous search from the log if this one only
+    continued or corrected it ("how do" -> "how do I reset"), so the log holds what people settled on.
+    """
+    if previous_log_id is not None:
+        previous = session.get(SearchLog, previous_log_id)
+        new_text = normalize_query(outcome.query)
+        if (
+            previous is not None
+            and previous.source == source
+            and utcnow() - previous.created_at <= TYPING_WINDOW
+            and (new_text.startswith(previous.normalized_query) or previous.normalized_query.startswith(new_text))
+        ):
+            session.delete(previous)
+            session.flush()
+    return log_search(session, outcome, source)

@@ -70,7 +70,7 @@ def test_agent_replies_with_an_edited_macro_and_the_customer_sees_it(open_sessio
     expect(page.locator("#results [data-row-link]").first).to_be_focused()
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/agent/tickets/\d+$"))
-    expect(page.locator("#suggestions")).to_contain_text("No suggestions yet.")
+    expect(page.locator("#suggestions")).to_contain_text("Suggested replies")
 
     page.select_option("#macro", label="Prośba o szczegóły (pl)")
     page.locator("form[data-macro-form] button").click()

@@ -72,11 +72,11 @@ def test_inbox_is_for_staff_only(client, session):
     assert client.get("/agent/tickets").status_code == 403
 
 
-def test_ticket_page_has_suggestions_placeholder(client, session):
+def test_ticket_page_has_the_suggestions_panel(client, session):
     sign_in(client, session)
     ticket = create_ticket(session)
     html = client.get(f"/agent/tickets/{ticket.id}").text
-    assert 'id="suggestions"' in html and "No suggestions yet." in html
+    assert 'id="suggestions"' in html and f'hx-get="/agent/tickets/{ticket.id}/suggestions"' in html
 
 
 def test_ticket_page_shows_the_customers_other_tickets(client, session):

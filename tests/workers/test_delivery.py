@@ -222,3 +222,11 @@ def test_a_message_that_cannot_be_composed_fails_at_once_and_blocks_nothing(data
     assert (summary.failed, summary.sent) == (1, 1)
     row = _row(database, broken)
     assert row.status == OutboxStatus.FAILED and row.last_error.startswith("cannot compose")
+
+
+def test_same_dedupe_key_enqueued_again_after_sending_sends_nothing_more(database, smtp_sink):
+    _queue(database, dedupe_key="tip:7:3")
+    drain_outbox(database)
+    _queue(database, dedupe_key="tip:7:3")  # a re-run of the scheduling pass
+    drain_outbox(database)
+    assert len(smtp_sink.delivered) == 1

@@ -17,9 +17,11 @@ from sqlalchemy import func, select, update
 
 from aftercare import migrate
 from aftercare.db import Database, utcnow
+from tests.factories import unique_email
+from tests.workers import mail_samples as samples
 from tests.workers.factories import email
 from workers import queue
-from workers.models import OutboxMessage, OutboxStatus
+from workers.models import InboundMessage, OutboxMessage, OutboxStatus
 
 REDIS_URL = os.environ.get("AFTERCARE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -97,6 +99,27 @@ def test_two_workers_at_once_never_send_a_message_twice(shared_db, smtp_sink):
     sent_by = [int(re.search(r"outbox: sent (\d+)", out).group(1)) for out in outputs]
     assert sum(sent_by) == 60
     assert sorted(smtp_sink.message_ids()) == sorted(ids)
+
+
+def _mail_in_stdin(database: Database, raw: bytes) -> subprocess.CompletedProcess:
+    data_dir = Path(database.url.removeprefix("sqlite:///")).parent
+    env = {**os.environ, "AFTERCARE_DATABASE_URL": database.url, "AFTERCARE_DATA_DIR": str(data_dir),
+           "AFTERCARE_QUEUE_URL": "memory://"}
+    return subprocess.run([sys.executable, "-m", "aftercare.cli", "mail-in", "--stdin"], input=raw, env=env,
+                          capture_output=True, timeout=120)
+
+
+def test_mail_in_from_a_pipe_transport_stores_the_ticket(shared_db):
+    sender = unique_email("piped")
+    result = _mail_in_stdin(shared_db, samples.plain(sender, "Piped in", "Delivered by the mail server's pipe."))
+    assert result.returncode == 0, result.stderr.decode()[-2000:]
+    with shared_db.session() as session:
+        assert session.scalar(select(func.count()).select_from(InboundMessage).where(InboundMessage.from_address == sender)) == 1
+
+
+def test_mail_in_from_a_pipe_refuses_malformed_mail_with_a_data_error(shared_db):
+    result = _mail_in_stdin(shared_db, b"Subject: no sender\r\n\r\nhello\r\n")
+    assert result.returncode == 65  # EX_DATAERR: the mail server bounces it to its sender
 
 
 def test_run_once_runs_a_periodic_job_only_when_its_schedule_fired_again(database, memory_queue):

@@ -20,11 +20,13 @@ from web.deps import AppSettings, DbSession
 from web.i18n import N_
 from web.pages.agent_access import PageStaff, require_page_staff  # noqa: F401 - imported by other page modules
 from web.pages.agent_macros import router as macros_router
+from web.pages.agent_suggestions import after_reply_sent, router as suggestions_router
 from web.pages.forms import field_errors
 from web.templating import render
 
 router = APIRouter(prefix="/agent", include_in_schema=False)
 router.include_router(macros_router)
+router.include_router(suggestions_router)
 PAGE_SIZE = 25
 MAX_TAG_CHOICES = 200
 
@@ -155,6 +157,7 @@ def post_message(
         return _ticket_page(request, session, principal, ticket_id, errors=field_errors(error), draft=body,
                             kind=kind.value, reply_status=status)
     service.add_message(session, ticket, data, principal)
+    after_reply_sent(session, ticket, data, principal)
     return RedirectResponse(f"/agent/tickets/{ticket_id}", status_code=303)
 
 

@@ -18,6 +18,7 @@ from web.csrf import verify_csrf
 from web.deps import AppSettings, DbSession, PagePrincipal, client_key
 from web.pages.auth import safe_next
 from web.pages.forms import localized_field_errors
+from web.pages.search import record_contact_submitted
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -86,6 +87,7 @@ def contact_submit(
     except DomainError as error:
         return render(request, "pages/contact.html", {"values": values, "errors": {"form": error.message}},
                       status_code=error.status_code)
+    record_contact_submitted(request, session, ticket)
     link = sign_ticket_link(settings.secret_key, ticket)
     return RedirectResponse(f"/tickets/{ticket.id}?access_token={link}&created=1", status_code=303)
 

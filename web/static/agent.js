@@ -75,6 +75,17 @@
     editor.dispatchEvent(new Event("input", { bubbles: true }));
   }
 
+  // A button carrying its own text (a suggested reply) inserts it without asking the server.
+  document.addEventListener("click", function (event) {
+    var button = event.target && event.target.closest ? event.target.closest("[data-insert-text]") : null;
+    if (!button) { return; }
+    var editor = document.getElementById(button.getAttribute("data-target") || "reply-body");
+    if (!editor) { return; }
+    insertIntoEditor(editor, button.getAttribute("data-insert-text"));
+    var status = document.getElementById(button.getAttribute("data-status") || "");
+    if (status) { status.textContent = button.getAttribute("data-inserted-text") || ""; }
+  });
+
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (!form.matches || !form.matches("[data-macro-form]")) { return; }

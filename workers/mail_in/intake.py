@@ -15,7 +15,8 @@
    answering machines is what breaks mail loops. A delivery report that names a message we
    sent and a permanent failure puts the recipient on the suppression list (never for a
    report about mail we did not send, so forged bounces cannot unsubscribe anyone).
-6. ``unsubscribe <token>`` in the subject (our List-Unsubscribe mailto) → unsubscribed.
+6. ``unsubscribe <token>`` in the subject (our List-Unsubscribe mailto) → unsubscribed (checked
+   before 5: a mail provider may send it as automatic mail on the reader's behalf).
 7. Threads into a ticket (``threading``) that is not closed → a new message on it, which
    reopens it as any customer reply does. Otherwise a new ticket (channel e-mail, language
    detected as for web tickets) and a confirmation threaded under the customer's mail —
@@ -192,13 +193,14 @@ def receive_mail(
     auto_reason = parsed.auto_reason or ("null envelope sender" if envelope_from == "" else None)
     if parsed.is_bounce:
         _handle_bounce(session, parsed, record)
+    elif parsed.subject.lower().startswith(_UNSUBSCRIBE_SUBJECT) and _handle_unsubscribe(session, settings, parsed):
+        # Before the machine-mail check: providers may send these on the reader's behalf.
+        record.disposition = InboundDisposition.UNSUBSCRIBE
     elif auto_reason is not None:
         match = find_ticket(session, parsed)
         record.disposition = InboundDisposition.AUTO_REPLY
         record.auto_reason = auto_reason[:100]
         record.ticket_id = match.ticket.id if match else None
-    elif parsed.subject.lower().startswith(_UNSUBSCRIBE_SUBJECT) and _handle_unsubscribe(session, settings, parsed):
-        record.disposition = InboundDisposition.UNSUBSCRIBE
     else:
         result = _to_ticket(session, settings, parsed, record, raw=raw, envelope_from=sender,
                             envelope_to=recipients, now=now)

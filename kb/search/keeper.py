@@ -1,0 +1,572 @@
+"""The index keeper: one in-memory search engine per process, kept in step with the database.
+
+Version and catch-up. The index version is the highest ``search_index_changes`` id applied (no
+counter of our own). ``sync`` reads the rows above a *horizon*, re-reads the entities they name
+through ``kb.indexing.iter_indexable_documents`` / ``kb.forum.indexing.iter_indexable_threads``,
+upserts what comes back and drops that entity's documents that did not (unpublished, archived,
+hidden, deleted, locale removed). Ids are handed out at insert time but transactions commit in any
+order, so a row may appear below ids already applied: the keeper remembers the ids it applied
+during the last ``OVERLAP`` and keeps re-reading above the horizon, which only moves past rows
+older than that window. Applying an entity twice is harmless; a transaction left open longer than
+``OVERLAP`` after writing its change row is the one case the feed can miss (the consistency check
+at the next start repairs it).
+
+Truth and persistence. The database is the source of truth. The engine is saved under
+``settings.index_path/<embedder slug>/`` (an ``engine/`` folder and ``keeper.json``: embedder id,
+generation, horizon, document count, digest of the state it reflects), written to a temporary
+folder and renamed into place under a file lock. At start the keeper loads it only if it is
+readable and was built by the same embedder, catches up with the feed, and then compares its
+(doc id -> updated_at) map with the database's (``documents.indexable_state``), re-reading every
+entity that differs: a stale file is repaired, a missing or corrupt one (or another embedder's)
+is rebuilt, and a database that went backwards (restored backup: a lower change id than applied)
+triggers a rebuild.
+
+Processes. ``start`` runs a thread that syncs when woken (``kb.indexing`` calls ``wake`` after a
+commit that recorded changes in this process) and otherwise every ``POLL_SECONDS``, so changes
+committed by other processes or machines on the same database become searchable within about a
+second. Searches use ``keeper.engine`` and never wait for embedding: the engine embeds outside its
+lock and a rebuild is done off to the side and swapped in. Without the thread (tests, CLI,
+``start_search_keeper(background=False)``) ``ensure_current`` syncs inline before a search.
+A keeper that owns a thread also saves the index (at most every ``SAVE_SECONDS``, and on stop) and
+adopts a newer full rebuild written by ``aftercare kb reindex``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import logging
+import re
+import shutil
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from aftercare.config import Settings, get_settings
+from aftercare.db import Database, utcnow
+from kb.indexing import (
+    add_search_change_listener,
+    latest_search_change_id,
+    remove_search_change_listener,
+    search_changes_after,
+)
+from kb.models import SearchIndexChange
+from kb.search.documents import entities_of, entity_key, indexable_state, load_documents, parse_entity_key
+from retrieval.embedders import Embedder, get_embedder
+from retrieval.engine import IndexedDocument, SearchEngine
+from retrieval.ranking import FusionConfig
+
+logger = logging.getLogger(__name__)
+
+OVERLAP = timedelta(minutes=2)
+POLL_SECONDS = 1.0
+SAVE_SECONDS = 60.0
+CHANGE_PAGE = 5_000
+KEEPER_FORMAT = 1
+KEEPER_MANIFEST = "keeper.json"
+ENGINE_FOLDER = "engine"
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class SyncReport:
+    changes: int = 0  # change rows applied
+    upserted: int = 0  # documents (re)indexed
+    removed: int = 0  # documents dropped
+    rebuilt: bool = False
+
+    def __iadd__(self, other: SyncReport) -> SyncReport:
+        self.changes += other.changes
+        self.upserted += other.upserted
+        self.removed += other.removed
+        self.rebuilt = self.rebuilt or other.rebuilt
+        return self
+
+
+def embedder_slug(embedder_id: str) -> str:
+    """A folder name for an embedder id ("e5:multilingual-e5-small-q4" -> "e5-multilingual-e5-small-q4-<hash>")."""
+    readable = re.sub(r"[^A-Za-z0-9._-]+", "-", embedder_id).strip("-.")[:80]
+    return f"{readable}-{hashlib.sha256(embedder_id.encode()).hexdigest()[:8]}"
+
+
+def state_digest(state: dict[str, str]) -> str:
+    payload = "\n".join(f"{doc_id}\t{updated}" for doc_id, updated in sorted(state.items()))
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+class IndexKeeper:
+    """Owns one SearchEngine and the knowledge of which database changes it reflects."""
+
+    def __init__(
+        self,
+        embedder: Embedder | None = None,
+        *,
+        embedder_spec: str | None = None,
+        index_dir: Path | None = None,
+        fusion: FusionConfig | None = None,
+        overlap: timedelta = OVERLAP,
+        poll_seconds: float = POLL_SECONDS,
+        save_seconds: float = SAVE_SECONDS,
+    ) -> None:
+        self._embedder = embedder
+        self._embedder_spec = embedder_spec
+        self.index_dir = Path(index_dir) if index_dir is not None else None
+        self.fusion = fusion
+        self.overlap = overlap
+        self.poll_seconds = poll_seconds
+        self.save_seconds = save_seconds
+        self._engine: SearchEngine | None = None
+        self._horizon = 0  # every change id at or below it is applied (or given up on)
+        self._recent: dict[int, datetime] = {}  # applied ids above the horizon
+        self._entity_docs: dict[str, set[str]] = {}
+        self._generation = ""
+        self._built_at = ""
+        self._dirty = False
+        self._last_save = 0.0
+        self._manifest_mtime: float | None = None
+        # One sync/rebuild at a time; searches do not take it.
+        self._lock = threading.RLock()
+        self._database: Database | None = None
+        self._thread: threading.Thread | None = None
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._pending_tickets: set[int] = set()
+        self._pending_lock = threading.Lock()
+
+    # ---- state ----------------------------------------------------------------------------
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = get_embedder(self._embedder_spec or get_settings().embedder)
+        return self._embedder
+
+    @property
+    def is_open(self) -> bool:
+        return self._engine is not None
+
+    @property
+    def engine(self) -> SearchEngine:
+        if self._engine is None:
+            raise RuntimeError("the search index is not open yet (call open() or sync() first)")
+        return self._engine
+
+    @property
+    def applied_change_id(self) -> int:
+        """The index version: the highest change id this engine reflects."""
+        return max([self._horizon, *self._recent])
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def directory(self) -> Path | None:
+        return self.index_dir / embedder_slug(self.embedder.id) if self.index_dir is not None else None
+
+    def _new_engine(self) -> SearchEngine:
+        return SearchEngine(self.embedder, fusion=self.fusion)
+
+    def _install(self, engine: SearchEngine, horizon: int, recent: dict[int, datetime], generation: str, built_at: str) -> None:
+        entity_docs: dict[str, set[str]] = {}
+        for doc_id in engine.doc_ids():
+            entity_docs.setdefault(entity_key(doc_id), set()).add(doc_id)
+        # One assignment each: a search running meanwhile sees the old engine or the new one.
+        self._engine = engine
+        self._entity_docs = entity_docs
+        self._horizon, self._recent = horizon, dict(recent)
+        self._generation, self._built_at = generation, built_at
+
+    # ---- opening, rebuilding, reconciling -------------------------------------------------
+    def open(self, session: Session, *, progress: Progress | None = None) -> SyncReport:
+        """Load the saved index if usable and bring it up to date, else build it from the database."""
+        with self._lock:
+            if self._engine is not None:
+                return self.sync(session)
+            loaded = self._load_from_disk()
+            if loaded is None:
+                return self.rebuild(session, progress=progress)
+            engine, manifest = loaded
+            if latest_search_change_id(session) < int(manifest["applied_change_id"]):
+                logger.warning("search index is ahead of the database (restored backup?); rebuilding")
+                return self.rebuild(session, progress=progress)
+            recent = {int(key): datetime.fromisoformat(value) for key, value in manifest["recent"].items()}
+            self._install(engine, int(manifest["horizon"]), recent, manifest["generation"], manifest["built_at"])
+            report = self._catch_up(session)
+            report += self.reconcile(session, progress=progress)
+            logger.info("search index loaded: %d documents, version %d", len(engine), self.applied_change_id)
+            return report
+
+    def rebuild(self, session: Session, *, progress: Progress | None = None) -> SyncReport:
+        """Build a new engine from the whole database and swap it in (searches use the old one meanwhile)."""
+        with self._lock:
+            # Everything older than the overlap is in the documents read below; the window is
+            # re-applied by the next sync, so a commit racing with this read is not lost.
+            horizon = self._window_horizon(session)
+            documents = load_documents(session, _all_entities(session))
+            engine = self._new_engine()
+            engine.upsert(documents, progress=progress)
+            self._install(engine, horizon, {}, uuid.uuid4().hex, utcnow().isoformat())
+            self._dirty = True
+            report = SyncReport(upserted=len(documents), rebuilt=True)
+            report += self._catch_up(session)
+            logger.info("search index rebuilt: %d documents, version %d", len(engine), self.applied_change_id)
+            return report
+
+    def reconcile(self, session: Session, *, progress: Progress | None = None) -> SyncReport:
+        """Re-read every entity whose indexed documents differ from the database's (ids or updated_at)."""
+        with self._lock:
+            wanted = indexable_state(session)
+            engine = self.engine
+            held = {doc_id: (engine.document(doc_id).extra or {}).get("updated_at") for doc_id in engine.doc_ids()}
+            differing = {doc_id for doc_id, stamp in wanted.items() if held.get(doc_id) != stamp}
+            differing |= {doc_id for doc_id in held if doc_id not in wanted}
+            if not differing:
+                return SyncReport()
+            logger.info("search index differs from the database on %d documents; re-reading them", len(differing))
+            return self._apply(session, entities_of(differing), progress=progress)
+
+    def _window_horizon(self, session: Session) -> int:
+        cutoff = utcnow() - self.overlap
+        query = select(func.max(SearchIndexChange.id)).where(SearchIndexChange.changed_at < cutoff)
+        return session.scalar(query) or 0
+
+    # ---- incremental sync -----------------------------------------------------------------
+    def sync(self, session: Session) -> SyncReport:
+        """Apply the changes recorded since the last sync (opening the index first if needed)."""
+        with self._lock:
+            if self._engine is None:
+                return self.open(session)
+            if latest_search_change_id(session) < self.applied_change_id:
+                logger.warning("search change feed went backwards (database restored or reset); rebuilding")
+                return self.rebuild(session)
+            return self._catch_up(session)
+
+    def ensure_current(self, session: Session) -> None:
+        """Before a search: nothing when the background thread keeps the index, else sync inline."""
+        if self.running and self._engine is not None:
+            return
+        self.sync(session)
+
+    def _catch_up(self, session: Session) -> SyncReport:
+        report = SyncReport()
+        after = self._horizon
+        while True:
+            rows = search_changes_after(session, after, entity_type=None, limit=CHANGE_PAGE)
+            fresh = [row for row in rows if row.id not in self._recent]
+            if fresh:
+                entities: dict[str, set[int]] = {}
+                for row in fresh:
+                    entities.setdefault(row.entity_type, set()).add(row.entity_id)
+                report += self._apply(session, entities)
+                report.changes += len(fresh)
+                self._recent.update({row.id: row.changed_at for row in fresh})
+            if len(rows) < CHANGE_PAGE:
+                break
+            after = rows[-1].id
+        self._advance_horizon()
+        return report
+
+    def _advance_horizon(self) -> None:
+        cutoff = utcnow() - self.overlap
+        settled = [change_id for change_id, changed_at in self._recent.items() if changed_at < cutoff]
+        if settled:
+            self._horizon = max(self._horizon, max(settled))
+            self._recent = {change_id: at for change_id, at in self._recent.items() if change_id > self._horizon}
+
+    def _apply(self, session: Session, entities: dict[str, set[int]], *, progress: Progress | None = None) -> SyncReport:
+        keys = {f"{entity_type}:{entity_id}" for entity_type, ids in entities.items() for entity_id in ids}
+        documents = load_documents(session, entities)
+        keep = {document.doc_id for document in documents}
+        engine = self.engine
+        stale = [doc_id for key in keys for doc_id in self._entity_docs.get(key, ()) if doc_id not in keep]
+        # Re-applied overlap rows mostly bring back what is already indexed: skip identical ones.
+        changed = [document for document in documents if engine.document(document.doc_id) != document]
+        removed = engine.remove(stale)
+        engine.upsert(changed, progress=progress)
+        for key in keys:
+            self._entity_docs.pop(key, None)
+        for document in documents:
+            self._entity_docs.setdefault(entity_key(document.doc_id), set()).add(document.doc_id)
+        if removed or changed:
+            self._dirty = True
+        return SyncReport(upserted=len(changed), removed=removed)
+
+    # ---- persistence ----------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _file_lock(self, exclusive: bool) -> Iterator[None]:
+        assert self.index_dir is not None
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.index_dir / f"{embedder_slug(self.embedder.id)}.lock", "a+") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def read_manifest(self) -> dict | None:
+        directory = self.directory
+        if directory is None:
+            return None
+        try:
+            return json.loads((directory / KEEPER_MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    def _load_from_disk(self) -> tuple[SearchEngine, dict] | None:
+        directory = self.directory
+        if directory is None or not (directory / KEEPER_MANIFEST).exists():
+            return None
+        try:
+            with self._file_lock(exclusive=False):
+                manifest = json.loads((directory / KEEPER_MANIFEST).read_text(encoding="utf-8"))
+                if manifest.get("format") != KEEPER_FORMAT or manifest.get("embedder_id") != self.embedder.id:
+                    raise ValueError(f"made for embedder {manifest.get('embedder_id')!r}, format {manifest.get('format')!r}")
+                engine = SearchEngine.load(directory / ENGINE_FOLDER, self.embedder, fusion=self.fusion)
+                if len(engine) != int(manifest["documents"]):
+                    raise ValueError(f"{len(engine)} documents on disk, manifest says {manifest['documents']}")
+                self._manifest_mtime = (directory / KEEPER_MANIFEST).stat().st_mtime
+        except Exception as error:  # unreadable in any way: the database rebuilds it
+            logger.warning("search index at %s is unusable (%s); rebuilding from the database", directory, error)
+            return None
+        return engine, manifest
+
+    def save(self, *, force: bool = False) -> bool:
+        """Write the index atomically; skipped when a newer full rebuild is already on disk."""
+        directory = self.directory
+        if directory is None or self._engine is None:
+            return False
+        with self._lock, self._file_lock(exclusive=True):
+            on_disk = self.read_manifest()
+            if not force and on_disk and on_disk.get("generation") != self._generation and on_disk.get("built_at", "") > self._built_at:
+                return False  # somebody rebuilt since; adopt theirs rather than overwrite it
+            engine = self.engine
+            staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent))
+            try:
+                engine.save(staging / ENGINE_FOLDER)
+                held = {doc_id: (engine.document(doc_id).extra or {}).get("updated_at", "") for doc_id in engine.doc_ids()}
+                manifest = {
+                    "format": KEEPER_FORMAT,
+                    "embedder_id": self.embedder.id,
+                    "generation": self._generation,
+                    "built_at": self._built_at,
+                    "saved_at": utcnow().isoformat(),
+                    "horizon": self._horizon,
+                    "recent": {str(change_id): at.isoformat() for change_id, at in self._recent.items()},
+                    "applied_change_id": self.applied_change_id,
+                    "documents": len(engine),
+                    "units": engine.unit_count,
+                    "state_digest": state_digest(held),
+                }
+                (staging / KEEPER_MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+                previous = None
+                if directory.exists():
+                    previous = directory.with_name(f".{directory.name}-old-{time.time_ns()}")
+                    directory.rename(previous)
+                staging.rename(directory)
+                if previous is not None:
+                    shutil.rmtree(previous, ignore_errors=True)
+            except BaseException:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise
+            self._manifest_mtime = (directory / KEEPER_MANIFEST).stat().st_mtime
+            self._dirty = False
+            self._last_save = time.monotonic()
+            return True
+
+    def adopt_newer_rebuild(self) -> bool:
+        """Swap in a full rebuild another process saved (``aftercare kb reindex``), if there is one."""
+        directory = self.directory
+        if directory is None:
+            return False
+        try:
+            mtime = (directory / KEEPER_MANIFEST).stat().st_mtime
+        except OSError:
+            return False
+        if mtime == self._manifest_mtime:
+            return False
+        self._manifest_mtime = mtime
+        manifest = self.read_manifest()
+        if not manifest or manifest.get("generation") == self._generation or manifest.get("built_at", "") <= self._built_at:
+            return False
+        loaded = self._load_from_disk()  # the slow part, outside the sync lock
+        if loaded is None:
+            return False
+        engine, manifest = loaded
+        recent = {int(key): datetime.fromisoformat(value) for key, value in manifest["recent"].items()}
+        with self._lock:
+            self._install(engine, int(manifest["horizon"]), recent, manifest["generation"], manifest["built_at"])
+        logger.info("adopted the search index rebuilt at %s", manifest["built_at"])
+        return True
+
+    # ---- background thread ----------------------------------------------------------------
+    def start(self, database: Database) -> None:
+        """Sync in a thread from now on: when woken after a commit, and every ``poll_seconds``."""
+        if self.running:
+            return
+        self._database = database
+        self._stop.clear()
+        add_search_change_listener(self.wake)
+        self._thread = threading.Thread(target=self._run, name="search-index-keeper", daemon=True)
+        self._thread.start()
+
+    def stop(self, *, timeout: float = 30.0) -> None:
+        remove_search_change_listener(self.wake)
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+        if self._dirty:
+            try:
+                self.save()
+            except Exception:
+                logger.exception("could not save the search index on shutdown")
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def tickets_created(self, ticket_ids: list[int]) -> None:
+        """Queue suggestions for new tickets; computed by the thread in their own transaction."""
+        with self._pending_lock:
+            self._pending_tickets.update(ticket_ids)
+        self._wake.set()
+
+    def _run(self) -> None:
+        failures = 0
+        while not self._stop.is_set():
+            self._wake.wait(self.poll_seconds)
+            self._wake.clear()
+            if self._stop.is_set():
+                break
+            try:
+                self.run_once()
+                failures = 0
+            except Exception:
+                failures += 1
+                logger.exception("search index keeper failed (attempt %d); retrying", failures)
+                self._stop.wait(min(30.0, 2.0**failures))
+
+    def run_once(self) -> SyncReport:
+        """One round of the thread's work: adopt a rebuild, sync, suggestions, maybe save."""
+        assert self._database is not None
+        self.adopt_newer_rebuild()
+        with self._database.session() as session:
+            report = self.sync(session)
+        self._compute_pending_suggestions()
+        if self._dirty and time.monotonic() - self._last_save >= self.save_seconds:
+            self.save()
+        return report
+
+    def _compute_pending_suggestions(self) -> None:
+        with self._pending_lock:
+            pending, self._pending_tickets = sorted(self._pending_tickets), set()
+        if not pending or self._database is None:
+            return
+        from kb.search.suggestions import compute_for_ticket_id
+
+        for ticket_id in pending:
+            try:
+                with self._database.session() as session:
+                    compute_for_ticket_id(session, ticket_id, keeper=self)
+            except Exception:
+                # The ticket is committed whatever happens; its suggestions are computed on first view.
+                logger.exception("could not compute suggestions for ticket %s", ticket_id)
+
+
+def _all_entities(session: Session) -> dict[str, set[int]]:
+    return entities_of(indexable_state(session))
+
+
+# ---- the process's keeper -----------------------------------------------------------------
+_active: IndexKeeper | None = None
+_active_lock = threading.Lock()
+
+
+def active_keeper() -> IndexKeeper:
+    """The keeper searches use by default: the app's, else one built lazily from settings
+    (a CLI or worker process; it loads the saved index when it is consistent)."""
+    global _active
+    with _active_lock:
+        if _active is None:
+            settings = get_settings()
+            _active = IndexKeeper(embedder_spec=settings.embedder, index_dir=settings.index_path)
+        return _active
+
+
+def set_active_keeper(keeper: IndexKeeper | None) -> None:
+    global _active
+    with _active_lock:
+        _active = keeper
+
+
+def running_keepers() -> list[IndexKeeper]:
+    keeper = _active
+    return [keeper] if keeper is not None and keeper.running else []
+
+
+def start_search_keeper(database: Database, settings: Settings, *, background: bool) -> IndexKeeper:
+    """The app's keeper. ``background``: open (load or build) now, then keep it current in a
+    thread and persist it; the app is ready once this returns, search included. Otherwise (an app
+    on a caller's database, e.g. a test's rolled-back transaction that one thread must not share)
+    an in-memory keeper that opens on first search and syncs inline."""
+    if background:
+        keeper = IndexKeeper(embedder_spec=settings.embedder, index_dir=settings.index_path)
+        with database.session() as session:
+            keeper.open(session)
+        keeper.save()
+        from kb.search.suggestions import install_ticket_hook
+
+        install_ticket_hook()
+        keeper.start(database)
+    else:
+        keeper = IndexKeeper(embedder_spec=settings.embedder)
+    set_active_keeper(keeper)
+    return keeper
+
+
+def stop_search_keeper(keeper: IndexKeeper | None) -> None:
+    if keeper is None:
+        return
+    keeper.stop()
+    with _active_lock:
+        global _active
+        if _active is keeper:
+            _active = None
+
+
+def describe(keeper: IndexKeeper) -> dict:
+    """Figures for a status line or a health page."""
+    engine = keeper._engine
+    return {
+        "embedder": keeper.embedder.id,
+        "documents": len(engine) if engine is not None else 0,
+        "units": engine.unit_count if engine is not None else 0,
+        "version": keeper.applied_change_id,
+        "background": keeper.running,
+    }
+
+
+__all__ = [
+    "IndexKeeper",
+    "IndexedDocument",
+    "SyncReport",
+    "active_keeper",
+    "describe",
+    "embedder_slug",
+    "parse_entity_key",
+    "running_keepers",
+    "set_active_keeper",
+    "start_search_keeper",
+    "stop_search_keeper",
+]

@@ -1,0 +1,374 @@
+"""The one search: portal box, contact-form deflection, agents' suggestions, the forum and the API.
+
+``search(session, query, ...)`` detects the query's language (an explicit ``language`` wins; the
+customer's known language is the fallback for text too short to tell), asks the engine for more
+candidates than wanted, keeps the requested types, checks every candidate against the database
+(an unpublished article, a hidden thread or a removed translation is dropped at once, before the
+index has caught up), keeps one result per article or thread (the preferred language's version
+when it scores within ``LOCALE_MARGIN`` of that entity's best, else the best with its locale
+shown), and logs the search in ``search_logs`` within the caller's transaction.
+
+Confidence. The engine's confidence uses the margin to the runner-up document, but the runner-up
+of an English article is often its own Polish translation: a margin near zero for the clearest
+answer. Here margins are taken between entities (article or thread), after collapsing, and fed to
+the engine's calibration for that query's route; with one locale per entity and no type filter
+this is exactly the engine's figure. ``answered`` is the engine's rule on the result shown first:
+its confidence reaches the calibration's threshold.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from aftercare.config import get_settings
+from aftercare.errors import ValidationFailed
+from kb.forum.indexing import iter_indexable_threads
+from kb.forum.models import ForumThread, PostStatus
+from kb.models import Article, ArticleContent, ArticleStatus
+from kb.search.documents import entity_key, stamp
+from kb.search.keeper import IndexKeeper, active_keeper
+from kb.search.models import ResultType, SearchLog, SearchSource
+from retrieval.engine import SearchResult
+from retrieval.language import LanguageSource, detect_language, normalize_language_tag
+from retrieval.lexical import find_term_spans, tokenize
+from retrieval.ranking import Calibration, collapse_locales, margins
+
+MAX_QUERY_CHARS = 500
+MAX_LIMIT = 50
+DEFAULT_TYPES: tuple[str, ...] = (ResultType.ARTICLE.value, ResultType.THREAD.value)
+# Candidates asked of the engine per result wanted: room for other locales of the same article,
+# the other type, and anything the database check drops.
+CANDIDATE_FACTOR = 8
+MIN_CANDIDATES = 40
+LOCALE_MARGIN = 0.05
+SNIPPET_CHARS = 320
+
+
+@dataclass
+class SearchHit:
+    type: str  # "article" | "thread"
+    id: int
+    slug: str | None
+    title: str
+    locale: str
+    snippet: str
+    # Normalised query terms found in the snippet, and their [start, end) character spans in it:
+    # a page escapes the snippet and wraps those spans, never trusting markup from the index.
+    highlights: list[str]
+    highlight_spans: list[tuple[int, int]]
+    score: float
+    confidence: float
+    url: str
+    article_id: int | None = None
+    thread_id: int | None = None
+    # Threads: whether the indexed form carries an answer (accepted or well voted).
+    has_answer: bool | None = None
+
+
+@dataclass
+class SearchOutcome:
+    query: str
+    query_language: str
+    language_source: str
+    answered: bool
+    results: list[SearchHit]
+    index_version: int
+    elapsed_ms: float
+    log_id: int | None = None
+    route: str = ""
+    types: tuple[str, ...] = field(default_factory=lambda: DEFAULT_TYPES)
+
+
+# ---- input ----------------------------------------------------------------------------------
+def parse_types(types: str | Iterable[str] | None) -> tuple[str, ...]:
+    """``"article,thread"`` or a sequence -> validated tuple; empty or unknown -> ValidationFailed."""
+    if types is None:
+        return DEFAULT_TYPES
+    parts = types.split(",") if isinstance(types, str) else list(types)
+    wanted = tuple(dict.fromkeys(str(part).strip().lower() for part in parts if str(part).strip()))
+    unknown = [part for part in wanted if part not in DEFAULT_TYPES]
+    if unknown or not wanted:
+        raise ValidationFailed(
+            f"unknown result type {', '.join(unknown) or '(none)'}; expected some of: {', '.join(DEFAULT_TYPES)}"
+        )
+    return wanted
+
+
+def resolve_language(tag: str | None) -> str | None:
+    """A supported language code for ``tag`` ("pl-PL" -> "pl"), None for none; unsupported -> ValidationFailed."""
+    if tag is None or not str(tag).strip():
+        return None
+    languages = get_settings().languages
+    code = normalize_language_tag(str(tag).strip())
+    if code is None or code not in languages:
+        raise ValidationFailed(f"language {tag!r} is not supported here; supported: {', '.join(languages)}")
+    return code
+
+
+_EDGE_PUNCTUATION = re.compile(r"^[\W_]+|[\W_]+$")
+
+
+def normalize_query(text: str) -> str:
+    """Case-folded, single-spaced, without leading/trailing punctuation (groups repeats for insights)."""
+    folded = " ".join(text.casefold().split())
+    return _EDGE_PUNCTUATION.sub("", folded)[:MAX_QUERY_CHARS]
+
+
+def _clean_query(query: str) -> str:
+    text = " ".join((query or "").split())
+    if not text:
+        raise ValidationFailed("the search query is empty")
+    if len(text) > MAX_QUERY_CHARS:
+        raise ValidationFailed(f"the search query is longer than {MAX_QUERY_CHARS} characters")
+    return text
+
+
+# ---- the search -----------------------------------------------------------------------------
+def search(
+    session: Session,
+    query: str,
+    *,
+    language: str | None = None,
+    limit: int = 5,
+    types: str | Iterable[str] | None = DEFAULT_TYPES,
+    source: SearchSource = SearchSource.API,
+    customer_language: str | None = None,
+    keeper: IndexKeeper | None = None,
+    log: bool = True,
+) -> SearchOutcome:
+    """Articles and forum threads answering ``query``, best first (see the module docstring)."""
+    started = time.perf_counter()
+    settings = get_settings()
+    text = _clean_query(query)
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValidationFailed(f"limit must be between 1 and {MAX_LIMIT}")
+    wanted_types = parse_types(types)
+    given = resolve_language(language)
+    if given is not None:
+        query_language, language_source = given, LanguageSource.GIVEN
+    else:
+        guess = detect_language(text, allowed=settings.languages, default=settings.default_language, known=customer_language)
+        query_language, language_source = guess.language, guess.source
+
+    keeper = keeper or active_keeper()
+    keeper.ensure_current(session)
+    engine = keeper.engine
+    candidate_count = max(MIN_CANDIDATES, CANDIDATE_FACTOR * limit)
+    response = engine.search(text, query_language=query_language, limit=candidate_count)
+    calibration = engine.fusion.calibration(response.route, response.mode)
+
+    candidates = [result for result in response.results if result.kind in wanted_types]
+    checked = _check_against_database(session, candidates)
+    fresh_by_doc = {result.doc_id: fresh for result, fresh in checked}
+    # Below the last candidate is where any version the engine did not return scores.
+    floor = response.results[-1].score if len(response.results) >= candidate_count else None
+    ranked = rank_entities([result for result, _ in checked], given or query_language, calibration, floor=floor)
+    hits = [_hit(entity.shown, fresh_by_doc[entity.shown.doc_id], text, entity.score, entity.confidence) for entity in ranked[:limit]]
+    answered = bool(hits) and hits[0].confidence >= calibration.threshold
+
+    outcome = SearchOutcome(
+        query=text,
+        query_language=query_language,
+        language_source=str(language_source),
+        answered=answered,
+        results=hits,
+        index_version=keeper.applied_change_id,
+        elapsed_ms=(time.perf_counter() - started) * 1000,
+        route=response.route,
+        types=wanted_types,
+    )
+    if log:
+        outcome.log_id = log_search(session, outcome, source)
+    return outcome
+
+
+def log_search(session: Session, outcome: SearchOutcome, source: SearchSource) -> int:
+    top = outcome.results[0] if outcome.results else None
+    row = SearchLog(
+        query=outcome.query[:MAX_QUERY_CHARS],
+        normalized_query=normalize_query(outcome.query),
+        query_language=outcome.query_language,
+        answered=outcome.answered,
+        results_count=len(outcome.results),
+        top_result_type=ResultType(top.type) if top else None,
+        top_result_id=top.id if top else None,
+        top_confidence=round(top.confidence, 4) if top else None,
+        source=SearchSource(source),
+    )
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+# ---- one result per article or thread ---------------------------------------------------------
+@dataclass
+class RankedEntity:
+    key: str  # "article:12"
+    shown: SearchResult  # the version shown (preferred language when close enough)
+    score: float  # the language-neutral score entities are ranked by
+    confidence: float
+
+
+def rank_entities(
+    results: Sequence[SearchResult], preferred_locale: str | None, calibration: Calibration, *, floor: float | None = None
+) -> list[RankedEntity]:
+    """Entities ranked by a score comparable across languages, each shown in the best locale.
+
+    A query scores higher against any text in its own language (e5 gives a Thai question about
+    charging a higher similarity to the Thai article on pairing than to the English one on
+    charging; shared words add lexical strength). Ranking articles by their best version would let
+    whichever articles happen to be translated into the query's language win. Every article has
+    its source version, so articles are ranked by that (all sources alike in language, usually
+    English); a thread has one version. An article whose source version is not among the
+    candidates scores at most ``floor`` (the lowest candidate's score), however well a translation
+    matched. Translations decide which version is shown, and add confidence when ranking by best
+    version puts the same entity first: then both views agree.
+    """
+    versions: dict[str, list[SearchResult]] = {}
+    for result in results:
+        versions.setdefault(entity_key(result.doc_id), []).append(result)
+    if not versions:
+        return []
+    neutral: dict[str, SearchResult] = {}
+    best: dict[str, SearchResult] = {}
+    for key, found in versions.items():
+        top = max(found, key=lambda result: result.score)
+        sources = [result for result in found if result.extra.get("is_source")]
+        if sources or top.kind != ResultType.ARTICLE:
+            neutral[key] = sources[0] if sources else top
+        else:
+            neutral[key] = replace(top, score=min(top.score, floor)) if floor is not None else top
+        best[key] = top
+    keys = sorted(neutral, key=lambda key: (-neutral[key].score, key))
+    neutral_margins = dict(zip(keys, margins([neutral[key].score for key in keys]), strict=True))
+    best_keys = sorted(best, key=lambda key: (-best[key].score, key))
+    best_margin = margins([best[key].score for key in best_keys])[0]
+    shown = {entity_key(pick.doc_id): pick for pick in collapse_locales(results, preferred_locale, margin=LOCALE_MARGIN)}
+
+    ranked = []
+    for key in keys:
+        source = neutral[key]
+        confidence = calibration.confidence(source.score, neutral_margins[key], source.lexical_strength)
+        if key == keys[0] == best_keys[0]:
+            agreeing = best[key]
+            confidence = max(confidence, calibration.confidence(agreeing.score, best_margin, agreeing.lexical_strength))
+        ranked.append(RankedEntity(key, shown[key], source.score, confidence))
+    return ranked
+
+
+# ---- database check -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Fresh:
+    """What the database says about a candidate right now."""
+
+    title: str
+    slug: str | None = None
+    source_locale: str | None = None
+    # Set when the indexed thread is older than the database's: texts that may still be shown.
+    visible_texts: tuple[str, ...] | None = None
+    has_answer: bool | None = None
+
+
+def _check_against_database(session: Session, candidates: Sequence[SearchResult]) -> list[tuple[SearchResult, _Fresh]]:
+    """Candidates still published (in that locale), with their current titles; order kept."""
+    article_ids = {int(result.extra["article_id"]) for result in candidates if result.kind == ResultType.ARTICLE}
+    thread_ids = {int(result.extra["thread_id"]) for result in candidates if result.kind == ResultType.THREAD}
+    articles: dict[tuple[int, str], _Fresh] = {}
+    if article_ids:
+        rows = session.execute(
+            select(Article.id, Article.slug, Article.source_locale, ArticleContent.locale, ArticleContent.title)
+            .join(ArticleContent, ArticleContent.article_id == Article.id)
+            .where(
+                Article.id.in_(article_ids),
+                Article.status == ArticleStatus.PUBLISHED,
+                ArticleContent.status == ArticleStatus.PUBLISHED,
+            )
+        )
+        for article_id, slug, source_locale, locale, title in rows:
+            articles[(article_id, locale)] = _Fresh(title=title, slug=slug, source_locale=source_locale)
+    threads: dict[int, tuple[str, str]] = {}
+    if thread_ids:
+        rows = session.execute(
+            select(ForumThread.id, ForumThread.title, ForumThread.updated_at).where(
+                ForumThread.id.in_(thread_ids), ForumThread.status == PostStatus.PUBLISHED
+            )
+        )
+        threads = {thread_id: (title, stamp(updated)) for thread_id, title, updated in rows}
+    stale_threads = [
+        thread_id for thread_id, (_, updated) in threads.items()
+        if any(r.kind == ResultType.THREAD and r.extra["thread_id"] == thread_id and r.extra.get("updated_at") != updated for r in candidates)
+    ]
+    # A thread changed since it was indexed (a reply hidden, an answer accepted): only text that
+    # is visible now may be shown, so read its current form.
+    current = {record.thread_id: record for record in iter_indexable_threads(session, stale_threads)} if stale_threads else {}
+
+    checked: list[tuple[SearchResult, _Fresh]] = []
+    for result in candidates:
+        if result.kind == ResultType.ARTICLE:
+            fresh = articles.get((int(result.extra["article_id"]), result.locale))
+        else:
+            thread_id = int(result.extra["thread_id"])
+            if thread_id not in threads:
+                continue
+            record = current.get(thread_id)
+            if thread_id in stale_threads and record is None:
+                continue
+            fresh = _Fresh(
+                title=threads[thread_id][0],
+                visible_texts=(record.title, record.question_body, record.answer_body or "") if record else None,
+                has_answer=(record.answer_body is not None) if record else bool(result.extra.get("answered")),
+            )
+        if fresh is not None:
+            checked.append((result, fresh))
+    return checked
+
+
+# ---- presentation ---------------------------------------------------------------------------
+def _hit(result: SearchResult, fresh: _Fresh, query: str, score: float, confidence: float) -> SearchHit:
+    snippet, terms = result.snippet, list(result.matched_terms)
+    if fresh.visible_texts is not None and not any(snippet in text for text in fresh.visible_texts):
+        snippet = next((text for text in reversed(fresh.visible_texts) if text.strip()), fresh.title)
+        query_terms = set(tokenize(query))
+        terms = [term for term in dict.fromkeys(tokenize(snippet)) if term in query_terms]
+    snippet, spans = excerpt(snippet, terms)
+    if result.kind == ResultType.ARTICLE:
+        article_id = int(result.extra["article_id"])
+        url = f"/articles/{fresh.slug}" + (f"?lang={result.locale}" if result.locale != fresh.source_locale else "")
+        return SearchHit(
+            type=ResultType.ARTICLE.value, id=article_id, article_id=article_id, slug=fresh.slug, title=fresh.title,
+            locale=result.locale, snippet=snippet, highlights=terms, highlight_spans=spans, score=round(score, 4),
+            confidence=round(confidence, 4), url=url,
+        )
+    thread_id = int(result.extra["thread_id"])
+    return SearchHit(
+        type=ResultType.THREAD.value, id=thread_id, thread_id=thread_id, slug=None, title=fresh.title,
+        locale=result.locale, snippet=snippet, highlights=terms, highlight_spans=spans, score=round(score, 4),
+        confidence=round(confidence, 4), url=f"/forum/t/{thread_id}", has_answer=fresh.has_answer,
+    )
+
+
+def excerpt(text: str, terms: Sequence[str], max_chars: int = SNIPPET_CHARS) -> tuple[str, list[tuple[int, int]]]:
+    """At most ``max_chars`` of ``text`` around the first matched term, with the terms' spans in it."""
+    text = " ".join(text.split())
+    spans = find_term_spans(text, terms) if terms else []
+    if len(text) <= max_chars:
+        return text, spans
+    first = spans[0][0] if spans else 0
+    start = max(0, first - max_chars // 4)
+    if start:
+        space = text.find(" ", start)
+        start = space + 1 if 0 <= space < first else start
+    end = min(len(text), start + max_chars)
+    if end < len(text):
+        space = text.rfind(" ", start, end)
+        end = space if space > start + max_chars // 2 else end
+    prefix, suffix = ("… " if start else ""), (" …" if end < len(text) else "")
+    shift = len(prefix) - start
+    inside = [(a + shift, b + shift) for a, b in spans if a >= start and b <= end]
+    return f"{prefix}{text[start:end]}{suffix}", inside

@@ -1,0 +1,316 @@
+"""Article suggestions for a ticket, and what agents do with them.
+
+``suggest_for_ticket`` searches with the ticket's subject and first message in the ticket's
+language and stores the result as ``ticket_suggestions`` rows; later calls return the stored set
+while the search index version is unchanged, and recompute when it moved (a set that comes out
+the same keeps its rows, so agents' events stay attached to them).
+
+New tickets get their suggestions right after the commit that created them, without slowing the
+request: ``install_ticket_hook`` (done by the app's background keeper) notes new Ticket rows on
+flush and, after the commit, queues their ids to the keeper's thread, which computes them in a
+transaction of its own. A process without that thread (an e-mail worker, a test) computes them
+on first view instead. A failure there never touches the ticket.
+
+Agents' actions feed quality figures: ``record_shown``, ``record_inserted`` and
+``record_reply_sent`` (an inserted suggestion whose link or snippet is still in the reply that
+was sent counts as sent with it, else as removed); ``suggestion_quality`` sums them up.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
+
+from aftercare.db import on_commit, utcnow
+from aftercare.errors import NotFound
+from helpdesk.models import Message, MessageKind, Ticket, User
+from kb.models import Article, ArticleContent, ArticleStatus
+from kb.search.keeper import IndexKeeper, active_keeper, running_keepers
+from kb.search.models import (
+    ResultType,
+    SearchSource,
+    SuggestionEvent,
+    SuggestionEventKind,
+    TicketSuggestion,
+)
+from kb.search.service import MAX_QUERY_CHARS, SearchHit, excerpt, parse_types, search
+from retrieval.lexical import tokenize
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_SUGGESTIONS = 3
+STORED_TYPES: tuple[str, ...] = (ResultType.ARTICLE.value,)
+# Enough of a snippet to recognise it in a reply after the agent trimmed its ends.
+SNIPPET_MATCH_CHARS = 60
+
+
+@dataclass
+class TicketSuggestions:
+    ticket_id: int
+    query_language: str
+    answered: bool
+    results: list[SearchHit]
+    # Row id per result (None when computed for other types than the stored ones).
+    suggestion_ids: list[int | None]
+    index_version: int
+
+
+def ticket_query(session: Session, ticket: Ticket) -> str:
+    """The ticket's subject and first customer message, cut to what a search takes."""
+    first = session.scalar(
+        select(Message.body)
+        .where(Message.ticket_id == ticket.id, Message.kind == MessageKind.PUBLIC_REPLY)
+        .order_by(Message.id)
+        .limit(1)
+    )
+    text = " ".join(f"{ticket.subject}\n{first or ''}".split())
+    if len(text) > MAX_QUERY_CHARS:
+        cut = text.rfind(" ", 0, MAX_QUERY_CHARS)
+        text = text[: cut if cut > MAX_QUERY_CHARS // 2 else MAX_QUERY_CHARS]
+    return text
+
+
+def current_suggestions(session: Session, ticket_id: int) -> list[TicketSuggestion]:
+    return list(
+        session.scalars(
+            select(TicketSuggestion)
+            .where(TicketSuggestion.ticket_id == ticket_id, TicketSuggestion.superseded_at.is_(None))
+            .order_by(TicketSuggestion.rank)
+        )
+    )
+
+
+def suggest_for_ticket(
+    session: Session,
+    ticket: Ticket,
+    limit: int = DEFAULT_SUGGESTIONS,
+    *,
+    types: str | Iterable[str] | None = STORED_TYPES,
+    keeper: IndexKeeper | None = None,
+) -> TicketSuggestions:
+    """Suggestions for ``ticket``; stored (article suggestions) and reused while the index is unchanged."""
+    wanted = parse_types(types)
+    keeper = keeper or active_keeper()
+    keeper.ensure_current(session)
+    version = keeper.applied_change_id
+    stores = wanted == STORED_TYPES
+    stored = current_suggestions(session, ticket.id) if stores else []
+    if stored and stored[0].index_version == version and len(stored) >= limit:
+        reused = _from_rows(session, ticket, stored[:limit])
+        if reused is not None:
+            return reused
+
+    query = ticket_query(session, ticket)
+    outcome = search(
+        session, query, language=ticket.language, limit=limit, types=wanted, source=SearchSource.TICKET,
+        keeper=keeper, log=not stored,  # one log row per ticket, not one per recomputation
+    )
+    ids: list[int | None] = [None] * len(outcome.results)
+    if stores:
+        ids = [row.id for row in _store(session, ticket, outcome.results, outcome.answered, version, stored)]
+    return TicketSuggestions(ticket.id, outcome.query_language, outcome.answered, outcome.results, ids, version)
+
+
+def _store(
+    session: Session, ticket: Ticket, hits: Sequence[SearchHit], answered: bool, version: int, stored: list[TicketSuggestion]
+) -> list[TicketSuggestion]:
+    if [(row.article_id, row.locale) for row in stored] == [(hit.article_id, hit.locale) for hit in hits]:
+        # Same suggestions: keep the rows (and their events), refresh the figures.
+        for row, hit in zip(stored, hits, strict=True):
+            row.index_version, row.score, row.confidence, row.snippet, row.answered = (
+                version, hit.score, hit.confidence, hit.snippet, answered
+            )
+        session.flush()
+        return stored
+    now = utcnow()
+    for row in stored:
+        row.superseded_at = now
+    rows = [
+        TicketSuggestion(
+            ticket_id=ticket.id, rank=rank, article_id=hit.article_id, locale=hit.locale, score=hit.score,
+            confidence=hit.confidence, snippet=hit.snippet, answered=answered, index_version=version,
+        )
+        for rank, hit in enumerate(hits, start=1)
+    ]
+    session.add_all(rows)
+    session.flush()
+    return rows
+
+
+def _from_rows(session: Session, ticket: Ticket, rows: list[TicketSuggestion]) -> TicketSuggestions | None:
+    """The stored set as results, or None when one of its articles is no longer published."""
+    article_ids = {row.article_id for row in rows if row.article_id is not None}
+    published = {
+        (article_id, locale): (slug, source_locale, title)
+        for article_id, slug, source_locale, locale, title in session.execute(
+            select(Article.id, Article.slug, Article.source_locale, ArticleContent.locale, ArticleContent.title)
+            .join(ArticleContent, ArticleContent.article_id == Article.id)
+            .where(
+                Article.id.in_(article_ids),
+                Article.status == ArticleStatus.PUBLISHED,
+                ArticleContent.status == ArticleStatus.PUBLISHED,
+            )
+        )
+    }
+    query_terms = set(tokenize(ticket_query(session, ticket)))
+    hits: list[SearchHit] = []
+    for row in rows:
+        found = published.get((row.article_id, row.locale))
+        if found is None:
+            return None
+        slug, source_locale, title = found
+        terms = [term for term in dict.fromkeys(tokenize(row.snippet)) if term in query_terms]
+        snippet, spans = excerpt(row.snippet, terms)
+        hits.append(
+            SearchHit(
+                type=ResultType.ARTICLE.value, id=row.article_id, article_id=row.article_id, slug=slug, title=title,
+                locale=row.locale, snippet=snippet, highlights=terms, highlight_spans=spans, score=row.score,
+                confidence=row.confidence, url=f"/articles/{slug}" + (f"?lang={row.locale}" if row.locale != source_locale else ""),
+            )
+        )
+    return TicketSuggestions(
+        ticket.id, ticket.language, bool(rows) and rows[0].answered, hits, [row.id for row in rows], rows[0].index_version
+    )
+
+
+def compute_for_ticket_id(session: Session, ticket_id: int, *, keeper: IndexKeeper | None = None) -> TicketSuggestions | None:
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        return None
+    return suggest_for_ticket(session, ticket, keeper=keeper)
+
+
+# ---- computing them right after a ticket is created ------------------------------------------
+_NEW_TICKETS = "kb_search_new_ticket_ids"
+_hook_lock = threading.Lock()
+_hook_installed = False
+
+
+def install_ticket_hook() -> None:
+    """Queue new tickets to the running keeper after their commit (idempotent, process-wide)."""
+    global _hook_installed
+    with _hook_lock:
+        if not _hook_installed:
+            event.listen(Session, "after_flush", _note_new_tickets)
+            _hook_installed = True
+
+
+def _note_new_tickets(session: Session, _flush_context: object) -> None:
+    # In after_flush the session still lists what this flush inserted, ids already assigned.
+    ids = [obj.id for obj in session.new if isinstance(obj, Ticket)]
+    if not ids:
+        return
+    pending = session.info.get(_NEW_TICKETS)
+    if pending is None:
+        pending = session.info[_NEW_TICKETS] = []
+        on_commit(session, lambda: _hand_over(session.info.pop(_NEW_TICKETS, None) or []))
+    pending.extend(ids)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_new_tickets(session: Session) -> None:
+    session.info.pop(_NEW_TICKETS, None)
+
+
+def _hand_over(ticket_ids: list[int]) -> None:
+    for keeper in running_keepers():
+        keeper.tickets_created(ticket_ids)
+
+
+# ---- agents' actions -----------------------------------------------------------------------
+def _suggestion(session: Session, suggestion_id: int) -> TicketSuggestion:
+    row = session.get(TicketSuggestion, suggestion_id)
+    if row is None:
+        raise NotFound(f"suggestion {suggestion_id} not found")
+    return row
+
+
+def record_shown(session: Session, suggestion_ids: Iterable[int], user: User | None) -> list[SuggestionEvent]:
+    events = [
+        SuggestionEvent(ticket_suggestion_id=_suggestion(session, suggestion_id).id, event=SuggestionEventKind.SHOWN, user_id=user.id if user else None)
+        for suggestion_id in dict.fromkeys(suggestion_ids)
+    ]
+    session.add_all(events)
+    session.flush()
+    return events
+
+
+def record_inserted(session: Session, suggestion_id: int, user: User | None) -> SuggestionEvent:
+    row = _suggestion(session, suggestion_id)
+    recorded = SuggestionEvent(ticket_suggestion_id=row.id, event=SuggestionEventKind.INSERTED, user_id=user.id if user else None)
+    session.add(recorded)
+    session.flush()
+    return recorded
+
+
+def record_reply_sent(session: Session, ticket: Ticket, reply_body: str, user: User | None = None) -> list[SuggestionEvent]:
+    """After an agent's reply went out: each suggestion inserted since its last outcome is
+    ``sent_with`` when its article link or the start of its snippet is still in the reply, else ``removed``."""
+    last_events = (
+        select(SuggestionEvent.ticket_suggestion_id, func.max(SuggestionEvent.id).label("last_id"))
+        .join(TicketSuggestion, TicketSuggestion.id == SuggestionEvent.ticket_suggestion_id)
+        .where(
+            TicketSuggestion.ticket_id == ticket.id,
+            SuggestionEvent.event.in_(
+                [SuggestionEventKind.INSERTED, SuggestionEventKind.SENT_WITH, SuggestionEventKind.REMOVED]
+            ),
+        )
+        .group_by(SuggestionEvent.ticket_suggestion_id)
+        .subquery()
+    )
+    open_rows = session.execute(
+        select(TicketSuggestion, Article.slug)
+        .join(last_events, last_events.c.ticket_suggestion_id == TicketSuggestion.id)
+        .join(SuggestionEvent, SuggestionEvent.id == last_events.c.last_id)
+        .outerjoin(Article, Article.id == TicketSuggestion.article_id)
+        .where(SuggestionEvent.event == SuggestionEventKind.INSERTED)
+    ).all()
+    body = " ".join(reply_body.split())
+    events = []
+    for row, slug in open_rows:
+        snippet_start = " ".join(row.snippet.split()).removeprefix("… ")[:SNIPPET_MATCH_CHARS]
+        kept = (slug is not None and f"/articles/{slug}" in body) or (len(snippet_start) >= 20 and snippet_start in body)
+        kind = SuggestionEventKind.SENT_WITH if kept else SuggestionEventKind.REMOVED
+        events.append(SuggestionEvent(ticket_suggestion_id=row.id, event=kind, user_id=user.id if user else None))
+    session.add_all(events)
+    session.flush()
+    return events
+
+
+@dataclass(frozen=True)
+class SuggestionQuality:
+    shown: int
+    inserted: int
+    sent_with: int
+    removed: int
+
+    @property
+    def insert_rate(self) -> float | None:
+        """Share of shown suggestions an agent inserted."""
+        return self.inserted / self.shown if self.shown else None
+
+    @property
+    def kept_rate(self) -> float | None:
+        """Share of inserted suggestions that went out with the reply."""
+        decided = self.sent_with + self.removed
+        return self.sent_with / decided if decided else None
+
+
+def suggestion_quality(session: Session, *, since: datetime | None = None) -> SuggestionQuality:
+    """Event counts (derived from rows) for the insights pages."""
+    query = select(SuggestionEvent.event, func.count()).group_by(SuggestionEvent.event)
+    if since is not None:
+        query = query.where(SuggestionEvent.created_at >= since)
+    counts = {str(kind): count for kind, count in session.execute(query)}
+    return SuggestionQuality(
+        shown=counts.get(SuggestionEventKind.SHOWN, 0),
+        inserted=counts.get(SuggestionEventKind.INSERTED, 0),
+        sent_with=counts.get(SuggestionEventKind.SENT_WITH, 0),
+        removed=counts.get(SuggestionEventKind.REMOVED, 0),
+    )

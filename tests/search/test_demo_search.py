@@ -1,0 +1,130 @@
+"""The demo knowledge base answers plainly worded questions in Polish, Indonesian, Tagalog and Thai.
+
+The demo has 34 English articles, 14 of them also in pl/id/tl/th. The questions below are our own
+wording (not the articles' listed questions); about half target an article that has no
+translation in the question's language, so they must reach the English text. Unrelated questions
+must come back ``answered: false``. The demo is loaded and indexed once for the module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from kb.demo import load_demo
+from kb.search.keeper import IndexKeeper
+from kb.search.service import search
+
+QUESTIONS = [
+    ("pl", "Mój termostat ciągle traci połączenie z Wi-Fi", "nimbus-wifi-reconnect"),
+    ("pl", "Robot odkurzający nie wraca do ładowarki", "aurora-not-returning-to-dock"),
+    ("pl", "Jak ustawić harmonogram ogrzewania na weekend?", "nimbus-heating-schedule"),
+    ("pl", "Zapomniałem hasła do aplikacji", "app-password-reset"),
+    ("pl", "Jak przywrócić ustawienia fabryczne termostatu?", "nimbus-factory-reset"),
+    ("pl", "Czy słuchawki są wodoodporne?", "pulse-water-resistance"),
+    ("pl", "Gdzie znajdę numer seryjny urządzenia?", "serial-number"),
+    ("pl", "Odkurzacz zostawia brud i słabo ssie", "aurora-weak-suction"),
+    ("id", "Robot vakum saya tidak mau menyala", "aurora-wont-turn-on"),
+    ("id", "Satu earbud tidak ada suaranya", "pulse-one-side-silent"),
+    ("id", "Bagaimana cara klaim garansi?", "warranty-and-returns"),
+    ("id", "Bagaimana cara membersihkan sikat robot vakum?", "aurora-clean-brushes"),
+    ("id", "Bagaimana cara mengosongkan wadah debu dan mengganti filter?", "aurora-empty-bin-and-filter"),
+    ("id", "Termostat tidak terhubung ke Wi-Fi", "nimbus-wifi-reconnect"),
+    ("id", "Berapa lama baterai earbud bertahan?", "pulse-battery-life"),
+    ("id", "Bagaimana cara memperbarui firmware perangkat?", "firmware-update"),
+    ("id", "Robot vakum tersangkut dan menampilkan kode error", "aurora-stuck-and-error-codes"),
+    ("tl", "Paano i-reset ang thermostat sa factory settings?", "nimbus-factory-reset"),
+    ("tl", "Gaano katagal ang baterya ng earbuds?", "pulse-battery-life"),
+    ("tl", "Paano ikonekta ang earbuds sa telepono ko gamit ang Bluetooth?", "pulse-bluetooth-pairing"),
+    ("tl", "Hindi nagcha-charge ang earbuds ko", "pulse-not-charging"),
+    ("tl", "Nakalimutan ko ang password ng account ko", "app-password-reset"),
+    ("tl", "Hindi bumabalik sa charging dock ang robot vacuum", "aurora-not-returning-to-dock"),
+    ("tl", "Mali ang temperaturang ipinapakita ng thermostat", "nimbus-wrong-temperature"),
+    ("tl", "Hindi ako marinig ng kausap ko sa tawag", "pulse-call-microphone"),
+    ("tl", "Paano ko ibabahagi ang bahay sa pamilya ko sa app?", "app-share-home"),
+    ("th", "เทอร์โมสแตทเชื่อมต่อ Wi-Fi ไม่ได้", "nimbus-wifi-reconnect"),
+    ("th", "ลืมรหัสผ่านบัญชี", "app-password-reset"),
+    ("th", "จับคู่หูฟังกับโทรศัพท์อย่างไร", "pulse-bluetooth-pairing"),
+    ("th", "หูฟังกันน้ำได้ไหม", "pulse-water-resistance"),
+    ("th", "หุ่นยนต์ดูดฝุ่นเปิดไม่ติด", "aurora-wont-turn-on"),
+    ("th", "วิธีอัปเดตเฟิร์มแวร์", "firmware-update"),
+    ("th", "หน้าจอเทอร์โมสแตทดับ ไม่แสดงผล", "nimbus-display-blank"),
+    ("th", "รีเซ็ตหูฟังเป็นค่าจากโรงงาน", "pulse-reset-earbuds"),
+]
+# Known misses of the e5 model on this demo (measured): "earbuds won't charge" in Polish and Thai
+# lands on other earbud articles. Kept visible here rather than left out.
+KNOWN_MISSES = [
+    ("pl", "Słuchawki nie ładują się w etui", "pulse-not-charging"),
+    ("th", "หูฟังชาร์จไม่เข้า", "pulse-not-charging"),
+]
+UNRELATED = [
+    "What's the capital of France?",
+    "How do I bake a chocolate cake?",
+    "Jaka jest stolica Francji?",
+    "Resep nasi goreng yang enak",
+    "Sino ang unang presidente ng Pilipinas?",
+    "วิธีทำต้มยำกุ้ง",
+]
+
+
+@pytest.fixture(scope="module")
+def demo(engine, embedder) -> Iterator[tuple[sessionmaker[Session], IndexKeeper]]:
+    # One transaction for the module (rolled back at its end), one index build for all its tests.
+    connection = engine.connect()
+    outer = connection.begin()
+    factory = sessionmaker(bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint")
+    keeper = IndexKeeper(embedder)
+    try:
+        with factory() as session:
+            load_demo(session, lambda _message: None)
+            session.flush()
+            keeper.open(session)
+            session.commit()  # the savepoint; the outer transaction stays open
+        yield factory, keeper
+    finally:
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def demo_session(demo) -> Iterator[tuple[Session, IndexKeeper]]:
+    factory, keeper = demo
+    with factory() as session:
+        yield session, keeper
+        session.rollback()
+
+
+@pytest.mark.parametrize(("language", "question", "slug"), QUESTIONS, ids=[f"{q[0]}-{q[2]}" for q in QUESTIONS])
+def test_question_finds_the_right_article_first(demo_session, language, question, slug):
+    session, keeper = demo_session
+    # (Not asserting the detected language: Tagalog full of English product words reads as English.)
+    assert search(session, question, keeper=keeper).results[0].slug == slug
+
+
+@pytest.mark.xfail(reason="e5 ranks other earbud articles first for these; see KNOWN_MISSES", strict=False)
+@pytest.mark.parametrize(("language", "question", "slug"), KNOWN_MISSES, ids=[f"{q[0]}-{q[2]}" for q in KNOWN_MISSES])
+def test_known_misses(demo_session, language, question, slug):
+    session, keeper = demo_session
+    assert search(session, question, keeper=keeper).results[0].slug == slug
+
+
+@pytest.mark.parametrize("question", UNRELATED)
+def test_unrelated_question_is_not_answered(demo_session, question):
+    session, keeper = demo_session
+    assert search(session, question, keeper=keeper).answered is False
+
+
+def test_translation_is_shown_in_the_askers_language(demo_session):
+    session, keeper = demo_session
+    top = search(session, "Robot odkurzający nie wraca do ładowarki", keeper=keeper).results[0]
+    assert (top.slug, top.locale, top.url) == ("aurora-not-returning-to-dock", "pl", "/articles/aurora-not-returning-to-dock?lang=pl")
+
+
+def test_most_plain_questions_are_answered_and_every_answer_is_right(demo_session):
+    session, keeper = demo_session
+    outcomes = [(search(session, question, keeper=keeper), slug) for _, question, slug in QUESTIONS]
+    answered = [(outcome.results[0].slug, slug) for outcome, slug in outcomes if outcome.answered]
+    assert len(answered) >= len(QUESTIONS) // 2
+    assert all(found == wanted for found, wanted in answered)

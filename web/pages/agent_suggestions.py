@@ -1,0 +1,201 @@
+"""The ticket page's suggested replies, and turning a ticket into a knowledge-base draft.
+
+The panel loads after the page (htmx ``load``): the top articles for the ticket with the passage
+that matched, the confidence and the article's language, or plainly "No confident suggestion"
+when the search has no answer. "Insert" puts a reply draft into the editor: the article's text in
+the ticket's language when it has that translation, and the article's link; the insertion is
+recorded, and whether the reply that was sent still contained it (``after_reply_sent``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from aftercare.config import get_settings
+from aftercare.errors import NotFound
+from helpdesk import service
+from helpdesk.accounts import Principal
+from helpdesk.models import Message, MessageKind, Ticket
+from helpdesk.schemas import MessageCreate
+from kb import service as kb_service
+from kb.models import Article, ArticleContent, ArticleKind, ArticleStatus
+from kb.schemas import MAX_QUESTION_CHARS, MAX_TITLE_CHARS, ArticleCreate
+from kb.search import suggestions
+from kb.search.models import TicketSuggestion
+from web import i18n
+from web.csrf import verify_csrf
+from web.deps import DbSession
+from web.pages.agent_access import PageStaff
+from web.pages.search import POSSIBLY_RELATED, highlight
+from web.templating import is_htmx, render
+
+router = APIRouter()
+
+MAX_DRAFT_BODY_CHARS = 2000
+READ_MORE = i18n.N_("More details in our help centre: %(url)s")
+NO_ANSWER_YET = i18n.N_("Describe the solution here.")
+
+
+@dataclass(frozen=True)
+class SuggestionView:
+    id: int
+    title: str
+    url: str
+    locale: str
+    confidence: float
+    snippet_html: Markup
+    reply_locale: str
+    draft: str
+
+    @property
+    def percent(self) -> int:
+        return round(self.confidence * 100)
+
+
+# ---- reply drafts --------------------------------------------------------------------------
+
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+", re.MULTILINE)
+_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
+_LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)[^)]*\)")
+_STRONG = re.compile(r"(\*\*|__)(.+?)\1")
+_EMPHASIS = re.compile(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])")
+_CODE = re.compile(r"`([^`]+)`")
+
+
+def plain_text(markdown: str) -> str:
+    """Article Markdown as the plain text of an e-mail reply: no #, **, backticks or link syntax."""
+    text = _HEADING.sub("", markdown)
+    text = _IMAGE.sub(r"\1", text)
+    text = _LINK.sub(r"\1 (\2)", text)
+    text = _STRONG.sub(r"\2", text)
+    text = _EMPHASIS.sub(r"\1", text)
+    text = _CODE.sub(r"\1", text)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def _cut(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text.rfind("\n\n", 0, limit)
+    return (text[:cut] if cut > limit // 2 else text[:limit].rsplit(" ", 1)[0]) + "\n…"
+
+
+def reply_content(article: Article, ticket_language: str, found_locale: str) -> ArticleContent:
+    """The article's published text in the ticket's language if it has one, else the one search found."""
+    visible = {content.locale: content for content in kb_service.visible_contents(article, include_unpublished=False)}
+    return visible.get(ticket_language) or visible.get(found_locale) or article.source
+
+
+def article_link(article: Article, content: ArticleContent) -> str:
+    # The slug as written (not percent-encoded): the link stays readable and recognisable in the reply.
+    suffix = f"?lang={content.locale}" if content.locale != article.source_locale else ""
+    return f"{get_settings().base_url.rstrip('/')}/articles/{article.slug}{suffix}"
+
+
+def reply_draft(article: Article, content: ArticleContent, language: str) -> str:
+    link = article_link(article, content)
+    read_more = i18n.translations(language).gettext(READ_MORE) % {"url": link}
+    return f"{content.title}\n\n{_cut(plain_text(content.body_markdown), MAX_DRAFT_BODY_CHARS)}\n\n{read_more}"
+
+
+# ---- the panel -----------------------------------------------------------------------------
+
+def _views(session: Session, ticket: Ticket, found: suggestions.TicketSuggestions) -> list[SuggestionView]:
+    if not found.answered:
+        return []
+    hits = [(hit, row_id) for hit, row_id in zip(found.results, found.suggestion_ids, strict=False)
+            if row_id is not None and hit.article_id is not None]
+    # The first result is the confident one; later ones only if they are likely too.
+    hits = [pair for index, pair in enumerate(hits) if index == 0 or pair[0].confidence >= POSSIBLY_RELATED]
+    articles = {
+        article.id: article
+        for article in session.scalars(
+            select(Article).where(Article.id.in_([hit.article_id for hit, _ in hits]),
+                                  Article.status == ArticleStatus.PUBLISHED)
+        )
+    }
+    views = []
+    for hit, row_id in hits:
+        article = articles.get(hit.article_id)
+        if article is None:
+            continue
+        content = reply_content(article, ticket.language, hit.locale)
+        views.append(SuggestionView(
+            id=row_id, title=hit.title, url=hit.url, locale=hit.locale, confidence=hit.confidence,
+            snippet_html=highlight(hit.snippet, hit.highlight_spans), reply_locale=content.locale,
+            draft=reply_draft(article, content, ticket.language),
+        ))
+    return views
+
+
+@router.get("/tickets/{ticket_id}/suggestions")
+def suggestion_panel(ticket_id: int, request: Request, session: DbSession, principal: PageStaff) -> Response:
+    if not is_htmx(request):
+        return RedirectResponse(f"/agent/tickets/{ticket_id}#suggestions", status_code=303)
+    ticket = service.get_ticket_for(session, ticket_id, principal)
+    found = suggestions.suggest_for_ticket(session, ticket)
+    views = _views(session, ticket, found)
+    if views:
+        suggestions.record_shown(session, [view.id for view in views], principal.user)
+    return render(request, "agent/ticket.html", {"ticket": ticket, "suggestions": views, "loaded": True},
+                  block="suggestion_list", headers={"Cache-Control": "no-store"})
+
+
+@router.post("/tickets/{ticket_id}/suggestions/{suggestion_id}/inserted", dependencies=[Depends(verify_csrf)])
+def suggestion_inserted(ticket_id: int, suggestion_id: int, session: DbSession, principal: PageStaff) -> Response:
+    ticket = service.get_ticket_for(session, ticket_id, principal)
+    row = session.get(TicketSuggestion, suggestion_id)
+    if row is None or row.ticket_id != ticket.id:
+        raise NotFound(f"suggestion {suggestion_id} not found on ticket {ticket_id}")
+    suggestions.record_inserted(session, row.id, principal.user)
+    return Response(status_code=204)
+
+
+def after_reply_sent(session: Session, ticket: Ticket, data: MessageCreate, principal: Principal) -> None:
+    """Called by the reply route: which inserted suggestions went out with a public reply."""
+    if data.kind == MessageKind.PUBLIC_REPLY:
+        suggestions.record_reply_sent(session, ticket, data.body, principal.user)
+
+
+# ---- ticket -> knowledge-base draft --------------------------------------------------------
+
+def _one_line(text: str, limit: int) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def draft_from_ticket(session: Session, ticket: Ticket, principal: Principal) -> Article:
+    """A draft whose questions are the customer's (subject and first message) and whose text is
+    the agent's last public answer; an admin edits and publishes it."""
+    messages = session.scalars(
+        select(Message).where(Message.ticket_id == ticket.id, Message.kind == MessageKind.PUBLIC_REPLY)
+        .order_by(Message.id)
+    ).all()
+    first = next((m for m in messages if m.author_customer_id is not None or m.author_user is None), None)
+    answer = next((m for m in reversed(messages) if m.author_user is not None and m.author_user.is_staff), None)
+    questions = [_one_line(ticket.subject, MAX_QUESTION_CHARS)]
+    if first is not None and first.body.strip():
+        questions.append(_one_line(first.body, MAX_QUESTION_CHARS))
+    body = answer.body.strip() if answer is not None and answer.body.strip() else (
+        i18n.translations(ticket.language).gettext(NO_ANSWER_YET))
+    locale = ticket.language if ticket.language in get_settings().languages else get_settings().default_language
+    data = ArticleCreate(
+        title=_one_line(ticket.subject, MAX_TITLE_CHARS), body=body, kind=ArticleKind.TROUBLESHOOTING,
+        locale=locale, questions=[q for q in questions if q.strip()],
+    )
+    return kb_service.create_article(session, data, author=principal.user)
+
+
+@router.post("/tickets/{ticket_id}/draft-article", dependencies=[Depends(verify_csrf)])
+def draft_article(ticket_id: int, session: DbSession, principal: PageStaff) -> Response:
+    ticket = service.get_ticket_for(session, ticket_id, principal)
+    article = draft_from_ticket(session, ticket, principal)
+    return RedirectResponse(f"/admin/articles/{article.id}?done=drafted", status_code=303)
+
