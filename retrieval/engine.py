@@ -1,9 +1,10 @@
 """SearchEngine: documents in, ranked and confidence-scored answers out (no database, no web).
 
 Each document is split into units: its title, each question it answers, and each chunk of its body.
-Units are embedded into one vector index and tokenised into one BM25 index under the same integer
-id; a document's score comes from its best unit. The API, the portal, agents' suggestions and the
-benchmarks all call ``SearchEngine.search``.
+Units are embedded into one vector index and tokenised into a BM25 index under the same integer id;
+their terms are also pooled per document into a second BM25 index. Fusion and confidence live in
+``retrieval.ranking``. The API, the portal, agents' suggestions and the benchmarks all call
+``SearchEngine.search``.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ __all__ = [
     "SearchResponse",
     "SearchResult",
     "UnitKind",
+    "document_units",
 ]
 
 EMBED_BATCH_DOCS = 64

@@ -1,10 +1,12 @@
 """Fusion of dense and lexical evidence, confidence, and collapsing one article's locales.
 
-A document's dense score is its best unit's cosine similarity (title, a question it answers, or a
-chunk). Lexical evidence enters as BM25 *strength* (score relative to matching every query term; see
-``retrieval.lexical``), added with a weight: a query in another language than the article matches no
-terms, adds nothing, and leaves the dense ranking intact; plain reciprocal-rank fusion would instead
-mix in a meaningless lexical ranking.
+A document's dense score comes from its units (title, each question it answers, each body chunk):
+mostly the best unit's similarity, partly the runner-up's (see ``aggregate_units``). Lexical
+evidence enters as BM25 *strength* (the score relative to matching every query term once; see
+``retrieval.lexical``), added with a small weight. A query in another language than the article
+matches no terms, adds nothing and leaves the dense ranking intact, where reciprocal-rank fusion
+would mix in a lexical ranking that means nothing. Confidence is a logistic function of the fused
+score, its margin over the runner-up and the lexical strength, calibrated per scoring route.
 """
 
 from __future__ import annotations

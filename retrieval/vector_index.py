@@ -23,8 +23,9 @@ INDEX_FILE = "vectors.faiss"
 # Exact search over 50k 384-d vectors takes a few ms on one core, so approximate search only pays
 # off beyond that; below it exactness is free.
 APPROXIMATE_THRESHOLD = 50_000
-# Lists probed per query as a share of all lists. At 1/8, the recall@10 of the IVF index against
-# exact search was >= 0.99 on e5 embeddings of the bench corpora (bench/eval_retrieval.py --ann).
+# Lists probed per query as a share of all lists. `python bench/eval_retrieval.py --ann` (20k e5
+# embeddings of the bench utterances, 500 lists) measured against exact search: nprobe 62 (1/8)
+# recall@1 1.000 / recall@10 0.996; nprobe 32: 0.994 / 0.989; nprobe 8: 0.960 / 0.938.
 NPROBE_SHARE = 1 / 8
 # Retrain the coarse quantiser when the index has grown this much since it was last trained.
 RETRAIN_GROWTH = 2.0

@@ -28,8 +28,9 @@ from kb.search.models import SearchLog, SearchSource, SuggestionEvent, Suggestio
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 731
-# Searches customers make for themselves (not agents' searches, nor suggestions for tickets).
-SELF_SERVICE_SOURCES = (SearchSource.PORTAL, SearchSource.CONTACT, SearchSource.API)
+# Searches customers type themselves. Not the contact form's (a whole message each time, measured by
+# the deflection funnel instead), agents' searches, nor suggestions computed for tickets.
+SELF_SERVICE_SOURCES = (SearchSource.PORTAL, SearchSource.API)
 # Content gaps: how many distinct wordings are clustered at most (the most frequent first).
 MAX_GAP_WORDINGS = 500
 WORD_SIMILARITY = 0.6

@@ -34,17 +34,11 @@ adopts a newer full rebuild written by ``aftercare kb reindex``.
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import hashlib
-import json
 import logging
-import re
-import shutil
-import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -61,9 +55,10 @@ from kb.indexing import (
     search_changes_after,
 )
 from kb.models import SearchIndexChange
-from kb.search.documents import entities_of, entity_key, indexable_state, load_documents, parse_entity_key
+from kb.search.documents import entities_of, entity_key, indexable_state, load_documents
+from kb.search.storage import KEEPER_MANIFEST, IndexStore, embedder_slug
 from retrieval.embedders import Embedder, get_embedder
-from retrieval.engine import IndexedDocument, SearchEngine
+from retrieval.engine import SearchEngine
 from retrieval.ranking import FusionConfig
 
 logger = logging.getLogger(__name__)
@@ -72,9 +67,6 @@ OVERLAP = timedelta(minutes=2)
 POLL_SECONDS = 1.0
 SAVE_SECONDS = 60.0
 CHANGE_PAGE = 5_000
-KEEPER_FORMAT = 1
-KEEPER_MANIFEST = "keeper.json"
-ENGINE_FOLDER = "engine"
 
 Progress = Callable[[int, int], None]
 
@@ -92,17 +84,6 @@ class SyncReport:
         self.removed += other.removed
         self.rebuilt = self.rebuilt or other.rebuilt
         return self
-
-
-def embedder_slug(embedder_id: str) -> str:
-    """A folder name for an embedder id ("e5:multilingual-e5-small-q4" -> "e5-multilingual-e5-small-q4-<hash>")."""
-    readable = re.sub(r"[^A-Za-z0-9._-]+", "-", embedder_id).strip("-.")[:80]
-    return f"{readable}-{hashlib.sha256(embedder_id.encode()).hexdigest()[:8]}"
-
-
-def state_digest(state: dict[str, str]) -> str:
-    payload = "\n".join(f"{doc_id}\t{updated}" for doc_id, updated in sorted(state.items()))
-    return hashlib.sha256(payload.encode()).hexdigest()
 
 
 class IndexKeeper:
@@ -135,6 +116,7 @@ class IndexKeeper:
         self._dirty = False
         self._last_save = 0.0
         self._manifest_mtime: float | None = None
+        self._store: IndexStore | None = None
         # One sync/rebuild at a time; searches do not take it.
         self._lock = threading.RLock()
         self._database: Database | None = None
@@ -167,12 +149,25 @@ class IndexKeeper:
         return max([self._horizon, *self._recent])
 
     @property
+    def dirty(self) -> bool:
+        """Whether the engine holds changes not saved yet."""
+        return self._dirty
+
+    @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
     @property
+    def store(self) -> IndexStore | None:
+        if self.index_dir is None:
+            return None
+        if self._store is None:
+            self._store = IndexStore(self.index_dir, self.embedder.id)
+        return self._store
+
+    @property
     def directory(self) -> Path | None:
-        return self.index_dir / embedder_slug(self.embedder.id) if self.index_dir is not None else None
+        return self.store.directory if self.store is not None else None
 
     def _new_engine(self) -> SearchEngine:
         return SearchEngine(self.embedder, fusion=self.fusion)
@@ -200,8 +195,7 @@ class IndexKeeper:
             if latest_search_change_id(session) < int(manifest["applied_change_id"]):
                 logger.warning("search index is ahead of the database (restored backup?); rebuilding")
                 return self.rebuild(session, progress=progress)
-            recent = {int(key): datetime.fromisoformat(value) for key, value in manifest["recent"].items()}
-            self._install(engine, int(manifest["horizon"]), recent, manifest["generation"], manifest["built_at"])
+            self._install(engine, int(manifest["horizon"]), _recent_of(manifest), manifest["generation"], manifest["built_at"])
             report = self._catch_up(session)
             report += self.reconcile(session, progress=progress)
             logger.info("search index loaded: %d documents, version %d", len(engine), self.applied_change_id)
@@ -303,109 +297,66 @@ class IndexKeeper:
         return SyncReport(upserted=len(changed), removed=removed)
 
     # ---- persistence ----------------------------------------------------------------------
-    @contextlib.contextmanager
-    def _file_lock(self, exclusive: bool) -> Iterator[None]:
-        assert self.index_dir is not None
-        self.index_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.index_dir / f"{embedder_slug(self.embedder.id)}.lock", "a+") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
-
-    def read_manifest(self) -> dict | None:
-        directory = self.directory
-        if directory is None:
-            return None
-        try:
-            return json.loads((directory / KEEPER_MANIFEST).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
+    def startup_lock(self) -> contextlib.AbstractContextManager[None]:
+        """Held while a process opens (and, if needed, builds and saves) the index, so that of
+        several web workers starting together one builds and the others load its files."""
+        store = self.store
+        return store.lock(exclusive=True, purpose="startup") if store is not None else contextlib.nullcontext()
 
     def _load_from_disk(self) -> tuple[SearchEngine, dict] | None:
-        directory = self.directory
-        if directory is None or not (directory / KEEPER_MANIFEST).exists():
+        store = self.store
+        if store is None:
             return None
-        try:
-            with self._file_lock(exclusive=False):
-                manifest = json.loads((directory / KEEPER_MANIFEST).read_text(encoding="utf-8"))
-                if manifest.get("format") != KEEPER_FORMAT or manifest.get("embedder_id") != self.embedder.id:
-                    raise ValueError(f"made for embedder {manifest.get('embedder_id')!r}, format {manifest.get('format')!r}")
-                engine = SearchEngine.load(directory / ENGINE_FOLDER, self.embedder, fusion=self.fusion)
-                if len(engine) != int(manifest["documents"]):
-                    raise ValueError(f"{len(engine)} documents on disk, manifest says {manifest['documents']}")
-                self._manifest_mtime = (directory / KEEPER_MANIFEST).stat().st_mtime
-        except Exception as error:  # unreadable in any way: the database rebuilds it
-            logger.warning("search index at %s is unusable (%s); rebuilding from the database", directory, error)
-            return None
-        return engine, manifest
+        self._manifest_mtime = store.manifest_mtime()
+        return store.load(self.embedder, self.fusion)
 
     def save(self, *, force: bool = False) -> bool:
         """Write the index atomically; skipped when a newer full rebuild is already on disk."""
-        directory = self.directory
-        if directory is None or self._engine is None:
+        store = self.store
+        if store is None or self._engine is None:
             return False
-        with self._lock, self._file_lock(exclusive=True):
-            on_disk = self.read_manifest()
-            if not force and on_disk and on_disk.get("generation") != self._generation and on_disk.get("built_at", "") > self._built_at:
-                return False  # somebody rebuilt since; adopt theirs rather than overwrite it
-            engine = self.engine
-            staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent))
-            try:
-                engine.save(staging / ENGINE_FOLDER)
-                held = {doc_id: (engine.document(doc_id).extra or {}).get("updated_at", "") for doc_id in engine.doc_ids()}
-                manifest = {
-                    "format": KEEPER_FORMAT,
-                    "embedder_id": self.embedder.id,
+        with self._lock, store.lock(exclusive=True):
+            on_disk = store.read_manifest()
+            if not force and on_disk:
+                if on_disk.get("generation") != self._generation and on_disk.get("built_at", "") > self._built_at:
+                    return False  # somebody rebuilt since; adopt theirs rather than overwrite it
+                if on_disk.get("generation") == self._generation and on_disk.get("applied_change_id", -1) >= self.applied_change_id:
+                    self._dirty = False  # another worker already saved this state (or a newer one)
+                    return False
+            store.save(
+                self.engine,
+                {
                     "generation": self._generation,
                     "built_at": self._built_at,
                     "saved_at": utcnow().isoformat(),
                     "horizon": self._horizon,
                     "recent": {str(change_id): at.isoformat() for change_id, at in self._recent.items()},
                     "applied_change_id": self.applied_change_id,
-                    "documents": len(engine),
-                    "units": engine.unit_count,
-                    "state_digest": state_digest(held),
-                }
-                (staging / KEEPER_MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-                previous = None
-                if directory.exists():
-                    previous = directory.with_name(f".{directory.name}-old-{time.time_ns()}")
-                    directory.rename(previous)
-                staging.rename(directory)
-                if previous is not None:
-                    shutil.rmtree(previous, ignore_errors=True)
-            except BaseException:
-                shutil.rmtree(staging, ignore_errors=True)
-                raise
-            self._manifest_mtime = (directory / KEEPER_MANIFEST).stat().st_mtime
+                },
+            )
+            self._manifest_mtime = store.manifest_mtime()
             self._dirty = False
             self._last_save = time.monotonic()
             return True
 
     def adopt_newer_rebuild(self) -> bool:
         """Swap in a full rebuild another process saved (``aftercare kb reindex``), if there is one."""
-        directory = self.directory
-        if directory is None:
+        store = self.store
+        if store is None:
             return False
-        try:
-            mtime = (directory / KEEPER_MANIFEST).stat().st_mtime
-        except OSError:
-            return False
-        if mtime == self._manifest_mtime:
+        mtime = store.manifest_mtime()
+        if mtime is None or mtime == self._manifest_mtime:
             return False
         self._manifest_mtime = mtime
-        manifest = self.read_manifest()
+        manifest = store.read_manifest()
         if not manifest or manifest.get("generation") == self._generation or manifest.get("built_at", "") <= self._built_at:
             return False
         loaded = self._load_from_disk()  # the slow part, outside the sync lock
         if loaded is None:
             return False
         engine, manifest = loaded
-        recent = {int(key): datetime.fromisoformat(value) for key, value in manifest["recent"].items()}
         with self._lock:
-            self._install(engine, int(manifest["horizon"]), recent, manifest["generation"], manifest["built_at"])
+            self._install(engine, int(manifest["horizon"]), _recent_of(manifest), manifest["generation"], manifest["built_at"])
         logger.info("adopted the search index rebuilt at %s", manifest["built_at"])
         return True
 
@@ -488,6 +439,10 @@ def _all_entities(session: Session) -> dict[str, set[int]]:
     return entities_of(indexable_state(session))
 
 
+def _recent_of(manifest: dict) -> dict[int, datetime]:
+    return {int(key): datetime.fromisoformat(value) for key, value in manifest["recent"].items()}
+
+
 # ---- the process's keeper -----------------------------------------------------------------
 _active: IndexKeeper | None = None
 _active_lock = threading.Lock()
@@ -522,9 +477,11 @@ def start_search_keeper(database: Database, settings: Settings, *, background: b
     an in-memory keeper that opens on first search and syncs inline."""
     if background:
         keeper = IndexKeeper(embedder_spec=settings.embedder, index_dir=settings.index_path)
-        with database.session() as session:
-            keeper.open(session)
-        keeper.save()
+        with keeper.startup_lock():
+            with database.session() as session:
+                keeper.open(session)
+            if keeper.dirty:
+                keeper.save()
         from kb.search.suggestions import install_ticket_hook
 
         install_ticket_hook()
@@ -558,13 +515,12 @@ def describe(keeper: IndexKeeper) -> dict:
 
 
 __all__ = [
+    "KEEPER_MANIFEST",
     "IndexKeeper",
-    "IndexedDocument",
     "SyncReport",
     "active_keeper",
     "describe",
     "embedder_slug",
-    "parse_entity_key",
     "running_keepers",
     "set_active_keeper",
     "start_search_keeper",

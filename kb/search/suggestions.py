@@ -27,6 +27,7 @@ from datetime import datetime
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
+from aftercare.config import get_settings
 from aftercare.db import on_commit, utcnow
 from aftercare.errors import NotFound
 from helpdesk.models import Message, MessageKind, Ticket, User
@@ -39,7 +40,7 @@ from kb.search.models import (
     SuggestionEventKind,
     TicketSuggestion,
 )
-from kb.search.service import MAX_QUERY_CHARS, SearchHit, excerpt, parse_types, search
+from kb.search.service import SearchHit, compose_query, excerpt, parse_types, search
 from retrieval.lexical import tokenize
 
 logger = logging.getLogger(__name__)
@@ -69,11 +70,7 @@ def ticket_query(session: Session, ticket: Ticket) -> str:
         .order_by(Message.id)
         .limit(1)
     )
-    text = " ".join(f"{ticket.subject}\n{first or ''}".split())
-    if len(text) > MAX_QUERY_CHARS:
-        cut = text.rfind(" ", 0, MAX_QUERY_CHARS)
-        text = text[: cut if cut > MAX_QUERY_CHARS // 2 else MAX_QUERY_CHARS]
-    return text
+    return compose_query(ticket.subject, first)
 
 
 def current_suggestions(session: Session, ticket_id: int) -> list[TicketSuggestion]:
@@ -107,8 +104,10 @@ def suggest_for_ticket(
             return reused
 
     query = ticket_query(session, ticket)
+    # The ticket's language, unless the site no longer offers it (then detection decides).
+    language = ticket.language if ticket.language in get_settings().languages else None
     outcome = search(
-        session, query, language=ticket.language, limit=limit, types=wanted, source=SearchSource.TICKET,
+        session, query, language=language, limit=limit, types=wanted, source=SearchSource.TICKET,
         keeper=keeper, log=not stored,  # one log row per ticket, not one per recomputation
     )
     ids: list[int | None] = [None] * len(outcome.results)

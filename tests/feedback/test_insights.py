@@ -60,8 +60,9 @@ def test_top_searches_respect_the_range(session):
     assert [row.normalized for row in insights.top_searches(session, THIS_MONTH)] == ["new question"]
 
 
-def test_top_searches_leave_out_ticket_suggestion_searches(session):
+def test_top_searches_leave_out_ticket_and_contact_form_texts(session):
     log_search(session, "a whole ticket text", source=SearchSource.TICKET)
+    log_search(session, "a whole contact message", source=SearchSource.CONTACT)
     assert insights.top_searches(session, THIS_MONTH) == []
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from retrieval.engine import EmbedderMismatchError, IndexedDocument, SearchEngine, SearchMode, UnitKind
@@ -114,3 +116,34 @@ def test_loading_with_another_embedder_is_refused(engine, minilm, tmp_path):
 def test_empty_engine_returns_no_results(e5):
     response = SearchEngine(e5).search("anything")
     assert response.results == [] and response.answered is False
+
+
+def test_thai_query_finds_thai_article_lexically(e5):
+    engine = SearchEngine(e5)
+    engine.add(
+        [
+            IndexedDocument(doc_id="article:1:th", locale="th", title="การขอคืนเงิน", body_markdown="คุณสามารถขอคืนเงินได้ภายในสิบสี่วัน"),
+            IndexedDocument(doc_id="article:2:th", locale="th", title="การจัดส่งสินค้า", body_markdown="เราจัดส่งสินค้าทั่วประเทศ"),
+        ]
+    )
+    result = engine.search("ฉันอยากขอคืนเงิน", mode=SearchMode.LEXICAL, limit=2).results[0]
+    assert result.doc_id == "article:1:th" and "คืนเงิน" in result.matched_terms
+
+
+def test_unchanged_units_keep_their_vectors_on_upsert(e5):
+    calls = []
+
+    class CountingEmbedder:
+        id, dim = e5.id, e5.dim
+
+        def embed_queries(self, texts):
+            return e5.embed_queries(texts)
+
+        def embed_passages(self, texts):
+            calls.append(list(texts))
+            return e5.embed_passages(texts)
+
+    counting = SearchEngine(CountingEmbedder())
+    counting.add([PASSWORD])
+    counting.upsert([replace(PASSWORD, questions=[*PASSWORD.questions, "Locked out of my account"])])
+    assert calls[-1] == ["Locked out of my account"]

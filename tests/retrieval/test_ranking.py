@@ -1,10 +1,12 @@
-"""Ranking helpers: collapsing an article's locales to the customer's language."""
+"""Ranking helpers: unit aggregation, margins, collapsing an article's locales to the customer's language."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from retrieval.ranking import article_key, collapse_locales, margins
+import pytest
+
+from retrieval.ranking import aggregate_units, article_key, collapse_locales, margins
 
 
 @dataclass
@@ -36,3 +38,11 @@ def test_article_key_drops_the_locale():
 
 def test_margin_is_positive_only_for_the_winner():
     assert margins([0.9, 0.8, 0.5]) == [0.9 - 0.8, 0.8 - 0.9, 0.5 - 0.9]
+
+
+def test_document_score_blends_best_and_second_unit():
+    assert aggregate_units([0.9, 0.8, 0.1], 0.3) == pytest.approx(0.7 * 0.9 + 0.3 * 0.8)
+
+
+def test_single_unit_document_is_not_penalised():
+    assert aggregate_units([0.9], 0.3) == pytest.approx(0.9)

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import func, select
 
-from helpdesk.models import Role
 from kb.feedback.models import ArticleFeedback, DeflectionEvent, FunnelEvent
 from kb.feedback.service import feedback_counts
 from kb.search.models import SearchLog

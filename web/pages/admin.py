@@ -139,7 +139,7 @@ def new_article_page(request: Request, principal: PageAdmin) -> Response:
               "locale": get_settings().default_language, "slug": ""}
     return render(request, "admin/new_article.html", {
         "values": values, "errors": {}, "kinds": list(ArticleKind), "kind_labels": KIND_LABELS,
-        "languages": get_settings().languages, "max_body": MAX_ARTICLE_BODY_CHARS,
+        "languages": get_settings().languages, "max_body": MAX_ARTICLE_BODY_CHARS, "preview": "",
     })
 
 
@@ -172,6 +172,7 @@ def create_article(
         return render(request, "admin/new_article.html", {
             "values": values, "errors": errors, "kinds": list(ArticleKind), "kind_labels": KIND_LABELS,
             "languages": get_settings().languages, "max_body": MAX_ARTICLE_BODY_CHARS,
+            "preview": render_markdown(body),
         }, status_code=422)
     return RedirectResponse(f"/admin/articles/{article.id}?done=created", status_code=303)
 

@@ -13,15 +13,11 @@ from helpdesk.models import User
 from kb import service, versions
 from web.csrf import verify_csrf
 from web.deps import DbSession
-from web.i18n import N_
 from web.pages.admin_diff import text_diff
 from web.pages.agent_access import PageAdmin, PageStaff
 from web.templating import render
 
 router = APIRouter()
-
-RESTORED = N_("Version %(old)s restored as version %(new)s.")
-
 
 @dataclass
 class _Empty:

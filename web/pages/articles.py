@@ -26,7 +26,7 @@ from kb.markdown import render_markdown
 from kb.models import Article, ArticleContent
 from web import i18n
 from web.csrf import verify_csrf
-from web.deps import AppSettings, DbSession, PagePrincipal
+from web.deps import DbSession, PagePrincipal
 from web.pages.forms import localized_field_errors
 from web.pages.search import related_articles
 from web.templating import is_htmx, render

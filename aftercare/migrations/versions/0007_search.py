@@ -14,10 +14,10 @@ from alembic import op
 import aftercare.db
 
 revision: str = '0007_search'
-down_revision: str | Sequence[str] | None = '0001_foundation'
+down_revision: str | Sequence[str] | None = '0002_kb'
 branch_labels: str | Sequence[str] | None = None
 # ticket_suggestions.article_id references the knowledge base's articles table.
-depends_on: str | Sequence[str] | None = '0002_kb'
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -1,0 +1,19 @@
+"""The schema comes from migrations: one head, and it matches the models exactly."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from aftercare import migrate
+from aftercare.models_registry import metadata
+
+
+def test_history_has_a_single_head(database_url):
+    assert len(migrate.current_heads(database_url)) == 1
+
+
+def test_migrated_schema_matches_the_models(engine):
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), metadata)
+    assert differences == []
