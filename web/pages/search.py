@@ -40,7 +40,6 @@ MIN_QUERY_CHARS = 2
 # Below the confidence of an answer, results this likely are still listed as "possibly related".
 POSSIBLY_RELATED = 0.25
 # Far above what typing produces (one request per 250 ms pause), far below what a scraper wants.
-DEFAULT_SEARCH_RATE_LIMIT = "600/minute"
 LAST_SEARCH_COOKIE = "aftercare_last_search"
 ATTEMPT_COOKIE = "aftercare_contact_attempt"
 ATTEMPT_MAX_AGE = 3 * 3600
@@ -129,7 +128,7 @@ def _run(
     request: Request, session: Session, text: str, *, limit: int, source: SearchSource,
 ) -> search_service.SearchOutcome:
     settings = request.app.state.settings
-    ratelimit.hit(settings.rate_limit_storage_url, getattr(settings, "search_rate_limit", DEFAULT_SEARCH_RATE_LIMIT),
+    ratelimit.hit(settings.rate_limit_storage_url, settings.search_rate_limit,
                   "search", client_key(request))
     outcome = search_service.search(
         session, text, limit=limit, source=source, customer_language=i18n.request_language(request), log=False,
