@@ -44,8 +44,45 @@ def _words(title: str) -> list[str]:
     return words[:MAX_WORDS]
 
 
+# A thread the multilingual engine finds with less confidence than this is not worth showing.
+SIMILAR_MIN_CONFIDENCE = 0.3
+
+
 def similar_threads(session: Session, title: str, body: str, *, limit: int = DEFAULT_LIMIT) -> list[SimilarThread]:
-    """Published threads whose titles share the most words with ``title`` (``body`` unused for now)."""
+    """Threads that may already answer this question: the multilingual search engine first (it
+    matches across languages and wordings), then threads sharing title words."""
+    found = _engine_matches(session, title, body, limit)
+    seen = {thread.id for thread in found}
+    for thread in _title_matches(session, title, limit):
+        if len(found) >= limit:
+            break
+        if thread.id not in seen:
+            found.append(thread)
+            seen.add(thread.id)
+    return found
+
+
+def _engine_matches(session: Session, title: str, body: str, limit: int) -> list[SimilarThread]:
+    # Only where this process already keeps a search index (the web app): a CLI or a test without
+    # one must not load a model and build an index just to suggest duplicates.
+    from kb.search.keeper import running_keepers
+    from kb.search.models import SearchSource
+    from kb.search.service import compose_query, search
+
+    keepers = running_keepers()
+    query = compose_query(title, body)
+    if not keepers or len(query.strip()) < 3:
+        return []
+    outcome = search(session, query, limit=limit, types=("thread",), source=SearchSource.FORUM,
+                     keeper=keepers[0], log=False)
+    return [
+        SimilarThread(id=hit.thread_id or hit.id, title=hit.title, answered=bool(hit.has_answer))
+        for hit in outcome.results
+        if hit.confidence >= SIMILAR_MIN_CONFIDENCE
+    ]
+
+
+def _title_matches(session: Session, title: str, limit: int) -> list[SimilarThread]:
     words = _words(title)
     if not words:
         return []
