@@ -1,7 +1,6 @@
 """In a real browser: a customer asks, sees a similar thread, another member answers, the asker accepts.
 
-The answered thread is then what search indexes (question + accepted answer); the search API
-itself is tested with the search engine.
+The answered thread is then indexed as question + accepted answer and appears in search.
 """
 
 from __future__ import annotations
@@ -119,3 +118,18 @@ def test_ask_see_similar_answer_accept(live_server, browser):
         [record] = iter_indexable_threads(session, [thread_id])
     assert record.answer_accepted and record.answer_score == 1
     assert record.answer_body == "Hold the dial for ten seconds and join the 2.4 GHz network again."
+
+    # The answered thread becomes findable: the server's index keeper picks the change up by itself.
+    deadline = time.monotonic() + 30
+    found = None
+    while found is None and time.monotonic() < deadline:
+        response = asker_page.request.get(
+            f"{base_url}/api/v1/search", params={"q": "Nimbus thermostat offline since yesterday", "types": "thread"}
+        )
+        assert response.ok, response.text()
+        found = next((hit for hit in response.json()["results"] if hit.get("thread_id") == thread_id), None)
+        if found is None:
+            time.sleep(0.5)
+    assert found is not None, "the answered thread never appeared in search"
+    asker_page.goto(f"{base_url}/search?q=Nimbus+thermostat+offline+since+yesterday")
+    playwright_api.expect(asker_page.locator("main")).to_contain_text("Nimbus thermostat offline since yesterday")
