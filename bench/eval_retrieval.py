@@ -12,6 +12,7 @@ rerun only pays for search. Test splits are for reporting; everything tuned uses
 from __future__ import annotations
 
 import argparse
+import csv
 import hashlib
 import math
 import random
@@ -34,7 +35,7 @@ from bench.datasets import (  # noqa: E402
 )
 from bench.embedding_cache import CachedEmbedder  # noqa: E402
 from retrieval.embedders import Embedder, HybridEmbedder, RoutedEmbedder, get_embedder, tokenizer_words  # noqa: E402
-from retrieval.engine import QueryEmbedding, SearchEngine  # noqa: E402
+from retrieval.engine import IndexedDocument, QueryEmbedding, SearchEngine  # noqa: E402
 from retrieval.ranking import Calibration, FusionConfig, SearchMode  # noqa: E402
 
 MODES = [SearchMode.LEXICAL, SearchMode.DENSE, SearchMode.HYBRID]
@@ -380,6 +381,49 @@ def run_reports(args: argparse.Namespace, embedder: Embedder, fusion: FusionConf
         sys.stdout.flush()
 
 
+# ---- forum duplicate questions ----------------------------------------------------------
+FORUM_THREADS_PER_INTENT = 5
+
+
+def forum_threads(data: Path, seed: int = 0) -> tuple[list[IndexedDocument], Labelled]:
+    """A forum built from banking77's training utterances: each utterance asked once is a thread
+    (kind "thread", the question as its title); test utterances are the new questions, and a hit
+    is any existing thread of the same intent."""
+    pools: dict[str, list[str]] = {}
+    with open(data / "banking77" / "train.csv", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            pools.setdefault(row["category"], []).append(row["text"])
+    rng = random.Random(seed)
+    threads = []
+    for intent in sorted(pools):
+        asked = list(dict.fromkeys(pools[intent]))
+        rng.shuffle(asked)
+        for number, question in enumerate(asked[:FORUM_THREADS_PER_INTENT]):
+            threads.append(IndexedDocument(doc_id=f"thread:{intent}#{number}:en", locale="en", title=question, kind="thread"))
+    with open(data / "banking77" / "test.csv", encoding="utf-8") as handle:
+        queries = [(row["text"], f"thread:{row['category']}#") for row in csv.DictReader(handle)]
+    return threads, queries
+
+
+def forum_report(args: argparse.Namespace, embedder: Embedder, fusion: FusionConfig | None) -> None:
+    started = time.perf_counter()
+    threads, queries = forum_threads(args.data)
+    engine = SearchEngine(embedder, fusion=fusion)
+    engine.add(threads)
+    queries = subsample(queries, args.max_queries)
+    vectors = query_vectors(engine, [text for text, _ in queries])
+    rows = {}
+    for mode in MODES:
+        found: list[int | None] = []
+        for (text, intent_prefix), vector in zip(queries, vectors, strict=True):
+            response = engine.search(text, limit=10, mode=mode, query_embedding=vector)
+            ids = [result.doc_id for result in response.results]
+            found.append(next((rank for rank, doc_id in enumerate(ids, 1) if doc_id.startswith(intent_prefix)), None))
+        rows[str(mode)] = metrics(found)
+    print_table(f"forum duplicates: banking77 test questions -> {len(threads)} existing threads", rows)
+    print(f"  ({time.perf_counter() - started:.1f}s)")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR)
@@ -388,6 +432,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-queries", type=int, default=1000)
     parser.add_argument("--split", choices=["test", "dev"], default="test")
     parser.add_argument("--no-cache", action="store_true")
+    parser.add_argument("--no-forum", action="store_true", help="skip the forum duplicate-question test")
     parser.add_argument("--tune", action="store_true", help="tune fusion on dev splits and calibration on clinc val")
     parser.add_argument("--latency", action="store_true", help="search latency over a synthetic 10k-article index")
     parser.add_argument("--articles", type=int, default=10_000)
@@ -434,6 +479,8 @@ def main(argv: list[str] | None = None) -> None:
         print("}")
         return
     run_reports(args, embedder, None)
+    if not args.no_forum:
+        forum_report(args, embedder, None)
 
 
 if __name__ == "__main__":
