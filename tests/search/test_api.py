@@ -74,7 +74,7 @@ def test_invalid_parameters_are_422(api, params):
 def test_search_is_rate_limited_per_client(app, api, kb):
     from web import ratelimit
 
-    app.state.settings = app.state.settings.model_copy(update={"public_rate_limit": "2/minute"})
+    app.state.settings = app.state.settings.model_copy(update={"search_rate_limit": "2/minute"})
     ratelimit.reset(app.state.settings.rate_limit_storage_url)
     statuses = [api.get("/api/v1/search", params={"q": "wifi"}).status_code for _ in range(3)]
     assert statuses == [200, 200, 429]

@@ -40,7 +40,7 @@ def search(
     limit: Annotated[int, Query(ge=1, le=service.MAX_LIMIT)] = 5,
     types: Annotated[str, Query(max_length=100, description="Comma-separated: article, thread.")] = "article,thread",
 ) -> SearchResponseRead:
-    ratelimit.hit(settings.rate_limit_storage_url, settings.public_rate_limit, "search", client_key(request))
+    ratelimit.hit(settings.rate_limit_storage_url, settings.search_rate_limit, "search", client_key(request))
     customer = principal.customer
     outcome = service.search(
         session,
