@@ -20,6 +20,8 @@ What is measured, and how:
   pl, id, tl, th), each through ``kb.search.service.search`` exactly as the API calls it: language
   detection, the real e5 query embedding, FAISS + BM25 + fusion, entity ranking, the database check
   and the ``search_logs`` insert. Also shown: the embedding alone and the engine without embedding.
+* Save stall. The slowest search while the index is saved from another thread (only a snapshot
+  holds the engine's lock; writing the files shares the GIL with searches).
 * Recall. Top-10 units of the engine's FAISS index (IVF past ``APPROXIMATE_THRESHOLD``) against exact
   inner-product search over the same vectors, for the same query vectors.
 
@@ -267,6 +269,7 @@ def run_size(units: int, query_count: int, data: Path) -> dict:
     started = time.perf_counter()
     keeper.save()
     save_seconds = time.perf_counter() - started
+    save_stall_ms = search_stall_during(keeper.save, engine, texts)
     with database.session() as session:
         started = time.perf_counter()
         report = IndexKeeper(embedder, index_dir=index_dir).open(session)
@@ -290,9 +293,29 @@ def run_size(units: int, query_count: int, data: Path) -> dict:
         "engine_p95_ms": percentile(engine_only, 0.95),
         "recall_at_10": recall,
         "save_s": save_seconds,
+        "save_stall_ms": save_stall_ms,
         "load_s": load_seconds,
         "queries": len(texts),
     }
+
+
+def search_stall_during(save, engine, texts: list[str]) -> float:
+    """The slowest engine search (query pre-embedded) while ``save`` runs in another thread: how
+    long a save keeps searches waiting."""
+    import threading
+
+    embeddings = engine.embed_queries(texts[:50])
+    worker = threading.Thread(target=save)
+    worker.start()
+    slowest = 0.0
+    i = 0
+    while worker.is_alive():
+        started = time.perf_counter()
+        engine.search(texts[i % 50], limit=40, query_embedding=embeddings[i % 50])
+        slowest = max(slowest, (time.perf_counter() - started) * 1000)
+        i += 1
+    worker.join()
+    return slowest
 
 
 def real_embedding_speed(data: Path, count: int = 96) -> tuple[float, float]:
@@ -343,7 +366,7 @@ def main() -> None:
     print(f"latency over {rows[0]['queries']} real queries (en intents + sib200 pl/id/tl/th) through kb.search.service.search")
     header = (
         f"{'units':>7} {'articles':>8} {'index':>5} {'build s':>8} {'units/s':>8} {'RSS MB':>7} {'+index':>7} "
-        f"{'p50 ms':>7} {'p95 ms':>7} {'embed p50/p95':>14} {'engine p50/p95':>15} {'recall@10':>9} {'save s':>6} {'load s':>6}"
+        f"{'p50 ms':>7} {'p95 ms':>7} {'embed p50/p95':>14} {'engine p50/p95':>15} {'recall@10':>9} {'save s':>6} {'stall ms':>8} {'load s':>6}"
     )
     print(header)
     print("-" * len(header))
@@ -352,7 +375,7 @@ def main() -> None:
             f"{row['units']:>7} {row['articles']:>8} {row['index']:>5} {row['build_s']:>8.1f} {row['build_units_per_s']:>8.0f} "
             f"{row['rss_mb']:>7.0f} {row['rss_index_mb']:>7.0f} {row['p50_ms']:>7.1f} {row['p95_ms']:>7.1f} "
             f"{row['embed_p50_ms']:>6.1f}/{row['embed_p95_ms']:<7.1f} {row['engine_p50_ms']:>6.1f}/{row['engine_p95_ms']:<8.1f} "
-            f"{row['recall_at_10']:>9.3f} {row['save_s']:>6.1f} {row['load_s']:>6.1f}"
+            f"{row['recall_at_10']:>9.3f} {row['save_s']:>6.1f} {row['save_stall_ms']:>8.0f} {row['load_s']:>6.1f}"
         )
 
 

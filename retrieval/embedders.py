@@ -17,6 +17,8 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from retrieval.threads import QUERY_THREADS, passage_threads
+
 DEFAULT_EMBEDDER_SPEC = "e5"
 MINILM_ID = "st:all-MiniLM-L6-v2"
 
@@ -37,17 +39,6 @@ def _as_matrix(vectors: np.ndarray, dim: int) -> np.ndarray:
     # Re-normalising is cheap and protects the index from a backend that drifts from unit length.
     np.divide(matrix, norms, out=matrix, where=norms > 0)
     return matrix
-
-
-# One query is embedded per request; spreading that small job over cores makes OpenMP threads spin
-# against every other busy process. Measured on the 2-core box under load: e5 p95 per query 880 ms
-# on 2 threads vs 25 ms on one; MiniLM 484 ms vs 25 ms. Passages come in batches, where each thread
-# takes whole texts, so they use every core.
-QUERY_THREADS = 1
-
-
-def _passage_threads() -> int:
-    return max(1, os.cpu_count() or 1)
 
 
 def _openmp_setter(package_dir: Path) -> Callable[[int], None] | None:
@@ -88,7 +79,7 @@ class E5Embedder:
         with self._lock:
             if self._set_threads is not None:
                 # OpenMP thread counts are per calling thread, so set them on every call.
-                self._set_threads(QUERY_THREADS if is_query else _passage_threads())
+                self._set_threads(QUERY_THREADS if is_query else passage_threads())
             for start in range(0, len(texts), self.batch_size):
                 parts.append(self._model.encode(texts[start : start + self.batch_size], is_query))
         return _as_matrix(np.concatenate(parts), self.dim)
@@ -134,7 +125,7 @@ class SentenceTransformerEmbedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         with self._lock:
-            # Process-wide in torch; set per call like the e5 engine's (see QUERY_THREADS).
+            # Process-wide in torch; set per call like the e5 engine's (see retrieval.threads).
             if torch.get_num_threads() != threads:
                 torch.set_num_threads(threads)
             vectors = self._model.encode(
@@ -150,7 +141,7 @@ class SentenceTransformerEmbedder:
         return self._embed(texts, self.query_prefix, QUERY_THREADS)
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
-        return self._embed(texts, self.passage_prefix, _passage_threads())
+        return self._embed(texts, self.passage_prefix, passage_threads())
 
 
 @runtime_checkable

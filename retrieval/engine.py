@@ -12,11 +12,12 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from retrieval.candidates import DenseEvidence, DocumentTable, best_per_row, exact_dense, group_dense
 from retrieval.documents import (
     IndexedDocument,
     QueryEmbedding,
@@ -33,7 +34,6 @@ from retrieval.ranking import (
     FusionConfig,
     LexicalScope,
     SearchMode,
-    aggregate_units,
     fuse,
     margins,
 )
@@ -62,7 +62,6 @@ class _DocCandidate:
     dense_unit: int | None = None
     strength: float = 0.0
     lexical_unit: int | None = None
-    unit_similarities: list[float] = field(default_factory=list)
 
 
 class SearchEngine:
@@ -79,6 +78,7 @@ class SearchEngine:
         self._doc_keys: dict[str, int] = {}
         self._key_docs: dict[int, str] = {}
         self._next_doc_key = 1
+        self._table = DocumentTable()
         self._documents: dict[str, IndexedDocument] = {}
         self._doc_units: dict[str, list[int]] = {}
         self._units: dict[int, Unit] = {}
@@ -144,21 +144,31 @@ class SearchEngine:
             self.remove([document.doc_id for document in documents])
             ids: list[int] = []
             vectors: list[np.ndarray] = []
-            for document, units in planned:
-                unit_ids = []
-                for kind, text, indexed in units:
-                    unit_id = self._next_unit_id
+            for document, planned_units in planned:
+                units = []
+                for kind, text, indexed in planned_units:
+                    unit = Unit(self._next_unit_id, document.doc_id, kind, text, indexed)
                     self._next_unit_id += 1
-                    self._units[unit_id] = Unit(unit_id, document.doc_id, kind, text, indexed)
-                    self._lexical.add_terms(unit_id, tokenize(indexed))
-                    unit_ids.append(unit_id)
-                    ids.append(unit_id)
+                    self._lexical.add_terms(unit.unit_id, tokenize(indexed))
+                    units.append(unit)
+                    ids.append(unit.unit_id)
                     vectors.append(by_text[indexed])
-                self._documents[document.doc_id] = document
-                self._doc_units[document.doc_id] = unit_ids
-                self._index_document_terms(document.doc_id)
+                self._attach(document, units)
             if ids:
                 self._vectors.add(np.asarray(ids, dtype=np.int64), np.stack(vectors))
+
+    def _attach(self, document: IndexedDocument, units: list[Unit]) -> None:
+        """Record a document whose units are already in the unit-level lexical and vector indexes."""
+        unit_ids = [unit.unit_id for unit in units]
+        self._units.update((unit.unit_id, unit) for unit in units)
+        self._documents[document.doc_id] = document
+        self._doc_units[document.doc_id] = unit_ids
+        key = self._next_doc_key
+        self._next_doc_key += 1
+        self._doc_keys[document.doc_id], self._key_docs[key] = key, document.doc_id
+        terms = [term for unit_id in unit_ids for term in self._lexical.terms_of(unit_id)]
+        self._doc_lexical.add_terms(key, terms)
+        self._table.attach(key, unit_ids, document.boost)
 
     def remove(self, doc_ids: Iterable[str]) -> int:
         """Forget documents; unknown ids are ignored. Returns how many were removed."""
@@ -170,22 +180,17 @@ class SearchEngine:
                 if self._documents.pop(doc_id, None) is None:
                     continue
                 removed += 1
-                unit_ids.extend(self._doc_units.pop(doc_id, []))
+                document_unit_ids = self._doc_units.pop(doc_id, [])
+                unit_ids.extend(document_unit_ids)
                 doc_keys.append(self._doc_keys.pop(doc_id))
                 del self._key_docs[doc_keys[-1]]
+                self._table.detach(doc_keys[-1], document_unit_ids)
             for unit_id in unit_ids:
                 del self._units[unit_id]
             self._lexical.remove(unit_ids)
             self._doc_lexical.remove(doc_keys)
             self._vectors.remove(unit_ids)
         return removed
-
-    def _index_document_terms(self, doc_id: str) -> None:
-        key = self._next_doc_key
-        self._next_doc_key += 1
-        self._doc_keys[doc_id], self._key_docs[key] = key, doc_id
-        terms = [term for unit_id in self._doc_units[doc_id] for term in self._lexical.terms_of(unit_id)]
-        self._doc_lexical.add_terms(key, terms)
 
     # ---- search ---------------------------------------------------------------------------
     def embed_queries(self, queries: Sequence[str], languages: Sequence[str | None] | None = None) -> list[QueryEmbedding]:
@@ -232,24 +237,17 @@ class SearchEngine:
         self, query: str, query_vector: np.ndarray | None, limit: int, mode: SearchMode, calibration: Calibration
     ) -> list[SearchResult]:
         config = self.fusion
+        table = self._table
         k = min(len(self._units), max(config.min_candidates, config.candidate_factor * limit))
-        candidates: dict[str, _DocCandidate] = {}
         use_dense = mode is not SearchMode.LEXICAL
         use_lexical = mode is not SearchMode.DENSE
 
-        floor: float | None = None
+        dense = DenseEvidence.empty()
         if use_dense:
             similarities, unit_ids = self._vectors.search(query_vector[None, :], k)
             # Units below the last retrieved one are at most this similar (see aggregate_units).
-            if similarities.shape[1] == k and k < len(self._units):
-                floor = float(similarities[0, -1])
-            for similarity, unit_id in zip(similarities[0].tolist(), unit_ids[0].tolist(), strict=True):
-                if unit_id < 0:
-                    continue
-                candidate = candidates.setdefault(self._units[unit_id].doc_id, _DocCandidate(dense=-1.0))
-                candidate.unit_similarities.append(similarity)
-                if similarity > candidate.dense:
-                    candidate.dense, candidate.dense_unit = similarity, unit_id
+            floor = float(similarities[0, -1]) if similarities.shape[1] == k and k < len(self._units) else None
+            dense = group_dense(table, similarities[0], unit_ids[0], config.second_unit_weight, floor)
 
         # Scored in every mode: matched terms drive snippet highlighting even for dense results.
         lexical = self._lexical.score_query(query)
@@ -257,52 +255,58 @@ class SearchEngine:
         doc_lexical = self._doc_lexical.score_query(query) if scope is not LexicalScope.UNIT else None
         if use_lexical:
             if doc_lexical is not None:
-                proposed = [self._key_docs[key] for key, _ in doc_lexical.top(k)]
+                proposed = doc_lexical.top_arrays(k)[0]
             else:
-                proposed = [self._units[unit_id].doc_id for unit_id, _ in lexical.top(k)]
-            for doc_id in proposed:
-                if doc_id not in candidates:
-                    candidates[doc_id] = self._late_dense(doc_id, query_vector) if use_dense else _DocCandidate()
-        for doc_id, candidate in candidates.items():
-            for unit_id in self._doc_units[doc_id]:
-                strength = lexical.strength(unit_id)
-                if strength > candidate.strength:
-                    candidate.strength, candidate.lexical_unit = strength, unit_id
-            if doc_lexical is not None:
-                pooled = doc_lexical.strength(self._doc_keys[doc_id])
-                candidate.strength = pooled if scope is LexicalScope.DOCUMENT else max(pooled, candidate.strength)
-            candidate.strength = min(candidate.strength, 1.0)
-
-        scored = []
-        for doc_id, candidate in candidates.items():
+                proposed = table.unit_row[lexical.top_arrays(k)[0]]
+            late = np.setdiff1d(proposed, dense.rows)
             if use_dense:
-                missing = floor if len(self._doc_units[doc_id]) > len(candidate.unit_similarities) else None
-                dense = aggregate_units(candidate.unit_similarities, config.second_unit_weight, missing)
+                late_units = [self._doc_units[self._key_docs[row]] for row in late.tolist()]
+                vectors = self._vectors.reconstruct([unit_id for units in late_units for unit_id in units])
+                late_evidence = exact_dense(table, late_units, vectors, query_vector, config.second_unit_weight)
             else:
-                dense = 0.0
-            score = fuse(dense, candidate.strength, mode, config) * self._documents[doc_id].boost
-            if score > 0 or mode is not SearchMode.LEXICAL:
-                scored.append((score, doc_id, candidate))
-        scored.sort(key=lambda item: (-item[0], item[1]))
-        top = scored[:limit]
-        if not top:
+                late_evidence = DenseEvidence.without_vectors(late)
+            dense = DenseEvidence.concatenate([dense, late_evidence])
+        rows = dense.rows
+
+        unit_keys, unit_strengths = lexical.positive_strengths()
+        strengths = best_per_row(table.unit_row[unit_keys], unit_strengths, table.rows)[rows]
+        if doc_lexical is not None:
+            pooled = best_per_row(*doc_lexical.positive_strengths(), table.rows)[rows]
+            strengths = pooled if scope is LexicalScope.DOCUMENT else np.maximum(pooled, strengths)
+        strengths = np.minimum(strengths, 1.0)
+
+        scores = fuse(dense.scores, strengths, mode, config) * table.boost[rows]
+        keep = np.flatnonzero(scores > 0) if mode is SearchMode.LEXICAL else np.arange(len(rows))
+        if not len(keep):
             return []
+        # Only the best limit + 1 need ordering (ties on score broken by doc_id, as everywhere).
+        if len(keep) > limit + 1:
+            threshold = np.partition(scores[keep], len(keep) - limit - 1)[len(keep) - limit - 1]
+            keep = keep[scores[keep] >= threshold]
+        ranked = sorted(keep.tolist(), key=lambda i: (-scores[i], self._key_docs[int(rows[i])]))[: limit + 1]
+        top = ranked[:limit]
         # Margins against the runner-up among all candidates, not only the returned ones.
-        runner_up = [score for score, _, _ in scored[: limit + 1]]
-        margin_list = margins(runner_up)[: len(top)]
+        margin_list = margins([float(scores[i]) for i in ranked])[: len(top)]
         results = []
-        for (score, doc_id, candidate), margin in zip(top, margin_list, strict=True):
+        for i, margin in zip(top, margin_list, strict=True):
+            doc_id = self._key_docs[int(rows[i])]
             document = self._documents[doc_id]
+            candidate = _DocCandidate(
+                dense=float(dense.best_similarities[i]) if use_dense else 0.0,
+                dense_unit=int(dense.best_units[i]) if use_dense else None,
+                strength=float(strengths[i]),
+                lexical_unit=self._best_lexical_unit(doc_id, lexical),
+            )
             unit = self._units[self._snippet_unit(candidate, mode, query_vector, lexical)]
             results.append(
                 SearchResult(
                     doc_id=doc_id,
-                    score=score,
-                    confidence=calibration.confidence(score, margin, candidate.strength),
+                    score=float(scores[i]),
+                    confidence=calibration.confidence(float(scores[i]), margin, candidate.strength),
                     snippet=unit.text,
                     snippet_kind=unit.kind,
                     matched_terms=lexical.matched_terms(unit.unit_id),
-                    dense_score=candidate.dense if use_dense else 0.0,
+                    dense_score=candidate.dense,
                     lexical_strength=candidate.strength,
                     locale=document.locale,
                     title=document.title,
@@ -312,12 +316,14 @@ class SearchEngine:
             )
         return results
 
-    def _late_dense(self, doc_id: str, query_vector: np.ndarray) -> _DocCandidate:
-        """Exact dense similarity for a document that only the lexical side proposed."""
-        unit_ids = self._doc_units[doc_id]
-        similarities = (self._vectors.reconstruct(unit_ids) @ query_vector).tolist()
-        best = int(np.argmax(similarities))
-        return _DocCandidate(dense=similarities[best], dense_unit=unit_ids[best], unit_similarities=similarities)
+    def _best_lexical_unit(self, doc_id: str, lexical: LexicalScores) -> int | None:
+        """The document's unit with the highest lexical strength (the first on ties; None if none)."""
+        best, best_unit = 0.0, None
+        for unit_id in self._doc_units[doc_id]:
+            strength = lexical.strength(unit_id)
+            if strength > best:
+                best, best_unit = strength, unit_id
+        return best_unit
 
     def _snippet_unit(
         self, candidate: _DocCandidate, mode: SearchMode, query_vector: np.ndarray | None, lexical: LexicalScores | None

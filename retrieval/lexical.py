@@ -90,6 +90,12 @@ def find_term_spans(text: str, terms: Iterable[str]) -> list[tuple[int, int]]:
     return [(token.start, token.end) for token in tokenize_with_spans(text) if token.term in wanted]
 
 
+def _grown(array: np.ndarray, size: int) -> np.ndarray:
+    grown = np.zeros(size, dtype=array.dtype)
+    grown[: len(array)] = array
+    return grown
+
+
 class LexicalScores:
     """BM25 scores of one query against every unit, plus helpers to read them."""
 
@@ -100,14 +106,25 @@ class LexicalScores:
         self.bound = bound
 
     def top(self, limit: int) -> list[tuple[int, float]]:
+        keys, scores = self.top_arrays(limit)
+        return list(zip(keys.tolist(), scores.tolist(), strict=True))
+
+    def top_arrays(self, limit: int) -> tuple[np.ndarray, np.ndarray]:
+        """The ``limit`` best (keys, scores), best first; only keys with a positive score."""
         if not self.terms or limit <= 0:
-            return []
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
         candidates = np.flatnonzero(self.scores > 0)
         if len(candidates) > limit:
             candidates = candidates[np.argpartition(-self.scores[candidates], limit - 1)[:limit]]
         order = candidates[np.argsort(-self.scores[candidates], kind="stable")]
-        keys = self._index._slot_keys
-        return [(keys[slot], float(self.scores[slot])) for slot in order]
+        return self._index._slot_key_array[order], self.scores[order]
+
+    def positive_strengths(self) -> tuple[np.ndarray, np.ndarray]:
+        """(keys, strengths) of every key with a positive score, in no particular order."""
+        if not self.terms or self.bound <= 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.float64)
+        slots = np.flatnonzero(self.scores > 0)
+        return self._index._slot_key_array[slots], self.scores[slots].astype(np.float64) / self.bound
 
     def score(self, key: int) -> float:
         slot = self._index._slots.get(key)
@@ -132,6 +149,8 @@ class LexicalIndex:
         self.k1, self.b = k1, b
         self._slots: dict[int, int] = {}
         self._slot_keys: list[int] = []
+        # The same slot -> key mapping as an array, for vectorised lookups (grown with _lengths).
+        self._slot_key_array = np.zeros(0, dtype=np.int64)
         self._forward: list[Counter[str] | None] = []
         self._free: list[int] = []
         self._lengths = np.zeros(0, dtype=np.float32)
@@ -170,10 +189,11 @@ class LexicalIndex:
             self._slot_keys.append(key)
             self._forward.append(counts)
             if slot >= len(self._lengths):
-                grown = np.zeros(max(64, 2 * len(self._lengths)), dtype=np.float32)
-                grown[: len(self._lengths)] = self._lengths
-                self._lengths = grown
+                size = max(64, 2 * len(self._lengths))
+                self._lengths = _grown(self._lengths, size)
+                self._slot_key_array = _grown(self._slot_key_array, size)
         self._slots[key] = slot
+        self._slot_key_array[slot] = key
         length = sum(counts.values())
         self._lengths[slot] = length
         self._total_length += length
@@ -237,9 +257,12 @@ class LexicalIndex:
 
     # Persistence: the forward index is enough to rebuild postings without re-tokenising.
     def save(self, path: Path) -> None:
-        rows = {str(key): dict(self._forward[slot] or {}) for key, slot in self._slots.items()}
-        payload = {"k1": self.k1, "b": self.b, "units": rows}
-        path.write_text(json.dumps(payload, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+        self.snapshot().write(path)
+
+    def snapshot(self) -> LexicalSnapshot:
+        """The index's contents now, cheap to take (writing it may then run without a lock): each
+        key's term counts are replaced on change, never edited in place, so sharing them is safe."""
+        return LexicalSnapshot(self.k1, self.b, [(key, self._forward[slot]) for key, slot in self._slots.items()])
 
     @classmethod
     def load(cls, path: Path) -> LexicalIndex:
@@ -248,3 +271,15 @@ class LexicalIndex:
         for key, counts in payload["units"].items():
             index.add_terms(int(key), [term for term, tf in counts.items() for _ in range(tf)])
         return index
+
+
+@dataclass(frozen=True)
+class LexicalSnapshot:
+    k1: float
+    b: float
+    rows: list[tuple[int, Counter[str] | None]]
+
+    def write(self, path: Path) -> None:
+        rows = {str(key): dict(counts or {}) for key, counts in self.rows}
+        payload = {"k1": self.k1, "b": self.b, "units": rows}
+        path.write_text(json.dumps(payload, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")

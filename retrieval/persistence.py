@@ -32,19 +32,14 @@ LEXICAL_FILE = "lexical.json"
 
 
 def save_engine(engine: SearchEngine, directory: Path) -> None:
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent))
+    # Only the snapshot holds the engine's lock; the slow part (JSON, disk) lets searches go on.
     with engine._lock:
-        engine._vectors.save(staging)
-        engine._lexical.save(staging / LEXICAL_FILE)
-        with open(staging / DOCUMENTS_FILE, "w", encoding="utf-8") as handle:
-            for doc_id, document in engine._documents.items():
-                units = [engine._units[unit_id] for unit_id in engine._doc_units[doc_id]]
-                row = {
-                    "document": asdict(document),
-                    "units": [[unit.unit_id, unit.kind.value, unit.text, unit.indexed_text] for unit in units],
-                }
-                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+        vectors = engine._vectors.snapshot()
+        lexical = engine._lexical.snapshot()
+        documents = [
+            (document, [engine._units[unit_id] for unit_id in engine._doc_units[doc_id]])
+            for doc_id, document in engine._documents.items()
+        ]
         manifest = {
             "format": ENGINE_FORMAT,
             "embedder_id": engine.embedder.id,
@@ -53,6 +48,17 @@ def save_engine(engine: SearchEngine, directory: Path) -> None:
             "units": len(engine._units),
             "next_unit_id": engine._next_unit_id,
         }
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent))
+    vectors.write(staging)
+    lexical.write(staging / LEXICAL_FILE)
+    with open(staging / DOCUMENTS_FILE, "w", encoding="utf-8") as handle:
+        for document, units in documents:
+            row = {
+                "document": asdict(document),
+                "units": [[unit.unit_id, unit.kind.value, unit.text, unit.indexed_text] for unit in units],
+            }
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
     (staging / ENGINE_MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     previous = None
     if directory.exists():
@@ -76,13 +82,8 @@ def load_engine(
         for line in handle:
             row = json.loads(line)
             document = IndexedDocument(**row["document"])
-            unit_ids = []
-            for unit_id, kind, text, indexed in row["units"]:
-                engine._units[unit_id] = Unit(unit_id, document.doc_id, UnitKind(kind), text, indexed)
-                unit_ids.append(unit_id)
-            engine._documents[document.doc_id] = document
-            engine._doc_units[document.doc_id] = unit_ids
-            engine._index_document_terms(document.doc_id)
+            units = [Unit(unit_id, document.doc_id, UnitKind(kind), text, indexed) for unit_id, kind, text, indexed in row["units"]]
+            engine._attach(document, units)
     engine._next_unit_id = int(manifest["next_unit_id"])
     if len(engine._units) != len(engine._vectors):
         raise ValueError(

@@ -15,7 +15,13 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
+
+if TYPE_CHECKING:
+    import numpy as np
+
+
+F = TypeVar("F", float, "np.ndarray")
 
 
 class SearchMode(StrEnum):
@@ -121,10 +127,18 @@ def aggregate_units(similarities: Sequence[float], second_unit_weight: float, mi
         second = sorted(similarities, reverse=True)[1]
     else:
         second = best if missing is None else min(best, missing)
+    return blend_units(best, second, second_unit_weight)
+
+
+def blend_units(best: F, second: F, second_unit_weight: float) -> F:
+    """``(1 - w) * best + w * second`` for floats or numpy arrays alike (``w <= 0``: best)."""
+    if second_unit_weight <= 0:
+        return best
     return (1.0 - second_unit_weight) * best + second_unit_weight * second
 
 
-def fuse(dense: float, strength: float, mode: SearchMode, config: FusionConfig) -> float:
+def fuse(dense: F, strength: F, mode: SearchMode, config: FusionConfig) -> F:
+    """The fused score (floats or numpy arrays alike)."""
     if mode is SearchMode.DENSE:
         return dense
     if mode is SearchMode.LEXICAL:

@@ -68,3 +68,22 @@ def test_save_and_load_keep_scores(tmp_path):
     index.save(tmp_path / "lexical.json")
     loaded = LexicalIndex.load(tmp_path / "lexical.json")
     assert loaded.search("card refund") == index.search("card refund")
+
+
+def test_positive_strengths_list_every_matching_key_with_its_strength():
+    index = LexicalIndex()
+    index.add(1, "reset the thermostat")
+    index.add(2, "charge the earbuds")
+    index.add(3, "reset the earbuds")
+    scores = index.score_query("reset earbuds")
+    keys, strengths = scores.positive_strengths()
+    assert dict(zip(keys.tolist(), strengths.tolist(), strict=True)) == {key: scores.strength(key) for key in (1, 2, 3)}
+
+
+def test_a_removed_key_has_no_positive_strength_after_its_slot_is_reused():
+    index = LexicalIndex()
+    index.add(1, "reset the thermostat")
+    index.remove([1])
+    index.add(2, "charge the earbuds")
+    keys, _ = index.score_query("reset earbuds").positive_strengths()
+    assert keys.tolist() == [2]
