@@ -19,7 +19,9 @@ What is measured, and how:
 * Latency. Real held-out queries (clinc150 and banking77 test utterances; sib200 test sentences in
   pl, id, tl, th), each through ``kb.search.service.search`` exactly as the API calls it: language
   detection, the real e5 query embedding, FAISS + BM25 + fusion, entity ranking, the database check
-  and the ``search_logs`` insert. Also shown: the embedding alone and the engine without embedding.
+  and the ``search_logs`` insert, with the index keeper's thread running as in the web app. Also
+  shown: the embedding alone, the engine without embedding, and short and sentence-length queries
+  apart (embedding time grows with the query's length).
 * Save stall. The slowest search while the index is saved from another thread (only a snapshot
   holds the engine's lock; writing the files shares the GIL with searches).
 * Recall. Top-10 units of the engine's FAISS index (IVF past ``APPROXIMATE_THRESHOLD``) against exact
@@ -83,13 +85,25 @@ def sentence_pool(data: Path) -> list[str]:
         return [row["text"].strip() for row in csv.DictReader(handle, delimiter="\t")]
 
 
+CROSS_LINGUAL = ("pol_Latn", "ind_Latn", "tgl_Latn", "tha_Thai")
+
+
+def sib200_sentences(data: Path) -> set[str]:
+    """The sib200 test sentences the queries draw on (20-40 words; the rest are short intents)."""
+    found: set[str] = set()
+    for folder in CROSS_LINGUAL:
+        with open(data / "sib200" / folder / "test.tsv", encoding="utf-8") as handle:
+            found.update(row["text"] for row in csv.DictReader(handle, delimiter="\t"))
+    return found
+
+
 def queries(data: Path, count: int) -> list[str]:
     rng = random.Random(11)
     clinc = [text for text, _ in json.loads((data / "clinc150" / "data_full.json").read_text())["test"]]
     with open(data / "banking77" / "test.csv", encoding="utf-8") as handle:
         banking = [row["text"] for row in csv.DictReader(handle)]
     cross = []
-    for folder in ("pol_Latn", "ind_Latn", "tgl_Latn", "tha_Thai"):
+    for folder in CROSS_LINGUAL:
         with open(data / "sib200" / folder / "test.tsv", encoding="utf-8") as handle:
             cross.extend(rng.sample([row["text"] for row in csv.DictReader(handle, delimiter="\t")], count // 10))
     english = rng.sample(clinc, count // 3) + rng.sample(banking, count - count // 3 - len(cross))
@@ -212,6 +226,7 @@ def run_size(units: int, query_count: int, data: Path) -> dict:
     from aftercare.db import Database
     from kb.search.keeper import IndexKeeper
     from kb.search.service import search
+    from retrieval.lexical import warm_up_tokenizer
 
     pool = pool_vectors(data)
     utterances = [text for text in utterance_pool(data) if text in pool]
@@ -233,7 +248,14 @@ def run_size(units: int, query_count: int, data: Path) -> dict:
     rss_after, rss_peak = rss_mb()
 
     texts = queries(data, query_count)
+    sentences = sib200_sentences(data)
     totals, embeds, engine_only = [], [], []
+    by_kind: dict[bool, list[float]] = {True: [], False: []}
+    # As in the web app: the index saved after building, then the keeper's thread keeps it
+    # current and searches do not check.
+    keeper.save(force=True)
+    warm_up_tokenizer()
+    keeper.start(database)
     with database.session() as session:
         for query in texts[:WARMUP]:
             search(session, query, keeper=keeper)
@@ -241,6 +263,7 @@ def run_size(units: int, query_count: int, data: Path) -> dict:
             started = time.perf_counter()
             search(session, query, keeper=keeper)
             totals.append((time.perf_counter() - started) * 1000)
+            by_kind[query in sentences].append(totals[-1])
             started = time.perf_counter()
             embedding = engine.embed_queries([query])[0]
             embeds.append((time.perf_counter() - started) * 1000)
@@ -248,6 +271,7 @@ def run_size(units: int, query_count: int, data: Path) -> dict:
             engine.search(query, limit=40, query_embedding=embedding)  # what the service asks for
             engine_only.append((time.perf_counter() - started) * 1000)
         session.rollback()  # the search_logs rows written meanwhile
+    keeper.stop()
 
     # Approximate vs exact: the engine's own FAISS index against brute force on its vectors. Reused
     # pool sentences make near-ties (scores equal to ~1e-4), so an approximate hit counts when its
@@ -267,9 +291,9 @@ def run_size(units: int, query_count: int, data: Path) -> dict:
 
     # A restart: save, then a new keeper loads the files and checks them against the database.
     started = time.perf_counter()
-    keeper.save()
+    keeper.save(force=True)
     save_seconds = time.perf_counter() - started
-    save_stall_ms = search_stall_during(keeper.save, engine, texts)
+    save_stall_ms = search_stall_during(lambda: keeper.save(force=True), engine, texts)
     with database.session() as session:
         started = time.perf_counter()
         report = IndexKeeper(embedder, index_dir=index_dir).open(session)
@@ -287,6 +311,10 @@ def run_size(units: int, query_count: int, data: Path) -> dict:
         "rss_peak_mb": rss_peak,
         "p50_ms": statistics.median(totals),
         "p95_ms": percentile(totals, 0.95),
+        "short_p50_ms": statistics.median(by_kind[False]),
+        "short_p95_ms": percentile(by_kind[False], 0.95),
+        "sentence_p50_ms": statistics.median(by_kind[True]),
+        "sentence_p95_ms": percentile(by_kind[True], 0.95),
         "embed_p50_ms": statistics.median(embeds),
         "embed_p95_ms": percentile(embeds, 0.95),
         "engine_p50_ms": statistics.median(engine_only),
@@ -376,6 +404,17 @@ def main() -> None:
             f"{row['rss_mb']:>7.0f} {row['rss_index_mb']:>7.0f} {row['p50_ms']:>7.1f} {row['p95_ms']:>7.1f} "
             f"{row['embed_p50_ms']:>6.1f}/{row['embed_p95_ms']:<7.1f} {row['engine_p50_ms']:>6.1f}/{row['engine_p95_ms']:<8.1f} "
             f"{row['recall_at_10']:>9.3f} {row['save_s']:>6.1f} {row['save_stall_ms']:>8.0f} {row['load_s']:>6.1f}"
+        )
+
+    print()
+    print("the same searches by query length: short = clinc150/banking77 intents (~6-12 words), sentence = sib200 (~20-40 words)")
+    header = f"{'units':>7} {'short p50/p95':>15} {'sentence p50/p95':>17}"
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        print(
+            f"{row['units']:>7} {row['short_p50_ms']:>7.1f}/{row['short_p95_ms']:<7.1f} "
+            f"{row['sentence_p50_ms']:>8.1f}/{row['sentence_p95_ms']:<8.1f}"
         )
 
 

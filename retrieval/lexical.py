@@ -9,15 +9,21 @@ from __future__ import annotations
 
 import json
 import math
+import time
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
+
+T = TypeVar("T")
+# A real sleep, not sleep(0): a thread that merely releases the GIL usually takes it straight back.
+YIELD_SECONDS = 0.0001
 
 THAI_RUN = "\u0e00-\u0e7f"
 CJK_RUN = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"
@@ -54,6 +60,12 @@ def _thai_words(run: str) -> list[str]:
     from pythainlp.tokenize import word_tokenize
 
     return word_tokenize(run, engine="newmm", keep_whitespace=True)
+
+
+def warm_up_tokenizer() -> None:
+    """Load the Thai segmenter's dictionary now: it takes ~0.4 s, which would otherwise fall on the
+    first Thai search of a process whose index holds no Thai text."""
+    _thai_words("ทดสอบ")
 
 
 def tokenize_with_spans(text: str) -> list[Token]:
@@ -262,14 +274,16 @@ class LexicalIndex:
     def snapshot(self) -> LexicalSnapshot:
         """The index's contents now, cheap to take (writing it may then run without a lock): each
         key's term counts are replaced on change, never edited in place, so sharing them is safe."""
-        return LexicalSnapshot(self.k1, self.b, [(key, self._forward[slot]) for key, slot in self._slots.items()])
+        return LexicalSnapshot(self.k1, self.b, dict(self._slots), list(self._forward))
 
     @classmethod
     def load(cls, path: Path) -> LexicalIndex:
-        payload = json.loads(path.read_text(encoding="utf-8"))
-        index = cls(k1=payload["k1"], b=payload["b"])
-        for key, counts in payload["units"].items():
-            index.add_terms(int(key), [term for term, tf in counts.items() for _ in range(tf)])
+        with open(path, encoding="utf-8") as handle:
+            header = json.loads(handle.readline())
+            index = cls(k1=header["k1"], b=header["b"])
+            for line in handle:
+                key, counts = json.loads(line)
+                index.add_terms(int(key), [term for term, tf in counts.items() for _ in range(tf)])
         return index
 
 
@@ -277,9 +291,26 @@ class LexicalIndex:
 class LexicalSnapshot:
     k1: float
     b: float
-    rows: list[tuple[int, Counter[str] | None]]
+    slots: dict[int, int]
+    forward: list[Counter[str] | None]
 
     def write(self, path: Path) -> None:
-        rows = {str(key): dict(counts or {}) for key, counts in self.rows}
-        payload = {"k1": self.k1, "b": self.b, "units": rows}
-        path.write_text(json.dumps(payload, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+        """JSON lines: the parameters, then one ``[key, {term: count}]`` per key, yielding the GIL
+        as it goes (see ``yield_gil``)."""
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps({"k1": self.k1, "b": self.b}) + "\n")
+            for key, slot in yield_gil(self.slots.items()):
+                handle.write(json.dumps([key, self.forward[slot] or {}], ensure_ascii=False, separators=(",", ":")) + "\n")
+
+
+def yield_gil(items: Iterable[T], every: int = 32) -> Iterator[T]:
+    """``items``, letting other threads run every ``every`` items.
+
+    A background save is pure Python for a second or more. A search in another thread gives up the
+    GIL hundreds of times (every numpy or FAISS call) and then waits for it to come back. The
+    waits add up: during a save of 40k units one search took 0.7 s; with the save thread giving
+    way like this, none took over 55 ms (``python bench/bench_search.py``, "stall ms")."""
+    for position, item in enumerate(items):
+        if position % every == 0:
+            time.sleep(YIELD_SECONDS)
+        yield item

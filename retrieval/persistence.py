@@ -1,7 +1,7 @@
 """Saving and loading a SearchEngine as a directory.
 
 Layout: ``engine.json`` (format, embedder id, counts), ``vectors.faiss`` + ``vectors.json`` (the
-vector index and its manifest), ``lexical.json`` (the BM25 forward index, so loading does not
+vector index and its manifest), ``lexical.jsonl`` (the BM25 forward index, so loading does not
 re-tokenise) and ``documents.jsonl`` (documents with their units). A save is written beside the
 target and swapped in when complete, so a reader never sees half an index.
 """
@@ -18,17 +18,17 @@ from typing import TYPE_CHECKING
 
 from retrieval.documents import IndexedDocument, Unit, UnitKind
 from retrieval.embedders import Embedder
-from retrieval.lexical import LexicalIndex
+from retrieval.lexical import LexicalIndex, yield_gil
 from retrieval.ranking import FusionConfig
 from retrieval.vector_index import VectorIndex
 
 if TYPE_CHECKING:
     from retrieval.engine import SearchEngine
 
-ENGINE_FORMAT = 1
+ENGINE_FORMAT = 2  # 2: lexical.jsonl (one key per line)
 ENGINE_MANIFEST = "engine.json"
 DOCUMENTS_FILE = "documents.jsonl"
-LEXICAL_FILE = "lexical.json"
+LEXICAL_FILE = "lexical.jsonl"
 
 
 def save_engine(engine: SearchEngine, directory: Path) -> None:
@@ -36,10 +36,8 @@ def save_engine(engine: SearchEngine, directory: Path) -> None:
     with engine._lock:
         vectors = engine._vectors.snapshot()
         lexical = engine._lexical.snapshot()
-        documents = [
-            (document, [engine._units[unit_id] for unit_id in engine._doc_units[doc_id]])
-            for doc_id, document in engine._documents.items()
-        ]
+        # Shallow copies (C-speed): the engine replaces these values on change, never edits them.
+        documents, doc_units, units = dict(engine._documents), dict(engine._doc_units), dict(engine._units)
         manifest = {
             "format": ENGINE_FORMAT,
             "embedder_id": engine.embedder.id,
@@ -53,10 +51,13 @@ def save_engine(engine: SearchEngine, directory: Path) -> None:
     vectors.write(staging)
     lexical.write(staging / LEXICAL_FILE)
     with open(staging / DOCUMENTS_FILE, "w", encoding="utf-8") as handle:
-        for document, units in documents:
+        for doc_id, document in yield_gil(documents.items()):
             row = {
                 "document": asdict(document),
-                "units": [[unit.unit_id, unit.kind.value, unit.text, unit.indexed_text] for unit in units],
+                "units": [
+                    [unit.unit_id, unit.kind.value, unit.text, unit.indexed_text]
+                    for unit in (units[unit_id] for unit_id in doc_units[doc_id])
+                ],
             }
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
     (staging / ENGINE_MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")

@@ -59,6 +59,7 @@ from kb.search.documents import entities_of, entity_key, indexable_state, load_d
 from kb.search.storage import KEEPER_MANIFEST, IndexStore, embedder_slug
 from retrieval.embedders import Embedder, get_embedder
 from retrieval.engine import SearchEngine
+from retrieval.lexical import warm_up_tokenizer
 from retrieval.ranking import FusionConfig
 
 logger = logging.getLogger(__name__)
@@ -485,6 +486,7 @@ def start_search_keeper(database: Database, settings: Settings, *, background: b
         from kb.search.suggestions import install_ticket_hook
 
         install_ticket_hook()
+        warm_up_tokenizer()
         keeper.start(database)
     else:
         keeper = IndexKeeper(embedder_spec=settings.embedder)

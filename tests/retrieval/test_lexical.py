@@ -65,8 +65,8 @@ def test_save_and_load_keep_scores(tmp_path):
     index = LexicalIndex()
     index.add(1, "refund policy for cards")
     index.add(2, "delivery times")
-    index.save(tmp_path / "lexical.json")
-    loaded = LexicalIndex.load(tmp_path / "lexical.json")
+    index.save(tmp_path / "lexical.jsonl")
+    loaded = LexicalIndex.load(tmp_path / "lexical.jsonl")
     assert loaded.search("card refund") == index.search("card refund")
 
 
@@ -87,3 +87,14 @@ def test_a_removed_key_has_no_positive_strength_after_its_slot_is_reused():
     index.add(2, "charge the earbuds")
     keys, _ = index.score_query("reset earbuds").positive_strengths()
     assert keys.tolist() == [2]
+
+
+def test_a_snapshot_written_later_holds_the_terms_of_when_it_was_taken(tmp_path):
+    index = LexicalIndex()
+    index.add(1, "reset the thermostat")
+    snapshot = index.snapshot()
+    index.remove([1])
+    index.add(2, "charge the earbuds")
+    snapshot.write(tmp_path / "lexical.jsonl")
+    loaded = LexicalIndex.load(tmp_path / "lexical.jsonl")
+    assert loaded.keys() == [1] and loaded.search("thermostat")[0][0] == 1

@@ -57,3 +57,22 @@ def test_loading_with_another_embedder_id_is_refused(tmp_path):
     index.save(tmp_path)
     with pytest.raises(EmbedderMismatchError, match="refusing to mix"):
         VectorIndex.load(tmp_path, "st:other")
+
+
+def test_a_snapshot_written_later_holds_the_vectors_of_when_it_was_taken(tmp_path):
+    index = VectorIndex("test", 16)
+    vectors = unit_vectors(10)
+    index.add(np.arange(10), vectors)
+    snapshot = index.snapshot()
+    index.remove([4])
+    index.add([20], unit_vectors(1, seed=1))
+    snapshot.write(tmp_path)
+    loaded = VectorIndex.load(tmp_path, "test")
+    assert len(loaded) == 10 and np.allclose(loaded.reconstruct([4]), vectors[4])
+
+
+def test_reconstruct_returns_vectors_in_the_order_asked(tmp_path):
+    index = VectorIndex("test", 16)
+    vectors = unit_vectors(10)
+    index.add(np.arange(100, 110), vectors)
+    assert np.allclose(index.reconstruct([107, 101, 107]), vectors[[7, 1, 7]])
