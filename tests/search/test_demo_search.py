@@ -1,7 +1,7 @@
 """After ``aftercare demo``, plainly worded questions in Polish, Indonesian, Tagalog and Thai find their answer.
 
-The demo has 34 English articles (14 also in pl/id/tl/th), forum threads in five languages and
-tickets. The questions below are our own wording (not the articles' listed questions); about half
+The demo has 34 English articles (18 translations into pl/id/tl/th), forum threads in five languages
+and tickets. The questions below are our own wording (not the articles' listed questions); about half
 target an article with no translation in the question's language, so they must reach the English
 text. A right answer is the article, or the forum thread about the same problem. Unrelated
 questions must come back ``answered: false``. The demo is loaded and indexed once for the module.
@@ -31,6 +31,8 @@ QUESTIONS = [
     ("pl", "Jak przywrócić ustawienia fabryczne termostatu?", "nimbus-factory-reset"),
     ("pl", "Czy słuchawki są wodoodporne?", "pulse-water-resistance"),
     ("pl", "Gdzie znajdę numer seryjny urządzenia?", "serial-number"),
+    ("pl", "Słuchawki nie ładują się w etui", "pulse-not-charging"),
+    ("pl", "Odkurzacz zostawia brud i słabo ssie", "aurora-weak-suction"),
     ("id", "Robot vakum saya tidak mau menyala", "aurora-wont-turn-on"),
     ("id", "Satu earbud tidak ada suaranya", "pulse-one-side-silent"),
     ("id", "Bagaimana cara klaim garansi?", "warranty-and-returns"),
@@ -57,15 +59,15 @@ QUESTIONS = [
     ("th", "วิธีอัปเดตเฟิร์มแวร์", "firmware-update"),
     ("th", "หน้าจอเทอร์โมสแตทดับ ไม่แสดงผล", "nimbus-display-blank"),
     ("th", "รีเซ็ตหูฟังเป็นค่าจากโรงงาน", "pulse-reset-earbuds"),
-]
-# Known misses (measured): "earbuds won't charge" in Polish and Thai lands on other earbud
-# articles; "leaves dirt, weak suction" in Polish on the Polish article about the dock. Kept
-# visible here rather than left out; none of them is answered with confidence.
-KNOWN_MISSES = [
-    ("pl", "Słuchawki nie ładują się w etui", "pulse-not-charging"),
-    ("pl", "Odkurzacz zostawia brud i słabo ssie", "aurora-weak-suction"),
     ("th", "หูฟังชาร์จไม่เข้า", "pulse-not-charging"),
 ]
+# Known misses (measured), kept visible here rather than left out; none of them may be answered
+# with confidence. Empty since pulse-not-charging (pl, th), aurora-weak-suction (pl) and
+# nimbus-display-blank (th) got translations: "earbuds won't charge" in Polish and Thai used to land
+# on other earbud articles, "leaves dirt, weak suction" in Polish on the Polish article about the
+# dock (its same-language pull, 0.05, far above the measured Polish offset of 0.013). The Polish
+# suction question still wins by only 0.002 over that dock article.
+KNOWN_MISSES: list[tuple[str, str, str]] = []
 # Demo forum threads (by title) about the same problem as an article.
 THREAD_FOR_ARTICLE = {
     "nimbus-wifi-reconnect": "Nimbus thermostat shows offline after I changed my router",
