@@ -9,9 +9,9 @@ article or thread, and logs the search in ``search_logs`` within the caller's tr
 
 Ranking entities, not versions (``rank_entities``). A query scores higher against any text in its
 own language, so ranking articles by their best version lets whatever happens to be translated
-into the query's language win: on the demo, 24 of 39 plainly worded pl/id/tl/th/en questions got
-the right article first that way, 36 of 39 with the language's pull taken out (and none of the
-answered ones wrong). The version shown is the preferred language's when it scores within
+into the query's language win: on the demo, 24 of the 36 plainly worded pl/id/tl/th questions of
+``tests/search/test_demo_search.py`` got the right answer first that way, all 36 with the
+language's pull taken out (and none of the answered ones wrong). The version shown is the preferred language's when it scores within
 ``LOCALE_MARGIN`` of the entity's best version (``collapse_locales``), else the best one, with
 its locale shown.
 
