@@ -392,31 +392,34 @@ def main() -> None:
     print(f"real e5 passage embedding here: {speed[0]:.0f} short units/s (titles, questions), {speed[1]:.1f} chunks/s (~80 words)")
     print("index build below: everything but the model (pool vectors; see the module docstring)")
     print(f"latency over {rows[0]['queries']} real queries (en intents + sib200 pl/id/tl/th) through kb.search.service.search")
-    header = (
+    print_table(
         f"{'units':>7} {'articles':>8} {'index':>5} {'build s':>8} {'units/s':>8} {'RSS MB':>7} {'+index':>7} "
-        f"{'p50 ms':>7} {'p95 ms':>7} {'embed p50/p95':>14} {'engine p50/p95':>15} {'recall@10':>9} {'save s':>6} {'stall ms':>8} {'load s':>6}"
-    )
-    print(header)
-    print("-" * len(header))
-    for row in rows:
-        print(
+        f"{'p50 ms':>7} {'p95 ms':>7} {'embed p50/p95':>14} {'engine p50/p95':>15} {'recall@10':>9} {'save s':>6} {'stall ms':>8} {'load s':>6}",
+        [
             f"{row['units']:>7} {row['articles']:>8} {row['index']:>5} {row['build_s']:>8.1f} {row['build_units_per_s']:>8.0f} "
             f"{row['rss_mb']:>7.0f} {row['rss_index_mb']:>7.0f} {row['p50_ms']:>7.1f} {row['p95_ms']:>7.1f} "
             f"{row['embed_p50_ms']:>6.1f}/{row['embed_p95_ms']:<7.1f} {row['engine_p50_ms']:>6.1f}/{row['engine_p95_ms']:<8.1f} "
             f"{row['recall_at_10']:>9.3f} {row['save_s']:>6.1f} {row['save_stall_ms']:>8.0f} {row['load_s']:>6.1f}"
-        )
-
+            for row in rows
+        ],
+    )
     print()
     print("the same searches by query length: short = clinc150/banking77 intents (~6-12 words), sentence = sib200 (~20-40 words)")
-    header = f"{'units':>7} {'short p50/p95':>15} {'sentence p50/p95':>17}"
-    print(header)
-    print("-" * len(header))
-    for row in rows:
-        print(
+    print_table(
+        f"{'units':>7} {'short p50/p95':>15} {'sentence p50/p95':>17}",
+        [
             f"{row['units']:>7} {row['short_p50_ms']:>7.1f}/{row['short_p95_ms']:<7.1f} "
             f"{row['sentence_p50_ms']:>8.1f}/{row['sentence_p95_ms']:<8.1f}"
-        )
+            for row in rows
+        ],
+    )
 
+
+def print_table(header: str, lines: list[str]) -> None:
+    print(header)
+    print("-" * len(header))
+    for line in lines:
+        print(line)
 
 if __name__ == "__main__":
     main()

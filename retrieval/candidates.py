@@ -13,15 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from retrieval.lexical import grown
 from retrieval.ranking import blend_units
-
-
-def _grown(array: np.ndarray, needed: int) -> np.ndarray:
-    if needed <= len(array):
-        return array
-    grown = np.zeros(max(64, needed, 2 * len(array)), dtype=array.dtype)
-    grown[: len(array)] = array
-    return grown
 
 
 class DocumentTable:
@@ -38,10 +31,10 @@ class DocumentTable:
 
     def attach(self, row: int, unit_ids: list[int], boost: float) -> None:
         if unit_ids:
-            self.unit_row = _grown(self.unit_row, max(unit_ids) + 1)
+            self.unit_row = grown(self.unit_row, max(unit_ids) + 1)
             self.unit_row[unit_ids] = row
-        self.unit_count = _grown(self.unit_count, row + 1)
-        self.boost = _grown(self.boost, row + 1)
+        self.unit_count = grown(self.unit_count, row + 1)
+        self.boost = grown(self.boost, row + 1)
         self.unit_count[row] = len(unit_ids)
         self.boost[row] = boost
 
@@ -75,13 +68,13 @@ class DenseEvidence:
         """Documents that have no dense evidence (lexical mode): zero scores, no best unit."""
         return cls(rows, np.zeros(len(rows)), np.full(len(rows), -1, np.int64), np.zeros(len(rows)))
 
-    @staticmethod
-    def concatenate(parts: list[DenseEvidence]) -> DenseEvidence:
-        return DenseEvidence(*(np.concatenate(arrays) for arrays in zip(*(astuple_shallow(part) for part in parts), strict=True)))
-
-
-def astuple_shallow(evidence: DenseEvidence) -> tuple[np.ndarray, ...]:
-    return (evidence.rows, evidence.scores, evidence.best_units, evidence.best_similarities)
+    def __add__(self, other: DenseEvidence) -> DenseEvidence:
+        return DenseEvidence(
+            np.concatenate([self.rows, other.rows]),
+            np.concatenate([self.scores, other.scores]),
+            np.concatenate([self.best_units, other.best_units]),
+            np.concatenate([self.best_similarities, other.best_similarities]),
+        )
 
 
 def group_dense(

@@ -265,7 +265,7 @@ class SearchEngine:
                 late_evidence = exact_dense(table, late_units, vectors, query_vector, config.second_unit_weight)
             else:
                 late_evidence = DenseEvidence.without_vectors(late)
-            dense = DenseEvidence.concatenate([dense, late_evidence])
+            dense = dense + late_evidence
         rows = dense.rows
 
         unit_keys, unit_strengths = lexical.positive_strengths()

@@ -102,10 +102,13 @@ def find_term_spans(text: str, terms: Iterable[str]) -> list[tuple[int, int]]:
     return [(token.start, token.end) for token in tokenize_with_spans(text) if token.term in wanted]
 
 
-def _grown(array: np.ndarray, size: int) -> np.ndarray:
-    grown = np.zeros(size, dtype=array.dtype)
-    grown[: len(array)] = array
-    return grown
+def grown(array: np.ndarray, needed: int) -> np.ndarray:
+    """``array``, or a copy at least twice as long (zero-filled) when it is shorter than ``needed``."""
+    if needed <= len(array):
+        return array
+    larger = np.zeros(max(64, needed, 2 * len(array)), dtype=array.dtype)
+    larger[: len(array)] = array
+    return larger
 
 
 class LexicalScores:
@@ -129,14 +132,14 @@ class LexicalScores:
         if len(candidates) > limit:
             candidates = candidates[np.argpartition(-self.scores[candidates], limit - 1)[:limit]]
         order = candidates[np.argsort(-self.scores[candidates], kind="stable")]
-        return self._index._slot_key_array[order], self.scores[order]
+        return self._index._slot_keys[order], self.scores[order]
 
     def positive_strengths(self) -> tuple[np.ndarray, np.ndarray]:
         """(keys, strengths) of every key with a positive score, in no particular order."""
         if not self.terms or self.bound <= 0:
             return np.zeros(0, np.int64), np.zeros(0, np.float64)
         slots = np.flatnonzero(self.scores > 0)
-        return self._index._slot_key_array[slots], self.scores[slots].astype(np.float64) / self.bound
+        return self._index._slot_keys[slots], self.scores[slots].astype(np.float64) / self.bound
 
     def score(self, key: int) -> float:
         slot = self._index._slots.get(key)
@@ -160,9 +163,7 @@ class LexicalIndex:
     def __init__(self, k1: float = 1.2, b: float = 0.75) -> None:
         self.k1, self.b = k1, b
         self._slots: dict[int, int] = {}
-        self._slot_keys: list[int] = []
-        # The same slot -> key mapping as an array, for vectorised lookups (grown with _lengths).
-        self._slot_key_array = np.zeros(0, dtype=np.int64)
+        self._slot_keys = np.zeros(0, dtype=np.int64)  # slot -> key (grown with _lengths)
         self._forward: list[Counter[str] | None] = []
         self._free: list[int] = []
         self._lengths = np.zeros(0, dtype=np.float32)
@@ -194,18 +195,14 @@ class LexicalIndex:
         counts = Counter(terms)
         if self._free:
             slot = self._free.pop()
-            self._slot_keys[slot] = key
             self._forward[slot] = counts
         else:
-            slot = len(self._slot_keys)
-            self._slot_keys.append(key)
+            slot = len(self._forward)
             self._forward.append(counts)
-            if slot >= len(self._lengths):
-                size = max(64, 2 * len(self._lengths))
-                self._lengths = _grown(self._lengths, size)
-                self._slot_key_array = _grown(self._slot_key_array, size)
+            self._lengths = grown(self._lengths, slot + 1)
+            self._slot_keys = grown(self._slot_keys, slot + 1)
         self._slots[key] = slot
-        self._slot_key_array[slot] = key
+        self._slot_keys[slot] = key
         length = sum(counts.values())
         self._lengths[slot] = length
         self._total_length += length
@@ -248,7 +245,7 @@ class LexicalIndex:
 
     def score_query(self, query: str) -> LexicalScores:
         terms = list(dict.fromkeys(tokenize(query)))
-        scores = np.zeros(len(self._slot_keys), dtype=np.float32)
+        scores = np.zeros(len(self._forward), dtype=np.float32)
         n = len(self._slots)
         if not terms or n == 0:
             return LexicalScores(self, terms, scores, 0.0)

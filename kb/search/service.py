@@ -11,9 +11,9 @@ Ranking entities, not versions (``rank_entities``). A query scores higher agains
 own language, so ranking articles by their best version lets whatever happens to be translated
 into the query's language win: on the demo, 24 of the 36 plainly worded pl/id/tl/th questions of
 ``tests/search/test_demo_search.py`` got the right answer first that way, all 36 with the
-language's pull taken out (and none of the answered ones wrong). The version shown is the preferred language's when it scores within
-``LOCALE_MARGIN`` of the entity's best version (``collapse_locales``), else the best one, with
-its locale shown.
+language's pull taken out (and none of the answered ones wrong). The version shown is the
+preferred language's when it scores within ``LOCALE_MARGIN`` of the entity's best version
+(``collapse_locales``), else the best one, with its locale shown.
 
 Confidence is the engine's calibration for the query's route, applied to the entity's score and
 its margin over the next *entity* (not over its own translation, which would make the clearest
