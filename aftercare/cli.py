@@ -142,6 +142,10 @@ _register_domain_commands()
 
 
 def main() -> None:
+    # Confirmation e-mails sent by this process (mail-in) offer articles from the knowledge base.
+    from kb.feedback.self_resolution import install as offer_articles_on_intake
+
+    offer_articles_on_intake()
     try:
         app()
     except InsecureSettingsError as error:

@@ -29,6 +29,7 @@ ROUTER_MODULES = (
     "web.api.aftersales",
     "web.pages.auth",
     "web.pages.portal",
+    "web.pages.self_resolution",
     "web.pages.agent",
     "web.pages.admin",
     "web.pages.articles",
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from kb.feedback import self_resolution
         from kb.search.keeper import start_search_keeper, stop_search_keeper
 
         owns_database = database is None
@@ -54,11 +56,14 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         # Ready includes search: the index is loaded or built (seconds for a demo-sized KB) first.
         # A caller's database (tests) gets an inline-syncing keeper: its connection is not shareable.
         app.state.search_keeper = start_search_keeper(app.state.database, settings, background=owns_database)
+        # Confirmation e-mails offer articles (workers cannot import the search; it is plugged in).
+        self_resolution.install()
         app.state.ready = True
         try:
             yield
         finally:
             app.state.ready = False
+            self_resolution.uninstall()
             stop_search_keeper(app.state.search_keeper)
             if owns_database:
                 app.state.database.dispose()

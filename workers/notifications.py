@@ -11,16 +11,21 @@ Threading: every message about a ticket carries ``[#id]`` in the subject, a Mess
 chain, so that mail clients group the conversation and replies find their way back to the ticket
 (``workers.mail_in.threading``). ``Reply-To`` is the inbound receiver's address.
 
-Suggestions: ``suggest(session, ticket)`` lists articles that may already answer a new ticket,
-shown in the confirmation. The search engine is not wired in yet, so it returns nothing; the
-search work replaces it with ``set_suggester`` (return only confident matches, in the ticket's
-language where a translation exists).
+Suggestions: the confirmation lists up to three articles for the new ticket. This layer cannot
+search (the knowledge base sits above it), so the suggester is plugged in with ``set_suggester``
+at start-up: ``kb.feedback.self_resolution.install`` (the web app's start-up and the ``aftercare``
+CLI do it). Without it, ``suggest`` offers nothing. The e-mail words them honestly: an article
+"may answer your question" only when the search claims it does (``Suggestion.answers``), else
+they "might help". Each carries an absolute link to the article in the offered language and a
+signed "This solved it" link; that link opens a page with a button (a POST), because mail
+scanners follow links and a GET must change nothing.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -34,6 +39,9 @@ from workers.addressing import one_line
 from workers.models import EmailKind, InboundMessage, OutboxMessage, OutboxStatus
 from workers.outbox import enqueue_email
 from workers.rendering import greeting, render_email
+from workers.strings import LANGUAGE_NAMES
+
+logger = logging.getLogger(__name__)
 
 # Addresses that never read mail: answering them only feeds loops and bounces.
 AUTOMATED_LOCAL_PARTS = frozenset({
@@ -49,11 +57,23 @@ CONFIRMATION_PREFIX = "ticket-confirmation:"
 @dataclass(frozen=True)
 class Suggestion:
     title: str
+    # The article's page; a path ("/articles/...") is made absolute with the site's base URL.
     url: str
+    article_id: int | None = None
+    # The article's language when it is not the ticket's (no translation yet): said beside the title.
+    language: str | None = None
+    # The search claims this article answers the ticket (else it only "might help").
+    answers: bool = False
+    # The signed "This solved it" page for this article (filled in by the confirmation).
+    solved_url: str = ""
+
+    @property
+    def language_name(self) -> str:
+        return LANGUAGE_NAMES.get(self.language or "", self.language or "")
 
 
 def suggest(session: Session, ticket: Ticket) -> list[Suggestion]:
-    """Articles that may answer ``ticket``; none until the search engine is wired in."""
+    """Articles that may answer ``ticket``; none until a suggester is plugged in."""
     return []
 
 
@@ -73,6 +93,31 @@ def is_automated_address(address: str) -> bool:
 
 def ticket_link(settings: Settings, ticket: Ticket) -> str:
     return f"{settings.base_url.rstrip('/')}/tickets/{ticket.id}?access_token={sign_ticket_link(settings.secret_key, ticket)}"
+
+
+def solved_link(settings: Settings, ticket: Ticket, article_id: int) -> str:
+    """The page that asks "Did this article solve your problem?" (its button does the change)."""
+    token = sign_ticket_link(settings.secret_key, ticket)
+    return f"{settings.base_url.rstrip('/')}/tickets/{ticket.id}/solved/{article_id}?access_token={token}"
+
+
+def _linked(settings: Settings, ticket: Ticket, suggestion: Suggestion) -> Suggestion:
+    url = suggestion.url
+    if url.startswith("/"):
+        url = settings.base_url.rstrip("/") + url
+    solved = solved_link(settings, ticket, suggestion.article_id) if suggestion.article_id is not None else ""
+    return replace(suggestion, url=url, solved_url=suggestion.solved_url or solved)
+
+
+def suggestions_for(session: Session, ticket: Ticket, settings: Settings) -> list[Suggestion]:
+    """The plugged-in suggester's articles with absolute links; nothing when it fails (the
+    confirmation matters more than its suggestions)."""
+    try:
+        found = _suggester(session, ticket)
+    except Exception:
+        logger.exception("suggestions for ticket %s failed; confirming without them", ticket.id)
+        return []
+    return [_linked(settings, ticket, suggestion) for suggestion in found]
 
 
 def on_ticket_created(session: Session, ticket: Ticket) -> OutboxMessage | None:
@@ -98,7 +143,7 @@ def send_ticket_confirmation(
             "ticket": ticket,
             "greeting": greeting(ticket.language, customer.name),
             "link": link,
-            "suggestions": _suggester(session, ticket),
+            "suggestions": suggestions_for(session, ticket, settings),
             "is_reply": in_reply_to is not None,
         },
     )

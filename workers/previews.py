@@ -36,5 +36,11 @@ def render_preview(name: str, language: str) -> RenderedEmail:
         })
     return render_email("ticket_confirmation", language, {
         "ticket": ticket, "greeting": greeting(language, "Alex"), "link": SAMPLE_LINK, "is_reply": True,
-        "suggestions": [Suggestion("How to reset your Nimbus thermostat", "https://help.example.com/articles/reset")],
+        "suggestions": [
+            Suggestion("How to reset your Nimbus thermostat", "https://help.example.com/articles/reset", article_id=7,
+                       answers=True, solved_url="https://help.example.com/tickets/1234/solved/7?access_token=SAMPLE"),
+            Suggestion("Reconnect the Nimbus thermostat to Wi-Fi", "https://help.example.com/articles/wifi",
+                       article_id=8, language="en" if language != "en" else None,
+                       solved_url="https://help.example.com/tickets/1234/solved/8?access_token=SAMPLE"),
+        ],
     })

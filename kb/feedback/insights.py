@@ -1,13 +1,14 @@
 """Knowledge insights for admins, each over a date range: top searches, content gaps (searches with no
 confident answer, grouped by similar wording), article helpfulness, the contact-form deflection
-funnel, and how often agents insert each suggested article.
+funnel, the self-resolution rate of the articles offered on intake (by language and by article),
+and how often agents insert each suggested article.
 
-Every figure is counted from rows (search log, feedback votes, funnel events, suggestion events);
-nothing here writes. Grouping "similar wording" is two passes: the search log's normalised text
-(case, punctuation and spacing folded) groups exact rewordings in SQL; then groups whose words or
-letters overlap strongly, or whose embeddings are close (when an embedding function is given, e.g.
-the search engine's own), are merged, so that "reset password", "password reset?" and
-"resetting my password" are one gap.
+Every figure is counted from rows (search log, feedback votes, funnel events, intake suggestions,
+suggestion events); nothing here writes. Grouping "similar wording" is two passes: the search log's
+normalised text (case, punctuation and spacing folded) groups exact rewordings in SQL; then groups
+whose words or letters overlap strongly, or whose embeddings are close (when an embedding function
+is given, e.g. the search engine's own), are merged, so that "reset password", "password reset?"
+and "resetting my password" are one gap.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from sqlalchemy import and_, case, distinct, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from aftercare.errors import ValidationFailed
-from kb.feedback.models import ArticleFeedback, DeflectionEvent, FunnelEvent
+from kb.feedback.models import ArticleFeedback, DeflectionEvent, FunnelEvent, IntakeSuggestion
 from kb.models import Article, ArticleContent
 from kb.search.models import SearchLog, SearchSource, SuggestionEvent, SuggestionEventKind, TicketSuggestion
 
@@ -430,3 +431,78 @@ def suggestion_insertions(session: Session, period: DateRange, *, limit: int = 2
         )
         for article_id, shown, inserted, sent in rows
     ]
+
+
+# ---- self-resolution ("This solved it" on the articles offered on intake) --------------------
+
+@dataclass(frozen=True)
+class SelfResolutionRow:
+    """Tickets offered articles, and how many of them the customer closed with one ("This solved it")."""
+
+    offered: int
+    solved: int
+
+    @property
+    def rate(self) -> float:
+        return self.solved / self.offered if self.offered else 0.0
+
+
+@dataclass(frozen=True)
+class ArticleSelfResolution(SelfResolutionRow):
+    article_id: int = 0
+    title: str | None = None  # None: the article was deleted since
+    slug: str | None = None
+
+
+@dataclass(frozen=True)
+class LanguageSelfResolution(SelfResolutionRow):
+    language: str = ""
+
+
+@dataclass(frozen=True)
+class SelfResolution:
+    total: SelfResolutionRow
+    by_language: tuple[LanguageSelfResolution, ...]
+    by_article: tuple[ArticleSelfResolution, ...]
+
+
+def self_resolution(session: Session, period: DateRange, *, limit: int = 20) -> SelfResolution:
+    """Self-resolution rate: tickets solved by "This solved it" / tickets offered articles.
+
+    A ticket belongs to the day its articles were offered (as a contact attempt belongs to the
+    day it started), so a rate does not change meaning when the customer answers days later. By
+    article, the denominator is the tickets that were offered that article; the most offered first.
+    """
+    in_range = and_(IntakeSuggestion.created_at >= period.since, IntakeSuggestion.created_at < period.until)
+    solved_ticket = case((IntakeSuggestion.solved_at.is_not(None), IntakeSuggestion.ticket_id))
+    offered_tickets = func.count(distinct(IntakeSuggestion.ticket_id))
+    solved_tickets = func.count(distinct(solved_ticket))
+    offered, solved = session.execute(select(offered_tickets, solved_tickets).where(in_range)).one()
+    languages = session.execute(
+        select(IntakeSuggestion.language, offered_tickets, solved_tickets)
+        .where(in_range)
+        .group_by(IntakeSuggestion.language)
+        .order_by(offered_tickets.desc(), IntakeSuggestion.language)
+    ).all()
+    articles = session.execute(
+        select(IntakeSuggestion.article_id, offered_tickets, solved_tickets)
+        .where(in_range)
+        .group_by(IntakeSuggestion.article_id)
+        .order_by(offered_tickets.desc(), IntakeSuggestion.article_id)
+        .limit(limit)
+    ).all()
+    titles = _titles(session, [row[0] for row in articles])
+    return SelfResolution(
+        total=SelfResolutionRow(offered=int(offered or 0), solved=int(solved or 0)),
+        by_language=tuple(
+            LanguageSelfResolution(offered=int(count), solved=int(done), language=language)
+            for language, count, done in languages
+        ),
+        by_article=tuple(
+            ArticleSelfResolution(
+                offered=int(count), solved=int(done), article_id=article_id,
+                title=titles.get(article_id, (None, None))[1], slug=titles.get(article_id, (None, None))[0],
+            )
+            for article_id, count, done in articles
+        ),
+    )

@@ -1,4 +1,5 @@
-"""Feedback tables: "Was this helpful?" votes on articles and the contact-form deflection funnel.
+"""Feedback tables: "Was this helpful?" votes on articles, the contact-form deflection funnel, and
+the articles offered to a customer on intake with whether one of them solved the ticket.
 
 Article ids are plain integers without a foreign key: the articles table comes from another
 migration branch whose order against ours is not fixed, and the figures of a deleted article
@@ -69,4 +70,39 @@ class DeflectionEvent(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-__all__ = ["ArticleFeedback", "DeflectionEvent", "FunnelEvent"]
+class SolvedVia(StrEnum):
+    """Where the customer said "This solved it": their ticket page, or the confirmation e-mail's link."""
+
+    PAGE = "page"
+    EMAIL = "email"
+
+
+class IntakeSuggestion(Base):
+    """One article offered to a ticket's requester on intake (e-mail and ticket page show the same set).
+
+    ``solved_at`` is set on the one the customer said solved their problem; the self-resolution
+    rate counts those against the tickets that were offered any (``kb.feedback.insights``).
+    """
+
+    __tablename__ = "intake_suggestions"
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "article_id"),
+        Index("ix_intake_suggestions_created", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    rank: Mapped[int]
+    article_id: Mapped[int]
+    # The version offered: the ticket's language when translated, else the article's source.
+    locale: Mapped[str] = mapped_column(String(16))
+    # The ticket's language when offered (insights group by it).
+    language: Mapped[str] = mapped_column(String(16))
+    # Whether the search claimed this one answers the ticket (only ever the first).
+    answered: Mapped[bool]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    solved_at: Mapped[datetime | None]
+    solved_via: Mapped[SolvedVia | None] = mapped_column(String(16))
+
+
+__all__ = ["ArticleFeedback", "DeflectionEvent", "FunnelEvent", "IntakeSuggestion", "SolvedVia"]

@@ -26,7 +26,7 @@ from web.templating import is_htmx, render
 
 router = APIRouter()
 
-SECTIONS = ("searches", "gaps", "helpfulness", "funnel", "suggestions")
+SECTIONS = ("searches", "gaps", "helpfulness", "funnel", "self_resolution", "suggestions")
 CHART_ITEMS = 10
 FUNNEL_LABELS = {
     FunnelEvent.SUGGESTIONS_SHOWN: N_("Shown suggestions"),
@@ -83,6 +83,13 @@ def _section_data(session: Session, name: str, period: insights.DateRange, gette
         chart = bar_chart(gettext("Contact attempts by stage"), [gettext(FUNNEL_LABELS[s.stage]) for s in funnel.stages],
                           [s.attempts for s in funnel.stages], label_heading=gettext("Stage"),
                           value_heading=gettext("Attempts"))
+    elif name == "self_resolution":
+        rows = insights.self_resolution(session, period)
+        languages = rows.by_language
+        chart = bar_chart(gettext("Tickets solved by a suggested article, by language"),
+                          [i18n.NATIVE_NAMES.get(row.language, row.language) for row in languages[:CHART_ITEMS]],
+                          [round(row.rate * 100) for row in languages[:CHART_ITEMS]], y_min=0, y_max=100,
+                          unit="%", label_heading=gettext("Language"), value_heading=gettext("Self-resolution rate"))
     else:
         rows = insights.suggestion_insertions(session, period)
         chart = bar_chart(gettext("Suggestions inserted by agents"),

@@ -13,6 +13,7 @@ from helpdesk import service
 from helpdesk.accounts import Principal, sign_ticket_link
 from helpdesk.models import TicketChannel, TicketStatus
 from helpdesk.schemas import MessageCreate, TicketCreate
+from kb.feedback import self_resolution
 from web import i18n, ratelimit
 from web.csrf import verify_csrf
 from web.deps import AppSettings, DbSession, PagePrincipal, client_key
@@ -104,11 +105,15 @@ def my_tickets(request: Request, session: DbSession, principal: PagePrincipal) -
 
 def _ticket_context(session, ticket_id: int, principal: Principal, settings) -> dict:
     ticket = service.get_ticket_for(session, ticket_id, principal)
+    # The articles offered on intake (searched now if the confirmation did not), only to the requester.
+    offered = self_resolution.offer_articles(session, ticket) if self_resolution.is_requester(ticket, principal) else []
     return {
         "ticket": ticket,
         "messages": service.visible_messages(ticket, principal),
         "access_token": sign_ticket_link(settings.secret_key, ticket) if principal.ticket_link_id else "",
         "can_close": ticket.status in CLOSABLE,
+        "offered": offered,
+        "can_self_solve": ticket.status in self_resolution.OPEN_STATUSES,
         "errors": {},
         "draft": "",
     }
@@ -117,13 +122,13 @@ def _ticket_context(session, ticket_id: int, principal: Principal, settings) -> 
 @router.get("/tickets/{ticket_id}")
 def customer_ticket(
     ticket_id: int, request: Request, session: DbSession, settings: AppSettings, principal: PagePrincipal,
-    created: bool = False,
+    created: bool = False, solved: bool = False,
 ) -> Response:
     if principal.is_anonymous:
         raise NotAuthenticated("sign in, or open the link from your confirmation e-mail")
     context = _ticket_context(session, ticket_id, principal, settings)
     # No-store: the page's address may carry the ticket's signed link; keep it out of shared caches.
-    return render(request, "pages/ticket.html", {**context, "created": created},
+    return render(request, "pages/ticket.html", {**context, "created": created, "solved": solved},
                   headers={"Cache-Control": "no-store"})
 
 

@@ -1,0 +1,223 @@
+"""An answer on intake: articles offered to a new ticket's requester, and "This solved it".
+
+``offer_articles`` picks up to ``OFFERED_ARTICLES`` articles for a ticket with the one search
+(``kb.search.suggestions.suggest_for_ticket``, so the agents' panel reuses the same search and its
+stored rows), each in the ticket's language when a published translation exists, else in the
+article's source language (the reader is told which). The set is stored as ``intake_suggestions``
+rows the first time, so the confirmation e-mail and the customer's ticket page offer the same
+articles and the self-resolution rate has a denominator.
+
+``intake_suggestions`` is the confirmation e-mail's suggester (``workers.notifications`` cannot
+import this layer; ``install`` plugs it in at start-up). Searching never stops an intake: it
+runs in a savepoint, and any failure is logged and offers nothing.
+
+``solve_with_article`` is the customer's "This solved it": a public note on the thread in the
+ticket's language, the legal transition to solved, and the offered row marked as the one that
+solved it. Only the requester may do it; a ticket that is already solved or closed is refused
+with a clear message (the same article twice is not an error: a double click).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session
+
+from aftercare.db import utcnow
+from aftercare.errors import Forbidden, InvalidTransition, NotFound
+from helpdesk import service as tickets
+from helpdesk.accounts import Principal
+from helpdesk.models import Ticket, TicketStatus
+from helpdesk.schemas import MessageCreate
+from kb.feedback.models import IntakeSuggestion, SolvedVia
+from kb.models import Article, ArticleContent, ArticleStatus
+from kb.search.keeper import IndexKeeper
+from workers import notifications
+
+logger = logging.getLogger(__name__)
+
+# Three is what a customer reads in an e-mail before giving up on the list.
+OFFERED_ARTICLES = 3
+# Offering articles to a ticket that is finished would only invite a wrong click.
+OPEN_STATUSES = (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING)
+
+
+@dataclass(frozen=True)
+class OfferedArticle:
+    article_id: int
+    slug: str
+    title: str
+    locale: str
+    source_locale: str
+    rank: int
+    # The search claimed this article answers the ticket (only ever the first).
+    answered: bool
+    # The ticket's own language is missing: this is the source article, in ``locale``.
+    other_language: bool
+    solved: bool
+
+    @property
+    def url(self) -> str:
+        """The article's page, in the version offered (``?lang=`` picks a translation)."""
+        return f"/articles/{self.slug}" + (f"?lang={self.locale}" if self.locale != self.source_locale else "")
+
+
+def _published_versions(session: Session, article_ids: list[int]) -> dict[int, tuple[str, str, dict[str, str]]]:
+    """article id -> (slug, source locale, {locale: title}) over published articles and versions."""
+    found: dict[int, tuple[str, str, dict[str, str]]] = {}
+    if not article_ids:
+        return found
+    rows = session.execute(
+        select(Article.id, Article.slug, Article.source_locale, ArticleContent.locale, ArticleContent.title)
+        .join(ArticleContent, ArticleContent.article_id == Article.id)
+        .where(
+            Article.id.in_(article_ids),
+            Article.status == ArticleStatus.PUBLISHED,
+            ArticleContent.status == ArticleStatus.PUBLISHED,
+        )
+    )
+    for article_id, slug, source_locale, locale, title in rows:
+        found.setdefault(article_id, (slug, source_locale, {}))[2][locale] = title
+    return found
+
+
+def _stored(session: Session, ticket_id: int) -> list[IntakeSuggestion]:
+    return list(session.scalars(
+        select(IntakeSuggestion).where(IntakeSuggestion.ticket_id == ticket_id).order_by(IntakeSuggestion.rank)
+    ))
+
+
+def _present(session: Session, ticket: Ticket, rows: list[IntakeSuggestion]) -> list[OfferedArticle]:
+    """The stored offer as it reads now: unpublished articles dropped, a withdrawn translation
+    replaced by the source article."""
+    versions = _published_versions(session, [row.article_id for row in rows])
+    offered = []
+    for row in rows:
+        if row.article_id not in versions:
+            continue
+        slug, source_locale, titles = versions[row.article_id]
+        locale = row.locale if row.locale in titles else source_locale
+        if locale not in titles:
+            continue
+        offered.append(OfferedArticle(
+            article_id=row.article_id, slug=slug, title=titles[locale], locale=locale, source_locale=source_locale,
+            rank=row.rank,
+            answered=row.answered, other_language=locale != ticket.language, solved=row.solved_at is not None,
+        ))
+    return offered
+
+
+def offered_articles(session: Session, ticket: Ticket) -> list[OfferedArticle]:
+    """What was offered to this ticket's requester (nothing when nothing was offered yet)."""
+    return _present(session, ticket, _stored(session, ticket.id))
+
+
+def _any_published(session: Session) -> bool:
+    return session.scalar(select(Article.id).where(Article.status == ArticleStatus.PUBLISHED).limit(1)) is not None
+
+
+def offer_articles(
+    session: Session, ticket: Ticket, *, limit: int = OFFERED_ARTICLES, keeper: IndexKeeper | None = None
+) -> list[OfferedArticle]:
+    """The articles offered to ``ticket``'s requester: stored ones, else searched for and stored now.
+
+    Never raises: a failing search offers nothing and leaves the caller's transaction as it was.
+    """
+    rows = _stored(session, ticket.id)
+    if rows:
+        return _present(session, ticket, rows)
+    # No knowledge base, nothing to offer: skip loading the search model for it.
+    if ticket.status not in OPEN_STATUSES or not _any_published(session):
+        return []
+    try:
+        with session.begin_nested():
+            rows = _search_and_store(session, ticket, limit, keeper)
+    except Exception:
+        logger.exception("could not find articles to offer for ticket %s; offering none", ticket.id)
+        return []
+    return _present(session, ticket, rows)
+
+
+def _search_and_store(session: Session, ticket: Ticket, limit: int, keeper: IndexKeeper | None) -> list[IntakeSuggestion]:
+    from kb.search.suggestions import suggest_for_ticket
+
+    found = suggest_for_ticket(session, ticket, limit, keeper=keeper)
+    hits = [hit for hit in found.results if hit.article_id is not None][:limit]
+    versions = _published_versions(session, [hit.article_id for hit in hits])
+    rows = []
+    for rank, hit in enumerate(hits, start=1):
+        titles = versions.get(hit.article_id, ("", "", {}))[2]
+        # The ticket's language whenever it is translated, even when the search ranked another
+        # version higher: the customer reads their own language first.
+        locale = ticket.language if ticket.language in titles else hit.locale
+        rows.append(IntakeSuggestion(
+            ticket_id=ticket.id, rank=rank, article_id=hit.article_id, locale=locale, language=ticket.language,
+            answered=found.answered and rank == 1,
+        ))
+    session.add_all(rows)
+    session.flush()
+    return rows
+
+
+def intake_suggestions(session: Session, ticket: Ticket) -> list[notifications.Suggestion]:
+    """The confirmation e-mail's suggester (see ``install``): relative links, made absolute there."""
+    return [
+        notifications.Suggestion(
+            title=item.title, url=item.url, article_id=item.article_id,
+            language=item.locale if item.other_language else None, answers=item.answered,
+        )
+        for item in offer_articles(session, ticket)
+    ]
+
+
+def install() -> None:
+    """Plug the offer into the confirmation e-mail (the web app and the CLI processes call this)."""
+    notifications.set_suggester(intake_suggestions)
+
+
+def uninstall() -> None:
+    notifications.set_suggester(None)
+
+
+# ---- "This solved it" --------------------------------------------------------------------------
+
+def is_requester(ticket: Ticket, principal: Principal) -> bool:
+    return not principal.is_staff and principal.customer is not None and principal.customer.id == ticket.requester_id
+
+
+def require_requester(ticket: Ticket, principal: Principal) -> None:
+    """Only the person who asked can say their problem is solved (agents close tickets otherwise)."""
+    if not is_requester(ticket, principal):
+        raise Forbidden("only the customer who opened this request can mark it solved by an article")
+
+
+def offered_article(session: Session, ticket: Ticket, article_id: int) -> OfferedArticle:
+    """The article as offered to this ticket; NotFound for one that was not offered (or is gone)."""
+    for item in offered_articles(session, ticket):
+        if item.article_id == article_id:
+            return item
+    raise NotFound(f"article {article_id} was not suggested for ticket {ticket.id}")
+
+
+def solve_with_article(
+    session: Session, ticket: Ticket, article_id: int, principal: Principal, *, via: SolvedVia, note: str
+) -> IntakeSuggestion:
+    """Mark ``ticket`` solved by the offered article: ``note`` (in the ticket's language) goes on the
+    thread, the status goes to solved, and the offered row records it."""
+    require_requester(ticket, principal)
+    offered_article(session, ticket, article_id)
+    row = session.scalar(select(IntakeSuggestion).where(
+        and_(IntakeSuggestion.ticket_id == ticket.id, IntakeSuggestion.article_id == article_id)
+    ))
+    assert row is not None  # offered_article found it
+    if row.solved_at is not None:
+        return row  # the same answer twice (a double click, the e-mail after the page)
+    if ticket.status not in OPEN_STATUSES:
+        raise InvalidTransition(f"request {ticket.id} is already {ticket.status}; nothing to close")
+    tickets.add_message(session, ticket, MessageCreate(body=note, status=TicketStatus.SOLVED), principal)
+    row.solved_at = utcnow()
+    row.solved_via = via
+    session.flush()
+    return row
