@@ -175,3 +175,8 @@ INTENT_LOADERS = {
     "massive": load_massive,
     "clinc150": load_clinc150,
 }
+
+
+def sib_sentences(data: Path, language: str, splits: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(index_id, text) of sib200's sentences in ``language`` ("en", "pl"...) from ``splits``."""
+    return [row for split in splits for row in _read_sib(data, SIB_LANGUAGES[language], split)]

@@ -4,9 +4,25 @@
     python bench/eval_retrieval.py --sets clinc150 sib200 --max-queries 500
     python bench/eval_retrieval.py --tune               # fusion weights on dev splits, calibration on clinc val/oos_val
     python bench/eval_retrieval.py --embedder minilm    # any get_embedder() spec, or "hybrid"
+    python bench/eval_retrieval.py --pairs-only         # confidence per language pair, before/after
+    python bench/eval_retrieval.py --tune-pairs         # fit the per-pair calibrations (train/dev only)
 
 Protocols are those of ../shared/data/README.md. Embeddings are cached under var/cache/, so a
 rerun only pays for search. Test splits are for reporting; everything tuned uses dev splits.
+
+Confidence per language pair (query language x document language, ``--pairs``): for each of en,
+id, pl, tl and th, sib200's 1,004 sentences in that language are an index (each sentence an
+article); every sentence in every language is a query against it, and the same query with its
+gold sentence left out of the results is an unanswerable one ("leave the gold out"), so each pair
+is measured on a 1:1 mix of answerable and unanswerable queries. A query in the index's own
+language is the first half of a sentence's words (the whole sentence would find itself); across
+languages both the whole sentence and that half are queries. English against English adds
+clinc150 (val + oos_val to tune, test + oos_test to report, with the gold left out too). Queries go
+through ``SearchEngine.search`` and ``rank_entities``, as in the search service. Calibrations are
+fitted on sib200 train+dev and clinc150 val, and reported on sib200 test and clinc150 test: per
+pair, ``coverage`` (share of answerable queries answered) and ``precision`` (share right among
+answered, unanswerable ones included); the target is precision >= 0.90 with as much coverage as
+that allows.
 """
 
 from __future__ import annotations
@@ -28,15 +44,24 @@ import numpy as np  # noqa: E402
 from bench.datasets import (  # noqa: E402
     DEFAULT_DATA_DIR,
     INTENT_LOADERS,
+    SIB_LANGUAGES,
     Labelled,
     RetrievalSet,
     load_sib200,
+    sib_sentences,
     subsample,
 )
 from bench.embedding_cache import CachedEmbedder  # noqa: E402
 from retrieval.embedders import Embedder, HybridEmbedder, RoutedEmbedder, get_embedder, tokenizer_words  # noqa: E402
 from retrieval.engine import IndexedDocument, QueryEmbedding, SearchEngine  # noqa: E402
-from retrieval.ranking import Calibration, FusionConfig, SearchMode  # noqa: E402
+from retrieval.ranking import (  # noqa: E402
+    Calibration,
+    FusionConfig,
+    SearchMode,
+    article_key,
+    language_pair,
+    rank_entities,
+)
 
 MODES = [SearchMode.LEXICAL, SearchMode.DENSE, SearchMode.HYBRID]
 ALL_SETS = ["banking77", "bitext", "massive", "clinc150", "sib200"]
@@ -361,6 +386,245 @@ def ann_report(args: argparse.Namespace, embedder: Embedder) -> None:
     print(f"  exact: {(time.perf_counter() - begun) * 1000 / len(queries):.2f} ms/query")
 
 
+# ---- confidence per language pair --------------------------------------------------------------
+PAIR_LANGUAGES = tuple(SIB_LANGUAGES)  # en, id, pl, tl, th
+# Candidates the search service asks the engine for (kb.search.service.MIN_CANDIDATES): entities
+# and their margins are computed over as many here.
+SERVICE_CANDIDATES = 40
+# A query in the index's own language is this share of a sentence's first words.
+PREFIX_SHARE = 0.5
+TARGET_PRECISION = 0.90
+# Thresholds aim a little higher on the tuning data: a pair's test set holds ~400 answerable queries,
+# so a measured precision moves by about +-0.02 from sampling alone.
+TUNE_PRECISION = 0.92
+TUNE_SPLITS = ("train", "dev")
+REPORT_SPLITS = ("test",)
+ALL_SIB_SPLITS = ("train", "dev", "test")
+
+
+@dataclass
+class PairObservation:
+    """The top entity of one query under each configuration compared."""
+
+    pair: str  # "th>en"
+    source: str  # "sib200" or "clinc150"
+    answerable: bool
+    right: bool
+    features: tuple[float, float, float]  # score, margin, lexical strength
+    answered: dict[str, bool]
+    confidence: dict[str, float]
+
+
+def first_half(text: str, language: str) -> str:
+    if language == "th":
+        from pythainlp.tokenize import word_tokenize
+
+        words = [word for word in word_tokenize(text, engine="newmm", keep_whitespace=False) if word.strip()]
+        return "".join(words[: max(2, math.ceil(len(words) * PREFIX_SHARE))])
+    words = text.split()
+    return " ".join(words[: max(2, math.ceil(len(words) * PREFIX_SHARE))])
+
+
+def sib_pair_engine(data: Path, embedder: Embedder, language: str) -> SearchEngine:
+    documents = [
+        IndexedDocument(doc_id=f"sib:{index_id}:{language}", locale=language, title=text, extra={"is_source": True})
+        for index_id, text in sib_sentences(data, language, ALL_SIB_SPLITS)
+    ]
+    engine = SearchEngine(embedder)
+    engine.add(documents)
+    return engine
+
+
+def sib_pair_queries(data: Path, query_language: str, splits: tuple[str, ...], limit: int | None) -> list[tuple[str, str, bool]]:
+    """(query text, index_id, whole sentence?) for sentences of ``query_language``; the same
+    sentences whatever the document language, so embeddings are shared."""
+    rows = subsample(sib_sentences(data, query_language, splits), limit)
+    return [(text, index_id, True) for index_id, text in rows] + [
+        (first_half(text, query_language), index_id, False) for index_id, text in rows
+    ]
+
+
+def observe(
+    engine: SearchEngine,
+    queries: list[tuple[str, str | None]],
+    query_language: str,
+    configs: dict[str, FusionConfig],
+    source: str,
+) -> list[PairObservation]:
+    """Search each (text, gold doc id or None for unanswerable) like the service does; an
+    answerable query is observed twice: as it is, and with its gold left out."""
+    embeddings = engine.embed_queries([text for text, _ in queries], [query_language] * len(queries))
+    observations = []
+    for (text, gold), embedding in zip(queries, embeddings, strict=True):
+        response = engine.search(
+            text, query_language=query_language, limit=SERVICE_CANDIDATES, mode=SearchMode.HYBRID, query_embedding=embedding
+        )
+        variants = [(True, response.results), (False, [r for r in response.results if r.doc_id != gold])] if gold else [
+            (False, response.results)
+        ]
+        for answerable, results in variants:
+            answered, confidence, top = {}, {}, None
+            for name, config in configs.items():
+                ranked = rank_entities(
+                    results, query_language, config=config, route=response.route, mode=response.mode,
+                    query_language=query_language,
+                )
+                top = ranked[0] if ranked else None
+                answered[name] = bool(top) and top.confident
+                confidence[name] = top.confidence if top else 0.0
+            if top is None:
+                continue
+            observations.append(
+                PairObservation(
+                    pair=top.calibrated_as, source=source, answerable=answerable,
+                    right=answerable and top.key == article_key(gold or ""),
+                    features=top.evidence,
+                    answered=answered, confidence=confidence,
+                )
+            )
+    return observations
+
+
+def pair_observations(
+    args: argparse.Namespace, embedder: Embedder, configs: dict[str, FusionConfig], splits: tuple[str, ...]
+) -> list[PairObservation]:
+    """Observations for every language pair on sib200 ``splits`` (and clinc150 for en>en)."""
+    observations: list[PairObservation] = []
+    tuning = splits == TUNE_SPLITS
+    for doc_language in args.pair_languages:
+        started = time.perf_counter()
+        engine = sib_pair_engine(args.data, embedder, doc_language)
+        for query_language in args.pair_languages:
+            rows = sib_pair_queries(args.data, query_language, splits, args.pair_queries)
+            queries = [
+                (text, f"sib:{index_id}:{doc_language}")
+                for text, index_id, whole in rows
+                if not (whole and query_language == doc_language)
+            ]
+            observations += observe(engine, queries, query_language, configs, "sib200")
+        print(f"  (sib200 index in {doc_language}: {time.perf_counter() - started:.1f}s)", file=sys.stderr)
+    if "en" in args.pair_languages and not args.no_clinc_pairs:
+        started = time.perf_counter()
+        dataset = load_set("clinc150", args.data)
+        dataset.documents = [replace(document, extra={**document.extra, "is_source": True}) for document in dataset.documents]
+        engine = build_engine(dataset, embedder)
+        split = "dev" if tuning else "test"
+        answerable = subsample(dataset.dev if tuning else dataset.test, args.pair_queries)
+        queries = [(text, gold) for text, gold in answerable] + [(text, None) for text in dataset.unanswerable[split]]
+        observations += observe(engine, queries, "en", configs, "clinc150")
+        print(f"  (clinc150: {time.perf_counter() - started:.1f}s)", file=sys.stderr)
+    return observations
+
+
+@dataclass
+class Coverage:
+    n: int
+    r1: float
+    coverage: float
+    precision: float
+    declined: float
+
+
+def coverage_of(observations: list[PairObservation], name: str) -> Coverage:
+    answerable = [o for o in observations if o.answerable]
+    unanswerable = [o for o in observations if not o.answerable]
+    answered_right = sum(o.answered[name] and o.right for o in answerable)
+    answered = sum(o.answered[name] for o in observations)
+    return Coverage(
+        n=len(answerable),
+        r1=sum(o.right for o in answerable) / max(1, len(answerable)),
+        coverage=sum(o.answered[name] for o in answerable) / max(1, len(answerable)),
+        precision=answered_right / answered if answered else math.nan,
+        declined=sum(not o.answered[name] for o in unanswerable) / max(1, len(unanswerable)),
+    )
+
+
+def print_pair_table(observations: list[PairObservation], names: list[str], title: str) -> None:
+    """Per pair (and per set where a pair has two): R@1, then coverage / precision per configuration."""
+    print(f"\n{title}")
+    head = "".join(f" {name + ' cov':>11} {name + ' prec':>11} {name + ' decl':>11}" for name in names)
+    print(f"  {'pair':<7} {'set':<9} {'n':>5} {'R@1':>6}{head}")
+    groups: dict[tuple[str, str], list[PairObservation]] = {}
+    for observation in observations:
+        groups.setdefault((observation.pair, observation.source), []).append(observation)
+    misses = []
+    for pair, source in sorted(groups, key=lambda key: (key[0].split(">")[1], key[0], key[1])):
+        rows = groups[(pair, source)]
+        figures = {name: coverage_of(rows, name) for name in names}
+        first = figures[names[0]]
+        cells = "".join(f" {f.coverage:>11.3f} {f.precision:>11.3f} {f.declined:>11.3f}" for f in figures.values())
+        print(f"  {pair:<7} {source:<9} {first.n:>5} {first.r1:>6.3f}{cells}")
+        last = figures[names[-1]]
+        if not math.isnan(last.precision) and last.precision < TARGET_PRECISION:
+            misses.append(f"{pair} {source} ({last.precision:.3f})")
+    everything = {name: coverage_of(observations, name) for name in names}
+    cells = "".join(f" {f.coverage:>11.3f} {f.precision:>11.3f} {f.declined:>11.3f}" for f in everything.values())
+    print(f"  {'all':<7} {'':<9} {everything[names[0]].n:>5} {everything[names[0]].r1:>6.3f}{cells}")
+    print(f"  below the {TARGET_PRECISION:.2f} precision target ({names[-1]}): {', '.join(misses) or 'none'}")
+
+
+def pair_report(args: argparse.Namespace, embedder: Embedder) -> None:
+    configs = {"before": FusionConfig(pair_calibrations={}), "after": FusionConfig()}
+    observations = pair_observations(args, embedder, configs, REPORT_SPLITS)
+    print_pair_table(observations, list(configs), "confidence per language pair (held out: sib200 test, clinc150 test; "
+                     "before = one calibration per route, after = per pair)")
+
+
+def tune_pairs(args: argparse.Namespace, embedder: Embedder) -> dict[str, Calibration]:
+    """A logistic regression of "the top entity is right" per pair on the tuning observations,
+    then the lowest threshold whose precision reaches TUNE_PRECISION there."""
+    from sklearn.linear_model import LogisticRegression
+
+    base = FusionConfig(pair_calibrations={})
+    observations = pair_observations(args, embedder, {"base": base}, TUNE_SPLITS)
+    by_pair: dict[str, list[PairObservation]] = {}
+    for observation in observations:
+        by_pair.setdefault(observation.pair, []).append(observation)
+    tuned: dict[str, Calibration] = {}
+    for pair in sorted(by_pair):
+        rows = by_pair[pair]
+        x = np.asarray([o.features for o in rows])
+        y = np.asarray([int(o.right) for o in rows])
+        model = LogisticRegression(C=10.0, max_iter=5000).fit(x, y)
+        intercept, (w_score, w_margin, w_lexical) = float(model.intercept_[0]), model.coef_[0].tolist()
+        calibration = Calibration(round(intercept, 3), round(w_score, 3), round(w_margin, 3), round(w_lexical, 3), 0.5)
+        confidence = np.asarray([calibration.confidence(*o.features) for o in rows])
+        answerable = np.asarray([o.answerable for o in rows])
+        threshold = 0.99
+        for candidate in np.round(np.arange(0.05, 0.99, 0.01), 2):
+            answered = confidence >= candidate
+            if answered.any() and y[answered].mean() >= TUNE_PRECISION:
+                threshold = float(candidate)
+                break
+        tuned[pair] = replace(calibration, threshold=threshold)
+        answered = confidence >= threshold
+        print(
+            f"  {pair:<6} n={answerable.sum():>5}+{(~answerable).sum():<5} threshold {threshold:.2f}: coverage "
+            f"{answered[answerable].mean():.3f}, precision {y[answered].mean() if answered.any() else math.nan:.3f}, "
+            f"declined {(~answered[~answerable]).mean():.3f}"
+        )
+    print("\nPAIR_CALIBRATIONS for retrieval/ranking.py (route e5, hybrid mode):")
+    print("    {")
+    for pair, calibration in tuned.items():
+        print(f"        {pair!r}: {calibration!r},")
+    print("    }")
+    return tuned
+
+
+def short_prefix_language_table(args: argparse.Namespace) -> None:
+    """The language-ID table for short prefixes (bench/eval_language.py), when it offers one."""
+    try:
+        from bench import eval_language
+    except ImportError as error:  # its own dependencies missing: say so, keep the retrieval figures
+        print(f"\n(language-ID table skipped: {error})")
+        return
+    table = getattr(eval_language, "print_short_prefix_table", None)
+    if table is None:
+        print("\n(language-ID table skipped: bench/eval_language.py has no print_short_prefix_table yet)")
+        return
+    table(args.data)
+
+
 # ---- main -----------------------------------------------------------------------------------
 def run_reports(args: argparse.Namespace, embedder: Embedder, fusion: FusionConfig | None) -> None:
     for name in args.sets:
@@ -447,6 +711,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lexical-scope", default="document")
     parser.add_argument("--target-declined", type=float, default=0.85)
     parser.add_argument("--target-precision", type=float, default=0.93)
+    parser.add_argument("--pairs", action=argparse.BooleanOptionalAction, default=True,
+                        help="confidence per language pair, before/after (on by default)")
+    parser.add_argument("--pairs-only", action="store_true", help="only the per-pair confidence report")
+    parser.add_argument("--tune-pairs", action="store_true", help="fit per-pair calibrations on train/dev")
+    parser.add_argument("--pair-languages", nargs="+", default=list(PAIR_LANGUAGES), choices=list(PAIR_LANGUAGES))
+    parser.add_argument("--pair-queries", type=int, default=400,
+                        help="sentences per query language (and clinc150 queries) per split in the pair report")
+    parser.add_argument("--no-clinc-pairs", action="store_true", help="en>en from sib200 only")
+    parser.add_argument("--no-language-table", action="store_true", help="skip the short-prefix language-ID table")
     args = parser.parse_args(argv)
 
     if args.latency:
@@ -457,6 +730,12 @@ def main(argv: list[str] | None = None) -> None:
         ann_report(args, embedder)
         return
     print(f"embedder {embedder.id}, data {args.data}")
+    if args.tune_pairs:
+        tune_pairs(args, embedder)
+        return
+    if args.pairs_only:
+        pair_report(args, embedder)
+        return
     if args.tune:
         if args.lexical_weight is not None and args.second_unit_weight is not None:
             fusion = FusionConfig(
@@ -481,6 +760,10 @@ def main(argv: list[str] | None = None) -> None:
     run_reports(args, embedder, None)
     if not args.no_forum:
         forum_report(args, embedder, None)
+    if args.pairs:
+        pair_report(args, embedder)
+    if not args.no_language_table:
+        short_prefix_language_table(args)
 
 
 if __name__ == "__main__":

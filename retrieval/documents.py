@@ -46,18 +46,29 @@ class Unit:
 
 @dataclass
 class SearchResult:
+    """One document's answer to a query.
+
+    ``score == (dense_part + lexical_part) * boost`` (``retrieval.ranking.fusion_parts``): callers
+    that re-weigh the evidence (``rank_entities``) read the parts instead of re-deriving them.
+    """
+
     doc_id: str
     score: float
     confidence: float
     snippet: str
     snippet_kind: UnitKind
     matched_terms: list[str]
-    dense_score: float
-    lexical_strength: float
+    dense_score: float  # the best unit's similarity (what the snippet choice compares)
+    lexical_strength: float  # BM25 strength, 0..1
     locale: str
     title: str
     kind: str
     extra: dict
+    dense_part: float = 0.0  # the document's aggregated dense score as fused (0 in lexical mode)
+    lexical_part: float = 0.0  # the lexical evidence as fused (weight x strength in hybrid mode)
+    boost: float = 1.0  # the document's score multiplier (forum threads)
+    margin: float = 0.0  # score minus the best other candidate's
+    threshold: float = 1.0  # the confidence this result needs to count as an answer (its language pair's)
 
 
 @dataclass

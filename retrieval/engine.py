@@ -30,11 +30,10 @@ from retrieval.documents import (
 from retrieval.embedders import Embedder, RoutedEmbedder
 from retrieval.lexical import LexicalIndex, LexicalScores, tokenize
 from retrieval.ranking import (
-    Calibration,
     FusionConfig,
     LexicalScope,
     SearchMode,
-    fuse,
+    fusion_parts,
     margins,
 )
 from retrieval.vector_index import EmbedderMismatchError, VectorIndex
@@ -215,8 +214,9 @@ class SearchEngine:
         query_embedding: QueryEmbedding | None = None,
     ) -> SearchResponse:
         """Rank documents for ``query``; ``query_language`` (e.g. from language detection) helps a
-        routed embedder pick its scoring. ``query_embedding`` lets a caller that embedded the query
-        already (``embed_queries``, e.g. a benchmark) skip embedding it again."""
+        routed embedder pick its scoring, and picks each result's confidence calibration with the
+        result's locale (see ``FusionConfig.calibration``). ``query_embedding`` lets a caller that
+        embedded the query already (``embed_queries``, e.g. a benchmark) skip embedding it again."""
         started = time.perf_counter()
         mode = SearchMode(mode)
         query = query.strip()
@@ -226,15 +226,23 @@ class SearchEngine:
         if mode is not SearchMode.LEXICAL and query_embedding is None:
             query_embedding = self.embed_queries([query], [query_language])[0]
             route = query_embedding.route
-        calibration = self.fusion.calibration(route, mode)
         with self._lock:
-            results = self._rank(query, query_embedding.vector if query_embedding else None, limit, mode, calibration)
-        answered = bool(results) and results[0].confidence >= calibration.threshold
+            results = self._rank(
+                query, query_embedding.vector if query_embedding else None, limit, mode, route, query_language
+            )
+        # Each result's threshold is its language pair's (see FusionConfig.calibration).
+        answered = bool(results) and results[0].confidence >= results[0].threshold
         elapsed = (time.perf_counter() - started) * 1000
         return SearchResponse(query, mode, results, answered, query_language, route, elapsed)
 
     def _rank(
-        self, query: str, query_vector: np.ndarray | None, limit: int, mode: SearchMode, calibration: Calibration
+        self,
+        query: str,
+        query_vector: np.ndarray | None,
+        limit: int,
+        mode: SearchMode,
+        route: str,
+        query_language: str | None,
     ) -> list[SearchResult]:
         config = self.fusion
         table = self._table
@@ -275,7 +283,9 @@ class SearchEngine:
             strengths = pooled if scope is LexicalScope.DOCUMENT else np.maximum(pooled, strengths)
         strengths = np.minimum(strengths, 1.0)
 
-        scores = fuse(dense.scores, strengths, mode, config) * table.boost[rows]
+        dense_parts, lexical_parts = fusion_parts(dense.scores, strengths, mode, config)
+        boosts = table.boost[rows]
+        scores = (dense_parts + lexical_parts) * boosts
         keep = np.flatnonzero(scores > 0) if mode is SearchMode.LEXICAL else np.arange(len(rows))
         if not len(keep):
             return []
@@ -298,11 +308,15 @@ class SearchEngine:
                 lexical_unit=self._best_lexical_unit(doc_id, lexical),
             )
             unit = self._units[self._snippet_unit(candidate, mode, query_vector, lexical)]
+            confidence, threshold = config.confidence(
+                route, mode, query_language, document.locale,
+                score=float(scores[i]), margin=margin, strength=candidate.strength,
+            )
             results.append(
                 SearchResult(
                     doc_id=doc_id,
                     score=float(scores[i]),
-                    confidence=calibration.confidence(float(scores[i]), margin, candidate.strength),
+                    confidence=confidence,
                     snippet=unit.text,
                     snippet_kind=unit.kind,
                     matched_terms=lexical.matched_terms(unit.unit_id),
@@ -312,6 +326,11 @@ class SearchEngine:
                     title=document.title,
                     kind=document.kind,
                     extra=document.extra,
+                    dense_part=float(dense_parts[i]),
+                    lexical_part=float(lexical_parts[i]),
+                    boost=float(boosts[i]),
+                    margin=margin,
+                    threshold=threshold,
                 )
             )
         return results

@@ -1,21 +1,32 @@
-"""Fusion of dense and lexical evidence, confidence, and collapsing one article's locales.
+"""Fusion of dense and lexical evidence, confidence, and ranking entities across their locales.
 
 A document's dense score comes from its units (title, each question it answers, each body chunk):
 mostly the best unit's similarity, partly the runner-up's (see ``aggregate_units``). Lexical
 evidence enters as BM25 *strength* (the score relative to matching every query term once; see
 ``retrieval.lexical``), added with a small weight. A query in another language than the article
 matches no terms, adds nothing and leaves the dense ranking intact, where reciprocal-rank fusion
-would mix in a lexical ranking that means nothing. Confidence is a logistic function of the fused
-score, its margin over the runner-up and the lexical strength, calibrated per scoring route.
+would mix in a lexical ranking that means nothing. ``fusion_parts`` is the one definition of that
+formula: a result carries its dense part, its lexical part and its boost, and nobody re-derives them.
+
+Confidence is a logistic function of the fused score, its margin over the runner-up and the
+lexical strength, calibrated per scoring route and per *language pair* (the query's language x the
+document's): cross-lingual cosine similarities run lower than same-language ones, so one
+calibration would answer almost never in Thai and too often in Polish. ``FusionConfig.calibration``
+is the one place that picks the calibration; the engine and ``rank_entities`` both go through it.
+
+``rank_entities`` turns the versions of articles and threads (one result per locale) into one
+ranked entry per entity, comparable across languages (see its docstring).
 """
 
 from __future__ import annotations
 
 import math
+import statistics
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 if TYPE_CHECKING:
     import numpy as np
@@ -88,6 +99,24 @@ DEFAULT_CALIBRATIONS: dict[str, dict[SearchMode, Calibration]] = {
 # confidences are then only roughly meaningful until tuned with the commands above.
 FALLBACK_ROUTE = E5_ROUTE
 
+# Calibrations per language pair "query>document" (see ``language_pair``), per route and mode; a
+# pair, route or mode missing here uses DEFAULT_CALIBRATIONS above. Filled in by
+#   python bench/eval_retrieval.py --tune-pairs
+# (data and method in that script's docstring). Each is a probability that the top result is right
+# for a mix of answerable and unanswerable queries, with its own threshold for >= 90 % right among
+# answered queries on the tuning data.
+PAIR_CALIBRATIONS: dict[str, dict[SearchMode, dict[str, Calibration]]] = {}
+
+
+def base_language(tag: str | None) -> str:
+    """"pt-BR" -> "pt", "" for none."""
+    return (tag or "").strip().lower().replace("_", "-").split("-")[0]
+
+
+def language_pair(query_language: str | None, doc_language: str | None) -> str:
+    """The key of a language pair, e.g. "th>en" (a Thai query scored against an English text)."""
+    return f"{base_language(query_language)}>{base_language(doc_language)}"
+
 
 @dataclass(frozen=True)
 class FusionConfig:
@@ -106,9 +135,35 @@ class FusionConfig:
     candidate_factor: int = 20
     min_candidates: int = 100
     calibrations: dict[str, dict[SearchMode, Calibration]] = field(default_factory=lambda: dict(DEFAULT_CALIBRATIONS))
+    pair_calibrations: dict[str, dict[SearchMode, dict[str, Calibration]]] = field(
+        default_factory=lambda: dict(PAIR_CALIBRATIONS)
+    )
 
-    def calibration(self, route: str, mode: SearchMode) -> Calibration:
-        return (self.calibrations.get(route) or self.calibrations[FALLBACK_ROUTE])[mode]
+    def calibration(
+        self, route: str, mode: SearchMode, query_language: str | None = None, doc_language: str | None = None
+    ) -> Calibration:
+        """The calibration for a result of ``route`` and ``mode`` in ``doc_language`` answering a
+        query in ``query_language``: the pair's own when tuned, else the route's."""
+        known = route if route in self.calibrations else FALLBACK_ROUTE
+        mode = SearchMode(mode)
+        pairs = self.pair_calibrations.get(known, {}).get(mode, {})
+        found = pairs.get(language_pair(query_language, doc_language)) if pairs else None
+        return found or self.calibrations[known][mode]
+
+    def confidence(
+        self,
+        route: str,
+        mode: SearchMode,
+        query_language: str | None,
+        doc_language: str | None,
+        *,
+        score: float,
+        margin: float,
+        strength: float,
+    ) -> tuple[float, float]:
+        """(confidence, the threshold it must reach to count as an answer) for one result."""
+        calibration = self.calibration(route, mode, query_language, doc_language)
+        return calibration.confidence(score, margin, strength), calibration.threshold
 
 
 def aggregate_units(similarities: Sequence[float], second_unit_weight: float, missing: float | None = None) -> float:
@@ -137,13 +192,20 @@ def blend_units(best: F, second: F, second_unit_weight: float) -> F:
     return (1.0 - second_unit_weight) * best + second_unit_weight * second
 
 
-def fuse(dense: F, strength: F, mode: SearchMode, config: FusionConfig) -> F:
-    """The fused score (floats or numpy arrays alike)."""
+def fusion_parts(dense: F, strength: F, mode: SearchMode, config: FusionConfig) -> tuple[F, F]:
+    """(dense part, lexical part) of the fused score, floats or numpy arrays alike: a document
+    scores ``(dense part + lexical part) * boost``."""
     if mode is SearchMode.DENSE:
-        return dense
+        return dense, strength * 0.0
     if mode is SearchMode.LEXICAL:
-        return strength
-    return dense + config.lexical_weight * strength
+        return dense * 0.0, strength
+    return dense, config.lexical_weight * strength
+
+
+def fuse(dense: F, strength: F, mode: SearchMode, config: FusionConfig) -> F:
+    """The fused score before a document's boost (floats or numpy arrays alike)."""
+    dense_part, lexical_part = fusion_parts(dense, strength, mode, config)
+    return dense_part + lexical_part
 
 
 def margins(scores: Sequence[float]) -> list[float]:
@@ -207,3 +269,171 @@ def _same_language(locale: str, preferred: str) -> bool:
         return tag.lower().replace("_", "-").split("-")[0]
 
     return locale.lower() == preferred.lower() or base(locale) == base(preferred)
+
+
+# ---- one entry per article or thread ---------------------------------------------------------
+# How close (in score) the customer's language's version must be to an entity's best version to
+# be the one shown.
+LOCALE_MARGIN = 0.05
+# How much higher a query scores texts in its own language than the same text in the sources'
+# language, when no entity among the candidates has both versions to measure it (rank_entities).
+# The demo's translated articles measure 0.04-0.10 (e5, hybrid fusion); the cap keeps one odd pair
+# from burying a whole language.
+DEFAULT_LANGUAGE_OFFSET = 0.06
+MAX_LANGUAGE_OFFSET = 0.15
+
+
+class Version(Protocol):
+    """What ``rank_entities`` reads of a result (``retrieval.documents.SearchResult`` has it)."""
+
+    doc_id: str
+    score: float
+    locale: str
+    extra: dict
+    dense_part: float
+    lexical_part: float
+    boost: float
+    lexical_strength: float
+
+
+V = TypeVar("V", bound=Version)
+
+
+@dataclass
+class RankedEntity(Generic[V]):
+    key: str  # "article:12"
+    shown: V  # the version shown (the preferred language's when close enough)
+    score: float  # the language-neutral score entities are ranked by
+    confidence: float
+    threshold: float  # the confidence this entity needs to count as an answer
+    margin: float  # its score minus the best other entity's
+    calibrated_as: str  # the language pair whose calibration gave the confidence, e.g. "th>en"
+    evidence: tuple[float, float, float]  # (score, margin, lexical strength) the confidence is of
+
+    @property
+    def confident(self) -> bool:
+        return self.confidence >= self.threshold
+
+
+def neutral_score(result: Version, offset: float) -> float:
+    """A version's score with its language's pull taken out: its dense part less ``offset``, times
+    its boost (lexical evidence is left out, since only texts in the query's language can earn it)."""
+    return (result.dense_part - offset) * result.boost
+
+
+def rank_entities(
+    results: Sequence[V],
+    preferred_locale: str | None,
+    *,
+    config: FusionConfig,
+    route: str,
+    mode: SearchMode = SearchMode.HYBRID,
+    query_language: str | None = None,
+    locale_margin: float = LOCALE_MARGIN,
+) -> list[RankedEntity[V]]:
+    """Entities ranked by a score comparable across languages, each shown in the best locale.
+
+    A query scores higher against any text in its own language: e5 rates a Thai question about
+    charging closer to the Thai article on pairing than to the English one on charging, and words
+    shared with the query's language add lexical strength that texts in other languages cannot
+    earn. So versions outside the main language of the sources (usually English: translations,
+    threads, articles written in another language) compete with their dense score only, minus
+    that language's pull for this query (``neutral_score``, which keeps a thread's boost). The
+    pull is measured on the entities that have both that version and a main-language source among
+    the candidates (the same text twice, so the median difference is the language, not
+    relevance), else ``DEFAULT_LANGUAGE_OFFSET`` for the query's own language. An entity scores its
+    best version so corrected; a translation matching far beyond the usual pull (a ticket in the
+    article's own words) still wins. On the demo, 24 of the 36 plainly worded pl/id/tl/th
+    questions of ``tests/search/test_demo_search.py`` got the right answer first ranking versions
+    as they come, all 36 with the language's pull taken out.
+
+    Confidence is the calibration of the query's language x the language whose scale the score
+    is on (the main language for a corrected version, the version's own otherwise), applied to that
+    score and its margin over the next entity. When the raw ranking (which favours the query's
+    language) and the ranking by main-language texts alone both put the same entity first as
+    well, the raw figure counts too, with its own pair's calibration.
+    """
+    versions: dict[str, list[V]] = {}
+    for result in results:
+        versions.setdefault(article_key(result.doc_id), []).append(result)
+    if not versions:
+        return []
+    offset, main_locale = language_offsets(versions, query_language)
+
+    def neutral(result: V) -> tuple[float, str]:
+        """(score, the language whose scale it is on)."""
+        if result.locale == main_locale:
+            return result.score, result.locale
+        pull = offset(result.locale)
+        return neutral_score(result, pull), (main_locale or "") if pull > 0 else result.locale
+
+    best: dict[str, tuple[float, str, V]] = {}
+    for key, found in versions.items():
+        scored = [(*neutral(result), result) for result in found]
+        best[key] = max(scored, key=lambda item: item[0])
+    raw_best = {key: max(found, key=_score) for key, found in versions.items()}
+    in_main = {
+        key: max(r.score for r in found if r.locale == main_locale)
+        for key, found in versions.items()
+        if any(r.locale == main_locale for r in found)
+    }
+    keys = sorted(best, key=lambda key: (-best[key][0], key))
+    raw_keys = sorted(raw_best, key=lambda key: (-raw_best[key].score, key))
+    main_top = min(in_main, key=lambda key: (-in_main[key], key)) if in_main else None
+    neutral_margins = dict(zip(keys, margins([best[key][0] for key in keys]), strict=True))
+    raw_margin = margins([raw_best[key].score for key in raw_keys])[0]
+    shown = {article_key(pick.doc_id): pick for pick in collapse_locales(results, preferred_locale, margin=locale_margin)}
+
+    ranked: list[RankedEntity[V]] = []
+    for key in keys:
+        score, scale, version = best[key]
+        margin = neutral_margins[key]
+        confidence, threshold = config.confidence(
+            route, mode, query_language, scale, score=score, margin=margin, strength=version.lexical_strength
+        )
+        pair = language_pair(query_language, scale)
+        evidence = (score, margin, version.lexical_strength)
+        if key == keys[0] == raw_keys[0] == main_top:
+            raw = raw_best[key]
+            raw_confidence, raw_threshold = config.confidence(
+                route, mode, query_language, raw.locale, score=raw.score, margin=raw_margin, strength=raw.lexical_strength
+            )
+            # The stronger claim of the two, judged by its own pair's threshold.
+            if raw_confidence - raw_threshold > confidence - threshold:
+                confidence, threshold, pair = raw_confidence, raw_threshold, language_pair(query_language, raw.locale)
+                evidence = (raw.score, raw_margin, raw.lexical_strength)
+        ranked.append(RankedEntity(key, shown[key], score, confidence, threshold, margin, pair, evidence))
+    return ranked
+
+
+def _score(result: Version) -> float:
+    return result.score
+
+
+def language_offsets(
+    versions: dict[str, list[V]], query_language: str | None
+) -> tuple[Callable[[str], float], str | None]:
+    """(locale -> this query's pull towards texts in that locale, the sources' main locale).
+
+    Versions are compared by their dense parts (the same text in two languages; lexical evidence
+    and boosts are not about language)."""
+    sources = [result for found in versions.values() for result in found if result.extra.get("is_source")]
+    main_locale = Counter(result.locale for result in sources).most_common(1)[0][0] if sources else None
+    differences: dict[str, list[float]] = {}
+    for found in versions.values():
+        source = next((result for result in found if result.extra.get("is_source")), None)
+        if source is None or source.locale != main_locale:
+            continue
+        for result in found:
+            if result is not source:
+                differences.setdefault(result.locale, []).append(result.dense_part - source.dense_part)
+    measured = {locale: min(MAX_LANGUAGE_OFFSET, max(0.0, statistics.median(gaps))) for locale, gaps in differences.items()}
+
+    def offset(locale: str) -> float:
+        if locale == main_locale:
+            return 0.0
+        if locale in measured:
+            return measured[locale]
+        return DEFAULT_LANGUAGE_OFFSET if locale == query_language else 0.0
+
+    return offset, main_locale

@@ -7,28 +7,20 @@ candidates than wanted, keeps the requested types, checks every candidate agains
 index has caught up; a changed thread only shows text that is visible now), keeps one result per
 article or thread, and logs the search in ``search_logs`` within the caller's transaction.
 
-Ranking entities, not versions (``rank_entities``). A query scores higher against any text in its
-own language, so ranking articles by their best version lets whatever happens to be translated
-into the query's language win: on the demo, 24 of the 36 plainly worded pl/id/tl/th questions of
-``tests/search/test_demo_search.py`` got the right answer first that way, all 36 with the
-language's pull taken out (and none of the answered ones wrong). The version shown is the
-preferred language's when it scores within ``LOCALE_MARGIN`` of the entity's best version
-(``collapse_locales``), else the best one, with its locale shown.
-
-Confidence is the engine's calibration for the query's route, applied to the entity's score and
-its margin over the next *entity* (not over its own translation, which would make the clearest
-answers look doubtful). ``answered`` is the engine's rule on the first result: its confidence
-reaches the calibration's threshold.
+Ranking entities, not versions, and their confidence are ``retrieval.ranking.rank_entities``: a
+score comparable across languages, the version shown in the preferred language when close enough,
+and confidence from the engine's calibration for the route and the language pair, on the entity's
+score and its margin over the next *entity* (not over its own translation, which would make the
+clearest answers look doubtful). ``answered`` is that rule on the first result: its confidence
+reaches its calibration's threshold. This module keeps the database check, presentation and logging.
 """
 
 from __future__ import annotations
 
 import re
-import statistics
 import time
-from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -38,13 +30,13 @@ from aftercare.errors import ValidationFailed
 from kb.forum.indexing import iter_indexable_threads
 from kb.forum.models import ForumThread, PostStatus
 from kb.models import Article, ArticleContent, ArticleStatus
-from kb.search.documents import entity_key, stamp
+from kb.search.documents import stamp
 from kb.search.keeper import IndexKeeper, active_keeper
 from kb.search.models import ResultType, SearchLog, SearchSource
 from retrieval.engine import SearchResult
 from retrieval.language import LanguageSource, detect_language, normalize_language_tag
 from retrieval.lexical import find_term_spans, tokenize
-from retrieval.ranking import Calibration, collapse_locales, margins
+from retrieval.ranking import LOCALE_MARGIN, RankedEntity, rank_entities
 
 MAX_QUERY_CHARS = 500
 MAX_LIMIT = 50
@@ -56,13 +48,6 @@ DEFAULT_TYPES: tuple[str, ...] = (ResultType.ARTICLE.value, ResultType.THREAD.va
 # candidates, ~17 ms for 20, ~28 ms for 40, mostly its per-candidate Python loops).
 CANDIDATE_FACTOR = 8
 MIN_CANDIDATES = 40
-LOCALE_MARGIN = 0.05
-# How much higher a query scores texts in its own language than the same text in the sources'
-# language, when no article of this query has both versions to measure it (rank_entities). The
-# demo's translated articles measure 0.04-0.10 (e5, hybrid fusion); the cap keeps one odd pair
-# from burying a whole language.
-DEFAULT_LANGUAGE_OFFSET = 0.06
-MAX_LANGUAGE_OFFSET = 0.15
 SNIPPET_CHARS = 320
 
 
@@ -186,17 +171,17 @@ def search(
     keeper.ensure_current(session)
     engine = keeper.engine
     response = engine.search(text, query_language=query_language, limit=max(MIN_CANDIDATES, CANDIDATE_FACTOR * limit))
-    calibration = engine.fusion.calibration(response.route, response.mode)
 
     candidates = [result for result in response.results if result.kind in wanted_types]
     checked = _check_against_database(session, candidates)
     fresh_by_doc = {result.doc_id: fresh for result, fresh in checked}
-    ranked = rank_entities(
-        [result for result, _ in checked], given or query_language, calibration,
-        query_language=query_language, lexical_weight=engine.fusion.lexical_weight,
+    ranked: list[RankedEntity[SearchResult]] = rank_entities(
+        [result for result, _ in checked], given or query_language,
+        config=engine.fusion, route=response.route, mode=response.mode, query_language=query_language,
+        locale_margin=LOCALE_MARGIN,
     )
     hits = [_hit(entity.shown, fresh_by_doc[entity.shown.doc_id], text, entity.score, entity.confidence) for entity in ranked[:limit]]
-    answered = bool(hits) and hits[0].confidence >= calibration.threshold
+    answered = bool(ranked) and ranked[0].confident
 
     outcome = SearchOutcome(
         query=text,
@@ -230,108 +215,6 @@ def log_search(session: Session, outcome: SearchOutcome, source: SearchSource) -
     session.add(row)
     session.flush()
     return row.id
-
-
-# ---- one result per article or thread ---------------------------------------------------------
-@dataclass
-class RankedEntity:
-    key: str  # "article:12"
-    shown: SearchResult  # the version shown (preferred language when close enough)
-    score: float  # the language-neutral score entities are ranked by
-    confidence: float
-
-
-def rank_entities(
-    results: Sequence[SearchResult],
-    preferred_locale: str | None,
-    calibration: Calibration,
-    *,
-    query_language: str | None = None,
-    lexical_weight: float = 0.0,
-) -> list[RankedEntity]:
-    """Entities ranked by a score comparable across languages, each shown in the best locale.
-
-    A query scores higher against any text in its own language: e5 rates a Thai question about
-    charging closer to the Thai article on pairing than to the English one on charging, and words
-    shared with the query's language add lexical strength that texts in other languages cannot
-    earn. So versions outside the main language of the sources (usually English: translations,
-    threads, articles written in another language) compete with their dense score only, minus
-    that language's pull for this query. The pull is measured on the articles that have both
-    that version and a main-language source among the candidates (the same text twice, so the
-    median difference is the language, not relevance), else ``DEFAULT_LANGUAGE_OFFSET`` for the
-    query's own language. An entity scores its best version so corrected; a translation matching
-    far beyond the usual pull (a ticket in the article's own words) still wins.
-
-    Confidence is the calibration on that score and its margin over the next entity. When the
-    raw ranking (which favours the query's language) and the ranking by main-language texts alone
-    both put the same entity first as well, the raw figure counts too.
-    """
-    versions: dict[str, list[SearchResult]] = {}
-    for result in results:
-        versions.setdefault(entity_key(result.doc_id), []).append(result)
-    if not versions:
-        return []
-    offset, main_locale = _language_offsets(versions, query_language, lexical_weight)
-
-    def corrected(result: SearchResult) -> SearchResult:
-        if result.locale == main_locale:
-            return result
-        return replace(result, score=_dense_part(result, lexical_weight) - offset(result.locale))
-
-    neutral = {key: max(map(corrected, found), key=_score) for key, found in versions.items()}
-    raw_best = {key: max(found, key=_score) for key, found in versions.items()}
-    in_main = {key: max(r.score for r in found if r.locale == main_locale) for key, found in versions.items() if any(r.locale == main_locale for r in found)}
-    keys = sorted(neutral, key=lambda key: (-neutral[key].score, key))
-    raw_keys = sorted(raw_best, key=lambda key: (-raw_best[key].score, key))
-    main_top = min(in_main, key=lambda key: (-in_main[key], key)) if in_main else None
-    neutral_margins = dict(zip(keys, margins([neutral[key].score for key in keys]), strict=True))
-    raw_margin = margins([raw_best[key].score for key in raw_keys])[0]
-    shown = {entity_key(pick.doc_id): pick for pick in collapse_locales(results, preferred_locale, margin=LOCALE_MARGIN)}
-
-    ranked = []
-    for key in keys:
-        version = neutral[key]
-        confidence = calibration.confidence(version.score, neutral_margins[key], version.lexical_strength)
-        if key == keys[0] == raw_keys[0] == main_top:
-            raw = raw_best[key]
-            confidence = max(confidence, calibration.confidence(raw.score, raw_margin, raw.lexical_strength))
-        ranked.append(RankedEntity(key, shown[key], version.score, confidence))
-    return ranked
-
-
-def _score(result: SearchResult) -> float:
-    return result.score
-
-
-def _dense_part(result: SearchResult, lexical_weight: float) -> float:
-    return result.score - lexical_weight * result.lexical_strength
-
-
-def _language_offsets(
-    versions: dict[str, list[SearchResult]], query_language: str | None, lexical_weight: float
-) -> tuple[Callable[[str], float], str | None]:
-    """(locale -> this query's pull towards texts in that locale, the sources' main locale)."""
-    sources = [result for found in versions.values() for result in found if result.extra.get("is_source")]
-    main_locale = Counter(result.locale for result in sources).most_common(1)[0][0] if sources else None
-    differences: dict[str, list[float]] = {}
-    for found in versions.values():
-        source = next((result for result in found if result.extra.get("is_source")), None)
-        if source is None or source.locale != main_locale:
-            continue
-        for result in found:
-            if result is not source:
-                gap = _dense_part(result, lexical_weight) - _dense_part(source, lexical_weight)
-                differences.setdefault(result.locale, []).append(gap)
-    measured = {locale: min(MAX_LANGUAGE_OFFSET, max(0.0, statistics.median(gaps))) for locale, gaps in differences.items()}
-
-    def offset(locale: str) -> float:
-        if locale == main_locale:
-            return 0.0
-        if locale in measured:
-            return measured[locale]
-        return DEFAULT_LANGUAGE_OFFSET if locale == query_language else 0.0
-
-    return offset, main_locale
 
 
 # ---- database check -------------------------------------------------------------------------

@@ -38,6 +38,15 @@ def test_search_returns_the_contract_shape(api, kb):
     assert body["answered"] is True and "thread_id" not in top
 
 
+def test_article_result_keys_are_exactly_the_published_ones(api, kb):
+    # The JSON contract of kb/search/schemas.py; keys that do not apply to an article are left out.
+    top = api.get("/api/v1/search", params={"q": "how do I empty the robot vacuum bin"}).json()["results"][0]
+    assert set(top) == {
+        "type", "id", "article_id", "slug", "title", "locale", "snippet", "highlights", "highlight_spans", "score",
+        "confidence", "url",
+    }
+
+
 def test_thread_results_carry_thread_id(api, session, kb):
     thread, _ = answered_thread(session, title="Earbuds will not charge in the case", body="No light on the case.", answer="Clean the charging contacts.")
     body = api.get("/api/v1/search", params={"q": "earbuds not charging", "types": "thread"}).json()
