@@ -392,10 +392,11 @@ def test_insights_show_every_section_with_a_chart_and_a_table(client, session):
     log_search(session, "reset password", answered=False)
     _admin(client, session)
     html = client.get("/admin/insights").text
-    for title in ("Top searches", "Content gaps", "Article helpfulness", "Contact-form deflection", "Suggested replies"):
+    for title in ("Top searches", "Content gaps", "Article helpfulness", "Contact-form deflection",
+                  "Self-resolution on intake", "Suggested replies"):
         assert title in html
-    assert html.count('<figure class="chart"') == 5 and html.count('<table class="data">') >= 5
-    assert html.count('name="from"') == 5
+    assert html.count('<figure class="chart"') == 6 and html.count('<table class="data">') >= 6
+    assert html.count('name="from"') == 6
 
 
 def test_insights_are_for_admins_only(client, session):

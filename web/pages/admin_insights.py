@@ -60,7 +60,17 @@ def _gap_embedder() -> Callable[[list[str]], np.ndarray] | None:
     return embed
 
 
-def _section_data(session: Session, name: str, period: insights.DateRange, gettext: Callable[[str], str]) -> dict[str, Any]:
+def _language_label(code: str, reader_language: str) -> str:
+    """A language named in the reader's language, as the tables beside the charts name it."""
+    try:
+        return i18n.babel_locale(code).get_display_name(i18n.babel_locale(reader_language)) or code
+    except (ValueError, TypeError, LookupError):
+        return code
+
+
+def _section_data(
+    session: Session, name: str, period: insights.DateRange, gettext: Callable[[str], str], reader_language: str = "en",
+) -> dict[str, Any]:
     if name == "searches":
         rows = insights.top_searches(session, period)
         chart = bar_chart(gettext("Top searches"), [row.wording for row in rows[:CHART_ITEMS]],
@@ -87,7 +97,7 @@ def _section_data(session: Session, name: str, period: insights.DateRange, gette
         rows = insights.self_resolution(session, period)
         languages = rows.by_language
         chart = bar_chart(gettext("Tickets solved by a suggested article, by language"),
-                          [i18n.NATIVE_NAMES.get(row.language, row.language) for row in languages[:CHART_ITEMS]],
+                          [_language_label(row.language, reader_language) for row in languages[:CHART_ITEMS]],
                           [round(row.rate * 100) for row in languages[:CHART_ITEMS]], y_min=0, y_max=100,
                           unit="%", label_heading=gettext("Language"), value_heading=gettext("Self-resolution rate"))
     else:
@@ -105,7 +115,11 @@ def _page(
 ) -> Response:
     gettext = i18n.translator(request).gettext
     names = [only] if only else list(SECTIONS)
-    sections = {name: _section_data(session, name, ranges.get(name, insights.default_range()), gettext) for name in names}
+    reader_language = i18n.request_language(request)
+    sections = {
+        name: _section_data(session, name, ranges.get(name, insights.default_range()), gettext, reader_language)
+        for name in names
+    }
     if error and only:
         sections[only]["error"] = error
     context = {"sections": sections, "funnel_labels": FUNNEL_LABELS, "funnel_events": FunnelEvent}
