@@ -19,6 +19,20 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
 
+# Commands whose process confirms new tickets by e-mail (the web server plugs it in at start-up).
+CONFIRMING_COMMANDS = frozenset({"mail-in"})
+
+
+@app.callback()
+def _before_command(context: typer.Context) -> None:
+    # Confirmations offer articles from the knowledge base; workers cannot import it, so it is
+    # plugged in here, only where it is used (loading the search costs seconds).
+    if context.invoked_subcommand in CONFIRMING_COMMANDS:
+        from kb.feedback.self_resolution import install
+
+        install()
+
+
 def fail(message: str, code: int = 1) -> None:
     typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
     raise typer.Exit(code)
@@ -142,10 +156,6 @@ _register_domain_commands()
 
 
 def main() -> None:
-    # Confirmation e-mails sent by this process (mail-in) offer articles from the knowledge base.
-    from kb.feedback.self_resolution import install as offer_articles_on_intake
-
-    offer_articles_on_intake()
     try:
         app()
     except InsecureSettingsError as error:

@@ -142,3 +142,25 @@ def test_a_claimed_answer_may_answer_the_question():
 def test_a_source_article_says_its_language():
     text = _render([notifications.Suggestion("Reset", "https://help.example.com/articles/reset", language="en")])
     assert "- Reset (English)" in text
+
+
+def test_the_mail_in_command_plugs_in_the_suggester():
+    from typer.testing import CliRunner
+
+    from aftercare.cli import app
+
+    try:
+        result = CliRunner().invoke(app, ["mail-in", "--help"])
+        assert result.exit_code == 0
+        assert notifications._suggester is self_resolution.intake_suggestions
+    finally:
+        self_resolution.uninstall()
+
+
+def test_other_commands_leave_the_suggester_alone():
+    from typer.testing import CliRunner
+
+    from aftercare.cli import app
+
+    CliRunner().invoke(app, ["db", "--help"])
+    assert notifications._suggester is notifications.suggest
