@@ -3,9 +3,9 @@
 ``offer_articles`` picks up to ``OFFERED_ARTICLES`` articles for a ticket with the one search
 (``kb.search.suggestions.suggest_for_ticket``, so the agents' panel reuses the same search and its
 stored rows), each in the ticket's language when a published translation exists, else in the
-article's source language (the reader is told which). The set is stored as ``intake_suggestions``
-rows the first time, so the confirmation e-mail and the customer's ticket page offer the same
-articles and the self-resolution rate has a denominator.
+site's default language (the reader is told which); an article in neither is skipped. The set is
+stored as ``intake_suggestions`` rows the first time, so the confirmation e-mail and the
+customer's ticket page offer the same articles and the self-resolution rate has a denominator.
 
 ``intake_suggestions`` is the confirmation e-mail's suggester (``workers.notifications`` cannot
 import this layer; ``install`` plugs it in at start-up). Searching never stops an intake: it
@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
+from aftercare.config import get_settings
 from aftercare.db import utcnow
 from aftercare.errors import Forbidden, InvalidTransition, NotFound
 from helpdesk import service as tickets
@@ -40,6 +41,8 @@ logger = logging.getLogger(__name__)
 
 # Three is what a customer reads in an e-mail before giving up on the list.
 OFFERED_ARTICLES = 3
+# Search results asked for per article offered: room to skip articles the customer cannot read.
+CANDIDATES_PER_OFFER = 2
 # Offering articles to a ticket that is finished would only invite a wrong click.
 OPEN_STATUSES = (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING)
 
@@ -89,17 +92,22 @@ def _stored(session: Session, ticket_id: int) -> list[IntakeSuggestion]:
     ))
 
 
+def _readable(ticket: Ticket) -> list[str]:
+    """The versions a ticket's requester is offered, in order: their language, then the site's default."""
+    return list(dict.fromkeys([ticket.language, get_settings().default_language]))
+
+
 def _present(session: Session, ticket: Ticket, rows: list[IntakeSuggestion]) -> list[OfferedArticle]:
     """The stored offer as it reads now: unpublished articles dropped, a withdrawn translation
-    replaced by the source article."""
+    replaced by the default language's version."""
     versions = _published_versions(session, [row.article_id for row in rows])
     offered = []
     for row in rows:
         if row.article_id not in versions:
             continue
         slug, source_locale, titles = versions[row.article_id]
-        locale = row.locale if row.locale in titles else source_locale
-        if locale not in titles:
+        locale = next((language for language in [row.locale, *_readable(ticket)] if language in titles), None)
+        if locale is None:
             continue
         offered.append(OfferedArticle(
             article_id=row.article_id, slug=slug, title=titles[locale], locale=locale, source_locale=source_locale,
@@ -143,19 +151,24 @@ def offer_articles(
 def _search_and_store(session: Session, ticket: Ticket, limit: int, keeper: IndexKeeper | None) -> list[IntakeSuggestion]:
     from kb.search.suggestions import suggest_for_ticket
 
-    found = suggest_for_ticket(session, ticket, limit, keeper=keeper)
-    hits = [hit for hit in found.results if hit.article_id is not None][:limit]
+    found = suggest_for_ticket(session, ticket, limit * CANDIDATES_PER_OFFER, keeper=keeper)
+    hits = [hit for hit in found.results if hit.article_id is not None]
     versions = _published_versions(session, [hit.article_id for hit in hits])
-    rows = []
-    for rank, hit in enumerate(hits, start=1):
+    # The ticket's language whenever the article is translated into it, even when the search ranked
+    # another version higher; else the site's default language (the knowledge base's common one).
+    # An article in neither is skipped: a Polish customer gains nothing from a Thai-only article.
+    rows: list[IntakeSuggestion] = []
+    for position, hit in enumerate(hits):
         titles = versions.get(hit.article_id, ("", "", {}))[2]
-        # The ticket's language whenever it is translated, even when the search ranked another
-        # version higher: the customer reads their own language first.
-        locale = ticket.language if ticket.language in titles else hit.locale
+        locale = next((language for language in _readable(ticket) if language in titles), None)
+        if locale is None:
+            continue
         rows.append(IntakeSuggestion(
-            ticket_id=ticket.id, rank=rank, article_id=hit.article_id, locale=locale, language=ticket.language,
-            answered=found.answered and rank == 1,
+            ticket_id=ticket.id, rank=len(rows) + 1, article_id=hit.article_id, locale=locale,
+            language=ticket.language, answered=found.answered and position == 0,
         ))
+        if len(rows) == limit:
+            break
     session.add_all(rows)
     session.flush()
     return rows

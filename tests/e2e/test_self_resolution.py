@@ -35,7 +35,8 @@ def test_customer_sees_suggestions_and_says_this_solved_it(open_session, screens
     expect(article).to_be_visible()
     expect(article).to_have_attribute("href", re.compile(r"^/articles/[\w-]+\?lang=pl$"))
     screenshot(page, "offered")
-    offer.locator("li", has=article).get_by_role("button", name="To rozwiązało problem").click()
+    offer.locator("li", has=page.get_by_role("link", name=POLISH_CHARGING_TITLE)).get_by_role(
+        "button", name="To rozwiązało problem").click()
     expect(page.get_by_role("status")).to_contain_text("cieszymy się, że artykuł pomógł")
     expect(page.locator(".heading-row .status")).to_have_text("Rozwiązane")
     expect(page.locator("ol.thread")).to_contain_text(f"Rozwiązane przez klienta dzięki artykułowi „{POLISH_CHARGING_TITLE}”.")
@@ -48,7 +49,7 @@ def test_the_email_link_asks_before_closing(open_session, screenshot):
     page = customer.page
     ticket_url = _polish_charging_ticket(page)
     offer = page.locator("section.offered-articles")
-    form_action = offer.locator("li", has=offer.get_by_role("link", name=POLISH_CHARGING_TITLE)).locator(
+    form_action = offer.locator("li", has=page.get_by_role("link", name=POLISH_CHARGING_TITLE)).locator(
         "form").get_attribute("action")
     # The e-mail's link is the same address, opened with GET (what a mail scanner would do too).
     page.goto(form_action)

@@ -209,3 +209,16 @@ def test_insights_section_alone_for_htmx(client, session, offers):
     sign_in(client, session, role=Role.ADMIN)
     response = client.get("/admin/insights/self_resolution", headers={"HX-Request": "true"})
     assert response.status_code == 200 and "<html" not in response.text and "Reset the Nimbus thermostat" in response.text
+
+
+def test_an_article_in_a_third_language_is_not_offered(session, keeper):
+    publish_small_kb(session)
+    thai = create_article(session, title="เทอร์โมสตัท Nimbus เชื่อมต่อ Wi-Fi ไม่ได้", locale="th", status="published",
+                          body="เปิดแอปแล้วเลือกเครือข่าย Wi-Fi ใหม่", questions=["ทำไมเทอร์โมสตัทออฟไลน์"])
+    ticket = create_ticket(session, subject=POLISH_SUBJECT, body=POLISH_BODY)
+    offered = {item.article_id for item in self_resolution.offer_articles(session, ticket)}
+    # The premise: the search ranks it among the first three (the agents' stored suggestions).
+    from kb.search.suggestions import current_suggestions
+
+    assert thai.id in [row.article_id for row in current_suggestions(session, ticket.id)[:3]]
+    assert thai.id not in offered and len(offered) == 3
