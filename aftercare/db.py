@@ -1,9 +1,21 @@
-"""Database plumbing: declarative base, engine (SQLite or PostgreSQL), sessions, after-commit hooks."""
+"""Database plumbing: declarative base, engine (SQLite or PostgreSQL), sessions, after-commit hooks.
+
+SQLite and concurrent writers. SQLite has one writer at a time. A transaction opened with a plain
+(deferred) ``BEGIN`` that reads and then writes must upgrade its read lock to the write lock, and
+SQLite refuses that upgrade at once ("database is locked") when another connection holds the
+write lock or has committed since the read began: the busy timeout never applies, because waiting
+could not help a snapshot that is already stale. So a unit of work that will write says so
+(``Database.session(write=True)``) and opens with ``BEGIN IMMEDIATE``: it takes the write lock
+before its first read, waiting up to the busy timeout for the current writer. Read-only work keeps
+the deferred ``BEGIN`` so that readers never queue behind writers (WAL lets them read meanwhile).
+A lock still busy after the timeout is raised as it is; ``is_database_busy`` recognises it so that
+the web layer can answer 503 with ``Retry-After``. PostgreSQL ignores all of this.
+"""
 
 from __future__ import annotations
 
 import logging
-
+import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -12,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -61,21 +74,46 @@ class TimestampMixin:
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+# How long a SQLite writer waits for the current one before giving up. Write transactions here
+# last milliseconds, so a queue of dozens clears well within it; a lock held longer than this is
+# something wrong that a client should see (as a 503) rather than wait on.
+SQLITE_BUSY_TIMEOUT_SECONDS = 15
+# The execution option that asks the begin hook for BEGIN IMMEDIATE (see the module docstring).
+_SQLITE_IMMEDIATE_OPTION = "aftercare_sqlite_immediate"
+# SQLite's primary result codes for "another connection holds the lock" (the extended codes, such
+# as SQLITE_BUSY_SNAPSHOT, carry them in their low byte).
+_SQLITE_LOCK_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
+_SQLITE_PRIMARY_CODE_MASK = 0xFF
+
+
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     # Let SQLAlchemy, not the pysqlite driver, decide where transactions begin: the driver's
     # own guessing breaks SAVEPOINT (SQLAlchemy's documented recipe for pysqlite).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
+    # WAL: readers go on reading while the one writer writes. (The busy timeout is the driver's
+    # ``timeout`` argument, set in make_engine, so that a caller can choose another.)
     cursor.execute("PRAGMA journal_mode=WAL")
-    # Several processes (web, worker) share one file; wait for the writer instead of failing.
-    cursor.execute("PRAGMA busy_timeout=15000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
 
 def _begin_sqlite(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+    if connection.get_execution_options().get(_SQLITE_IMMEDIATE_OPTION):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        connection.exec_driver_sql("BEGIN")
+
+
+def is_database_busy(error: BaseException) -> bool:
+    """True when ``error`` is SQLite's "database is locked": a lock that may free up, worth a retry."""
+    if not isinstance(error, OperationalError) or not isinstance(error.orig, sqlite3.OperationalError):
+        return False
+    code = getattr(error.orig, "sqlite_errorcode", None)
+    if code is None:  # a driver without result codes: fall back on SQLite's message
+        return "locked" in str(error.orig)
+    return (code & _SQLITE_PRIMARY_CODE_MASK) in _SQLITE_LOCK_CODES
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -83,7 +121,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 15})
+        # Several processes (web, worker) share one file: wait for the writer instead of failing.
+        kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _configure_sqlite)
         event.listen(engine, "begin", _begin_sqlite)
@@ -134,15 +173,30 @@ def _drop_after_commit(session: Session) -> None:
 class Database:
     """An engine and its session factory; one per process (or per test)."""
 
+    # The engine whose transactions open with BEGIN IMMEDIATE; None where that means nothing
+    # (PostgreSQL, or a test's database whose units of work are savepoints in one transaction).
+    _writer_engine: Engine | None = None
+
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
+        if self.engine.dialect.name == "sqlite":
+            # Same pool and connections; only the BEGIN differs.
+            self._writer_engine = self.engine.execution_options(**{_SQLITE_IMMEDIATE_OPTION: True})
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A unit of work: commits on success, rolls back on any error."""
-        session = self.session_factory()
+    def session(self, *, write: bool = False) -> Iterator[Session]:
+        """A unit of work: commits on success, rolls back on any error.
+
+        ``write=True`` for work that will write: on SQLite it holds the write lock from its first
+        statement to its commit, so keep such units short (no embedding or network calls inside).
+        Work that only reads, or that must not hold up writers while it runs, keeps the default.
+        """
+        if write and self._writer_engine is not None:
+            session = self.session_factory(bind=self._writer_engine)
+        else:
+            session = self.session_factory()
         try:
             yield session
             session.commit()

@@ -31,10 +31,23 @@ def get_database(request: Request) -> Database:
     return request.app.state.database
 
 
+# Methods that do not change anything by HTTP's contract (RFC 9110 9.2.1). Their requests read
+# without the write lock; a few still write a little (search logs, suggestions computed on first
+# view), and one that loses the race for the lock is retried whole (web.errors).
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Set on a request's scope when it must open its transaction ready to write (a retried GET).
+WRITE_SESSION_SCOPE_KEY = "aftercare.write_session"
+
+
+def request_writes(request: Request) -> bool:
+    """Whether this request's unit of work should take the write lock up front (SQLite)."""
+    return request.method not in SAFE_METHODS or bool(request.scope.get(WRITE_SESSION_SCOPE_KEY))
+
+
 def get_session(request: Request) -> Iterator[Session]:
     """The request owns the transaction: commit when the route returns, roll back on error."""
     database: Database = request.app.state.database
-    with database.session() as session:
+    with database.session(write=request_writes(request)) as session:
         yield session
 
 
