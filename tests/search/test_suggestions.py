@@ -7,6 +7,9 @@ import pytest
 from aftercare.errors import NotFound
 from kb.search.models import SuggestionEventKind
 from kb.search.suggestions import (
+    MAX_PASSAGE_CHARS,
+    article_sections,
+    matched_passage,
     record_inserted,
     record_reply_sent,
     record_shown,
@@ -87,3 +90,68 @@ def test_ticket_language_decides_the_preferred_locale(session, keeper):
     ticket = create_ticket(session, subject="Termostat nie łączy się z Wi-Fi", body="Od wczoraj aplikacja pokazuje, że termostat jest offline.")
     found = suggest_for_ticket(session, ticket, keeper=keeper)
     assert ticket.language == "pl" and (found.results[0].article_id, found.results[0].locale) == (wifi.id, "pl")
+
+
+# ---- the passage "Insert" puts into a reply ----------------------------------------------------
+
+GUIDE = (
+    "The Pulse case charges the earbuds three times over.\n\n"
+    "## The case does not charge\n\n"
+    "Use the USB-C cable from the box and a 5 V adapter.\n"
+    "The light blinks amber while it charges.\n\n"
+    "## Pairing\n\n"
+    "1. Open the lid.\n"
+    "2. Hold the button for **3 seconds** until the light flashes white.\n\n"
+    "## Cleaning\n\n"
+    "```\n## not a heading inside code\n```\n"
+    "Wipe the ear tips with a dry cloth."
+)
+# The same guide in Polish, section for section.
+GUIDE_PL = (
+    "Etui ładuje słuchawki trzy razy.\n\n"
+    "## Etui się nie ładuje\n\nUżyj kabla USB-C z pudełka.\n\n"
+    "## Parowanie\n\n1. Otwórz pokrywkę.\n2. Przytrzymaj przycisk przez 3 sekundy.\n\n"
+    "## Czyszczenie\n\nPrzetrzyj wkładki suchą ściereczką."
+)
+
+
+def test_sections_split_before_headings_but_not_inside_code():
+    sections = article_sections(GUIDE)
+    assert [section.split("\n")[0] for section in sections] == [
+        "The Pulse case charges the earbuds three times over.", "## The case does not charge", "## Pairing",
+        "## Cleaning"]
+
+
+def test_passage_is_the_section_holding_the_snippet():
+    # The index's snippet of a list: plain text, "•" for the numbers, markup gone, cut with "…".
+    snippet = "… • Hold the button for 3 seconds until the light flashes white."
+    assert matched_passage(GUIDE, snippet, "how to pair") == (
+        "## Pairing\n\n1. Open the lid.\n2. Hold the button for **3 seconds** until the light flashes white.")
+
+
+def test_passage_joins_lines_wrapped_inside_a_paragraph():
+    passage = matched_passage(GUIDE, "Use the USB-C cable from the box and a 5 V adapter.", "")
+    assert "5 V adapter. The light blinks amber" in passage
+
+
+def test_title_match_takes_the_section_sharing_the_rarer_query_words():
+    # Every section is about the Pulse; only one mentions the cloth.
+    passage = matched_passage(GUIDE, "Pulse earbuds guide", "pulse ear tips dry cloth")
+    assert passage.startswith("## Cleaning")
+
+
+def test_without_any_clue_the_first_section_is_taken():
+    assert matched_passage(GUIDE, "Pulse earbuds guide", "zzz") == "The Pulse case charges the earbuds three times over."
+
+
+def test_translation_takes_the_section_at_the_same_place():
+    # Matched in English, replied in Polish: the Polish pairing section, though no word is shared.
+    snippet = "• Open the lid. • Hold the button for 3 seconds until the light flashes white."
+    assert matched_passage(GUIDE_PL, snippet, "pairing", found_markdown=GUIDE).startswith("## Parowanie")
+
+
+def test_long_section_is_cut_at_a_line():
+    long_section = "## Steps\n\n" + "\n".join(f"{n}. Step number {n} of a long procedure." for n in range(1, 60))
+    passage = matched_passage(long_section, "Step number 1 of a long procedure.", "")
+    assert len(passage) <= MAX_PASSAGE_CHARS + 2 and passage.endswith("\n…") and "1. Step number 1 " in passage
+

@@ -12,6 +12,9 @@ from kb.models import ArticleStatus
 from kb.search.models import SuggestionEvent
 from tests.factories import create_ticket
 from tests.kb.factories import create_article
+from tests.web.demo_support import candidates as _candidates
+from tests.web.demo_support import drafts as _drafts
+from tests.web.demo_support import panel as _panel
 from tests.web.pages_support import csrf_from, sign_in
 from tests.web.search_support import e5, keeper, publish_small_kb  # noqa: F401 - fixtures
 from web.pages.agent_suggestions import plain_text
@@ -22,10 +25,6 @@ HTMX = {"HX-Request": "true"}
 def _events(session) -> list[str]:
     session.expire_all()
     return [str(event.event) for event in session.scalars(select(SuggestionEvent).order_by(SuggestionEvent.id))]
-
-
-def _panel(client, ticket_id):
-    return client.get(f"/agent/tickets/{ticket_id}/suggestions", headers=HTMX)
 
 
 def test_plain_text_drops_markdown_syntax():
@@ -50,20 +49,33 @@ def test_panel_shows_the_matching_article_with_confidence_and_language(client, s
     assert "English" in html and "data-insert-text=" in html and "<html" not in html
 
 
-def test_panel_records_what_was_shown(client, session, keeper):
+def test_panel_records_each_shown_candidate_once(client, session, keeper):
     publish_small_kb(session)
     sign_in(client, session)
     ticket = create_ticket(session, subject="My earbuds are not charging", body="Still dead after a night.")
-    _panel(client, ticket.id)
-    assert _events(session) == ["shown"]
+    shown = len(re.findall(r'data-suggestion="', _panel(client, ticket.id).text))
+    assert shown == 3 and _events(session) == ["shown"] * shown  # all three articles of the small KB
 
 
-def test_panel_says_plainly_when_nothing_is_confident(client, session, keeper):
+def test_panel_shows_the_closest_articles_when_nothing_is_confident(client, session, keeper):
+    # Nothing in the small KB is about invoices, so the search cannot be confident; the agent still
+    # gets the three candidates to judge, under a plain "No confident suggestion".
     publish_small_kb(session)
     sign_in(client, session)
     ticket = create_ticket(session, subject="Invoice address for my company", body="Please change the VAT number.")
     html = _panel(client, ticket.id).text
-    assert "No confident suggestion." in html and "data-insert-text" not in html
+    assert "No confident suggestion." in html and len(_candidates(html)) == 3
+    assert 'data-confident="true"' not in html and len(_drafts(html)) == 3
+
+
+def test_confident_suggestion_is_marked(client, session, keeper):
+    publish_small_kb(session)
+    sign_in(client, session)
+    ticket = create_ticket(session, subject="My earbuds are not charging",
+                           body="I put them in the case overnight but they are still dead.")
+    html = _panel(client, ticket.id).text
+    first = re.search(r'<li data-suggestion="\d+" data-confident="(\w+)".*?</li>', html, flags=re.S)
+    assert first.group(1) == "true" and "Charge the Pulse earbuds" in first.group(0) and "No confident" not in html
 
 
 def test_draft_is_in_the_tickets_language_when_translated(client, session, keeper):
@@ -71,10 +83,10 @@ def test_draft_is_in_the_tickets_language_when_translated(client, session, keepe
     sign_in(client, session)
     ticket = create_ticket(session, subject="Termostat ciągle traci połączenie z Wi-Fi",
                            body="Dzień dobry, termostat Nimbus rozłącza się z siecią Wi-Fi kilka razy dziennie.")
-    html = _panel(client, ticket.id).text
-    draft = re.search(r'data-insert-text="([^"]*)"', html).group(1)
-    assert "Ponowne łączenie termostatu Nimbus z Wi-Fi" in draft and f"/articles/{wifi.slug}?lang=pl" in draft
-    assert "Więcej" in draft or "More details" in draft
+    draft = _drafts(_panel(client, ticket.id).text)[0]
+    # The Polish translation's steps (tests.kb.factories.add_translation), cited in Polish.
+    assert "1. Otwórz aplikację." in draft and "Ponowne łączenie termostatu Nimbus z Wi-Fi" in draft
+    assert f"/articles/{wifi.slug}?lang=pl" in draft and "Z artykułu" in draft
 
 
 def test_draft_falls_back_to_the_source_without_a_translation(client, session, keeper):
@@ -82,9 +94,40 @@ def test_draft_falls_back_to_the_source_without_a_translation(client, session, k
     sign_in(client, session)
     ticket = create_ticket(session, subject="Earbuds Pulse tidak mengisi daya",
                            body="Earbuds Pulse tidak mengisi daya.")
+    draft = _drafts(_panel(client, ticket.id).text)[0]
+    assert "Put both earbuds in the case" in draft and f"/articles/{charging.slug}" in draft
+
+
+SECTIONED_BODY = (
+    "The Pulse case charges the earbuds three times over.\n\n"
+    "## The case does not charge\n\n"
+    "Use the USB-C cable that came in the box and a 5 V wall adapter. The light on the case blinks "
+    "amber while it charges and turns green when it is full.\n\n"
+    "## Water and sweat\n\n"
+    "The earbuds are splash resistant, but the case is not: dry the earbuds before you put them back.\n\n"
+    "## Cleaning\n\n"
+    "Wipe the ear tips with a dry cloth once a week and never rinse the case under a tap."
+)
+
+
+def test_insert_carries_the_matching_section_not_the_whole_article(client, session, keeper):
+    article = create_article(session, title="Pulse charging case guide", status="published", body=SECTIONED_BODY,
+                             questions=["Why does my Pulse case not charge?"])
+    sign_in(client, session)
+    ticket = create_ticket(session, subject="Case does not charge",
+                           body="The light on the case never turns green with my USB-C cable.")
+    draft = _drafts(_panel(client, ticket.id).text)[0]
+    assert "The light on the case blinks amber" in draft and f"/articles/{article.slug}" in draft
+    # The other sections stay in the article, one click away.
+    assert "splash resistant" not in draft and "Wipe the ear tips" not in draft
+
+
+def test_panel_links_each_article_to_open_it(client, session, keeper):
+    _w, _b, charging = publish_small_kb(session)
+    sign_in(client, session)
+    ticket = create_ticket(session, subject="My earbuds are not charging", body="Still dead after a night.")
     html = _panel(client, ticket.id).text
-    draft = re.search(r'data-insert-text="([^"]*)"', html).group(1)
-    assert "Charge the Pulse earbuds" in draft and f"/articles/{charging.slug}" in draft
+    assert f'href="/articles/{charging.slug}" target="_blank" rel="noopener">Open article' in html
 
 
 def test_panel_without_htmx_redirects_to_the_ticket(client, session):
@@ -120,8 +163,7 @@ def test_insert_then_send_records_sent_with(client, session, keeper):
     inserted = client.post(f"/agent/tickets/{ticket.id}/suggestions/{suggestion_id}/inserted",
                            headers={"X-CSRF-Token": token, **HTMX})
     assert inserted.status_code == 204
-    draft = re.search(r'data-insert-text="([^"]*)"', _panel(client, ticket.id).text).group(1)
-    body = "Hello,\n\n" + draft.replace("&#34;", '"').replace("&#39;", "'").replace("&amp;", "&")
+    body = "Hello,\n\n" + _drafts(_panel(client, ticket.id).text)[0]
     client.post(f"/agent/tickets/{ticket.id}/messages", data={"csrf_token": token, "body": body,
                                                                 "kind": "public_reply"})
     assert _events(session)[-1] == "sent_with" and "inserted" in _events(session)

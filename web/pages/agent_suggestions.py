@@ -1,9 +1,11 @@
 """The ticket page's suggested replies, and turning a ticket into a knowledge-base draft.
 
-The panel loads after the page (htmx ``load``): the top articles for the ticket with the passage
-that matched, the confidence and the article's language, or plainly "No confident suggestion"
-when the search has no answer. "Insert" puts a reply draft into the editor: the article's text in
-the ticket's language when it has that translation, and the article's link; the insertion is
+The panel loads after the page (htmx ``load``): the top three articles for the ticket, best first,
+each with the passage that matched, its confidence and its language, whether or not any is
+confident (the confident ones are marked, and the panel says plainly when none is). "Insert" puts
+the matched passage into the editor (the article's section, in the ticket's language when the
+article has that translation: ``kb.search.suggestions.matched_passage``), followed by a citation
+with the article's title and link; the whole article stays one click away. The insertion is
 recorded, and whether the reply that was sent still contained it (``after_reply_sent``).
 """
 
@@ -33,13 +35,13 @@ from web import i18n
 from web.csrf import verify_csrf
 from web.deps import DbSession
 from web.pages.agent_access import PageStaff
-from web.pages.search import POSSIBLY_RELATED, highlight
+from web.pages.search import highlight
 from web.templating import is_htmx, render
 
 router = APIRouter()
 
-MAX_DRAFT_BODY_CHARS = 2000
-READ_MORE = i18n.N_("More details in our help centre: %(url)s")
+# The inserted passage's citation, in the ticket's language.
+CITATION = i18n.N_("From our help centre article “%(title)s”: %(url)s")
 NO_ANSWER_YET = i18n.N_("Describe the solution here.")
 
 
@@ -53,10 +55,17 @@ class SuggestionView:
     snippet_html: Markup
     reply_locale: str
     draft: str
+    # Whether the search would claim this one as an answer (see ``_is_confident``).
+    confident: bool
 
     @property
     def percent(self) -> int:
         return round(self.confidence * 100)
+
+    @property
+    def percent_label(self) -> str:
+        """"87%"; "<1%" rather than a "0%" that would read as "certainly wrong"."""
+        return f"{self.percent}%" if self.percent >= 1 else "<1%"
 
 
 # ---- reply drafts --------------------------------------------------------------------------
@@ -80,13 +89,6 @@ def plain_text(markdown: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
-def _cut(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    cut = text.rfind("\n\n", 0, limit)
-    return (text[:cut] if cut > limit // 2 else text[:limit].rsplit(" ", 1)[0]) + "\n…"
-
-
 def reply_content(article: Article, ticket_language: str, found_locale: str) -> ArticleContent:
     """The article's published text in the ticket's language if it has one, else the one search found."""
     visible = {content.locale: content for content in kb_service.visible_contents(article, include_unpublished=False)}
@@ -99,21 +101,29 @@ def article_link(article: Article, content: ArticleContent) -> str:
     return f"{get_settings().base_url.rstrip('/')}/articles/{article.slug}{suffix}"
 
 
-def reply_draft(article: Article, content: ArticleContent, language: str) -> str:
-    link = article_link(article, content)
-    read_more = i18n.translations(language).gettext(READ_MORE) % {"url": link}
-    return f"{content.title}\n\n{_cut(plain_text(content.body_markdown), MAX_DRAFT_BODY_CHARS)}\n\n{read_more}"
+def reply_draft(article: Article, content: ArticleContent, language: str, *, snippet: str, query: str,
+                found: ArticleContent | None = None) -> str:
+    """The matched passage as plain text, then the article's title and link as its source."""
+    passage = suggestions.matched_passage(
+        content.body_markdown, snippet, query, found_markdown=found.body_markdown if found is not None else None)
+    citation = i18n.translations(language).gettext(CITATION) % {
+        "title": content.title, "url": article_link(article, content)}
+    return f"{plain_text(passage)}\n\n{citation}" if passage else citation
 
 
 # ---- the panel -----------------------------------------------------------------------------
 
+def _is_confident(found: suggestions.TicketSuggestions, hit) -> bool:
+    """Whether ``hit`` is one the search would claim as an answer. The search says so of its first
+    result (``answered``); a later one is too when its confidence is at least the first's, since
+    the calibration's threshold lies at or below an answered first result's confidence."""
+    return found.answered and bool(found.results) and hit.confidence >= found.results[0].confidence
+
+
 def _views(session: Session, ticket: Ticket, found: suggestions.TicketSuggestions) -> list[SuggestionView]:
-    if not found.answered:
-        return []
+    # All candidates, best first, confident or not: an agent judges a guess better than a blank panel.
     hits = [(hit, row_id) for hit, row_id in zip(found.results, found.suggestion_ids, strict=False)
             if row_id is not None and hit.article_id is not None]
-    # The first result is the confident one; later ones only if they are likely too.
-    hits = [pair for index, pair in enumerate(hits) if index == 0 or pair[0].confidence >= POSSIBLY_RELATED]
     articles = {
         article.id: article
         for article in session.scalars(
@@ -121,16 +131,20 @@ def _views(session: Session, ticket: Ticket, found: suggestions.TicketSuggestion
                                   Article.status == ArticleStatus.PUBLISHED)
         )
     }
+    query = suggestions.ticket_query(session, ticket) if hits else ""
     views = []
     for hit, row_id in hits:
         article = articles.get(hit.article_id)
         if article is None:
             continue
         content = reply_content(article, ticket.language, hit.locale)
+        found_content = reply_content(article, hit.locale, hit.locale)
         views.append(SuggestionView(
             id=row_id, title=hit.title, url=hit.url, locale=hit.locale, confidence=hit.confidence,
             snippet_html=highlight(hit.snippet, hit.highlight_spans), reply_locale=content.locale,
-            draft=reply_draft(article, content, ticket.language),
+            draft=reply_draft(article, content, ticket.language, snippet=hit.snippet, query=query,
+                              found=found_content),
+            confident=_is_confident(found, hit),
         ))
     return views
 
@@ -144,7 +158,8 @@ def suggestion_panel(ticket_id: int, request: Request, session: DbSession, princ
     views = _views(session, ticket, found)
     if views:
         suggestions.record_shown(session, [view.id for view in views], principal.user)
-    return render(request, "agent/ticket.html", {"ticket": ticket, "suggestions": views, "loaded": True},
+    return render(request, "agent/ticket.html",
+                  {"ticket": ticket, "suggestions": views, "suggestions_answered": found.answered, "loaded": True},
                   block="suggestion_list", headers={"Cache-Control": "no-store"})
 
 

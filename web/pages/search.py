@@ -5,6 +5,12 @@ Everything goes through ``kb.search.service.search``. Snippets are plain text fr
 page escapes them and wraps the matched character spans in ``<mark>`` here, so nothing from the
 index is ever trusted as markup.
 
+Whatever the search ranks is shown, confident or not: a customer who typed "wifi" or a Polish
+question whose answer scores below the threshold still sees the article. ``answered`` decides only
+what the page claims: "N results" against "These might help", whether the contact form says the
+articles "may answer your question", and whether the deflection funnel counts the attempt (a
+guess that was offered is not a deflection we can take credit for).
+
 Typing logs one search per pause, and "how", "how do I", "how do I reset" are one question: each
 browser's latest search is remembered (a signed cookie), and a search that only extends or trims
 it within a short time replaces its row (see ``kb.feedback.service.settle_typed_search``).
@@ -37,8 +43,6 @@ TYPING_LIMIT = 5
 PAGE_LIMIT = 10
 DEFLECTION_LIMIT = 3
 MIN_QUERY_CHARS = 2
-# Below the confidence of an answer, results this likely are still listed as "possibly related".
-POSSIBLY_RELATED = 0.25
 # Far above what typing produces (one request per 250 ms pause), far below what a scraper wants.
 LAST_SEARCH_COOKIE = "aftercare_last_search"
 ATTEMPT_COOKIE = "aftercare_contact_attempt"
@@ -82,6 +86,7 @@ def highlight(text: str, spans: list[tuple[int, int]] | list[list[int]]) -> Mark
 
 
 def _view(hit: Any, *, attempt: str | None = None) -> ResultView:
+    """``hit`` as shown; with ``attempt``, an article's link carries the contact attempt (the funnel)."""
     url = hit.url
     if attempt and hit.type == "article":
         url += ("&" if "?" in url else "?") + f"attempt={attempt}"
@@ -90,14 +95,6 @@ def _view(hit: Any, *, attempt: str | None = None) -> ResultView:
         locale=hit.locale, confidence=hit.confidence, article_id=hit.article_id, slug=hit.slug,
         has_answer=hit.has_answer,
     )
-
-
-def shown_results(outcome: search_service.SearchOutcome) -> list:
-    """All results of an answered search; of an unanswered one, only those that might still be
-    related (usually none: the page then says plainly that it has no answer)."""
-    if outcome.answered:
-        return list(outcome.results)
-    return [hit for hit in outcome.results if hit.confidence >= POSSIBLY_RELATED]
 
 
 # ---- the browser's latest search, so that typing replaces rather than piles up -----------------
@@ -155,7 +152,7 @@ def search_page(
         try:
             outcome = _run(request, session, text, limit=TYPING_LIMIT if is_htmx(request) else PAGE_LIMIT,
                            source=SearchSource.PORTAL)
-            context.update(outcome=outcome, results=[_view(hit) for hit in shown_results(outcome)])
+            context.update(outcome=outcome, results=[_view(hit) for hit in outcome.results])
         except ValidationFailed:
             context["error"] = i18n.translator(request).gettext(
                 "That search is too long. Please use fewer words.")
@@ -200,8 +197,8 @@ def contact_suggestions(
         return RedirectResponse("/contact", status_code=303)
     attempt, new_attempt = contact_attempt(request, session)
     text = deflection_query(subject, body)
-    context: dict[str, Any] = {"results": [], "outcome": None, "attempt": attempt, "typed": bool(text),
-                               "from_article": None}
+    context: dict[str, Any] = {"results": [], "outcome": None, "answered": False, "attempt": attempt,
+                               "typed": bool(text), "from_article": None}
     if article:
         found = _published_article(session, article)
         if found is not None:
@@ -211,10 +208,14 @@ def contact_suggestions(
             outcome = _run(request, session, text, limit=DEFLECTION_LIMIT, source=SearchSource.CONTACT)
         except (ValidationFailed, RateLimited):
             outcome = None
-        # Only confident answers: a customer writing to us has no time for guesses.
-        if outcome is not None and outcome.answered:
-            context.update(outcome=outcome, results=[_view(hit, attempt=attempt) for hit in outcome.results])
-            feedback.record_suggestions_shown(session, attempt)
+        if outcome is not None:
+            # Shown either way, labelled by ``answered``; only a confident set is offered as an
+            # answer, so only it enters the deflection funnel (shown, opened, solved).
+            link_attempt = attempt if outcome.answered else None
+            context.update(outcome=outcome, answered=outcome.answered,
+                           results=[_view(hit, attempt=link_attempt) for hit in outcome.results])
+            if outcome.answered and outcome.results:
+                feedback.record_suggestions_shown(session, attempt)
     response = render(request, "pages/contact.html", context, block="deflection_results")
     if new_attempt:
         settings = request.app.state.settings
