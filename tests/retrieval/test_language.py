@@ -139,6 +139,11 @@ def test_thai_text_is_not_thai_when_thai_is_not_allowed():
     assert (guess.language, guess.source) == ("en", LanguageSource.DEFAULT)
 
 
+def test_text_in_a_script_no_allowed_language_uses_falls_back_to_known():
+    guess = detect(SENTENCES["th"], allowed=["en", "pl"], default="en", known="pl")
+    assert (guess.language, guess.source, guess.confidence) == ("pl", LanguageSource.CUSTOMER, 0.0)
+
+
 @pytest.mark.parametrize("text", ["???", "12345", "🙂🙂🙂", "ok", "!!! 42 :-)", "👍"])
 def test_letterless_text_falls_back_to_known_language(text):
     guess = detect(text, known="tl")
