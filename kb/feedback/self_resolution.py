@@ -34,6 +34,7 @@ from helpdesk.models import Ticket, TicketStatus
 from helpdesk.schemas import MessageCreate
 from kb.feedback.models import IntakeSuggestion, SolvedVia
 from kb.models import Article, ArticleContent, ArticleStatus
+from kb.search import suggestions as ticket_suggestions
 from kb.search.keeper import IndexKeeper
 from workers import notifications
 
@@ -57,7 +58,7 @@ class OfferedArticle:
     rank: int
     # The search claimed this article answers the ticket (only ever the first).
     answered: bool
-    # The ticket's own language is missing: this is the source article, in ``locale``.
+    # Not in the ticket's language (no translation yet): the site's default language's version.
     other_language: bool
     solved: bool
 
@@ -149,9 +150,7 @@ def offer_articles(
 
 
 def _search_and_store(session: Session, ticket: Ticket, limit: int, keeper: IndexKeeper | None) -> list[IntakeSuggestion]:
-    from kb.search.suggestions import suggest_for_ticket
-
-    found = suggest_for_ticket(session, ticket, limit * CANDIDATES_PER_OFFER, keeper=keeper)
+    found = ticket_suggestions.suggest_for_ticket(session, ticket, limit * CANDIDATES_PER_OFFER, keeper=keeper)
     hits = [hit for hit in found.results if hit.article_id is not None]
     versions = _published_versions(session, [hit.article_id for hit in hits])
     # The ticket's language whenever the article is translated into it, even when the search ranked
