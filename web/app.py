@@ -27,6 +27,7 @@ ROUTER_MODULES = (
     "web.api.search",
     "web.api.forum",
     "web.api.aftersales",
+    "web.api.insights",
     "web.pages.auth",
     "web.pages.portal",
     "web.pages.self_resolution",

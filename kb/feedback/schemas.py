@@ -1,7 +1,9 @@
-"""Input shapes of reader feedback: a vote and the reason given after "no"."""
+"""Input shapes of reader feedback (a vote and the reason given after "no"), and the self-resolution
+report's output shape."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
@@ -31,3 +33,31 @@ class FeedbackReason(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: Reason
+
+
+# ---- the self-resolution report (output) -------------------------------------------------------
+
+class SelfResolutionFigures(BaseModel):
+    """Requests offered articles on intake, and how many the customer closed with "This solved it"."""
+
+    offered: int
+    solved: int
+    rate: float
+
+
+class LanguageSelfResolutionRead(SelfResolutionFigures):
+    language: str
+
+
+class ArticleSelfResolutionRead(SelfResolutionFigures):
+    article_id: int
+    title: str | None  # None: the article was deleted since
+    slug: str | None
+
+
+class SelfResolutionReport(BaseModel):
+    start: date
+    end: date
+    total: SelfResolutionFigures
+    by_language: list[LanguageSelfResolutionRead]
+    by_article: list[ArticleSelfResolutionRead]

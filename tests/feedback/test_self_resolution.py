@@ -222,3 +222,37 @@ def test_an_article_in_a_third_language_is_not_offered(session, keeper):
 
     assert thai.id in [row.article_id for row in current_suggestions(session, ticket.id)[:3]]
     assert thai.id not in offered and len(offered) == 3
+
+
+# ---- the JSON report -----------------------------------------------------------------------------
+
+def _admin_headers(session) -> dict[str, str]:
+    from helpdesk.models import Role
+    from tests.factories import create_staff, token_for
+
+    return token_for(session, create_staff(session, role=Role.ADMIN))
+
+
+def test_json_report_gives_the_rate_by_language(client, session, offers):
+    report = client.get("/api/v1/reports/self-resolution", headers=_admin_headers(session)).json()
+    assert report["total"] == {"offered": 3, "solved": 1, "rate": pytest.approx(1 / 3)}
+    assert {row["language"]: (row["solved"], row["offered"]) for row in report["by_language"]} == {"pl": (1, 2), "th": (0, 1)}
+
+
+def test_json_report_gives_the_rate_by_article(client, session, offers):
+    reset, _ = offers
+    report = client.get("/api/v1/reports/self-resolution", headers=_admin_headers(session)).json()
+    assert report["by_article"][0] == {"article_id": reset.id, "title": "Reset the Nimbus thermostat", "slug": reset.slug,
+                                       "offered": 3, "solved": 1, "rate": pytest.approx(1 / 3)}
+
+
+def test_json_report_is_for_admins(client, session):
+    from tests.factories import create_staff, token_for
+
+    assert client.get("/api/v1/reports/self-resolution", headers=token_for(session, create_staff(session))).status_code == 403
+
+
+def test_json_report_refuses_a_bad_range(client, session):
+    response = client.get("/api/v1/reports/self-resolution", params={"from": "2026-02-01", "to": "2026-01-01"},
+                          headers=_admin_headers(session))
+    assert response.status_code == 422 and "start date" in response.json()["detail"]
