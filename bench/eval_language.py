@@ -100,8 +100,13 @@ class Row:
         return 100 * self.fallbacks / self.texts if self.texts else 0.0
 
 
+def sib200_dir(data: Path) -> Path:
+    """The sib200 folder, given it or the data folder that holds it (as eval_retrieval.py passes)."""
+    return data / "sib200" if (data / "sib200").is_dir() else data
+
+
 def read_split(data: Path, language: str, split: str) -> list[Sample]:
-    path = data / FOLDERS[language] / f"{split}.tsv"
+    path = sib200_dir(data) / FOLDERS[language] / f"{split}.tsv"
     with path.open(encoding="utf-8", newline="") as handle:
         rows = csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
         return [Sample(language, row["text"]) for row in rows]
@@ -170,7 +175,10 @@ def short_prefix_table(
     prefixes: Sequence[int] = REPORT_PREFIXES,
     systems: Iterable[str] = tuple(SYSTEMS),
 ) -> list[Row]:
-    """Accuracy and fallback share per system x language x prefix length, on sib200 TEST."""
+    """Accuracy and fallback share per system x language x prefix length, on sib200 TEST.
+
+    ``data`` is the sib200 folder or the folder holding it (``../shared/data``).
+    """
     test = [sample for language in ALLOWED for sample in read_split(data, language, "test")]
     columns = _columns(test, prefixes)
     rows: list[Row] = []
@@ -193,8 +201,11 @@ def short_prefix_table(
     return rows
 
 
-def print_short_prefix_table(rows: Sequence[Row] | None = None, data: Path = DEFAULT_DATA) -> list[Row]:
-    """Print the language-ID table for short prefixes (computed unless ``rows`` are given)."""
+def print_short_prefix_table(data: Path = DEFAULT_DATA, rows: Sequence[Row] | None = None) -> list[Row]:
+    """Print the language-ID table for short prefixes (computed unless ``rows`` are given).
+
+    ``data`` is the sib200 folder or the folder holding it (``../shared/data``).
+    """
     rows = list(rows) if rows is not None else short_prefix_table(data)
     columns = list(dict.fromkeys(row.column for row in rows))
     cells = {(row.system, row.language, row.column): row for row in rows}
