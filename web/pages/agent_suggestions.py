@@ -31,6 +31,7 @@ from kb.models import Article, ArticleContent, ArticleKind, ArticleStatus
 from kb.schemas import MAX_QUESTION_CHARS, MAX_TITLE_CHARS, ArticleCreate
 from kb.search import suggestions
 from kb.search.models import TicketSuggestion
+from kb.search.service import SearchHit
 from web import i18n
 from web.csrf import verify_csrf
 from web.deps import DbSession
@@ -90,9 +91,12 @@ def plain_text(markdown: str) -> str:
 
 
 def reply_content(article: Article, ticket_language: str, found_locale: str) -> ArticleContent:
-    """The article's published text in the ticket's language if it has one, else the one search found."""
+    """The article's published text in the ticket's language if it has one, else its source (the
+    language it was written in, usually the site's own), else the version search found: a Polish
+    customer reads English more likely than the Indonesian translation that happened to match."""
     visible = {content.locale: content for content in kb_service.visible_contents(article, include_unpublished=False)}
-    return visible.get(ticket_language) or visible.get(found_locale) or article.source
+    return (visible.get(ticket_language) or visible.get(article.source_locale) or visible.get(found_locale)
+            or article.source)
 
 
 def article_link(article: Article, content: ArticleContent) -> str:
@@ -113,7 +117,7 @@ def reply_draft(article: Article, content: ArticleContent, language: str, *, sni
 
 # ---- the panel -----------------------------------------------------------------------------
 
-def _is_confident(found: suggestions.TicketSuggestions, hit) -> bool:
+def _is_confident(found: suggestions.TicketSuggestions, hit: SearchHit) -> bool:
     """Whether ``hit`` is one the search would claim as an answer. The search says so of its first
     result (``answered``); a later one is too when its confidence is at least the first's, since
     the calibration's threshold lies at or below an answered first result's confidence."""
@@ -138,7 +142,7 @@ def _views(session: Session, ticket: Ticket, found: suggestions.TicketSuggestion
         if article is None:
             continue
         content = reply_content(article, ticket.language, hit.locale)
-        found_content = reply_content(article, hit.locale, hit.locale)
+        found_content = reply_content(article, hit.locale, hit.locale)  # the text the snippet comes from
         views.append(SuggestionView(
             id=row_id, title=hit.title, url=hit.url, locale=hit.locale, confidence=hit.confidence,
             snippet_html=highlight(hit.snippet, hit.highlight_spans), reply_locale=content.locale,
