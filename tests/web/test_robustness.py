@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from aftercare.db import Database
 from helpdesk.models import Role
 from kb.search.models import SearchLog
 from tests.factories import create_staff, create_ticket, token_for
+from tests.web.pages_support import sign_in
 
 # Past PostgreSQL's INTEGER (2**31 - 1), past SQLite's INTEGER (2**63 - 1), and the audit's example.
 HUGE_IDS = [2**31, 2**63, 15491826293885263413248]
@@ -58,6 +60,12 @@ def test_path_id_too_large_for_any_row_is_not_found(client, admin, method, path,
 def test_path_id_too_large_says_why(client, admin):
     response = client.get(f"/api/v1/tickets/{2**63}", headers=admin)
     assert "ticket_id" in response.json()["detail"]
+
+
+def test_page_id_too_large_is_a_not_found_page(client, session):
+    sign_in(client, session)
+    response = client.get(f"/agent/tickets/{2**63}")
+    assert (response.status_code, response.headers["content-type"].split(";")[0]) == (404, "text/html")
 
 
 def test_id_too_large_in_a_body_is_invalid(client, session, admin):
@@ -140,6 +148,7 @@ def migrated_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@contextmanager
 def _client_on(path: Path, busy_timeout: float, settings) -> Iterator[tuple[TestClient, Database]]:
     from web import ratelimit
     from web.app import create_app
@@ -155,13 +164,14 @@ def _client_on(path: Path, busy_timeout: float, settings) -> Iterator[tuple[Test
 
 @pytest.fixture
 def impatient_client(migrated_file, settings) -> Iterator[TestClient]:
-    for client, _ in _client_on(migrated_file, SHORT_BUSY_TIMEOUT, settings):
+    with _client_on(migrated_file, SHORT_BUSY_TIMEOUT, settings) as (client, _):
         yield client
 
 
 @pytest.fixture
 def patient_client(migrated_file, settings) -> Iterator[tuple[TestClient, Database]]:
-    yield from _client_on(migrated_file, LONG_BUSY_TIMEOUT, settings)
+    with _client_on(migrated_file, LONG_BUSY_TIMEOUT, settings) as pair:
+        yield pair
 
 
 @pytest.fixture
