@@ -110,10 +110,8 @@ def is_database_busy(error: BaseException) -> bool:
     """True when ``error`` is SQLite's "database is locked": a lock that may free up, worth a retry."""
     if not isinstance(error, OperationalError) or not isinstance(error.orig, sqlite3.OperationalError):
         return False
-    code = getattr(error.orig, "sqlite_errorcode", None)
-    if code is None:  # a driver without result codes: fall back on SQLite's message
-        return "locked" in str(error.orig)
-    return (code & _SQLITE_PRIMARY_CODE_MASK) in _SQLITE_LOCK_CODES
+    # sqlite_errorcode: Python 3.11+, the extended result code.
+    return (error.orig.sqlite_errorcode & _SQLITE_PRIMARY_CODE_MASK) in _SQLITE_LOCK_CODES
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
