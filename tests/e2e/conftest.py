@@ -32,7 +32,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]
 DEMO_PASSWORD = "aftercare-demo"
-SERVER_START_TIMEOUT = 90.0
+# The first start builds the demo index (about a minute on an idle 2-core machine; more when busy).
+SERVER_START_TIMEOUT = float(os.environ.get("AFTERCARE_E2E_START_TIMEOUT", "90"))
 # Canned replies for the agent journeys (idempotent, so harmless once `aftercare demo` loads them).
 LOAD_DEMO_MACROS = """
 from aftercare.config import get_settings
