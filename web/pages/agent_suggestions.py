@@ -118,9 +118,9 @@ def reply_draft(article: Article, content: ArticleContent, language: str, *, sni
 # ---- the panel -----------------------------------------------------------------------------
 
 def _is_confident(found: suggestions.TicketSuggestions, hit: SearchHit) -> bool:
-    """Whether ``hit`` is one the search would claim as an answer. The search says so of its first
-    result (``answered``); a later one is too when its confidence is at least the first's, since
-    the calibration's threshold lies at or below an answered first result's confidence."""
+    """Whether ``hit`` is marked confident. The search claims only its first result (``answered``);
+    a later one whose confidence (a calibrated chance of being right) is at least that first
+    result's is as likely right, so it is marked too."""
     return found.answered and bool(found.results) and hit.confidence >= found.results[0].confidence
 
 
