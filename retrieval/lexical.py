@@ -7,10 +7,11 @@ strength stays near zero and fusion can tell "lexical has no evidence" from "lex
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
-import time
 import re
+import time
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -27,15 +28,34 @@ YIELD_SECONDS = 0.0001
 
 THAI_RUN = "\u0e00-\u0e7f"
 CJK_RUN = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"
+# Hyphen-minus, hyphen, non-breaking hyphen. A hyphenated word ("Wi-Fi", "e-mail", Tagalog
+# "i-reset") is indexed as its parts and as the parts joined, so "wifi", "wi-fi" and "fi" all match.
+HYPHENS = "\\-\u2010\u2011"
 _TOKEN_RE = re.compile(
     rf"(?P<thai>[{THAI_RUN}]+)|(?P<cjk>[{CJK_RUN}]+)|(?P<word>(?:[^\W_{THAI_RUN}{CJK_RUN}]|[\u0300-\u036f])+"
-    r"(?:['’](?:[^\W_]|[\u0300-\u036f])+)*)"
+    r"(?:['’](?:[^\W_]|[\u0300-\u036f])+)*"
+    rf"(?:[{HYPHENS}](?:[^\W_{THAI_RUN}{CJK_RUN}]|[\u0300-\u036f])+(?:['’](?:[^\W_]|[\u0300-\u036f])+)*)*)"
 )
+_HYPHEN_RE = re.compile(f"[{HYPHENS}]")
 # Letters that do not decompose under NFKD but are typed without their mark on plain keyboards.
 _FOLD = str.maketrans({"ł": "l", "đ": "d", "ø": "o", "æ": "ae", "œ": "oe", "ı": "i", "ð": "d", "þ": "th"})
 # A light, language-neutral suffix stripper for Latin-script words (refunds/refunded/refunding -> refund).
 # Applied to query and index alike, so over-stripping only merges rare near-duplicates.
 _SUFFIXES = ("ing", "ed", "es", "s")
+
+# Search-as-you-type sends half-typed words ("earb", "thermo"): the query's last term also matches
+# the index terms it begins. Shorter prefixes are skipped ("ea" begins too many words to mean any).
+MIN_PREFIX_CHARS = 3
+# At most this many completions count, the most frequent first, so that a short prefix of a large
+# index stays cheap (each one is one posting list to score).
+MAX_COMPLETIONS = 32
+# A last term that is itself a word of the index may still be a prefix ("card" of "cardholder"),
+# but the word as typed is the likelier meaning: completions then count at this share of a match.
+# A last term that the index does not hold counts its best completion as a full match.
+KNOWN_WORD_COMPLETION_WEIGHT = 0.5
+# New terms wait in a set until this many, then join the sorted vocabulary (one sort per batch,
+# not per added unit); prefix look-ups scan the set, so it is kept small.
+VOCABULARY_MERGE_EVERY = 2048
 
 
 @dataclass(frozen=True)
@@ -86,7 +106,18 @@ def tokenize_with_spans(text: str) -> list[Token]:
             for i in range(len(run) - 1):
                 tokens.append(Token(run[i : i + 2], start + i, start + i + 2))
         else:
-            term = normalize_word(match.group())
+            word = match.group()
+            parts = [part for part in _HYPHEN_RE.split(word) if part]
+            if len(parts) > 1:
+                offset = start
+                for part in parts:
+                    offset = text.index(part, offset)
+                    term = normalize_word(part)
+                    if term:
+                        tokens.append(Token(term, offset, offset + len(part)))
+                    offset += len(part)
+                word = "".join(parts)
+            term = normalize_word(word)
             if term:
                 tokens.append(Token(term, start, match.end()))
     return tokens
@@ -96,10 +127,23 @@ def tokenize(text: str) -> list[str]:
     return [token.term for token in tokenize_with_spans(text)]
 
 
+def _completable(term: str) -> bool:
+    """Long enough to complete, and a word of a spaced script: Thai and CJK terms are segments or
+    bigrams already, whose prefixes mean nothing."""
+    return len(term) >= MIN_PREFIX_CHARS and not re.search(f"[{THAI_RUN}{CJK_RUN}]", term)
+
+
 def find_term_spans(text: str, terms: Iterable[str]) -> list[tuple[int, int]]:
-    """Character spans of ``text`` whose normalised tokens are in ``terms`` (e.g. a hit's matched terms)."""
+    """Character spans of ``text`` whose normalised tokens are in ``terms`` (e.g. a hit's matched
+    terms), in order and never overlapping: "Wi-Fi" matched both whole and by its parts is one span."""
     wanted = set(terms)
-    return [(token.start, token.end) for token in tokenize_with_spans(text) if token.term in wanted]
+    spans: list[tuple[int, int]] = []
+    for start, end in sorted((token.start, token.end) for token in tokenize_with_spans(text) if token.term in wanted):
+        if spans and start < spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(end, spans[-1][1]))
+        else:
+            spans.append((start, end))
+    return spans
 
 
 def grown(array: np.ndarray, needed: int) -> np.ndarray:
@@ -114,11 +158,15 @@ def grown(array: np.ndarray, needed: int) -> np.ndarray:
 class LexicalScores:
     """BM25 scores of one query against every unit, plus helpers to read them."""
 
-    def __init__(self, index: LexicalIndex, terms: list[str], scores: np.ndarray, bound: float) -> None:
+    def __init__(
+        self, index: LexicalIndex, terms: list[str], scores: np.ndarray, bound: float, completions: Sequence[str] = ()
+    ) -> None:
         self._index = index
         self.terms = terms
         self.scores = scores
         self.bound = bound
+        # Index terms that the query's last term begins and that were scored for it (see score_query).
+        self.completions = list(completions)
 
     def top(self, limit: int) -> list[tuple[int, float]]:
         keys, scores = self.top_arrays(limit)
@@ -154,7 +202,7 @@ class LexicalScores:
         if slot is None:
             return []
         counts = self._index._forward[slot]
-        return [term for term in self.terms if term in counts]
+        return [term for term in (*self.terms, *self.completions) if term in counts]
 
 
 class LexicalIndex:
@@ -171,6 +219,10 @@ class LexicalIndex:
         self._postings: dict[str, dict[int, int]] = {}
         # Per-term numpy views of the postings, rebuilt lazily when a term's postings change.
         self._arrays: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        # Every term, sorted, for prefix look-ups: terms added since the last sort wait in
+        # _new_terms; removed ones linger until the next sort and are skipped when looked up.
+        self._vocabulary: list[str] = []
+        self._new_terms: set[str] = set()
 
     def __len__(self) -> int:
         return len(self._slots)
@@ -207,7 +259,11 @@ class LexicalIndex:
         self._lengths[slot] = length
         self._total_length += length
         for term, tf in counts.items():
-            self._postings.setdefault(term, {})[slot] = tf
+            postings = self._postings.get(term)
+            if postings is None:
+                postings = self._postings[term] = {}
+                self._new_terms.add(term)
+            postings[slot] = tf
             self._arrays.pop(term, None)
 
     def remove(self, keys: Iterable[int]) -> None:
@@ -243,23 +299,62 @@ class LexicalIndex:
             self._arrays[term] = cached
         return cached
 
-    def score_query(self, query: str) -> LexicalScores:
-        terms = list(dict.fromkeys(tokenize(query)))
+    def completions(self, prefix: str, limit: int = MAX_COMPLETIONS) -> list[str]:
+        """Index terms that begin with ``prefix`` (itself excluded), the most frequent first."""
+        if len(self._new_terms) > VOCABULARY_MERGE_EVERY:
+            self._vocabulary = sorted(self._postings)
+            self._new_terms.clear()
+        found = set()
+        position = bisect.bisect_left(self._vocabulary, prefix)
+        while position < len(self._vocabulary) and self._vocabulary[position].startswith(prefix):
+            found.add(self._vocabulary[position])
+            position += 1
+        found.update(term for term in self._new_terms if term.startswith(prefix))
+        found = {term for term in found if term != prefix and term in self._postings}
+        return sorted(found, key=lambda term: (-len(self._postings[term]), term))[:limit]
+
+    def score_query(self, query: str, *, complete_last: bool = True) -> LexicalScores:
+        """BM25 of ``query`` against every key. With ``complete_last`` the query's last term also
+        matches the terms it begins (see MIN_PREFIX_CHARS), as a half-typed word would."""
+        tokens = tokenize(query)
+        terms = list(dict.fromkeys(tokens))
         scores = np.zeros(len(self._forward), dtype=np.float32)
         n = len(self._slots)
         if not terms or n == 0:
             return LexicalScores(self, terms, scores, 0.0)
         average = self._total_length / n if self._total_length else 1.0
         norm = self.k1 * (1.0 - self.b + self.b * self._lengths[: len(scores)] / average)
+
+        def contribution(term: str) -> tuple[np.ndarray, np.ndarray]:
+            slots, tfs = self._term_arrays(term)
+            return slots, self.idf(term) * tfs * (self.k1 + 1.0) / (tfs + norm[slots])
+
+        last = tokens[-1]
+        completions = self.completions(last) if complete_last and _completable(last) else []
         bound = 0.0
         for term in terms:
-            idf = self.idf(term)
-            bound += idf
-            if term not in self._postings:
+            if term == last and completions:
                 continue
-            slots, tfs = self._term_arrays(term)
-            scores[slots] += idf * tfs * (self.k1 + 1.0) / (tfs + norm[slots])
-        return LexicalScores(self, terms, scores, bound)
+            bound += self.idf(term)
+            if term in self._postings:
+                slots, values = contribution(term)
+                scores[slots] += values
+        if completions:
+            # The last term scores as its best reading per key: the word as typed, or one completion.
+            known = last in self._postings
+            weight = KNOWN_WORD_COMPLETION_WEIGHT if known else 1.0
+            best = np.zeros_like(scores)
+            for term in completions:
+                slots, values = contribution(term)
+                np.maximum.at(best, slots, weight * values)
+            if known:
+                slots, values = contribution(last)
+                np.maximum.at(best, slots, values)
+            scores += best
+            # An unknown word's own idf would be the largest of all (no key holds it): measure the
+            # match against the completions that could be meant instead.
+            bound += self.idf(last) if known else max(self.idf(term) for term in completions)
+        return LexicalScores(self, terms, scores, bound, completions)
 
     def search(self, query: str, limit: int = 10) -> list[tuple[int, float]]:
         return self.score_query(query).top(limit)
