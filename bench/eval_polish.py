@@ -11,7 +11,7 @@ help centre) and its body the sentences in paragraphs of three, so an article is
 words, longer than one chunk. The same grouping in every language, so the figures compare.
 
 A query is a sentence shortened the way people type a question (its first 60 % of words, 4..12):
-- ``neighbour``: a sentence from the middle of the article's run that is left out of its body, so
+- ``neighbour``: two sentences from the middle of the article's run, left out of its body, so
   the query shares the article's subject but few of its words, as a real question does; the
   sentences of one topic are in FLORES order, where neighbours mostly come from one source text;
 - ``prefix``: one of the article's own sentences, verbatim;
@@ -68,6 +68,7 @@ ENDINGS = {
     "tl": ["in", "an", "ng"],
 }
 K = 10
+HELD_OUT = 2  # sentences per article left out of its body for the "neighbour" queries
 
 
 @dataclass
@@ -76,7 +77,7 @@ class Article:
     title: str
     body: str
     sentences: list[str]
-    held_out: str  # a sentence of the same run, left out of the body (the "neighbour" query)
+    held_out: list[str]  # sentences of the same run left out of the body (the "neighbour" queries)
 
 
 @dataclass
@@ -103,11 +104,13 @@ def build_articles(data: Path, language: str, per_article: int) -> list[Article]
     articles = []
     for topic in sorted(by_topic):
         rows = by_topic[topic]
-        for start in range(0, len(rows), per_article + 1):
-            group = rows[start : start + per_article + 1]
-            if len(group) < per_article:  # a short tail would be an unrealistically easy target
+        size = per_article + HELD_OUT
+        for start in range(0, len(rows), size):
+            group = rows[start : start + size]
+            if len(group) < size:  # a short tail would be an unrealistically easy target
                 continue
-            held_out = group.pop(len(group) // 2)[1]
+            # Left out at a third and two thirds of the run, away from the title sentence.
+            held_out = [group.pop(size * (i + 1) // (HELD_OUT + 1) - i)[1] for i in range(HELD_OUT)]
             sentences = [text for _, text in group]
             title = " ".join(sentences[0].rstrip(".").split()[:TITLE_WORDS])
             paragraphs = [" ".join(sentences[i : i + PARAGRAPH_SENTENCES]) for i in range(0, len(sentences), PARAGRAPH_SENTENCES)]
@@ -143,7 +146,7 @@ def make_query(sentence: str, style: str, language: str, rng: random.Random) -> 
 def queries_for(articles: list[Article], style: str, language: str, limit: int | None, seed: int) -> list[tuple[str, str]]:
     rng = random.Random(seed)
     if style == "neighbour":
-        rows = [(make_query(article.held_out, "prefix", language, rng), article.doc_id) for article in articles]
+        rows = [(make_query(text, "prefix", language, rng), article.doc_id) for article in articles for text in article.held_out]
     else:
         rows = [
             (make_query(sentence, style, language, rng), article.doc_id)

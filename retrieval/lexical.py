@@ -53,6 +53,15 @@ MAX_COMPLETIONS = 32
 # but the word as typed is the likelier meaning: completions then count at this share of a match.
 # A last term that the index does not hold counts its best completion as a full match.
 KNOWN_WORD_COMPLETION_WEIGHT = 0.5
+# Inflected languages (Polish above all) write one word in many forms: "ładowanie", "ładowania",
+# "ładowaniem". A query term also matches the index terms that share its first STEM_CHARS letters,
+# a light stemmer that needs no per-language rules; a form other than the one typed counts at
+# STEM_WEIGHT of a match. Measured with bench/eval_polish.py and bench/eval_retrieval.py (see the
+# figures there): 5 letters helped the Polish set most and left the English sets level.
+STEM_CHARS = 5
+STEM_WEIGHT = 1.0
+# The most frequent forms of one stem that count (each is one posting list to score).
+MAX_FORMS = 16
 # New terms wait in a set until this many, then join the sorted vocabulary (one sort per batch,
 # not per added unit); prefix look-ups scan the set, so it is kept small.
 VOCABULARY_MERGE_EVERY = 2048
@@ -125,6 +134,14 @@ def tokenize_with_spans(text: str) -> list[Token]:
 
 def tokenize(text: str) -> list[str]:
     return [token.term for token in tokenize_with_spans(text)]
+
+
+def stem_of(term: str) -> str | None:
+    """The first STEM_CHARS letters of an alphabetic term at least that long, else None (short
+    words, numbers and Thai/CJK segments are matched only as they are)."""
+    if len(term) < STEM_CHARS or not term.isalpha() or re.search(f"[{THAI_RUN}{CJK_RUN}]", term):
+        return None
+    return term[:STEM_CHARS]
 
 
 def _completable(term: str) -> bool:
@@ -223,6 +240,8 @@ class LexicalIndex:
         # _new_terms; removed ones linger until the next sort and are skipped when looked up.
         self._vocabulary: list[str] = []
         self._new_terms: set[str] = set()
+        # stem -> the index terms that begin with it (see STEM_CHARS).
+        self._forms: dict[str, set[str]] = {}
 
     def __len__(self) -> int:
         return len(self._slots)
@@ -263,6 +282,9 @@ class LexicalIndex:
             if postings is None:
                 postings = self._postings[term] = {}
                 self._new_terms.add(term)
+                stem = stem_of(term)
+                if stem is not None:
+                    self._forms.setdefault(stem, set()).add(term)
             postings[slot] = tf
             self._arrays.pop(term, None)
 
@@ -277,6 +299,12 @@ class LexicalIndex:
                 del postings[slot]
                 if not postings:
                     del self._postings[term]
+                    stem = stem_of(term)
+                    forms = self._forms.get(stem) if stem is not None else None
+                    if forms is not None:
+                        forms.discard(term)
+                        if not forms:
+                            del self._forms[stem]
                 self._arrays.pop(term, None)
             self._total_length -= int(self._lengths[slot])
             self._lengths[slot] = 0
@@ -330,31 +358,46 @@ class LexicalIndex:
             return slots, self.idf(term) * tfs * (self.k1 + 1.0) / (tfs + norm[slots])
 
         last = tokens[-1]
-        completions = self.completions(last) if complete_last and _completable(last) else []
+        used: list[str] = []
         bound = 0.0
         for term in terms:
-            if term == last and completions:
+            known = term in self._postings
+            readings = self._readings(term, complete=complete_last and term == last)
+            if not readings:
+                bound += self.idf(term)
+                if known:
+                    slots, values = contribution(term)
+                    scores[slots] += values
                 continue
-            bound += self.idf(term)
-            if term in self._postings:
-                slots, values = contribution(term)
-                scores[slots] += values
-        if completions:
-            # The last term scores as its best reading per key: the word as typed, or one completion.
-            known = last in self._postings
-            weight = KNOWN_WORD_COMPLETION_WEIGHT if known else 1.0
+            # The term scores as its best reading per key: the word as typed, another form of it,
+            # or (the last term) a word it begins.
             best = np.zeros_like(scores)
-            for term in completions:
-                slots, values = contribution(term)
-                np.maximum.at(best, slots, weight * values)
             if known:
-                slots, values = contribution(last)
-                np.maximum.at(best, slots, values)
+                slots, values = contribution(term)
+                best[slots] = values
+            for reading, weight in readings.items():
+                slots, values = contribution(reading)
+                np.maximum.at(best, slots, weight * values)
             scores += best
+            used.extend(readings)
             # An unknown word's own idf would be the largest of all (no key holds it): measure the
-            # match against the completions that could be meant instead.
-            bound += self.idf(last) if known else max(self.idf(term) for term in completions)
-        return LexicalScores(self, terms, scores, bound, completions)
+            # match against the readings that could be meant instead.
+            bound += self.idf(term) if known else max(self.idf(reading) for reading in readings)
+        return LexicalScores(self, terms, scores, bound, list(dict.fromkeys(used)))
+
+    def _readings(self, term: str, *, complete: bool) -> dict[str, float]:
+        """Index terms other than ``term`` that may be meant by it, with their weights: other forms
+        of the word (the same stem) and, if ``complete``, words it begins."""
+        readings: dict[str, float] = {}
+        stem = stem_of(term)
+        if stem is not None and stem in self._forms:
+            forms = sorted(self._forms[stem] - {term}, key=lambda form: (-len(self._postings[form]), form))
+            readings.update((form, STEM_WEIGHT) for form in forms[:MAX_FORMS])
+        if complete and _completable(term):
+            weight = KNOWN_WORD_COMPLETION_WEIGHT if term in self._postings else 1.0
+            for completion in self.completions(term):
+                readings[completion] = max(weight, readings.get(completion, 0.0))
+        return readings
 
     def search(self, query: str, limit: int = 10) -> list[tuple[int, float]]:
         return self.score_query(query).top(limit)
