@@ -180,3 +180,41 @@ INTENT_LOADERS = {
 def sib_sentences(data: Path, language: str, splits: tuple[str, ...]) -> list[tuple[str, str]]:
     """(index_id, text) of sib200's sentences in ``language`` ("en", "pl"...) from ``splits``."""
     return [row for split in splits for row in _read_sib(data, SIB_LANGUAGES[language], split)]
+
+
+@dataclass
+class PassageArticle:
+    document: IndexedDocument
+    neighbour: str  # a sentence of the article's run left out of its body: a question on its subject
+    split: str  # "tune" or "test" (alternate articles), so tuning never sees the reported queries
+
+
+def sib_passage_articles(data: Path, language: str, per_article: int = 4, title_words: int = 6) -> list[PassageArticle]:
+    """Help-centre-like articles from sib200 ``language``: each topic's sentences in ``index_id``
+    order (FLORES keeps one source text's sentences together), ``per_article + 1`` at a time; the
+    middle one is held out as the query, the rest are the body, the first sentence's opening words
+    the title. The query shares the article's subject but few of its words, as a real question does.
+    The same grouping in every language (rows line up by index_id), so a query in one language has
+    its gold article in every other. (After the "neighbour" style of bench/eval_polish.py.)"""
+    rows: list[tuple[int, str, str]] = []
+    for split in ("train", "dev", "test"):
+        with open(data / "sib200" / SIB_LANGUAGES[language] / f"{split}.tsv", encoding="utf-8") as handle:
+            rows += [(int(row["index_id"]), row["category"], row["text"]) for row in csv.DictReader(handle, delimiter="\t")]
+    by_topic: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for index_id, topic, text in sorted(rows):
+        by_topic[topic].append((index_id, text))
+    articles: list[PassageArticle] = []
+    for topic in sorted(by_topic):
+        topic_rows = by_topic[topic]
+        for start in range(0, len(topic_rows) - per_article, per_article + 1):
+            group = topic_rows[start : start + per_article + 1]
+            neighbour = group.pop(len(group) // 2)[1]
+            sentences = [text for _, text in group]
+            title = " ".join(sentences[0].rstrip(".").split()[:title_words])
+            body = "\n\n".join(" ".join(sentences[i : i + 2]) for i in range(0, len(sentences), 2))
+            document = IndexedDocument(
+                doc_id=f"sibart:{group[0][0]}:{language}", locale=language, title=title, body_markdown=body,
+                extra={"is_source": True},
+            )
+            articles.append(PassageArticle(document, neighbour, "tune" if len(articles) % 2 == 0 else "test"))
+    return articles
