@@ -25,7 +25,7 @@ from retrieval.vector_index import VectorIndex
 if TYPE_CHECKING:
     from retrieval.engine import SearchEngine
 
-ENGINE_FORMAT = 3  # 2: lexical.jsonl (one key per line); 3: hyphenated words also indexed joined
+ENGINE_FORMAT = 3  # 2: lexical.jsonl (one key per line); 3: hyphenated words also indexed joined, long articles also whole
 ENGINE_MANIFEST = "engine.json"
 DOCUMENTS_FILE = "documents.jsonl"
 LEXICAL_FILE = "lexical.jsonl"
