@@ -173,7 +173,8 @@ def engine_ranks(engine: SearchEngine, queries: list[tuple[str, str]], mode: Sea
     vectors = engine.embed_queries([text for text, _ in queries], [language] * len(queries))
     found = []
     for (text, expected), vector in zip(queries, vectors, strict=True):
-        ids = [result.doc_id for result in engine.search(text, query_language=language, limit=K, mode=mode, query_embedding=vector).results]
+        response = engine.search(text, query_language=language, limit=K, mode=mode, query_embedding=vector)
+        ids = [result.doc_id for result in response.results]
         found.append(ids.index(expected) + 1 if expected in ids else None)
     return found
 
