@@ -278,10 +278,18 @@ def collapse_locales(
     *,
     margin: float = 0.05,
     locale_of: Callable[[R], str] | None = None,
+    fallback_locales: Sequence[str] = (),
 ) -> list[R]:
-    """Keep one result per article: the preferred locale's version when its score is within
-    ``margin`` of that article's best version, otherwise the best version. Articles keep the rank
-    of their best version."""
+    """Keep one result per article, in a language the reader can use. Articles keep the rank of
+    their best version.
+
+    The version shown is the preferred locale's when its score is within ``margin`` of that
+    article's best version. Otherwise a version the reader is likelier to read than whatever
+    happened to score best: the first of ``fallback_locales`` (e.g. the site's default language)
+    that the article has, else its source version (``extra["is_source"]``), else the best one. A
+    query in one language often scores a translation into a third language above the original
+    (e5 rates Indonesian closer to Polish than English for some texts), and a Polish reader is
+    better served by the English original than by the Indonesian translation."""
     locale_of = locale_of or (lambda result: getattr(result, "locale", None) or doc_locale(result.doc_id))
     groups: dict[str, list[R]] = {}
     for result in results:
@@ -289,16 +297,35 @@ def collapse_locales(
     chosen: list[tuple[float, int, R]] = []
     for order, versions in enumerate(groups.values()):
         best = max(versions, key=lambda result: result.score)
-        pick = best
-        if preferred_locale:
-            preferred = [result for result in versions if _same_language(locale_of(result), preferred_locale)]
-            if preferred:
-                candidate = max(preferred, key=lambda result: result.score)
-                if candidate.score >= best.score - margin:
-                    pick = candidate
-        chosen.append((best.score, order, pick))
+        chosen.append((best.score, order, _readable_version(versions, best, preferred_locale, margin, locale_of, fallback_locales)))
     chosen.sort(key=lambda item: (-item[0], item[1]))
     return [pick for _, _, pick in chosen]
+
+
+def _readable_version(
+    versions: Sequence[R],
+    best: R,
+    preferred_locale: str | None,
+    margin: float,
+    locale_of: Callable[[R], str],
+    fallback_locales: Sequence[str],
+) -> R:
+    def best_in(locale: str) -> R | None:
+        found = [result for result in versions if _same_language(locale_of(result), locale)]
+        return max(found, key=lambda result: result.score) if found else None
+
+    if preferred_locale:
+        candidate = best_in(preferred_locale)
+        if candidate is not None and candidate.score >= best.score - margin:
+            return candidate
+    if preferred_locale and _same_language(locale_of(best), preferred_locale):
+        return best
+    for locale in fallback_locales:
+        candidate = best_in(locale)
+        if candidate is not None:
+            return candidate
+    source = [result for result in versions if (getattr(result, "extra", None) or {}).get("is_source")]
+    return source[0] if source else best
 
 
 def _same_language(locale: str, preferred: str) -> bool:
@@ -367,6 +394,7 @@ def rank_entities(
     mode: SearchMode = SearchMode.HYBRID,
     query_language: str | None = None,
     locale_margin: float = LOCALE_MARGIN,
+    fallback_locales: Sequence[str] = (),
 ) -> list[RankedEntity[V]]:
     """Entities ranked by a score comparable across languages, each shown in the best locale.
 
@@ -419,7 +447,8 @@ def rank_entities(
     main_top = min(in_main, key=lambda key: (-in_main[key], key)) if in_main else None
     neutral_margins = dict(zip(keys, margins([best[key][0] for key in keys]), strict=True))
     raw_margin = margins([raw_best[key].score for key in raw_keys])[0]
-    shown = {article_key(pick.doc_id): pick for pick in collapse_locales(results, preferred_locale, margin=locale_margin)}
+    readable = collapse_locales(results, preferred_locale, margin=locale_margin, fallback_locales=fallback_locales)
+    shown = {article_key(pick.doc_id): pick for pick in readable}
 
     ranked: list[RankedEntity[V]] = []
     for key in keys:

@@ -178,7 +178,7 @@ def search(
     ranked: list[RankedEntity[SearchResult]] = rank_entities(
         [result for result, _ in checked], given or query_language,
         config=engine.fusion, route=response.route, mode=response.mode, query_language=query_language,
-        locale_margin=LOCALE_MARGIN,
+        locale_margin=LOCALE_MARGIN, fallback_locales=(settings.default_language,),
     )
     hits = [_hit(entity.shown, fresh_by_doc[entity.shown.doc_id], text, entity.score, entity.confidence) for entity in ranked[:limit]]
     answered = bool(ranked) and ranked[0].confident
