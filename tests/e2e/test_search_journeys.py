@@ -74,7 +74,11 @@ def test_customer_is_deflected_by_a_suggestion(open_session, screenshot):
     page = customer.page
     _start_contact(page, subject="My Pulse earbuds won't charge",
                    body="I put them in the case overnight but the light stays off.")
-    suggestion = page.locator("#deflection-panel .suggestion-title").first
+    # Results show while typing, confident or not; only a confident set links into the deflection
+    # funnel, so wait for the panel that answers the whole text typed.
+    confident = page.locator("#deflection-panel [data-deflection-suggestions]:not([data-unconfident])")
+    expect(confident).to_be_visible()
+    suggestion = confident.locator(".suggestion-title").first
     expect(suggestion).to_have_text("Pulse earbuds or the case won't charge")
     screenshot(page, "contact-suggestions")
 
@@ -169,7 +173,9 @@ def test_admin_sees_insights_with_charts(open_session, screenshot):
     page = admin.page
     sign_in(page, "admin@example.com")
     page.goto("/admin/insights")
-    expect(page.locator("figure.chart")).to_have_count(5)
+    # One chart per section: top searches, content gaps, article helpfulness, contact-form
+    # deflection, suggested replies and, since intake offers articles, self-resolution.
+    expect(page.locator("figure.chart")).to_have_count(6)
     page.fill("#funnel-from", "2020-01-01")
     page.fill("#funnel-to", "2020-01-31")
     page.evaluate("() => { window.__sameDocument = true; }")
