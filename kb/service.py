@@ -345,3 +345,38 @@ def list_articles(
         .offset((page - 1) * page_size)
     ).all()
     return list(rows), total
+
+
+@dataclass(frozen=True)
+class PublishedVersion:
+    """One published language version of a published article, as results and offers link to it."""
+
+    article_id: int
+    slug: str
+    source_locale: str
+    locale: str
+    title: str
+
+    @property
+    def url(self) -> str:
+        """The article's page in this version's language (the source needs no ``lang``)."""
+        return f"/articles/{self.slug}" + (f"?lang={self.locale}" if self.locale != self.source_locale else "")
+
+
+def published_versions(session: Session, article_ids: Iterable[int]) -> dict[tuple[int, str], PublishedVersion]:
+    """(article id, locale) -> that version, for every published version of the published
+    articles among ``article_ids``: what a search result, a stored suggestion or an offered
+    article may still show."""
+    wanted = set(article_ids)
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(Article.id, Article.slug, Article.source_locale, ArticleContent.locale, ArticleContent.title)
+        .join(ArticleContent, ArticleContent.article_id == Article.id)
+        .where(
+            Article.id.in_(wanted),
+            Article.status == ArticleStatus.PUBLISHED,
+            ArticleContent.status == ArticleStatus.PUBLISHED,
+        )
+    )
+    return {(row[0], row[3]): PublishedVersion(*row) for row in rows}

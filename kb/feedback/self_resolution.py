@@ -33,9 +33,10 @@ from helpdesk.accounts import Principal
 from helpdesk.models import Ticket, TicketStatus
 from helpdesk.schemas import MessageCreate
 from kb.feedback.models import IntakeSuggestion, SolvedVia
-from kb.models import Article, ArticleContent, ArticleStatus
+from kb.models import Article, ArticleStatus
 from kb.search import suggestions as ticket_suggestions
 from kb.search.keeper import IndexKeeper
+from kb.service import published_versions
 from workers import notifications
 
 logger = logging.getLogger(__name__)
@@ -68,25 +69,6 @@ class OfferedArticle:
         return f"/articles/{self.slug}" + (f"?lang={self.locale}" if self.locale != self.source_locale else "")
 
 
-def _published_versions(session: Session, article_ids: list[int]) -> dict[int, tuple[str, str, dict[str, str]]]:
-    """article id -> (slug, source locale, {locale: title}) over published articles and versions."""
-    found: dict[int, tuple[str, str, dict[str, str]]] = {}
-    if not article_ids:
-        return found
-    rows = session.execute(
-        select(Article.id, Article.slug, Article.source_locale, ArticleContent.locale, ArticleContent.title)
-        .join(ArticleContent, ArticleContent.article_id == Article.id)
-        .where(
-            Article.id.in_(article_ids),
-            Article.status == ArticleStatus.PUBLISHED,
-            ArticleContent.status == ArticleStatus.PUBLISHED,
-        )
-    )
-    for article_id, slug, source_locale, locale, title in rows:
-        found.setdefault(article_id, (slug, source_locale, {}))[2][locale] = title
-    return found
-
-
 def _stored(session: Session, ticket_id: int) -> list[IntakeSuggestion]:
     return list(session.scalars(
         select(IntakeSuggestion).where(IntakeSuggestion.ticket_id == ticket_id).order_by(IntakeSuggestion.rank)
@@ -101,19 +83,18 @@ def _readable(ticket: Ticket) -> list[str]:
 def _present(session: Session, ticket: Ticket, rows: list[IntakeSuggestion]) -> list[OfferedArticle]:
     """The stored offer as it reads now: unpublished articles dropped, a withdrawn translation
     replaced by the default language's version."""
-    versions = _published_versions(session, [row.article_id for row in rows])
+    versions = published_versions(session, [row.article_id for row in rows])
     offered = []
     for row in rows:
-        if row.article_id not in versions:
-            continue
-        slug, source_locale, titles = versions[row.article_id]
-        locale = next((language for language in [row.locale, *_readable(ticket)] if language in titles), None)
-        if locale is None:
+        # The stored version, else (a translation withdrawn since) the next readable one.
+        keys = [(row.article_id, language) for language in [row.locale, *_readable(ticket)]]
+        version = next((versions[key] for key in keys if key in versions), None)
+        if version is None:
             continue
         offered.append(OfferedArticle(
-            article_id=row.article_id, slug=slug, title=titles[locale], locale=locale, source_locale=source_locale,
-            rank=row.rank,
-            answered=row.answered, other_language=locale != ticket.language, solved=row.solved_at is not None,
+            article_id=row.article_id, slug=version.slug, title=version.title, locale=version.locale,
+            source_locale=version.source_locale, rank=row.rank, answered=row.answered,
+            other_language=version.locale != ticket.language, solved=row.solved_at is not None,
         ))
     return offered
 
@@ -152,14 +133,13 @@ def offer_articles(
 def _search_and_store(session: Session, ticket: Ticket, limit: int, keeper: IndexKeeper | None) -> list[IntakeSuggestion]:
     found = ticket_suggestions.suggest_for_ticket(session, ticket, limit * CANDIDATES_PER_OFFER, keeper=keeper)
     hits = [hit for hit in found.results if hit.article_id is not None]
-    versions = _published_versions(session, [hit.article_id for hit in hits])
+    versions = published_versions(session, [hit.article_id for hit in hits])
     # The ticket's language whenever the article is translated into it, even when the search ranked
     # another version higher; else the site's default language (the knowledge base's common one).
     # An article in neither is skipped: a Polish customer gains nothing from a Thai-only article.
     rows: list[IntakeSuggestion] = []
     for position, hit in enumerate(hits):
-        titles = versions.get(hit.article_id, ("", "", {}))[2]
-        locale = next((language for language in _readable(ticket) if language in titles), None)
+        locale = next((language for language in _readable(ticket) if (hit.article_id, language) in versions), None)
         if locale is None:
             continue
         rows.append(IntakeSuggestion(

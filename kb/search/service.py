@@ -29,10 +29,10 @@ from aftercare.config import get_settings
 from aftercare.errors import ValidationFailed
 from kb.forum.indexing import iter_indexable_threads
 from kb.forum.models import ForumThread, PostStatus
-from kb.models import Article, ArticleContent, ArticleStatus
 from kb.search.documents import stamp
 from kb.search.keeper import IndexKeeper, active_keeper
 from kb.search.models import ResultType, SearchLog, SearchSource
+from kb.service import published_versions
 from retrieval.engine import SearchResult
 from retrieval.language import LanguageSource, detect_language, normalize_language_tag
 from retrieval.lexical import find_term_spans, tokenize
@@ -234,19 +234,10 @@ def _check_against_database(session: Session, candidates: Sequence[SearchResult]
     """Candidates still published (in that locale), with their current titles; order kept."""
     article_ids = {int(result.extra["article_id"]) for result in candidates if result.kind == ResultType.ARTICLE}
     thread_ids = {int(result.extra["thread_id"]) for result in candidates if result.kind == ResultType.THREAD}
-    articles: dict[tuple[int, str], _Fresh] = {}
-    if article_ids:
-        rows = session.execute(
-            select(Article.id, Article.slug, Article.source_locale, ArticleContent.locale, ArticleContent.title)
-            .join(ArticleContent, ArticleContent.article_id == Article.id)
-            .where(
-                Article.id.in_(article_ids),
-                Article.status == ArticleStatus.PUBLISHED,
-                ArticleContent.status == ArticleStatus.PUBLISHED,
-            )
-        )
-        for article_id, slug, source_locale, locale, title in rows:
-            articles[(article_id, locale)] = _Fresh(title=title, slug=slug, source_locale=source_locale)
+    articles = {
+        key: _Fresh(title=version.title, slug=version.slug, source_locale=version.source_locale)
+        for key, version in published_versions(session, article_ids).items()
+    }
     threads: dict[int, tuple[str, str]] = {}
     if thread_ids:
         rows = session.execute(

@@ -38,7 +38,7 @@ from aftercare.config import get_settings
 from aftercare.db import on_commit, utcnow
 from aftercare.errors import NotFound
 from helpdesk.models import Message, MessageKind, Ticket, User
-from kb.models import Article, ArticleContent, ArticleStatus
+from kb.models import Article
 from kb.search.keeper import IndexKeeper, active_keeper, running_keepers
 from kb.search.models import (
     ResultType,
@@ -48,6 +48,7 @@ from kb.search.models import (
     TicketSuggestion,
 )
 from kb.search.service import SearchHit, compose_query, excerpt, parse_types, search
+from kb.service import published_versions
 from retrieval.chunking import markdown_to_text
 from retrieval.lexical import tokenize
 
@@ -158,33 +159,20 @@ def _store(
 
 def _from_rows(session: Session, ticket: Ticket, rows: list[TicketSuggestion]) -> TicketSuggestions | None:
     """The stored set as results, or None when one of its articles is no longer published."""
-    article_ids = {row.article_id for row in rows if row.article_id is not None}
-    published = {
-        (article_id, locale): (slug, source_locale, title)
-        for article_id, slug, source_locale, locale, title in session.execute(
-            select(Article.id, Article.slug, Article.source_locale, ArticleContent.locale, ArticleContent.title)
-            .join(ArticleContent, ArticleContent.article_id == Article.id)
-            .where(
-                Article.id.in_(article_ids),
-                Article.status == ArticleStatus.PUBLISHED,
-                ArticleContent.status == ArticleStatus.PUBLISHED,
-            )
-        )
-    }
+    published = published_versions(session, (row.article_id for row in rows if row.article_id is not None))
     query_terms = set(tokenize(ticket_query(session, ticket)))
     hits: list[SearchHit] = []
     for row in rows:
         found = published.get((row.article_id, row.locale))
         if found is None:
             return None
-        slug, source_locale, title = found
         terms = [term for term in dict.fromkeys(tokenize(row.snippet)) if term in query_terms]
         snippet, spans = excerpt(row.snippet, terms)
         hits.append(
             SearchHit(
-                type=ResultType.ARTICLE.value, id=row.article_id, article_id=row.article_id, slug=slug, title=title,
+                type=ResultType.ARTICLE.value, id=row.article_id, article_id=row.article_id, slug=found.slug, title=found.title,
                 locale=row.locale, snippet=snippet, highlights=terms, highlight_spans=spans, score=row.score,
-                confidence=row.confidence, url=f"/articles/{slug}" + (f"?lang={row.locale}" if row.locale != source_locale else ""),
+                confidence=row.confidence, url=found.url,
             )
         )
     return TicketSuggestions(
