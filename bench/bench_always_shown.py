@@ -20,17 +20,15 @@ What is measured, and how:
 
 from __future__ import annotations
 
-import os
 import statistics
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_intake import CASES  # noqa: E402
+from bench.demo_setup import demo_with_index  # noqa: E402
 
 # The old portal's floor under which an unanswered search's results were hidden (web.pages.search).
 OLD_POSSIBLY_RELATED = 0.25
@@ -50,35 +48,17 @@ PORTAL_QUERIES: list[tuple[str, str | None, str | None]] = [
 
 
 def main() -> None:
-    data_dir = Path(tempfile.mkdtemp(prefix="aftercare-bench-shown-"))
-    os.environ.update({
-        "AFTERCARE_DATA_DIR": str(data_dir), "AFTERCARE_DATABASE_URL": f"sqlite:///{data_dir / 'bench.db'}",
-        "AFTERCARE_ENVIRONMENT": "development", "HF_HUB_OFFLINE": "1",
-    })
+    demo = demo_with_index("aftercare-bench-shown-")
+    database = demo.database
     from sqlalchemy import select
 
-    from aftercare import migrate
-    from aftercare.config import get_settings
-    from aftercare.db import Database
-    from aftercare.demo import load_demo
     from helpdesk.models import Ticket
     from kb.models import Article
     from kb.search import suggestions
-    from kb.search.keeper import IndexKeeper, set_active_keeper
     from kb.search.service import compose_query, search
     from web.pages.agent_suggestions import _views
 
-    settings = get_settings()
-    migrate.upgrade(settings.database_url_resolved)
-    database = Database(settings.database_url_resolved)
-    with database.session() as session:
-        load_demo(session, echo=lambda message: None)
-    keeper = IndexKeeper(embedder_spec="e5", index_dir=data_dir / "index")
-    set_active_keeper(keeper)
-    started = time.perf_counter()
-    with database.session() as session:
-        keeper.open(session)
-    print(f"index built in {time.perf_counter() - started:.1f} s")
+    print(f"index built in {demo.index_seconds:.1f} s")
 
     def right(hit, slug: str | None, word: str | None) -> bool:
         if hit.type != "article":

@@ -24,12 +24,13 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench.demo_setup import demo_with_index  # noqa: E402
 
 # (language, subject, body, slug of the article that answers it)
 CASES: list[tuple[str, str, str, str]] = [
@@ -67,39 +68,20 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="times each ticket is created with and without")
     args = parser.parse_args()
 
-    import os
-
-    data_dir = Path(tempfile.mkdtemp(prefix="aftercare-bench-intake-"))
-    os.environ.update({
-        "AFTERCARE_DATA_DIR": str(data_dir), "AFTERCARE_DATABASE_URL": f"sqlite:///{data_dir / 'bench.db'}",
-        "AFTERCARE_ENVIRONMENT": "development", "HF_HUB_OFFLINE": "1",
-    })
+    demo = demo_with_index("aftercare-bench-intake-")
+    database = demo.database
     from sqlalchemy import select
 
-    from aftercare import migrate
-    from aftercare.config import get_settings
-    from aftercare.db import Database
-    from aftercare.demo import load_demo
     from helpdesk import service
-    from helpdesk.schemas import TicketCreate
     from helpdesk.models import TicketChannel
+    from helpdesk.schemas import TicketCreate
     from kb.feedback import self_resolution
     from kb.models import Article, ArticleContent, ArticleStatus
-    from kb.search.keeper import IndexKeeper, set_active_keeper
+    from aftercare.config import get_settings
     from kb.search.service import search
 
     settings = get_settings()
-    migrate.upgrade(settings.database_url_resolved)
-    database = Database(settings.database_url_resolved)
-    with database.session() as session:
-        load_demo(session, echo=lambda message: None)
-    keeper = IndexKeeper(embedder_spec="e5", index_dir=data_dir / "index")
-    set_active_keeper(keeper)
-    started = time.perf_counter()
-    with database.session() as session:
-        keeper.open(session)
-        search(session, "warm up the model", limit=3)
-    print(f"index built in {time.perf_counter() - started:.1f} s (not timed below)")
+    print(f"index built in {demo.index_seconds:.1f} s (not timed below)")
 
     with database.session() as session:
         translated = {
