@@ -150,7 +150,7 @@ def test_demo_ticket_gets_the_right_suggestion_first(demo_session, subject, slug
 # Measured: the Thai translation of the pairing article holds the subject word for word, but the
 # ticket's body dilutes that match and translations compete on their dense score less the Thai
 # pull (0.927 - 0.057 = 0.870), so the English one-side-silent section on re-pairing (0.874) wins.
-@pytest.mark.xfail(reason="the Thai pairing ticket gets pulse-one-side-silent first (see above)", strict=False)
+@pytest.mark.xfail(reason="the Thai pairing ticket gets pulse-one-side-silent first (see above)", strict=True)
 def test_thai_pairing_ticket_gets_the_pairing_article_first(demo_session):
     session, keeper = demo_session
     ticket = session.scalar(select(Ticket).where(Ticket.subject == "หูฟังเชื่อมต่อบลูทูธไม่ได้"))

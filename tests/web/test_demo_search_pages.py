@@ -81,7 +81,7 @@ def test_contact_form_suggests_the_polish_case_article(client, demo):
     POLISH_DOCK_TICKET,
     pytest.param(*THAI_PAIRING_TICKET, marks=pytest.mark.xfail(
         reason="the Thai pairing ticket ranks pulse-one-side-silent first (tests/search/test_demo_search.py)",
-        strict=False)),
+        strict=True)),
     INDONESIAN_POWER_TICKET,
 ], ids=["pl", "th", "id"])
 def test_ticket_panel_lists_three_candidates_with_the_right_article_first(client, session, demo, subject, slug,
