@@ -347,6 +347,11 @@ def list_articles(
     return list(rows), total
 
 
+def article_path(slug: str, locale: str, source_locale: str) -> str:
+    """An article's page in one of its versions (``?lang=`` picks a translation; the source needs none)."""
+    return f"/articles/{slug}" + (f"?lang={locale}" if locale != source_locale else "")
+
+
 @dataclass(frozen=True)
 class PublishedVersion:
     """One published language version of a published article, as results and offers link to it."""
@@ -359,8 +364,7 @@ class PublishedVersion:
 
     @property
     def url(self) -> str:
-        """The article's page in this version's language (the source needs no ``lang``)."""
-        return f"/articles/{self.slug}" + (f"?lang={self.locale}" if self.locale != self.source_locale else "")
+        return article_path(self.slug, self.locale, self.source_locale)
 
 
 def published_versions(session: Session, article_ids: Iterable[int]) -> dict[tuple[int, str], PublishedVersion]:

@@ -36,7 +36,7 @@ from kb.feedback.models import IntakeSuggestion, SolvedVia
 from kb.models import Article, ArticleStatus
 from kb.search import suggestions as ticket_suggestions
 from kb.search.keeper import IndexKeeper
-from kb.service import published_versions
+from kb.service import article_path, published_versions
 from workers import notifications
 
 logger = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ class OfferedArticle:
     @property
     def url(self) -> str:
         """The article's page, in the version offered (``?lang=`` picks a translation)."""
-        return f"/articles/{self.slug}" + (f"?lang={self.locale}" if self.locale != self.source_locale else "")
+        return article_path(self.slug, self.locale, self.source_locale)
 
 
 def _stored(session: Session, ticket_id: int) -> list[IntakeSuggestion]:

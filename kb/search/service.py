@@ -32,7 +32,7 @@ from kb.forum.models import ForumThread, PostStatus
 from kb.search.documents import stamp
 from kb.search.keeper import IndexKeeper, active_keeper
 from kb.search.models import ResultType, SearchLog, SearchSource
-from kb.service import published_versions
+from kb.service import article_path, published_versions
 from retrieval.engine import SearchResult
 from retrieval.language import LanguageSource, detect_language, normalize_language_tag
 from retrieval.lexical import find_term_spans, tokenize
@@ -285,7 +285,7 @@ def _hit(result: SearchResult, fresh: _Fresh, query: str, score: float, confiden
     snippet, spans = excerpt(snippet, terms)
     if result.kind == ResultType.ARTICLE:
         article_id = int(result.extra["article_id"])
-        url = f"/articles/{fresh.slug}" + (f"?lang={result.locale}" if result.locale != fresh.source_locale else "")
+        url = article_path(fresh.slug, result.locale, fresh.source_locale)
         return SearchHit(
             type=ResultType.ARTICLE.value, id=article_id, article_id=article_id, slug=fresh.slug, title=fresh.title,
             locale=result.locale, snippet=snippet, highlights=terms, highlight_spans=spans, score=round(score, 4),

@@ -101,8 +101,7 @@ def reply_content(article: Article, ticket_language: str, found_locale: str) -> 
 
 def article_link(article: Article, content: ArticleContent) -> str:
     # The slug as written (not percent-encoded): the link stays readable and recognisable in the reply.
-    suffix = f"?lang={content.locale}" if content.locale != article.source_locale else ""
-    return f"{get_settings().base_url.rstrip('/')}/articles/{article.slug}{suffix}"
+    return get_settings().base_url.rstrip("/") + kb_service.article_path(article.slug, content.locale, article.source_locale)
 
 
 def reply_draft(article: Article, content: ArticleContent, language: str, *, snippet: str, query: str,
