@@ -24,7 +24,7 @@ import math
 import statistics
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
@@ -112,34 +112,35 @@ FALLBACK_ROUTE = E5_ROUTE
 # finds itself), so they use en>en's. Each threshold is the lowest at which >= 92 % of the answered
 # tuning queries were right (the target, 90 %, with room for sampling error); held out (sib200
 # test, clinc150 test) every pair answers at >= 0.90 precision.
+_SAME_LANGUAGE = replace(DEFAULT_CALIBRATIONS[E5_ROUTE][SearchMode.HYBRID], threshold=0.84)
 PAIR_CALIBRATIONS: dict[str, dict[SearchMode, dict[str, Calibration]]] = {
     E5_ROUTE: {
         SearchMode.HYBRID: {
-            "en>en": Calibration(intercept=-26.077, w_score=28.427, w_margin=30.085, w_lexical=-1.124, threshold=0.84),
+            "en>en": _SAME_LANGUAGE,
             "en>id": Calibration(intercept=-30.105, w_score=33.676, w_margin=25.741, w_lexical=0.771, threshold=0.49),
             "en>pl": Calibration(intercept=-28.385, w_score=32.203, w_margin=25.525, w_lexical=2.983, threshold=0.53),
             "en>th": Calibration(intercept=-25.163, w_score=29.177, w_margin=34.532, w_lexical=-0.022, threshold=0.52),
             "en>tl": Calibration(intercept=-29.557, w_score=32.202, w_margin=25.637, w_lexical=-1.024, threshold=0.49),
             "id>en": Calibration(intercept=-29.866, w_score=33.555, w_margin=28.92, w_lexical=0.697, threshold=0.5),
-            "id>id": Calibration(intercept=-26.077, w_score=28.427, w_margin=30.085, w_lexical=-1.124, threshold=0.84),
+            "id>id": _SAME_LANGUAGE,
             "id>pl": Calibration(intercept=-23.531, w_score=26.245, w_margin=21.89, w_lexical=7.807, threshold=0.74),
             "id>th": Calibration(intercept=-22.561, w_score=25.446, w_margin=32.917, w_lexical=5.528, threshold=0.5),
             "id>tl": Calibration(intercept=-28.794, w_score=31.575, w_margin=28.116, w_lexical=0.856, threshold=0.49),
             "pl>en": Calibration(intercept=-25.359, w_score=28.633, w_margin=28.87, w_lexical=0.474, threshold=0.55),
             "pl>id": Calibration(intercept=-28.421, w_score=32.106, w_margin=26.374, w_lexical=-0.084, threshold=0.55),
-            "pl>pl": Calibration(intercept=-26.077, w_score=28.427, w_margin=30.085, w_lexical=-1.124, threshold=0.84),
+            "pl>pl": _SAME_LANGUAGE,
             "pl>th": Calibration(intercept=-25.329, w_score=29.304, w_margin=30.456, w_lexical=1.719, threshold=0.57),
             "pl>tl": Calibration(intercept=-25.474, w_score=28.203, w_margin=27.146, w_lexical=1.316, threshold=0.57),
             "th>en": Calibration(intercept=-26.378, w_score=30.569, w_margin=29.951, w_lexical=0.311, threshold=0.53),
             "th>id": Calibration(intercept=-27.269, w_score=31.0, w_margin=32.225, w_lexical=1.083, threshold=0.54),
             "th>pl": Calibration(intercept=-23.049, w_score=26.646, w_margin=29.892, w_lexical=4.836, threshold=0.57),
-            "th>th": Calibration(intercept=-26.077, w_score=28.427, w_margin=30.085, w_lexical=-1.124, threshold=0.84),
+            "th>th": _SAME_LANGUAGE,
             "th>tl": Calibration(intercept=-23.109, w_score=26.338, w_margin=29.833, w_lexical=3.79, threshold=0.55),
             "tl>en": Calibration(intercept=-25.692, w_score=27.716, w_margin=24.173, w_lexical=6.512, threshold=0.55),
             "tl>id": Calibration(intercept=-30.145, w_score=34.353, w_margin=26.32, w_lexical=1.513, threshold=0.55),
             "tl>pl": Calibration(intercept=-24.733, w_score=28.598, w_margin=26.38, w_lexical=5.995, threshold=0.59),
             "tl>th": Calibration(intercept=-25.354, w_score=30.079, w_margin=29.278, w_lexical=4.301, threshold=0.54),
-            "tl>tl": Calibration(intercept=-26.077, w_score=28.427, w_margin=30.085, w_lexical=-1.124, threshold=0.84),
+            "tl>tl": _SAME_LANGUAGE,
         },
     },
 }
@@ -329,10 +330,7 @@ def _readable_version(
 
 
 def _same_language(locale: str, preferred: str) -> bool:
-    def base(tag: str) -> str:
-        return tag.lower().replace("_", "-").split("-")[0]
-
-    return locale.lower() == preferred.lower() or base(locale) == base(preferred)
+    return locale.lower() == preferred.lower() or base_language(locale) == base_language(preferred)
 
 
 # ---- one entry per article or thread ---------------------------------------------------------
