@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     mail_reply_to: str = ""
     email_tracking: bool = False
     email_frequency_cap_per_week: int = 3
+    # How long undelivered mail keeps being retried while the server is unreachable or answers
+    # 4xx (RFC 5321 4.5.4.1: give up after at least 4-5 days); then it is marked failed.
+    mail_retry_horizon_hours: float = Field(default=96.0, gt=0)
 
     # Inbound e-mail.
     mail_in_max_bytes: int = 10 * 1024 * 1024
