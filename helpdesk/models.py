@@ -96,6 +96,9 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    # Chosen at creation; None never expires. The prefix (the first characters) names it in lists.
+    expires_at: Mapped[datetime | None]
+    prefix: Mapped[str] = mapped_column(String(16), default="", server_default="")
 
     user: Mapped[User] = relationship()
 
@@ -135,6 +138,10 @@ class Ticket(TimestampMixin, Base):
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     solved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    # Signed ticket links carry this number; revoking them all bumps it (helpdesk.accounts).
+    link_generation: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Links from before links expired carry no time: they count as issued at the upgrade (this).
+    untimed_links_issued_at: Mapped[datetime | None]
 
     requester: Mapped[Customer] = relationship(back_populates="tickets")
     assignee: Mapped[User | None] = relationship()
