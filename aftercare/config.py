@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     max_subject_chars: int = 300
     max_body_chars: int = 50_000
 
+    # A ticket's signed "follow your ticket" link works this long after it was issued (0 = forever).
+    ticket_link_max_age_days: int = Field(default=30, ge=0)
+
     session_cookie_name: str = "aftercare_session"
     session_max_age_seconds: int = 14 * 24 * 3600
     # Secure cookies need HTTPS; development over plain http on localhost must still work.
