@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEVELOPMENT_SECRET_KEY = "dev-insecure-change-me"
 
@@ -42,6 +44,9 @@ class Settings(BaseSettings):
     search_rate_limit: str = "600/minute"
     # Where rate-limit counters live: "memory://" for one process, "redis://..." for several.
     rate_limit_storage_url: str = "memory://"
+    # Reverse proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-For is believed. Empty:
+    # the header is ignored, since any client can send it (web/client_address.py).
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     max_request_bytes: int = 256 * 1024
     max_subject_chars: int = 300
@@ -99,6 +104,19 @@ class Settings(BaseSettings):
     def _split_languages(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip().startswith("["):
             return [part.strip().lower() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_trusted_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list):
+            for entry in value:
+                try:
+                    ipaddress.ip_network(str(entry), strict=False)
+                except ValueError as error:
+                    raise ValueError(f"AFTERCARE_TRUSTED_PROXIES: {entry!r} is not an IP address or network") from error
         return value
 
     @model_validator(mode="after")
