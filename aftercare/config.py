@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     public_rate_limit: str = "20/minute"
     login_rate_limit: str = "10/minute"
     forum_post_rate_limit: str = "10/minute"
+    # Replies a customer may add to their tickets (portal and API together), per customer.
+    reply_rate_limit: str = "10/minute"
     # Search-as-you-type sends a request per pause in typing: generous, but bounded per client.
     search_rate_limit: str = "600/minute"
     # Where rate-limit counters live: "memory://" for one process, "redis://..." for several.
