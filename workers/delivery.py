@@ -7,9 +7,18 @@ Each row goes through three short transactions, none held open while talking to 
    row (on PostgreSQL the inner SELECT also uses ``FOR UPDATE SKIP LOCKED`` so that workers take
    different rows instead of queueing on one).
 2. **send** over SMTP, outside any transaction.
-3. **record**: ``sent`` with the time, or back to ``queued`` with ``next_attempt_at`` pushed out
-   exponentially (1, 2, 4, ... minutes, capped at 6 hours, with jitter), or ``failed`` after
-   ``MAX_ATTEMPTS`` (visible in ``GET /api/v1/mail/outbox?status=failed``; an admin can retry).
+3. **record**: ``sent`` with the time; or, after a temporary failure (the server unreachable,
+   a 4yz reply, a dropped connection), back to ``queued`` with ``next_attempt_at`` pushed out
+   exponentially (1, 2, 4, ... minutes, capped at 6 hours, with jitter); or ``failed`` with the
+   reason in ``last_error`` (visible at ``/admin/email/outbox`` and in
+   ``GET /api/v1/mail/outbox?status=failed``; an admin can send it again).
+
+When to give up is RFC 5321's rule (4.5.4.1), not a count of attempts: a 5yz reply fails the
+message at once (the server will refuse it again), and temporary failures are retried until the
+message has been undeliverable for ``mail_retry_horizon_hours`` (4 days by default) since it was
+first due (``delivering_since``). A mail server down over a long weekend therefore costs no
+message: while it is down only the first due row of each drain makes an attempt (the drain stops
+at ``ServerUnavailable``), and every row keeps its place until the horizon.
 
 The one unavoidable duplicate: if the process dies after the server accepted a message and
 before step 3 commits (a window of one small UPDATE), the row stays ``sending``; when its lease
@@ -30,7 +39,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, case, select, update
+from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.orm import Session
 
 from aftercare.config import Settings, get_settings
@@ -41,7 +50,6 @@ from workers.smtp import DeliveryError, ServerUnavailable, SmtpTransport, compos
 
 logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 8
 FIRST_RETRY = timedelta(minutes=1)
 LONGEST_RETRY = timedelta(hours=6)
 # Retries spread out by up to this fraction, so that a recovered server is not hit all at once.
@@ -75,14 +83,25 @@ def lease_seconds(settings: Settings) -> float:
     return max(120.0, 4 * settings.smtp_timeout_seconds)
 
 
-def reclaim_stale(session: Session, *, now: datetime, lease: timedelta) -> int:
-    """Rows left in 'sending' by a worker that died: queue them again, or fail them if out of tries."""
+def retry_horizon(settings: Settings) -> timedelta:
+    """How long temporary failures are retried, counted from when a message was first due."""
+    return timedelta(hours=settings.mail_retry_horizon_hours)
+
+
+def give_up_at(row: OutboxMessage, horizon: timedelta) -> datetime:
+    """The moment after which a temporary failure fails ``row`` for good."""
+    return (row.delivering_since or row.created_at) + horizon
+
+
+def reclaim_stale(session: Session, *, now: datetime, lease: timedelta, horizon: timedelta) -> int:
+    """Rows left in 'sending' by a worker that died: queue them again, or fail them past the horizon."""
     stale = (OutboxMessage.status == OutboxStatus.SENDING) & (OutboxMessage.claimed_at < now - lease)
+    since = func.coalesce(OutboxMessage.delivering_since, OutboxMessage.created_at)
     result = session.execute(
         update(OutboxMessage)
         .where(stale)
         .values(
-            status=case((OutboxMessage.attempts >= MAX_ATTEMPTS, OutboxStatus.FAILED), else_=OutboxStatus.QUEUED),
+            status=case((since < now - horizon, OutboxStatus.FAILED), else_=OutboxStatus.QUEUED),
             next_attempt_at=now,
             last_error=LEASE_EXPIRED_ERROR,
             updated_at=now,
@@ -142,18 +161,34 @@ def _finish_statement(columns: tuple[str, ...]) -> Any:
     )
 
 
-def _record_failure(session: Session, row: OutboxMessage, error: DeliveryError, now: datetime, summary: DrainSummary) -> None:
-    if row.attempts >= MAX_ATTEMPTS:
-        _finish(session, row.id, status=OutboxStatus.FAILED, last_error=error.detail, updated_at=now)
+def _record_failure(
+    session: Session, row: OutboxMessage, error: DeliveryError, now: datetime, summary: DrainSummary,
+    horizon: timedelta,
+) -> None:
+    deadline = give_up_at(row, horizon)
+    if error.permanent or now >= deadline:
+        if error.permanent:
+            reason = f"refused permanently: {error.detail}"
+        else:
+            reason = f"not delivered after {_describe(horizon)} of retrying ({row.attempts} attempts): {error.detail}"
+        _finish(session, row.id, status=OutboxStatus.FAILED, last_error=reason[:1000], updated_at=now)
         summary.failed += 1
-        logger.error("outbox row %s failed for good after %s attempts: %s", row.id, row.attempts, error.detail)
+        logger.error("outbox row %s failed for good: %s", row.id, reason)
         return
-    _finish(
-        session, row.id, status=OutboxStatus.QUEUED, last_error=error.detail,
-        next_attempt_at=now + retry_delay(row.attempts), updated_at=now,
-    )
+    # The last try falls on the horizon itself, so that a message is never failed before its time.
+    next_attempt = min(now + retry_delay(row.attempts), deadline)
+    _finish(session, row.id, status=OutboxStatus.QUEUED, last_error=error.detail, next_attempt_at=next_attempt,
+            updated_at=now)
     summary.retried += 1
-    logger.warning("outbox row %s not sent (attempt %s), will retry: %s", row.id, row.attempts, error.detail)
+    logger.warning("outbox row %s not sent (attempt %s), will retry until %s: %s", row.id, row.attempts,
+                   deadline.isoformat(timespec="minutes"), error.detail)
+
+
+def _describe(span: timedelta) -> str:
+    hours = span.total_seconds() / 3600
+    if hours >= 48 and hours % 24 == 0:
+        return f"{hours / 24:.0f} days"
+    return f"{hours:g} hours"
 
 
 TransportFactory = Callable[[Settings], SmtpTransport]
@@ -176,14 +211,16 @@ def drain_outbox(
     summary = DrainSummary()
     started = time.monotonic()
     lease = timedelta(seconds=lease_seconds(settings))
-    with database.session() as session:
-        summary.reclaimed = reclaim_stale(session, now=now or utcnow(), lease=lease)
+    horizon = retry_horizon(settings)
+    # Every unit below writes: on SQLite each takes the write lock up front (aftercare.db).
+    with database.session(write=True) as session:
+        summary.reclaimed = reclaim_stale(session, now=now or utcnow(), lease=lease, horizon=horizon)
     with transport_factory(settings) as transport:
         while max_messages is None or summary.sent + summary.retried + summary.failed < max_messages:
             if max_seconds is not None and time.monotonic() - started > max_seconds:
                 break
             moment = now or utcnow()
-            with database.session() as session:
+            with database.session(write=True) as session:
                 row = claim_next(session, now=moment)
                 if row is None:
                     break
@@ -197,7 +234,7 @@ def drain_outbox(
             except Exception as error:
                 # Composing is deterministic: retrying cannot help, and the row must not block the queue.
                 logger.exception("outbox row %s cannot be composed", row.id)
-                with database.session() as session:
+                with database.session(write=True) as session:
                     _finish(session, row.id, status=OutboxStatus.FAILED, last_error=f"cannot compose: {error}"[:1000],
                             updated_at=moment)
                 summary.failed += 1
@@ -205,15 +242,15 @@ def drain_outbox(
             try:
                 transport.send(email, row.to_address)
             except DeliveryError as error:
-                with database.session() as session:
-                    _record_failure(session, row, error, now or utcnow(), summary)
+                with database.session(write=True) as session:
+                    _record_failure(session, row, error, now or utcnow(), summary, horizon)
                 if isinstance(error, ServerUnavailable):
                     # Every other message would fail the same way: leave them queued, untouched.
                     summary.server_unavailable = True
                     break
                 continue
             # The duplicate window is from the server's "250" to this commit: keep it tiny.
-            with database.session() as session:
+            with database.session(write=True) as session:
                 _finish(session, row.id, status=OutboxStatus.SENT, sent_at=now or utcnow(), last_error=None,
                         updated_at=now or utcnow())
             summary.sent += 1

@@ -102,6 +102,10 @@ class OutboxMessage(TimestampMixin, Base):
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"), index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When the current effort to deliver began: the first time the row was due, or an admin's
+    # "send again". Temporary failures are retried until ``mail_retry_horizon_hours`` after it,
+    # however many attempts that takes. (None on rows from before it existed: created_at counts.)
+    delivering_since: Mapped[datetime | None]
     # When a worker took the row; a row left in "sending" past its lease is taken back.
     claimed_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]

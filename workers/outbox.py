@@ -106,6 +106,8 @@ def enqueue_email(
         "ticket_id": ticket_id,
         "next_attempt_at": max(send_after or now, now),
     }
+    # The retry horizon counts from the first time the message is due, not from when it was queued.
+    content["delivering_since"] = content["next_attempt_at"]
 
     refusal = _refusal(session, settings, kind=kind, address=address, customer_id=customer_id, ticket_id=ticket_id,
                        now=now)
@@ -291,15 +293,20 @@ def list_outbox(
 
 
 def retry_message(session: Session, message_id: int, *, now: datetime | None = None) -> OutboxMessage:
-    """Send a failed message again (an admin's decision once the cause is fixed)."""
+    """Send a failed message again (an admin's decision once the cause is fixed).
+
+    A fresh effort: the attempts and the retry horizon start again from now.
+    """
     row = session.get(OutboxMessage, message_id)
     if row is None:
         raise NotFound(f"outbox message {message_id} not found")
     if row.status != OutboxStatus.FAILED:
         raise Conflict(f"only failed messages can be retried; this one is {row.status}")
+    now = now or utcnow()
     row.status = OutboxStatus.QUEUED
     row.attempts = 0
-    row.next_attempt_at = now or utcnow()
+    row.next_attempt_at = now
+    row.delivering_since = now
     session.flush()
     _nudge_worker_after_commit(session)
     return row

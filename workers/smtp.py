@@ -7,7 +7,10 @@ set), ``_TLS`` (implicit TLS, usually port 465) or ``_STARTTLS`` (usually 587),
 Failures are told apart because they call for different things: ``ServerUnavailable`` (cannot
 connect, log in, or the server dropped us) stops the drain, since every further message would
 fail the same way; ``MessageRefused`` (the server answered this message with an error code) is
-about one message, which is retried later while the drain goes on.
+about one message, and the drain goes on. Whether a failure is worth retrying is RFC 5321's
+(4.2.1): a 5yz reply is permanent (the same message will be refused again), everything else (a
+4yz reply, a connection that failed or dropped) is temporary and is retried for days
+(``workers.delivery``).
 """
 
 from __future__ import annotations
@@ -35,6 +38,11 @@ class DeliveryError(Exception):
         super().__init__(detail)
         self.detail = detail[:1000]
 
+    @property
+    def permanent(self) -> bool:
+        """True when trying the same message again cannot succeed (the server said 5yz)."""
+        return False
+
 
 class ServerUnavailable(DeliveryError):
     """The server cannot take mail now (down, unreachable, refused our login)."""
@@ -46,6 +54,10 @@ class MessageRefused(DeliveryError):
     def __init__(self, detail: str, *, code: int | None = None) -> None:
         super().__init__(detail)
         self.code = code
+
+    @property
+    def permanent(self) -> bool:
+        return self.code is not None and 500 <= self.code < 600
 
 
 def _with_footer_html(html: str, footer: str) -> str:

@@ -11,7 +11,7 @@ from aftercare.config import get_settings
 from aftercare.db import utcnow
 from tests.workers.factories import customer, email
 from workers import delivery
-from workers.delivery import MAX_ATTEMPTS, drain_outbox
+from workers.delivery import drain_outbox
 from workers.models import EmailKind, OutboxMessage, OutboxStatus, SuppressionScope, SuppressionSource
 from workers.smtp import SmtpTransport
 from workers.suppression import add_suppression
@@ -85,13 +85,16 @@ def test_temporary_refusal_is_retried_later_and_sent_once(database, smtp_sink):
     assert len(smtp_sink.delivered) == 1
 
 
-def test_permanent_refusal_is_retried_too(database, smtp_sink):
+def test_permanent_refusal_fails_at_once_and_says_why(database, smtp_sink):
+    # RFC 5321 4.2.1: a 5yz reply means the same message will be refused again.
     [row_id] = _queue(database)
-    smtp_sink.handler.replies.append("550 5.7.1 relaying denied")
-    drain_outbox(database)
-    assert _row(database, row_id).attempts == 1
+    smtp_sink.handler.replies.append("550 5.1.1 no such mailbox")
+    summary = drain_outbox(database)
+    row = _row(database, row_id)
+    assert (summary.failed, row.status, row.attempts) == (1, OutboxStatus.FAILED, 1)
+    assert "550" in row.last_error and "permanently" in row.last_error
     drain_outbox(database, now=utcnow() + LATER)
-    assert len(smtp_sink.delivered) == 1 and _row(database, row_id).status == OutboxStatus.SENT
+    assert smtp_sink.delivered == []
 
 
 def test_server_down_leaves_every_message_queued_and_stops_the_drain(database, smtp_sink):
@@ -121,18 +124,16 @@ def test_backoff_doubles_and_is_capped():
     assert delivery.retry_delay(30) <= timedelta(hours=6, minutes=36)
 
 
-def test_gives_up_after_the_last_attempt_and_says_why(database, smtp_sink):
+def test_temporary_refusals_go_on_past_eight_attempts_while_the_message_is_young(database, smtp_sink):
+    # Eight was the old limit: at 1, 2, 4 ... minutes apart it ran out in about four hours.
     [row_id] = _queue(database)
-    smtp_sink.handler.replies.extend(["451 4.3.0 busy"] * MAX_ATTEMPTS)
-    moment = utcnow()
-    for attempt in range(MAX_ATTEMPTS):
-        drain_outbox(database, now=moment)
-        moment += LATER
+    smtp_sink.handler.replies.extend(["451 4.3.0 busy"] * 12)
+    for _ in range(12):
+        drain_outbox(database, now=_row(database, row_id).next_attempt_at)
     row = _row(database, row_id)
-    assert (row.status, row.attempts) == (OutboxStatus.FAILED, MAX_ATTEMPTS)
-    assert "451" in row.last_error
-    drain_outbox(database, now=moment + LATER)
-    assert smtp_sink.delivered == []
+    assert (row.status, row.attempts) == (OutboxStatus.QUEUED, 12) and "451" in row.last_error
+    drain_outbox(database, now=row.next_attempt_at)
+    assert len(smtp_sink.delivered) == 1 and _row(database, row_id).status == OutboxStatus.SENT
 
 
 def test_unsubscribe_after_enqueue_stops_the_send(database, smtp_sink):
