@@ -20,6 +20,14 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
+class EmbeddedWorker(StrEnum):
+    """Whether ``aftercare serve`` also runs the task queue's worker (workers.embedded)."""
+
+    AUTO = "auto"  # on with the embedded queue (a SQLite file), off with a shared one (Redis)
+    ON = "on"
+    OFF = "off"
+
+
 class InsecureSettingsError(RuntimeError):
     """Raised when the app would run outside development with an unsafe configuration."""
 
@@ -72,6 +80,8 @@ class Settings(BaseSettings):
     # several worker processes on several machines.
     queue_url: str = ""
     redis_url: str = ""
+    # Off where separate `aftercare worker` processes run the queue.
+    embedded_worker: EmbeddedWorker = EmbeddedWorker.AUTO
 
     # Outbound e-mail.
     smtp_host: str = "127.0.0.1"
