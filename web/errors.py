@@ -11,6 +11,11 @@ bug, and so never a 500:
 - A value the database cannot hold: an integer beyond the column's range (ids are 32-bit on
   PostgreSQL, 64-bit on SQLite), or text with a NUL character (PostgreSQL refuses it; SQLite
   keeps it). An out-of-range id in the path names nothing, so it is a 404; elsewhere it is a 422.
+
+Anything else is a bug: a 500 (JSON or the error page) with its traceback logged, answered by
+``InternalErrorMiddleware`` so that the error goes no further. Starlette's own catch-all answers
+the 500 and then re-raises, and uvicorn closes a connection whose app raised, so the client's next
+request on that keep-alive connection would be lost.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from urllib.parse import quote
 
 from aftercare.db import is_database_busy
 from aftercare.errors import DomainError, NotAuthenticated, RateLimited
+from web.client_address import client_address
 from web.deps import SAFE_METHODS, WRITE_SESSION_SCOPE_KEY
 
 logger = logging.getLogger(__name__)
@@ -185,9 +191,43 @@ class DatabaseBusyMiddleware:
         await busy_response(Request(pristine))(pristine, receive, send)
 
 
+class InternalErrorMiddleware:
+    """Answers an unhandled exception with a 500 and ends it there (logged with its traceback).
+
+    Outside ``DatabaseBusyMiddleware`` (which must see a busy database's error to retry it) and
+    inside the security headers. An error after the answer has started cannot be answered any
+    more; that one still goes up, and the connection is rightly closed mid-answer.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            if started:
+                raise
+            request = Request(scope)
+            response = _internal_error(request)
+            await response(scope, receive, send)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     # Innermost of the app's middleware (added first), so that its 503 gets the security headers.
     app.add_middleware(DatabaseBusyMiddleware)
+    app.add_middleware(InternalErrorMiddleware)
 
     @app.exception_handler(DomainError)
     async def _domain_error(request: Request, error: DomainError) -> Response:
@@ -226,12 +266,20 @@ def install_error_handlers(app: FastAPI) -> None:
             )
         return _internal_error(request)
 
+    # The last resort, for an error in the middleware outside InternalErrorMiddleware (Starlette
+    # answers with it, then re-raises).
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> Response:
         return _internal_error(request)
 
 
 def _internal_error(request: Request) -> Response:
-    # Called from inside an exception handler, so the traceback is still the current exception.
-    logger.exception("unhandled error on %s %s", request.method, request.url.path)
-    return error_response(request, 500, "internal_error", "internal error; it has been logged")
+    # Called while handling the exception, so the traceback is still the current exception.
+    logger.exception("unhandled error on %s %s from %s", request.method, request.url.path, client_address(request))
+    message = "internal error; it has been logged"
+    try:
+        return error_response(request, 500, "internal_error", message)
+    except Exception:
+        # The error page itself failed (a template, the translations): answer without it.
+        logger.exception("the error page failed on %s %s", request.method, request.url.path)
+        return JSONResponse({"detail": message, "code": "internal_error"}, status_code=500)
