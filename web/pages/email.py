@@ -1,4 +1,6 @@
-"""E-mail pages: unsubscribing (``/unsubscribe/{token}``) and the admins' preview of our e-mails.
+"""E-mail pages: unsubscribing (``/unsubscribe/{token}``), the admins' preview of our e-mails, and
+the admins' view of the outbox (``/admin/email/outbox``: what failed and why, what is waiting for
+the mail server, and "Send again").
 
 - ``GET /unsubscribe/{token}`` shows a confirm button and changes nothing: mail security
   scanners open every link in a message, and must not unsubscribe anyone by doing so.
@@ -17,7 +19,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
 from aftercare.errors import Forbidden, NotAuthenticated, NotFound
 from helpdesk.accounts import Principal
@@ -25,7 +27,8 @@ from helpdesk.accounts import Principal
 from web.csrf import verify_csrf
 from web.deps import AppSettings, DbSession, PagePrincipal
 from web.templating import render
-from workers.models import SuppressionScope, SuppressionSource
+from workers.models import OutboxStatus, SuppressionScope, SuppressionSource
+from workers.outbox import list_outbox, retry_message
 from workers.previews import PREVIEWS, render_preview
 from workers.strings import email_language, words
 from workers.unsubscribe import ONE_CLICK_FIELD, ONE_CLICK_VALUE, mask_address, resolve_token, unsubscribe
@@ -112,3 +115,31 @@ def email_preview_html(
         raise NotFound(f"no e-mail called {name}")
     language = language if language in settings.languages else settings.default_language
     return HTMLResponse(render_preview(name, language).html, headers={"Content-Security-Policy": PREVIEW_CSP})
+
+
+OUTBOX_PAGE_SIZE = 50
+
+
+@router.get("/admin/email/outbox")
+def outbox_page(
+    request: Request, session: DbSession, principal: PagePrincipal,
+    status: Annotated[str, Query(max_length=16)] = OutboxStatus.FAILED.value,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+) -> Response:
+    """Outgoing mail by status: failed (with the reason, and "Send again") by default."""
+    _require_admin(principal)
+    chosen = OutboxStatus(status) if status in set(OutboxStatus) else OutboxStatus.FAILED
+    rows, total = list_outbox(session, status=chosen, limit=OUTBOX_PAGE_SIZE, offset=(page - 1) * OUTBOX_PAGE_SIZE)
+    return render(request, "email/outbox.html", {
+        "rows": rows, "total": total, "status": chosen, "statuses": list(OutboxStatus), "page": page,
+        "more": page * OUTBOX_PAGE_SIZE < total,
+    })
+
+
+@router.post("/admin/email/outbox/{message_id}/retry", dependencies=[Depends(verify_csrf)])
+def outbox_retry(message_id: int, session: DbSession, principal: PagePrincipal) -> Response:
+    """Send a failed message again, from now (a new retry horizon); back to the failed list."""
+    _require_admin(principal)
+    retry_message(session, message_id)
+    return RedirectResponse(f"/admin/email/outbox?status={OutboxStatus.FAILED.value}&retried={message_id}",
+                            status_code=303)
