@@ -1,25 +1,46 @@
-"""Accounts: customers, users and roles, passwords, API tokens, login sessions, signed ticket links."""
+"""Accounts: customers, users and roles, passwords, API tokens, login sessions, signed ticket links.
+
+API tokens: only a SHA-256 of each is stored, with a short prefix that names it in lists; a token
+may expire (chosen at creation) and can be revoked by its owner or an admin. A revoked, expired or
+unknown token is told apart (``check_api_token``) so that the API can say which.
+
+Signed ticket links ("follow your ticket"): ``[ticket id, requester id, link generation]`` signed
+with a timestamp. They expire ``AFTERCARE_TICKET_LINK_MAX_AGE_DAYS`` after signing, and revoking a
+ticket's links bumps its ``link_generation``, which no earlier link carries. Links signed before
+links expired carry no time; they count as issued when the upgrade ran (the ticket's
+``untimed_links_issued_at``) and stop with the first revocation.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from aftercare.config import Settings, get_settings
 from aftercare.db import utcnow
-from aftercare.errors import Conflict, ValidationFailed
+from aftercare.errors import Conflict, NotAuthenticated, NotFound, ValidationFailed
 from helpdesk.models import ApiToken, Customer, LoginSession, Role, Ticket, User
 
 _password_hasher = PasswordHasher()
 API_TOKEN_PREFIX = "ac_"
+# What lists show of a token: "ac_" and 8 of its random characters (48 bits: tells tokens apart,
+# leaves 210 secret bits).
+API_TOKEN_SHOWN_CHARS = len(API_TOKEN_PREFIX) + 8
+MAX_TOKEN_NAME_CHARS = 100
+# Writing last_used_at on every request would make each API read a write; a minute is precise enough.
+TOKEN_LAST_USED_RESOLUTION = timedelta(minutes=1)
+# The untimed links from before expiry; still read (see the module's doc), never made.
 _TICKET_LINK_SALT = "aftercare.ticket-link"
+_TIMED_TICKET_LINK_SALT = "aftercare.ticket-link.timed"
 MIN_PASSWORD_CHARS = 10
 
 
@@ -145,23 +166,119 @@ def authenticate_password(session: Session, email: str, password: str) -> User |
     return user
 
 
-def issue_api_token(session: Session, user: User, *, name: str = "default") -> str:
-    """Create a token and return its plaintext; only its hash is stored."""
+class TokenState(StrEnum):
+    VALID = "valid"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+    UNKNOWN = "unknown"
+
+
+class TokenExpired(NotAuthenticated):
+    code = "token_expired"
+
+
+class TokenRevoked(NotAuthenticated):
+    code = "token_revoked"
+
+
+class TokenInvalid(NotAuthenticated):
+    code = "invalid_token"
+
+
+def create_api_token(
+    session: Session, user: User, *, name: str = "default", expires_at: datetime | None = None,
+    now: datetime | None = None,
+) -> tuple[ApiToken, str]:
+    """Create a token; returns the row and the plaintext, which is shown once and never stored."""
+    now = now or utcnow()
+    name = name.strip()
+    if not name or len(name) > MAX_TOKEN_NAME_CHARS:
+        raise ValidationFailed(f"a token's name must be 1 to {MAX_TOKEN_NAME_CHARS} characters")
+    if expires_at is not None:
+        if expires_at.tzinfo is None:
+            raise ValidationFailed("expires_at needs a time zone (e.g. 2030-01-31T00:00:00Z)")
+        if expires_at <= now:
+            raise ValidationFailed("expires_at must be in the future")
     plaintext = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiToken(user=user, name=name, token_hash=_sha256(plaintext)))
+    token = ApiToken(
+        user=user, name=name, token_hash=_sha256(plaintext), prefix=plaintext[:API_TOKEN_SHOWN_CHARS],
+        expires_at=expires_at, created_at=now,
+    )
+    session.add(token)
     session.flush()
-    return plaintext
+    return token, plaintext
+
+
+def issue_api_token(
+    session: Session, user: User, *, name: str = "default", expires_at: datetime | None = None
+) -> str:
+    """Create a token and return its plaintext; only its hash is stored."""
+    return create_api_token(session, user, name=name, expires_at=expires_at)[1]
+
+
+def check_api_token(
+    session: Session, plaintext: str, *, now: datetime | None = None
+) -> tuple[TokenState, User | None]:
+    """What a presented token is worth: the user when valid, else why not (and records its use)."""
+    if not plaintext.startswith(API_TOKEN_PREFIX):
+        return TokenState.UNKNOWN, None
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _sha256(plaintext)))
+    if token is None or not token.user.is_active:
+        return TokenState.UNKNOWN, None
+    if token.revoked_at is not None:
+        return TokenState.REVOKED, None
+    now = now or utcnow()
+    if token.expires_at is not None and token.expires_at <= now:
+        return TokenState.EXPIRED, None
+    if token.last_used_at is None or now - token.last_used_at >= TOKEN_LAST_USED_RESOLUTION:
+        token.last_used_at = now
+        session.flush()
+    return TokenState.VALID, token.user
 
 
 def authenticate_token(session: Session, plaintext: str) -> User | None:
-    if not plaintext.startswith(API_TOKEN_PREFIX):
-        return None
-    token = session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == _sha256(plaintext), ApiToken.revoked_at.is_(None))
-    )
-    if token is None or not token.user.is_active:
-        return None
-    return token.user
+    state, user = check_api_token(session, plaintext)
+    return user if state is TokenState.VALID else None
+
+
+def require_token_user(session: Session, plaintext: str) -> User:
+    """The token's user, or the NotAuthenticated error that says what is wrong with it."""
+    state, user = check_api_token(session, plaintext)
+    if state is TokenState.EXPIRED:
+        raise TokenExpired("this API token has expired; create a new one")
+    if state is TokenState.REVOKED:
+        raise TokenRevoked("this API token has been revoked")
+    if user is None:
+        raise TokenInvalid("invalid API token")
+    return user
+
+
+def list_api_tokens(session: Session, user: User | None = None) -> list[ApiToken]:
+    """Tokens newest first: one user's, or everyone's (None; for admins)."""
+    query = select(ApiToken).order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+    if user is not None:
+        query = query.where(ApiToken.user_id == user.id)
+    return list(session.scalars(query))
+
+
+def revoke_api_token(session: Session, token_id: int, by: User, *, now: datetime | None = None) -> ApiToken:
+    """Revoke a token of ``by``'s own, or anyone's when ``by`` is an admin. Revoking twice keeps
+    the first time. Someone else's token is "not found": its existence is none of their business."""
+    token = session.get(ApiToken, token_id)
+    if token is None or (token.user_id != by.id and by.role != Role.ADMIN):
+        raise NotFound(f"no API token {token_id}")
+    if token.revoked_at is None:
+        token.revoked_at = now or utcnow()
+        session.flush()
+    return token
+
+
+def token_status(token: ApiToken, *, now: datetime | None = None) -> TokenState:
+    if token.revoked_at is not None:
+        return TokenState.REVOKED
+    if token.expires_at is not None and token.expires_at <= (now or utcnow()):
+        return TokenState.EXPIRED
+    return TokenState.VALID
 
 
 def principal_for_user(user: User) -> Principal:
@@ -196,17 +313,128 @@ def end_login_session(session: Session, plaintext: str) -> None:
         session.flush()
 
 
+class LinkState(StrEnum):
+    VALID = "valid"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+    INVALID = "invalid"
+
+
+class TicketLinkExpired(NotAuthenticated):
+    code = "ticket_link_expired"
+
+
+class TicketLinkRevoked(NotAuthenticated):
+    code = "ticket_link_revoked"
+
+
+@dataclass(frozen=True)
+class TicketLinkCheck:
+    """What a presented ticket link is worth. ``ticket`` is set whenever the link is one we signed
+    for an existing ticket (also when expired or revoked: a new link can be sent to its requester)."""
+
+    state: LinkState
+    ticket: Ticket | None = None
+
+    @property
+    def principal(self) -> Principal | None:
+        if self.state is not LinkState.VALID or self.ticket is None:
+            return None
+        return Principal(customer=self.ticket.requester, ticket_link_id=self.ticket.id)
+
+    def raise_unless_valid(self) -> None:
+        """The error for an expired or revoked link (an invalid one is simply no credential)."""
+        if self.state is LinkState.EXPIRED:
+            raise TicketLinkExpired("this ticket link has expired; ask for a new one at /tickets/link")
+        if self.state is LinkState.REVOKED:
+            raise TicketLinkRevoked("this ticket link has been revoked; ask for a new one at /tickets/link")
+
+
+def ticket_link_max_age(settings: Settings | None = None) -> timedelta | None:
+    days = (settings or get_settings()).ticket_link_max_age_days
+    return timedelta(days=days) if days > 0 else None
+
+
 def sign_ticket_link(secret_key: str, ticket: Ticket) -> str:
-    return URLSafeSerializer(secret_key, salt=_TICKET_LINK_SALT).dumps([ticket.id, ticket.requester_id])
+    payload = [ticket.id, ticket.requester_id, ticket.link_generation or 0]
+    return URLSafeTimedSerializer(secret_key, salt=_TIMED_TICKET_LINK_SALT).dumps(payload)
 
 
-def verify_ticket_link(session: Session, secret_key: str, token: str) -> Principal | None:
-    """The principal a signed ticket link grants, or None when the link is forged or stale."""
-    try:
-        ticket_id, requester_id = URLSafeSerializer(secret_key, salt=_TICKET_LINK_SALT).loads(token)
-    except (BadSignature, ValueError, TypeError):
+def _ints(value: object, count: int) -> list[int] | None:
+    if not isinstance(value, list) or len(value) != count:
         return None
+    if not all(isinstance(part, int) and not isinstance(part, bool) for part in value):
+        return None
+    return value
+
+
+def _linked_ticket(session: Session, ticket_id: int, requester_id: int) -> Ticket | None:
     ticket = session.get(Ticket, ticket_id)
-    if ticket is None or ticket.requester_id != requester_id:
-        return None
-    return Principal(customer=ticket.requester, ticket_link_id=ticket.id)
+    return ticket if ticket is not None and ticket.requester_id == requester_id else None
+
+
+def check_ticket_link(
+    session: Session, secret_key: str, token: str, *, max_age: timedelta | None, now: datetime | None = None
+) -> TicketLinkCheck:
+    """Whether ``token`` is a live link to a ticket; ``max_age`` None means links never expire."""
+    now = now or utcnow()
+    try:
+        payload, signed_at = URLSafeTimedSerializer(secret_key, salt=_TIMED_TICKET_LINK_SALT).loads(
+            token, return_timestamp=True
+        )
+    except (BadSignature, ValueError, TypeError):
+        return _check_untimed_link(session, secret_key, token, max_age=max_age, now=now)
+    parts = _ints(payload, 3)
+    ticket = _linked_ticket(session, parts[0], parts[1]) if parts else None
+    if ticket is None:
+        return TicketLinkCheck(LinkState.INVALID)
+    if parts[2] != ticket.link_generation:
+        return TicketLinkCheck(LinkState.REVOKED, ticket)
+    if max_age is not None and now - signed_at.astimezone(UTC) > max_age:
+        return TicketLinkCheck(LinkState.EXPIRED, ticket)
+    return TicketLinkCheck(LinkState.VALID, ticket)
+
+
+def _check_untimed_link(
+    session: Session, secret_key: str, token: str, *, max_age: timedelta | None, now: datetime
+) -> TicketLinkCheck:
+    try:
+        payload = URLSafeSerializer(secret_key, salt=_TICKET_LINK_SALT).loads(token)
+    except (BadSignature, ValueError, TypeError):
+        return TicketLinkCheck(LinkState.INVALID)
+    parts = _ints(payload, 2)
+    ticket = _linked_ticket(session, parts[0], parts[1]) if parts else None
+    if ticket is None:
+        return TicketLinkCheck(LinkState.INVALID)
+    if ticket.link_generation != 0:
+        return TicketLinkCheck(LinkState.REVOKED, ticket)
+    issued = ticket.untimed_links_issued_at
+    # No upgrade time: the ticket is newer than untimed links, so this one was never ours to honour.
+    if issued is None or (max_age is not None and now - issued > max_age):
+        return TicketLinkCheck(LinkState.EXPIRED, ticket)
+    return TicketLinkCheck(LinkState.VALID, ticket)
+
+
+def verify_ticket_link(
+    session: Session, secret_key: str, token: str, *, now: datetime | None = None
+) -> Principal | None:
+    """The principal a signed ticket link grants, or None when the link is forged, stale or revoked."""
+    return check_ticket_link(session, secret_key, token, max_age=ticket_link_max_age(), now=now).principal
+
+
+def can_revoke_ticket_links(principal: Principal, ticket: Ticket) -> bool:
+    """Agents, and the ticket's requester (signed in, or holding a live link to it)."""
+    if principal.is_staff:
+        return True
+    if principal.ticket_link_id == ticket.id:
+        return True
+    return principal.user is not None and principal.customer is not None and principal.customer.id == ticket.requester_id
+
+
+def revoke_ticket_links(session: Session, ticket: Ticket, principal: Principal) -> None:
+    """Every link to ``ticket`` issued so far stops working; links signed afterwards work."""
+    if not can_revoke_ticket_links(principal, ticket):
+        raise NotFound(f"no ticket {ticket.id}")
+    ticket.link_generation = (ticket.link_generation or 0) + 1
+    ticket.untimed_links_issued_at = None
+    session.flush()

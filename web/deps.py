@@ -13,10 +13,11 @@ from aftercare.db import Database
 from aftercare.errors import Forbidden, NotAuthenticated
 from helpdesk.accounts import (
     Principal,
-    authenticate_token,
+    check_ticket_link,
     principal_for_user,
+    require_token_user,
     resolve_login_session,
-    verify_ticket_link,
+    ticket_link_max_age,
 )
 
 TICKET_TOKEN_HEADER = "X-Ticket-Token"
@@ -65,10 +66,14 @@ def _bearer_token(request: Request) -> str | None:
 
 
 def _ticket_link_principal(request: Request, session: Session, settings: Settings) -> Principal | None:
+    """The holder of a live ticket link; an expired or revoked one is a 401 that says so (pages
+    send it to the sign-in page, which offers a new link); a link that is not ours is no credential."""
     link = request.headers.get(TICKET_TOKEN_HEADER) or request.query_params.get(TICKET_TOKEN_QUERY)
     if not link:
         return None
-    return verify_ticket_link(session, settings.secret_key, link)
+    check = check_ticket_link(session, settings.secret_key, link, max_age=ticket_link_max_age(settings))
+    check.raise_unless_valid()
+    return check.principal
 
 
 def get_api_principal(request: Request, session: DbSession, settings: AppSettings) -> Principal:
@@ -79,10 +84,8 @@ def get_api_principal(request: Request, session: DbSession, settings: AppSetting
     """
     token = _bearer_token(request)
     if token is not None:
-        user = authenticate_token(session, token)
-        if user is None:
-            raise NotAuthenticated("invalid or revoked API token")
-        return principal_for_user(user)
+        # 401 with code token_expired, token_revoked or invalid_token: a client can tell which.
+        return principal_for_user(require_token_user(session, token))
     return _ticket_link_principal(request, session, settings) or Principal()
 
 
