@@ -1,8 +1,10 @@
 """Search API: the one self-service search, and article suggestions for a ticket (agents).
 
-``GET /api/v1/search`` is public (anonymous allowed) and rate limited per client with the public
-limit. Validation errors (empty or over-long ``q``, ``limit`` outside 1..50, an unknown ``types``
-entry, an unsupported ``lang``) are 422 with the usual ``{"detail", "code"}`` body.
+``GET /api/v1/search`` is public (anonymous allowed) and rate limited per client with the search
+limit, a long query costing more of it than a short one (``web.ratelimit.search_cost``): one
+client's long queries run out before a neighbour's short ones. Validation errors (empty or
+over-long ``q``, ``limit`` outside 1..50, an unknown ``types`` entry, an unsupported ``lang``) are
+422 with the usual ``{"detail", "code"}`` body.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from kb.search.models import SearchSource
 from kb.search.schemas import SearchResponseRead, SearchResultRead, SuggestionRead, TicketSuggestionsRead
 from kb.search.suggestions import DEFAULT_SUGGESTIONS, STORED_TYPES, suggest_for_ticket
 from web import ratelimit
-from web.deps import ApiPrincipal, AppSettings, DbSession, StaffPrincipal, client_key
+from web.deps import ApiPrincipal, DbSession, StaffPrincipal
 
 router = APIRouter(tags=["search"])
 
@@ -33,14 +35,13 @@ def _keeper(request: Request):
 def search(
     request: Request,
     session: DbSession,
-    settings: AppSettings,
     principal: ApiPrincipal,
     q: Annotated[str, Query(min_length=1, max_length=service.MAX_QUERY_CHARS, description="The question.")],
     lang: Annotated[str | None, Query(max_length=64, description="Preferred language of results (e.g. pl).")] = None,
     limit: Annotated[int, Query(ge=1, le=service.MAX_LIMIT)] = 5,
     types: Annotated[str, Query(max_length=100, description="Comma-separated: article, thread.")] = "article,thread",
 ) -> SearchResponseRead:
-    ratelimit.hit(settings.rate_limit_storage_url, settings.search_rate_limit, "search", client_key(request))
+    ratelimit.hit_search(request, q)
     customer = principal.customer
     outcome = service.search(
         session,

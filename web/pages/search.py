@@ -34,7 +34,7 @@ from kb.models import Article, ArticleContent
 from kb.search import service as search_service
 from kb.search.models import SearchSource
 from web import i18n, ratelimit
-from web.deps import DbSession, PagePrincipal, client_key
+from web.deps import DbSession, PagePrincipal
 from web.templating import is_htmx, render
 
 router = APIRouter(include_in_schema=False)
@@ -124,9 +124,7 @@ def _remember_log(request: Request, response: Response, source: SearchSource, lo
 def _run(
     request: Request, session: Session, text: str, *, limit: int, source: SearchSource,
 ) -> search_service.SearchOutcome:
-    settings = request.app.state.settings
-    ratelimit.hit(settings.rate_limit_storage_url, settings.search_rate_limit,
-                  "search", client_key(request))
+    ratelimit.hit_search(request, text)
     outcome = search_service.search(
         session, text, limit=limit, source=source, customer_language=i18n.request_language(request), log=False,
     )
