@@ -50,7 +50,8 @@ def login(
     context = {"next": safe_next(next, ""), "email": email}
     try:
         ratelimit.hit(settings.rate_limit_storage_url, settings.login_rate_limit, "login", client_key(request))
-        ratelimit.hit(settings.rate_limit_storage_url, settings.login_rate_limit, "login-email", email.lower())
+        ratelimit.hit(settings.rate_limit_storage_url, settings.login_rate_limit, "login-email",
+                      ratelimit.email_key(email))
     except RateLimited as error:
         message = i18n.translator(request).gettext(
             "Too many sign-in attempts. Please wait %(seconds)s seconds and try again."
