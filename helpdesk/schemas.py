@@ -145,6 +145,29 @@ class TicketCreated(TicketRead):
     access_url: str
 
 
+class TicketReceipt(BaseModel):
+    """What an intake that has not shown it owns the address learns (``helpdesk.service`` doc).
+
+    The number and status of the ticket, and the language detected from the text it sent (the
+    customer record's stored language plays no part in it for such an intake). Nothing about the
+    customer, no thread, and no signed link: ``access_url`` is always null and the link goes by
+    e-mail to the address given (``confirmation_sent_to``; null when no e-mail was queued, e.g.
+    that address had its day's confirmations already).
+    """
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    status: TicketStatus
+    channel: TicketChannel
+    language: str
+    language_confidence: float
+    language_source: str
+    created_at: datetime
+    access_url: None = None
+    confirmation_sent_to: str | None = None
+
+
 class TicketPage(BaseModel):
     items: list[TicketSummary]
     page: int

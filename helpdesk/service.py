@@ -1,4 +1,14 @@
-"""Tickets: intake with language detection, the status state machine, replies, updates, listing."""
+"""Tickets: intake with language detection, the status state machine, replies, updates, listing.
+
+Intake and privacy. Anyone may open a ticket for any e-mail address (the web form, the public API,
+e-mail), so an intake that has not shown it owns the address (``requester_verified=False``: no
+agent, no signed-in customer of that address) must learn nothing about the customer record behind
+it and change nothing in it: the language is detected from the text alone (the stored language is
+not used as a prior, whose effect on the answer would tell it), and the name and language are
+filled in only on a customer record this intake created. The caller answers such an intake with
+the ticket's number and status only (``schemas.TicketReceipt``); the signed link to follow the
+ticket goes in the confirmation e-mail to the address given, so only its owner can read the ticket.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 from aftercare.config import get_settings
 from aftercare.db import utcnow
 from aftercare.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
-from helpdesk.accounts import Principal, get_or_create_customer
+from helpdesk.accounts import Principal, get_customer_by_email, get_or_create_customer, normalize_email
 from helpdesk.models import (
     AuditField,
     Message,
@@ -27,6 +37,7 @@ from helpdesk.models import (
 from helpdesk.schemas import MessageCreate, TicketCreate, TicketUpdate
 from retrieval.language import LanguageSource, detect_language
 from workers import notifications
+from workers.models import OutboxMessage
 
 # The state machine. "Reopen" is solved/pending -> open; closed is final (a customer who writes
 # again after closing gets a follow-up ticket, as in every mainstream help desk).
@@ -64,24 +75,36 @@ def create_ticket(
     *,
     channel: TicketChannel = TicketChannel.WEB,
     author: User | None = None,
+    requester_verified: bool = True,
+    related_ticket: Ticket | None = None,
 ) -> Ticket:
+    """A new ticket with its first message; its confirmation e-mail is queued (sent after commit).
+
+    ``requester_verified=False``: see the module doc. ``related_ticket``: the ticket this one may
+    belong to (mail that named it but could not be trusted to be from its requester).
+    """
     settings = get_settings()
     if data.language is not None and data.language not in settings.languages:
         raise ValidationFailed(
             f"language {data.language!r} is not supported here; supported: {', '.join(settings.languages)}"
         )
-    customer = get_or_create_customer(session, data.customer_email, name=data.customer_name)
+    existing = get_customer_by_email(session, data.customer_email)
+    trusted = requester_verified or existing is None
+    if existing is not None and not trusted:
+        customer = existing
+    else:
+        customer = get_or_create_customer(session, data.customer_email, name=data.customer_name)
     guess = detect_language(
         _text_for_detection(data.subject, data.body),
         allowed=settings.languages,
         default=settings.default_language,
-        known=customer.language,
+        known=customer.language if trusted else None,
     )
     if data.language is not None:
         language, confidence, source = data.language, 1.0, LanguageSource.GIVEN
     else:
         language, confidence, source = guess.language, guess.confidence, guess.source
-    if customer.language is None and source in (LanguageSource.DETECTED, LanguageSource.GIVEN):
+    if trusted and customer.language is None and source in (LanguageSource.DETECTED, LanguageSource.GIVEN):
         customer.language = language
     ticket = Ticket(
         subject=data.subject,
@@ -92,6 +115,7 @@ def create_ticket(
         language_confidence=round(confidence, 4),
         language_source=str(source),
         requester=customer,
+        related_ticket_id=related_ticket.id if related_ticket is not None else None,
     )
     session.add(ticket)
     session.flush()
@@ -109,6 +133,30 @@ def create_ticket(
     # The requester's confirmation e-mail with their signed link, sent after the commit.
     notifications.on_ticket_created(session, ticket)
     return ticket
+
+
+def requester_verified(principal: Principal, email: str) -> bool:
+    """Whether ``principal`` has shown it may act for ``email``: an agent, or that signed-in customer.
+
+    A ticket's signed link proves only that one ticket's mail reached someone, not the address.
+    """
+    if principal.is_staff:
+        return True
+    return (
+        principal.user is not None
+        and principal.customer is not None
+        and principal.customer.email == normalize_email(email)
+    )
+
+
+def confirmation_queued(session: Session, ticket: Ticket) -> bool:
+    """Whether the ticket's confirmation (with its signed link) is in the outbox to be sent.
+
+    Not when the address is a no-reply one or had its day's confirmations already
+    (``workers.notifications``): the caller must not tell the person a link is on its way.
+    """
+    key = f"{notifications.CONFIRMATION_PREFIX}{ticket.id}"
+    return session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key).limit(1)) is not None
 
 
 def get_ticket(session: Session, ticket_id: int) -> Ticket:

@@ -18,6 +18,7 @@ os.environ.setdefault("AFTERCARE_ENVIRONMENT", "test")
 os.environ["AFTERCARE_DATA_DIR"] = str(_TMP / "data")
 os.environ.setdefault("AFTERCARE_SECRET_KEY", "test-secret-key-that-is-long-enough-0123456789")
 os.environ.setdefault("AFTERCARE_PUBLIC_RATE_LIMIT", "1000/minute")
+os.environ.setdefault("AFTERCARE_REPLY_RATE_LIMIT", "1000/minute")
 os.environ.pop("AFTERCARE_DATABASE_URL", None)
 
 import pytest  # noqa: E402

@@ -151,6 +151,10 @@ class InboundMessage(Base):
     auto_reason: Mapped[str | None] = mapped_column(String(100))
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"), index=True)
     ticket_message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
+    # The receiving MTA's verdict (the topmost Authentication-Results), as read by
+    # workers.mail_in.authentication: "pass", "fail" or "none", and the header itself.
+    auth_verdict: Mapped[str | None] = mapped_column(String(16))
+    auth_results: Mapped[str | None] = mapped_column(String(1000))
     # Everything the sender wrote, before quoted replies were trimmed: nothing is lost to a bad trim.
     full_text: Mapped[str] = mapped_column(Text, default="")
     size_bytes: Mapped[int] = mapped_column(Integer)

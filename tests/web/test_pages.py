@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from helpdesk.models import Ticket
 from tests.factories import create_customer_user, create_staff, create_ticket
+from tests.web.intake_support import emailed_link
 from tests.web.pages_support import PASSWORD, csrf_from, sign_in
 
 
@@ -135,7 +136,7 @@ def test_customer_link_page_shows_only_public_messages(client, session, agent_cl
     agent_client.post(f"/agent/tickets/{created['id']}/messages",
                       data={"csrf_token": token, "body": "SECRET-NOTE", "kind": "internal_note"})
     agent_client.cookies.clear()
-    html = client.get(created["access_url"].replace("http://127.0.0.1:8000", "")).text
+    html = client.get(emailed_link(session, created["id"])).text
     assert "My earbuds do not charge" in html and "SECRET-NOTE" not in html
 
 
@@ -185,7 +186,7 @@ def test_customer_sees_my_tickets(client, session):
 def test_customer_marks_ticket_solved_then_closes_it(client, session):
     created = client.post("/api/v1/tickets", json={"customer_email": "close@example.com", "subject": "Done soon",
                                                    "body": "The earbuds will not pair with my phone."}).json()
-    url = created["access_url"].replace("http://127.0.0.1:8000", "")
+    url = emailed_link(session, created["id"])
     page = client.get(url)
     assert "My problem is solved" in page.text
     token = csrf_from(page.text)
@@ -204,5 +205,5 @@ def test_signed_in_agent_sees_navigation_on_error_pages(agent_client):
 def test_customer_ticket_page_is_not_cached(client, session):
     created = client.post("/api/v1/tickets", json={"customer_email": "cache@example.com", "subject": "Cache",
                                                    "body": "Please do not cache this page."}).json()
-    response = client.get(created["access_url"].replace("http://127.0.0.1:8000", ""))
+    response = client.get(emailed_link(session, created["id"]))
     assert response.headers["cache-control"] == "no-store"

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from aftercare.config import Settings
 from aftercare.errors import NotAuthenticated
 from helpdesk import service
 from helpdesk.accounts import Principal, sign_ticket_link
@@ -17,6 +18,7 @@ from helpdesk.schemas import (
     TicketCreated,
     TicketPage,
     TicketRead,
+    TicketReceipt,
     TicketSummary,
     TicketUpdate,
 )
@@ -43,12 +45,20 @@ def ticket_read(ticket: Ticket, principal: Principal) -> TicketRead:
     )
 
 
-@router.post("", status_code=201, response_model=TicketCreated)
+@router.post("", status_code=201, response_model=TicketCreated | TicketReceipt)
 def create_ticket(
     data: TicketCreate, request: Request, session: DbSession, settings: AppSettings, principal: ApiPrincipal
-) -> TicketCreated:
+) -> TicketCreated | TicketReceipt:
+    """Open a ticket. An agent, or the signed-in customer of ``customer_email``, gets the ticket
+    and its signed link; anyone else only a receipt, and the link goes by e-mail to that address."""
     ratelimit.hit(settings.rate_limit_storage_url, settings.public_rate_limit, "tickets:create", client_key(request))
-    ticket = service.create_ticket(session, data, channel=TicketChannel.API, author=principal.user)
+    verified = service.requester_verified(principal, data.customer_email)
+    ticket = service.create_ticket(
+        session, data, channel=TicketChannel.API, author=principal.user, requester_verified=verified
+    )
+    if not verified:
+        sent_to = ticket.requester.email if service.confirmation_queued(session, ticket) else None
+        return TicketReceipt.model_validate(ticket).model_copy(update={"confirmation_sent_to": sent_to})
     ticket = service.get_ticket(session, ticket.id)
     link = sign_ticket_link(settings.secret_key, ticket)
     read = ticket_read(ticket, Principal(customer=ticket.requester, ticket_link_id=ticket.id))
@@ -80,10 +90,22 @@ def get_ticket(ticket_id: int, session: DbSession, principal: ApiPrincipal) -> T
     return ticket_read(service.get_ticket_for(session, ticket_id, principal), principal)
 
 
+def limit_customer_replies(settings: Settings, principal: Principal) -> None:
+    """Count one customer reply (portal and API share the count); agents are not limited."""
+    if principal.is_staff or principal.customer is None:
+        return
+    ratelimit.hit(settings.rate_limit_storage_url, settings.reply_rate_limit, "tickets:reply",
+                  f"customer:{principal.customer.id}")
+
+
 @router.post("/{ticket_id}/messages", status_code=201, response_model=MessageRead)
-def add_message(ticket_id: int, data: MessageCreate, session: DbSession, principal: ApiPrincipal) -> MessageRead:
+def add_message(
+    ticket_id: int, data: MessageCreate, session: DbSession, settings: AppSettings, principal: ApiPrincipal
+) -> MessageRead:
     _require_reader(principal)
     ticket = service.get_ticket_for(session, ticket_id, principal)
+    # After the access check, so that probing others' tickets spends nobody's allowance.
+    limit_customer_replies(settings, principal)
     message = service.add_message(session, ticket, data, principal)
     return MessageRead.model_validate(message)
 

@@ -4,22 +4,30 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
+from sqlalchemy.exc import OperationalError
 
-from aftercare.errors import DomainError, NotAuthenticated, RateLimited
+from aftercare.db import is_database_busy
+from aftercare.errors import DomainError, InvalidTransition, NotAuthenticated, RateLimited
 from helpdesk import service
-from helpdesk.accounts import Principal, sign_ticket_link
-from helpdesk.models import TicketChannel, TicketStatus
+from helpdesk.accounts import Principal, principal_for_user, sign_ticket_link
+from helpdesk.models import TicketChannel, TicketStatus, User
+from helpdesk.receipts import sign_receipt, ticket_for_receipt
 from helpdesk.schemas import MessageCreate, TicketCreate
 from kb.feedback import self_resolution
+from kb.feedback.models import SolvedVia
 from web import i18n, ratelimit
+from web.api.tickets import limit_customer_replies
 from web.csrf import verify_csrf
-from web.deps import AppSettings, DbSession, PagePrincipal, client_key
+from web.deps import AppSettings, DbSession, PagePrincipal, client_key, get_page_principal
+from web.errors import BUSY_RETRY_AFTER_SECONDS
+from web.pages import intake_text
 from web.pages.auth import safe_next
 from web.pages.forms import localized_field_errors
 from web.pages.search import record_contact_submitted
+from web.pages.self_resolution import solved_note
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -57,40 +65,121 @@ def contact_page(request: Request, principal: PagePrincipal) -> Response:
     return render(request, "pages/contact.html", {"values": values, "errors": {}})
 
 
+def _contact_form(request: Request, values: dict[str, str], errors: dict[str, str], status_code: int,
+                  headers: dict[str, str] | None = None) -> Response:
+    return render(request, "pages/contact.html", {"values": values, "errors": errors},
+                  status_code=status_code, headers=headers)
+
+
+def _signed_in_principal_again(request: Request) -> None:
+    """After a rollback the signed-in user is detached; reload them for the page chrome (or forget)."""
+    principal = getattr(request.state, "principal", None)
+    user_id = getattr(getattr(principal, "user", None), "id", None) if principal is not None else None
+    request.state.principal = None
+    if user_id is None:
+        return
+    try:
+        with request.app.state.database.session() as session:
+            user = session.get(User, user_id)
+            request.state.principal = principal_for_user(user) if user is not None else None
+    except Exception:  # the page must render even while the database is the problem
+        request.state.principal = None
+
+
 @router.post("/contact", dependencies=[Depends(verify_csrf)])
 def contact_submit(
     request: Request,
-    session: DbSession,
     settings: AppSettings,
-    principal: PagePrincipal,
     customer_email: Annotated[str, Form()] = "",
     customer_name: Annotated[str, Form()] = "",
     subject: Annotated[str, Form()] = "",
     body: Annotated[str, Form()] = "",
 ) -> Response:
+    """Open a ticket from the form; on any error the form comes back with everything typed in it.
+
+    This route owns its transaction (no ``DbSession``), so that a database still busy after the
+    busy timeout, at any point up to the commit, is answered with the filled-in form (503), not a
+    bare error page. Someone not signed in as the address's customer gets a receipt page (the
+    number, the status, the offered articles); the ticket's link goes to that address by e-mail.
+    """
     values = {"customer_email": customer_email, "customer_name": customer_name, "subject": subject, "body": body}
     translations = i18n.translator(request)
+    database = request.app.state.database
     try:
-        ratelimit.hit(settings.rate_limit_storage_url, settings.public_rate_limit, "tickets:create", client_key(request))
-        data = TicketCreate(
-            customer_email=customer_email, customer_name=customer_name or None, subject=subject, body=body
-        )
-        ticket = service.create_ticket(session, data, channel=TicketChannel.WEB, author=principal.user)
-    except ValidationError as error:
-        # Re-show the form with everything the customer typed: nothing is lost.
-        errors = localized_field_errors(error, translations)
-        return render(request, "pages/contact.html", {"values": values, "errors": errors}, status_code=422)
-    except RateLimited as error:
-        message = translations.gettext("You have sent many requests in a short time. Please try again in "
-                                       "%(seconds)s seconds.") % {"seconds": error.retry_after}
-        return render(request, "pages/contact.html", {"values": values, "errors": {"form": message}},
-                      status_code=429, headers={"Retry-After": str(error.retry_after)})
-    except DomainError as error:
-        return render(request, "pages/contact.html", {"values": values, "errors": {"form": error.message}},
-                      status_code=error.status_code)
-    record_contact_submitted(request, session, ticket)
-    link = sign_ticket_link(settings.secret_key, ticket)
-    return RedirectResponse(f"/tickets/{ticket.id}?access_token={link}&created=1", status_code=303)
+        with database.session(write=True) as session:
+            principal = get_page_principal(request, session, settings)
+            try:
+                ratelimit.hit(settings.rate_limit_storage_url, settings.public_rate_limit, "tickets:create",
+                              client_key(request))
+                data = TicketCreate(
+                    customer_email=customer_email, customer_name=customer_name or None, subject=subject, body=body
+                )
+                verified = service.requester_verified(principal, data.customer_email)
+                ticket = service.create_ticket(session, data, channel=TicketChannel.WEB, author=principal.user,
+                                               requester_verified=verified)
+            except ValidationError as error:
+                # Nothing was written: the form again with everything the person typed.
+                return _contact_form(request, values, localized_field_errors(error, translations), 422)
+            except RateLimited as error:
+                message = translations.gettext("You have sent many requests in a short time. Please try again in "
+                                               "%(seconds)s seconds.") % {"seconds": error.retry_after}
+                return _contact_form(request, values, {"form": message}, 429,
+                                     {"Retry-After": str(error.retry_after)})
+            except DomainError as error:
+                return _contact_form(request, values, {"form": error.message}, error.status_code)
+            record_contact_submitted(request, session, ticket)
+            if verified:
+                target = f"/tickets/{ticket.id}?created=1"
+            else:
+                target = f"/contact/sent?receipt={sign_receipt(settings.secret_key, ticket)}"
+    except OperationalError as error:
+        if not is_database_busy(error):
+            raise
+        _signed_in_principal_again(request)
+        message = translations.gettext(intake_text.DATABASE_BUSY) % {"seconds": BUSY_RETRY_AFTER_SECONDS}
+        return _contact_form(request, values, {"form": message}, 503, {"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)})
+    return RedirectResponse(target, status_code=303)
+
+
+@router.get("/contact/sent")
+def contact_sent(
+    request: Request, session: DbSession, settings: AppSettings, principal: PagePrincipal,
+    receipt: Annotated[str, Query(max_length=500)] = "", solved: bool = False,
+) -> Response:
+    """The receipt of an intake (``helpdesk.receipts``): never the thread, the customer or the link."""
+    ticket = ticket_for_receipt(session, settings.secret_key, receipt)
+    if ticket is None:
+        return render(request, "portal/intake_receipt.html", {"ticket": None}, status_code=404,
+                      headers={"Cache-Control": "no-store"})
+    return render(request, "portal/intake_receipt.html", {
+        "ticket": ticket,
+        "receipt": receipt,
+        "sent_to": ticket.requester.email if service.confirmation_queued(session, ticket) else None,
+        "offered": self_resolution.offer_articles(session, ticket),
+        "can_self_solve": ticket.status in self_resolution.OPEN_STATUSES,
+        "solved": solved,
+    }, headers={"Cache-Control": "no-store"})
+
+
+@router.post("/contact/sent/solved/{article_id}", dependencies=[Depends(verify_csrf)])
+def contact_sent_solved(
+    article_id: int, request: Request, session: DbSession, settings: AppSettings,
+    receipt: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    """"This solved it" from the receipt: the one thing a receipt may change on its ticket."""
+    ticket = ticket_for_receipt(session, settings.secret_key, receipt)
+    if ticket is None:
+        return render(request, "portal/intake_receipt.html", {"ticket": None}, status_code=404,
+                      headers={"Cache-Control": "no-store"})
+    article = self_resolution.offered_article(session, ticket, article_id)
+    # The requester's own act, with no more than the receipt grants (this ticket only).
+    requester = Principal(customer=ticket.requester, ticket_link_id=ticket.id)
+    try:
+        self_resolution.solve_with_article(session, ticket, article_id, requester, via=SolvedVia.PAGE,
+                                           note=solved_note(ticket, article.title))
+    except InvalidTransition:
+        pass  # solved or closed meanwhile: the receipt shows its status
+    return RedirectResponse(f"/contact/sent?receipt={receipt}&solved=1", status_code=303)
 
 
 @router.get("/tickets")
@@ -141,7 +230,10 @@ def customer_reply(
     if principal.is_anonymous:
         raise NotAuthenticated("sign in, or open the link from your confirmation e-mail")
     ticket = service.get_ticket_for(session, ticket_id, principal)
+    translations = i18n.translator(request)
     try:
+        if body.strip():
+            limit_customer_replies(settings, principal)
         if action == "close":
             target = TicketStatus.CLOSED if ticket.status == TicketStatus.SOLVED else TicketStatus.SOLVED
             if body.strip():
@@ -151,8 +243,15 @@ def customer_reply(
             service.add_message(session, ticket, MessageCreate(body=body), principal)
     except ValidationError as error:
         context = _ticket_context(session, ticket_id, principal, settings)
-        errors = localized_field_errors(error, i18n.translator(request))
+        errors = localized_field_errors(error, translations)
         return render(request, "pages/ticket.html", {**context, "created": False, "errors": errors, "draft": body},
                       status_code=422, headers={"Cache-Control": "no-store"})
+    except RateLimited as error:
+        # Counted before anything is written: nothing was stored, and the reply stays in the box.
+        context = _ticket_context(session, ticket_id, principal, settings)
+        message = translations.gettext(intake_text.REPLY_RATE_LIMITED) % {"seconds": error.retry_after}
+        return render(request, "pages/ticket.html", {**context, "created": False, "errors": {"body": message},
+                      "draft": body}, status_code=429,
+                      headers={"Cache-Control": "no-store", "Retry-After": str(error.retry_after)})
     suffix = f"?access_token={sign_ticket_link(settings.secret_key, ticket)}" if principal.ticket_link_id else ""
     return RedirectResponse(f"/tickets/{ticket_id}{suffix}", status_code=303)
