@@ -44,6 +44,8 @@ STORE_TIMEOUT_SECONDS = 0.5
 # with the bundled e5 embedder (bench/bench_search_cost.py): ~23 ms for a short query, plus ~0.3 ms
 # per byte: 500 English characters ~160 ms (7 units), 500 Thai characters ~460 ms (19 units).
 SEARCH_COST_BYTES = 80
+# The limit whose (unused) counter /healthz reads to see whether the store answers.
+_PROBE = parse("1/second")
 
 
 @dataclass(frozen=True)
@@ -123,17 +125,14 @@ class _Limiter:
         if self.remote is None:
             return StoreStatus("memory", ok=True, shared_store_configured=False)
         if self._use_remote():
-            # Asked, not assumed: an outage shows here even while no request is counted.
+            # Asked, not assumed: an outage shows here even while no request is counted. A read
+            # of a counter nobody uses (``check()`` would hide why it failed).
             try:
-                reachable = self.remote.storage.check()
-            except StorageError as error:  # check() answers False, but a wrapper may raise
-                reachable, reason = False, error.storage_error
+                self.remote.get_window_stats(_PROBE, "healthz-probe")
+            except StorageError as error:
+                self._mark_down(error.storage_error)
             else:
-                reason = "no answer to a ping"
-            if reachable:
                 self._mark_up()
-            else:
-                self._mark_down(reason)
         if self._down_error is not None:
             return StoreStatus(f"memory ({self.scheme} unreachable)", ok=False, error=self._down_error)
         return StoreStatus(self.scheme, ok=True)
