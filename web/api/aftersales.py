@@ -37,8 +37,11 @@ from helpdesk.aftersales.schemas import (
     SegmentRead,
 )
 from web.deps import AdminPrincipal, DbSession, StaffPrincipal
+from web.openapi import error_response, error_responses
 
 router = APIRouter(prefix="/api/v1", tags=["after-sales"])
+# A name that is taken already.
+CONFLICT = error_responses(409)
 
 MAX_REPORT_DAYS = 3 * 366
 
@@ -47,7 +50,8 @@ MAX_REPORT_DAYS = 3 * 366
 
 
 @router.post("/purchases", response_model=PurchaseRead, status_code=201,
-             responses={200: {"model": PurchaseRead, "description": "Already recorded (a replay)"}})
+             responses={200: {"model": PurchaseRead, "description": "Already recorded (a replay)"},
+                        409: error_response(409) | {"description": "A replay whose details differ"}})
 def record_purchase(data: PurchaseCreate, session: DbSession, principal: AdminPrincipal) -> Response:
     result = purchases.record_purchase(session, data, default_channel="api")
     body = purchases.purchase_read(result.purchase).model_dump(mode="json")
@@ -85,7 +89,7 @@ def list_programmes(session: DbSession, principal: StaffPrincipal) -> list[Progr
     return [ProgrammeRead.model_validate(p) for p in programmes.list_programmes(session)]
 
 
-@router.post("/programmes", response_model=ProgrammeRead, status_code=201)
+@router.post("/programmes", response_model=ProgrammeRead, status_code=201, responses=CONFLICT)
 def create_programme(data: ProgrammeCreate, session: DbSession, principal: AdminPrincipal) -> ProgrammeRead:
     return ProgrammeRead.model_validate(programmes.create_programme(session, data))
 
@@ -114,7 +118,7 @@ def list_segments(session: DbSession, principal: StaffPrincipal) -> list[Segment
     return [_segment_read(session, s) for s in segments.list_segments(session)]
 
 
-@router.post("/segments", response_model=SegmentRead, status_code=201)
+@router.post("/segments", response_model=SegmentRead, status_code=201, responses=CONFLICT)
 def create_segment(data: SegmentCreate, session: DbSession, principal: AdminPrincipal) -> SegmentRead:
     return _segment_read(session, segments.create_segment(session, data))
 

@@ -30,8 +30,11 @@ from kb.schemas import (
     TranslationUpdate,
 )
 from web.deps import AdminPrincipal, ApiPrincipal, DbSession, StaffPrincipal
+from web.openapi import error_responses
 
 router = APIRouter(prefix="/api/v1/articles", tags=["articles"])
+# A slug or translation that exists already, or a status change the workflow does not allow.
+CONFLICT = error_responses(409)
 
 LocaleQuery = Annotated[str | None, Query(max_length=35, description="A language tag such as 'pl'.")]
 
@@ -134,7 +137,7 @@ def _visible_translation(article: Article, locale: str, principal: Principal) ->
     return content
 
 
-@router.post("", status_code=201, response_model=ArticleRead)
+@router.post("", status_code=201, response_model=ArticleRead, responses=CONFLICT)
 def create_article(data: ArticleCreate, session: DbSession, principal: AdminPrincipal) -> ArticleRead:
     article = service.create_article(session, data, author=principal.user)
     return article_read(session, service.get_article(session, article.id), principal)
@@ -186,7 +189,7 @@ def get_article(article_id: int, session: DbSession, principal: ApiPrincipal, lo
     return article_read(session, article, principal, locale)
 
 
-@router.patch("/{article_id}", response_model=ArticleRead)
+@router.patch("/{article_id}", response_model=ArticleRead, responses=CONFLICT)
 def update_article(
     article_id: int, changes: ArticleUpdate, session: DbSession, principal: AdminPrincipal
 ) -> ArticleRead:
@@ -244,7 +247,7 @@ def list_translations(article_id: int, session: DbSession, principal: ApiPrincip
     )
 
 
-@router.post("/{article_id}/translations", status_code=201, response_model=TranslationRead)
+@router.post("/{article_id}/translations", status_code=201, response_model=TranslationRead, responses=CONFLICT)
 def add_translation(
     article_id: int, data: TranslationCreate, session: DbSession, principal: AdminPrincipal
 ) -> TranslationRead:
@@ -259,7 +262,7 @@ def get_translation(article_id: int, locale: str, session: DbSession, principal:
     return translation_read(session, article, _visible_translation(article, locale, principal))
 
 
-@router.patch("/{article_id}/translations/{locale}", response_model=TranslationRead)
+@router.patch("/{article_id}/translations/{locale}", response_model=TranslationRead, responses=CONFLICT)
 def update_translation(
     article_id: int, locale: str, changes: TranslationUpdate, session: DbSession, principal: AdminPrincipal
 ) -> TranslationRead:
@@ -268,7 +271,7 @@ def update_translation(
     return translation_read(session, article, content)
 
 
-@router.delete("/{article_id}/translations/{locale}", status_code=204)
+@router.delete("/{article_id}/translations/{locale}", status_code=204, responses=CONFLICT)
 def delete_translation(article_id: int, locale: str, session: DbSession, principal: AdminPrincipal) -> Response:
     article = service.get_article(session, article_id, for_update=True)
     translations.delete_translation(session, article, locale)

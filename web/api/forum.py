@@ -44,8 +44,17 @@ from kb.forum.schemas import (
 from kb.forum.similar import similar_threads
 from web import ratelimit
 from web.deps import ApiPrincipal, AppSettings, DbSession, StaffPrincipal
+from web.openapi import error_responses
 
 router = APIRouter(prefix="/api/v1/forum", tags=["forum"])
+
+# Besides what web.openapi derives from a route's signature: a member acting on someone else's
+# post (403), and a post or thread whose state does not allow it (409: locked, already hidden...).
+CONFLICT = error_responses(409)
+FORBIDDEN = error_responses(403)
+FORBIDDEN_OR_CONFLICT = error_responses(403, 409)
+# Posting counts against the member's limit.
+LIMITED = error_responses(409, 429)
 
 def hit_post_limit(settings: Settings, principal: Principal) -> None:
     """Count one post against the member's limit; moderators are not limited."""
@@ -161,14 +170,14 @@ def similar(
             for s in similar_threads(session, title, body)]
 
 
-@router.get("/threads/{thread_id}/history", response_model=list[RevisionRead])
+@router.get("/threads/{thread_id}/history", response_model=list[RevisionRead], responses=FORBIDDEN)
 def thread_history(thread_id: int, session: DbSession, principal: ApiPrincipal) -> list[RevisionRead]:
     access.require_member(principal)
     thread = access.get_thread_for(session, thread_id, principal)
     return [RevisionRead.model_validate(r) for r in threads.revisions(session, thread, None, principal)]
 
 
-@router.get("/replies/{reply_id}/history", response_model=list[RevisionRead])
+@router.get("/replies/{reply_id}/history", response_model=list[RevisionRead], responses=FORBIDDEN)
 def reply_history(reply_id: int, session: DbSession, principal: ApiPrincipal) -> list[RevisionRead]:
     access.require_member(principal)
     reply = access.get_reply_for(session, reply_id, principal)
@@ -178,7 +187,7 @@ def reply_history(reply_id: int, session: DbSession, principal: ApiPrincipal) ->
 # --- writing -----------------------------------------------------------------------------------
 
 
-@router.post("/threads", status_code=201, response_model=ThreadRead)
+@router.post("/threads", status_code=201, response_model=ThreadRead, responses=error_responses(429))
 def create_thread(
     data: ThreadCreate, session: DbSession, settings: AppSettings, principal: ApiPrincipal
 ) -> ThreadRead:
@@ -187,7 +196,7 @@ def create_thread(
     return _read_thread(session, thread.id, principal)
 
 
-@router.patch("/threads/{thread_id}", response_model=ThreadRead)
+@router.patch("/threads/{thread_id}", response_model=ThreadRead, responses=FORBIDDEN_OR_CONFLICT)
 def edit_thread(thread_id: int, data: ThreadUpdate, session: DbSession, principal: ApiPrincipal) -> ThreadRead:
     access.require_member(principal)
     thread = access.get_thread_for(session, thread_id, principal)
@@ -195,7 +204,7 @@ def edit_thread(thread_id: int, data: ThreadUpdate, session: DbSession, principa
     return _read_thread(session, thread.id, principal)
 
 
-@router.post("/threads/{thread_id}/replies", status_code=201, response_model=ReplyRead)
+@router.post("/threads/{thread_id}/replies", status_code=201, response_model=ReplyRead, responses=LIMITED)
 def add_reply(
     thread_id: int, data: ReplyCreate, session: DbSession, settings: AppSettings, principal: ApiPrincipal
 ) -> ReplyRead:
@@ -206,7 +215,7 @@ def add_reply(
     return reply_read(reading.reply_detail(session, reply, principal))
 
 
-@router.patch("/replies/{reply_id}", response_model=ReplyRead)
+@router.patch("/replies/{reply_id}", response_model=ReplyRead, responses=FORBIDDEN_OR_CONFLICT)
 def edit_reply(reply_id: int, data: ReplyUpdate, session: DbSession, principal: ApiPrincipal) -> ReplyRead:
     access.require_member(principal)
     reply = access.get_reply_for(session, reply_id, principal)
@@ -214,7 +223,7 @@ def edit_reply(reply_id: int, data: ReplyUpdate, session: DbSession, principal: 
     return reply_read(reading.reply_detail(session, reply, principal))
 
 
-@router.post("/replies/{reply_id}/vote", response_model=ReplyRead)
+@router.post("/replies/{reply_id}/vote", response_model=ReplyRead, responses=FORBIDDEN_OR_CONFLICT)
 def vote(reply_id: int, data: VoteCast, session: DbSession, principal: ApiPrincipal) -> ReplyRead:
     access.require_member(principal)
     reply = access.get_reply_for(session, reply_id, principal)
@@ -222,7 +231,7 @@ def vote(reply_id: int, data: VoteCast, session: DbSession, principal: ApiPrinci
     return reply_read(reading.reply_detail(session, reply, principal))
 
 
-@router.post("/replies/{reply_id}/accept", response_model=ThreadRead)
+@router.post("/replies/{reply_id}/accept", response_model=ThreadRead, responses=FORBIDDEN_OR_CONFLICT)
 def accept(reply_id: int, session: DbSession, principal: ApiPrincipal) -> ThreadRead:
     access.require_member(principal)
     reply = access.get_reply_for(session, reply_id, principal)
@@ -230,7 +239,7 @@ def accept(reply_id: int, session: DbSession, principal: ApiPrincipal) -> Thread
     return _read_thread(session, reply.thread_id, principal)
 
 
-@router.delete("/replies/{reply_id}/accept", response_model=ThreadRead)
+@router.delete("/replies/{reply_id}/accept", response_model=ThreadRead, responses=FORBIDDEN_OR_CONFLICT)
 def unaccept(reply_id: int, session: DbSession, principal: ApiPrincipal) -> ThreadRead:
     access.require_member(principal)
     reply = access.get_reply_for(session, reply_id, principal)
@@ -238,13 +247,13 @@ def unaccept(reply_id: int, session: DbSession, principal: ApiPrincipal) -> Thre
     return _read_thread(session, reply.thread_id, principal)
 
 
-@router.post("/replies/{reply_id}/unaccept", response_model=ThreadRead)
+@router.post("/replies/{reply_id}/unaccept", response_model=ThreadRead, responses=FORBIDDEN_OR_CONFLICT)
 def unaccept_post(reply_id: int, session: DbSession, principal: ApiPrincipal) -> ThreadRead:
     """The same as ``DELETE /replies/{id}/accept``, for clients that only POST."""
     return unaccept(reply_id, session, principal)
 
 
-@router.post("/threads/{thread_id}/flag", status_code=201, response_model=FlagRead)
+@router.post("/threads/{thread_id}/flag", status_code=201, response_model=FlagRead, responses=LIMITED)
 def flag_thread(
     thread_id: int, data: FlagCreate, session: DbSession, settings: AppSettings, principal: ApiPrincipal
 ) -> FlagRead:
@@ -254,7 +263,7 @@ def flag_thread(
     return FlagRead.model_validate(moderation.flag_post(session, thread, principal, data.reason, data.note))
 
 
-@router.post("/replies/{reply_id}/flag", status_code=201, response_model=FlagRead)
+@router.post("/replies/{reply_id}/flag", status_code=201, response_model=FlagRead, responses=LIMITED)
 def flag_reply(
     reply_id: int, data: FlagCreate, session: DbSession, settings: AppSettings, principal: ApiPrincipal
 ) -> FlagRead:
@@ -286,7 +295,7 @@ def moderation_queue(session: DbSession, principal: StaffPrincipal) -> Moderatio
     )
 
 
-@router.post("/threads/{thread_id}/hide", response_model=ModerationAction)
+@router.post("/threads/{thread_id}/hide", response_model=ModerationAction, responses=CONFLICT)
 def hide_thread(
     thread_id: int, session: DbSession, principal: StaffPrincipal, data: ModerationNote | None = None
 ) -> ModerationAction:
@@ -295,7 +304,7 @@ def hide_thread(
     return _thread_action(thread)
 
 
-@router.post("/threads/{thread_id}/restore", response_model=ModerationAction)
+@router.post("/threads/{thread_id}/restore", response_model=ModerationAction, responses=CONFLICT)
 def restore_thread(
     thread_id: int, session: DbSession, principal: StaffPrincipal, data: ModerationNote | None = None
 ) -> ModerationAction:
@@ -304,28 +313,28 @@ def restore_thread(
     return _thread_action(thread)
 
 
-@router.post("/threads/{thread_id}/approve", response_model=ModerationAction)
+@router.post("/threads/{thread_id}/approve", response_model=ModerationAction, responses=CONFLICT)
 def approve_thread(thread_id: int, session: DbSession, principal: StaffPrincipal) -> ModerationAction:
     thread = access.get_thread_for(session, thread_id, principal)
     moderation.approve_post(session, thread, principal)
     return _thread_action(thread)
 
 
-@router.post("/threads/{thread_id}/lock", response_model=ModerationAction)
+@router.post("/threads/{thread_id}/lock", response_model=ModerationAction, responses=CONFLICT)
 def lock_thread(thread_id: int, session: DbSession, principal: StaffPrincipal) -> ModerationAction:
     thread = access.get_thread_for(session, thread_id, principal)
     moderation.lock_thread(session, thread, principal)
     return _thread_action(thread)
 
 
-@router.post("/threads/{thread_id}/unlock", response_model=ModerationAction)
+@router.post("/threads/{thread_id}/unlock", response_model=ModerationAction, responses=CONFLICT)
 def unlock_thread(thread_id: int, session: DbSession, principal: StaffPrincipal) -> ModerationAction:
     thread = access.get_thread_for(session, thread_id, principal)
     moderation.unlock_thread(session, thread, principal)
     return _thread_action(thread)
 
 
-@router.post("/replies/{reply_id}/hide", response_model=ModerationAction)
+@router.post("/replies/{reply_id}/hide", response_model=ModerationAction, responses=CONFLICT)
 def hide_reply(
     reply_id: int, session: DbSession, principal: StaffPrincipal, data: ModerationNote | None = None
 ) -> ModerationAction:
@@ -334,7 +343,7 @@ def hide_reply(
     return _reply_action(reply)
 
 
-@router.post("/replies/{reply_id}/restore", response_model=ModerationAction)
+@router.post("/replies/{reply_id}/restore", response_model=ModerationAction, responses=CONFLICT)
 def restore_reply(
     reply_id: int, session: DbSession, principal: StaffPrincipal, data: ModerationNote | None = None
 ) -> ModerationAction:
@@ -343,14 +352,14 @@ def restore_reply(
     return _reply_action(reply)
 
 
-@router.post("/replies/{reply_id}/approve", response_model=ModerationAction)
+@router.post("/replies/{reply_id}/approve", response_model=ModerationAction, responses=CONFLICT)
 def approve_reply(reply_id: int, session: DbSession, principal: StaffPrincipal) -> ModerationAction:
     reply = access.get_reply_for(session, reply_id, principal)
     moderation.approve_post(session, reply, principal)
     return _reply_action(reply)
 
 
-@router.post("/flags/{flag_id}/resolve", response_model=FlagRead)
+@router.post("/flags/{flag_id}/resolve", response_model=FlagRead, responses=CONFLICT)
 def resolve_flag(flag_id: int, data: FlagResolve, session: DbSession, principal: StaffPrincipal) -> FlagRead:
     return FlagRead.model_validate(moderation.resolve_flag(session, flag_id, data.resolution, principal))
 
@@ -364,7 +373,7 @@ def link_duplicate(
     return _read_thread(session, thread.id, principal)
 
 
-@router.delete("/threads/{thread_id}/duplicate-of", response_model=ThreadRead)
+@router.delete("/threads/{thread_id}/duplicate-of", response_model=ThreadRead, responses=CONFLICT)
 def unlink_duplicate(thread_id: int, session: DbSession, principal: StaffPrincipal) -> ThreadRead:
     thread = access.get_thread_for(session, thread_id, principal)
     moderation.unlink_duplicate(session, thread, principal)
@@ -374,21 +383,21 @@ def unlink_duplicate(thread_id: int, session: DbSession, principal: StaffPrincip
 # --- promotion (agents) ------------------------------------------------------------------------
 
 
-@router.post("/threads/{thread_id}/ticket", status_code=201, response_model=TicketLink)
+@router.post("/threads/{thread_id}/ticket", status_code=201, response_model=TicketLink, responses=CONFLICT)
 def thread_to_ticket(thread_id: int, session: DbSession, principal: StaffPrincipal) -> TicketLink:
     thread = access.get_thread_for(session, thread_id, principal)
     ticket = promotion.thread_to_ticket(session, thread, principal)
     return TicketLink(thread_id=thread.id, ticket_id=ticket.id)
 
 
-@router.post("/threads/{thread_id}/promote", status_code=201, response_model=ArticleLink)
+@router.post("/threads/{thread_id}/promote", status_code=201, response_model=ArticleLink, responses=CONFLICT)
 def promote(thread_id: int, session: DbSession, principal: StaffPrincipal) -> ArticleLink:
     thread = access.get_thread_for(session, thread_id, principal)
     article = promotion.promote_accepted_answer(session, thread, principal)
     return ArticleLink(thread_id=thread.id, article_id=article.id)
 
 
-@router.post("/from-ticket/{ticket_id}", status_code=201, response_model=ThreadRead)
+@router.post("/from-ticket/{ticket_id}", status_code=201, response_model=ThreadRead, responses=CONFLICT)
 def publish_ticket(
     ticket_id: int, session: DbSession, principal: StaffPrincipal, data: TicketPublish | None = None
 ) -> ThreadRead:

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from aftercare.errors import NotFound
 from web.deps import AdminPrincipal, AppSettings, DbSession, StaffPrincipal
+from web.openapi import error_responses
 from workers.mail_in.attachments import attachments_dir
 from workers.models import (
     Attachment,
@@ -41,6 +42,8 @@ from workers.suppression import add_suppression, list_suppressions, remove_suppr
 router = APIRouter(prefix="/api/v1/mail", tags=["mail"])
 
 PageSize = Annotated[int, Query(ge=1, le=100)]
+# Downloads are bytes, whatever the file claims to be.
+DOWNLOAD = {200: {"description": "The file", "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 
 
@@ -58,7 +61,7 @@ def list_rejected(
     return RejectedMailPage(items=[RejectedMailRead.model_validate(row) for row in rows], total=total)
 
 
-@router.get("/rejected/{rejected_id}/raw")
+@router.get("/rejected/{rejected_id}/raw", response_class=Response, responses=DOWNLOAD)
 def rejected_raw(rejected_id: int, session: DbSession, principal: AdminPrincipal) -> Response:
     """The message as it arrived (its beginning, when it was too large), as a download."""
     row = session.get(RejectedMail, rejected_id)
@@ -94,7 +97,7 @@ def outbox(
     return OutboxPage(items=[OutboxMessageRead.model_validate(row) for row in rows], total=total)
 
 
-@router.post("/outbox/{message_id}/retry", response_model=OutboxMessageRead)
+@router.post("/outbox/{message_id}/retry", response_model=OutboxMessageRead, responses=error_responses(409))
 def retry(message_id: int, session: DbSession, principal: AdminPrincipal) -> OutboxMessageRead:
     """Queue a failed message again (after fixing what made it fail)."""
     return OutboxMessageRead.model_validate(retry_message(session, message_id))
@@ -126,7 +129,7 @@ def ticket_attachments(ticket_id: int, session: DbSession, principal: StaffPrinc
     return [AttachmentRead.model_validate(row) for row in rows]
 
 
-@router.get("/attachments/{attachment_id}")
+@router.get("/attachments/{attachment_id}", response_class=Response, responses=DOWNLOAD)
 def download_attachment(
     attachment_id: int, session: DbSession, principal: StaffPrincipal, settings: AppSettings
 ) -> Response:
