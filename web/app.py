@@ -29,6 +29,7 @@ ROUTER_MODULES = (
     "web.api.forum",
     "web.api.aftersales",
     "web.api.insights",
+    "web.api.access",
     "web.pages.auth",
     "web.pages.portal",
     "web.pages.self_resolution",

@@ -1,10 +1,16 @@
-"""Sign-in and sign-out pages (argon2 passwords, server-side sessions, rate-limited)."""
+"""Sign-in and sign-out pages (argon2 passwords, server-side sessions, rate-limited).
+
+A page opened with an expired or revoked ticket link is sent here (``?next=`` keeps the address
+with the link); instead of the form, the reader learns what happened to the link and can have a
+new one e-mailed (``web.pages.ticket_links``). The account's API token pages and the ticket-link
+pages are included from here (``web.pages.account_tokens``, ``web.pages.ticket_links``).
+"""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Annotated
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, urlparse
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -13,10 +19,13 @@ from aftercare.errors import RateLimited
 from helpdesk.accounts import authenticate_password, end_login_session, start_login_session
 from web import i18n, ratelimit
 from web.csrf import verify_csrf
-from web.deps import AppSettings, DbSession, PagePrincipal, client_key
+from web.deps import TICKET_TOKEN_QUERY, AppSettings, DbSession, PagePrincipal, client_key
+from web.pages import account_tokens, ticket_links
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
+router.include_router(account_tokens.router)
+router.include_router(ticket_links.router)
 
 
 def safe_next(target: str | None, default: str) -> str:
@@ -33,8 +42,15 @@ def safe_next(target: str | None, default: str) -> str:
 
 
 @router.get("/login")
-def login_page(request: Request, principal: PagePrincipal, next: str | None = None) -> Response:
-    return render(request, "pages/login.html", {"next": safe_next(next, ""), "error": None, "email": ""})
+def login_page(
+    request: Request, session: DbSession, settings: AppSettings, principal: PagePrincipal, next: str | None = None,
+) -> Response:
+    target = safe_next(next, "")
+    stale = ticket_links.stale_link_in(session, settings, target) if target and principal.user is None else None
+    if stale is not None:
+        link = parse_qs(urlparse(target).query)[TICKET_TOKEN_QUERY][0]
+        return ticket_links.expired_link_page(request, stale, link, urlparse(target).path)
+    return render(request, "pages/login.html", {"next": target, "error": None, "email": ""})
 
 
 @router.post("/login", dependencies=[Depends(verify_csrf)])

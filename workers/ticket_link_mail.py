@@ -1,0 +1,46 @@
+"""E-mailing a ticket's requester a new signed link (theirs expired, or the ticket's links were revoked).
+
+The link goes only to the address the ticket belongs to, so whoever asks for it learns nothing and
+gains nothing: the pages that ask answer the same whether or not a ticket matched. At most one such
+e-mail per ticket and link generation an hour (the dedupe key), so the form cannot flood a mailbox.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from aftercare.config import get_settings
+from aftercare.db import utcnow
+from helpdesk.models import Ticket
+from workers.models import EmailKind, OutboxMessage
+from workers.notifications import is_automated_address, ticket_link
+from workers.outbox import enqueue_email
+from workers.rendering import greeting, render_email
+
+
+def send_new_ticket_link(session: Session, ticket: Ticket, *, now: datetime | None = None) -> OutboxMessage | None:
+    """Queue the e-mail (in the caller's transaction); None when it will not go out."""
+    settings = get_settings()
+    now = now or utcnow()
+    customer = ticket.requester
+    if is_automated_address(customer.email):
+        return None
+    rendered = render_email(
+        "ticket_link",
+        ticket.language,
+        {
+            "ticket": ticket,
+            "greeting": greeting(ticket.language, customer.name),
+            "link": ticket_link(settings, ticket),
+            "days": settings.ticket_link_max_age_days,
+        },
+    )
+    return enqueue_email(
+        session, to=customer.email, subject=rendered.subject, text=rendered.text, html=rendered.html,
+        kind=EmailKind.TRANSACTIONAL,
+        dedupe_key=f"ticket-link:{ticket.id}:{ticket.link_generation}:{now:%Y%m%d%H}",
+        customer_id=customer.id, ticket_id=ticket.id, headers={"Auto-Submitted": "auto-replied"},
+        language=rendered.language, now=now,
+    )
