@@ -103,3 +103,57 @@ def test_customer_cannot_write_internal_note(session):
     customer = Principal(customer=ticket.requester, ticket_link_id=ticket.id)
     with pytest.raises(Forbidden):
         service.add_message(session, ticket, MessageCreate(body="x", kind=MessageKind.INTERNAL_NOTE), customer)
+
+
+# ---- what the menus offer (helpdesk.transitions) ---------------------------------------------
+
+
+def test_a_pending_ticket_offers_open_and_solved_but_not_closed(session):
+    # The audit's case: "closed" was offered on a pending ticket and then refused.
+    from helpdesk.transitions import next_statuses
+
+    assert next_statuses(TicketStatus.PENDING, staff_principal(session)) == [TicketStatus.OPEN, TicketStatus.SOLVED]
+
+
+def test_a_closed_ticket_offers_nothing(session):
+    from helpdesk.transitions import next_statuses
+
+    assert next_statuses(TicketStatus.CLOSED, staff_principal(session)) == []
+
+
+@pytest.mark.parametrize("start", list(TicketStatus))
+def test_every_offered_status_is_accepted_and_every_other_refused(session, start):
+    from helpdesk.transitions import next_statuses
+
+    agent = staff_principal(session)
+    offered = next_statuses(start, agent)
+    for target in TicketStatus:
+        if target == start:
+            continue
+        ticket = create_ticket(session)
+        ticket.status = start
+        if target in offered:
+            service.change_status(ticket, target, agent)
+            assert ticket.status == target
+        else:
+            with pytest.raises(InvalidTransition):
+                service.change_status(ticket, target, agent)
+
+
+def test_a_customer_is_offered_only_what_customers_may_do(session):
+    from helpdesk.transitions import next_statuses
+
+    # A customer may reopen or mark solved, never put their own ticket on hold (pending).
+    assert next_statuses(TicketStatus.OPEN, Principal()) == [TicketStatus.SOLVED]
+    assert next_statuses(TicketStatus.SOLVED, Principal()) == [TicketStatus.OPEN, TicketStatus.CLOSED]
+
+
+def test_check_reply_refuses_a_public_reply_on_a_closed_ticket(session):
+    from helpdesk.transitions import check_reply
+
+    ticket = create_ticket(session)
+    ticket.status = TicketStatus.CLOSED
+    agent = staff_principal(session)
+    with pytest.raises(InvalidTransition):
+        check_reply(ticket, MessageKind.PUBLIC_REPLY, None, agent)
+    check_reply(ticket, MessageKind.INTERNAL_NOTE, None, agent)

@@ -127,3 +127,130 @@ def test_agent_pages_load_the_workspace_script(client, session):
     html = client.get("/agent/tickets").text
     assert '<script src="/static/agent.js" defer></script>' in html
     assert client.get("/static/agent.js").status_code == 200
+
+
+# ---- the reply is never lost; menus offer only legal status changes ---------------------------
+
+REPLY = "Hello Casey, please hold the reset button for ten seconds, then pair the thermostat again."
+
+
+def _options(html: str, select_id: str) -> list[str]:
+    select = re.search(rf'<select id="{select_id}"[^>]*>(.*?)</select>', html, re.S)
+    assert select, f"no select #{select_id}"
+    return re.findall(r'<option value="([^"]*)"', select.group(1))
+
+
+def _ticket_with_status(session, *statuses):
+    from helpdesk import service
+    from tests.factories import staff_principal
+
+    ticket = create_ticket(session)
+    agent = staff_principal(session)
+    for status in statuses:
+        service.change_status(ticket, status, agent)
+    session.flush()
+    return ticket
+
+
+def _textarea(html: str) -> str:
+    import html as html_lib
+
+    match = re.search(r'<textarea id="reply-body"[^>]*>(.*?)</textarea>', html, re.S)
+    assert match, "no reply editor"
+    return html_lib.unescape(match.group(1))
+
+
+def test_a_pending_tickets_menus_offer_only_legal_statuses(client, session):
+    from helpdesk.models import TicketStatus
+
+    sign_in(client, session)
+    ticket = _ticket_with_status(session, TicketStatus.PENDING)
+    html = client.get(f"/agent/tickets/{ticket.id}").text
+    # pending -> open or solved; closed only once solved.
+    assert _options(html, "reply-status") == ["", "open", "solved"]
+    assert _options(html, "status") == ["pending", "open", "solved"]
+
+
+def test_a_refused_status_keeps_the_reply_with_the_error_beside_it(client, session):
+    from helpdesk.models import Message, TicketStatus
+
+    sign_in(client, session)
+    ticket = _ticket_with_status(session, TicketStatus.PENDING)
+    token = csrf_from(client.get(f"/agent/tickets/{ticket.id}").text)
+    response = client.post(f"/agent/tickets/{ticket.id}/messages",
+                           data={"csrf_token": token, "body": REPLY, "kind": "public_reply", "status": "closed"})
+    assert response.status_code == 409
+    assert _textarea(response.text) == REPLY
+    error = re.search(r'<p class="field-error" id="reply-status-error" role="alert">(.*?)</p>', response.text, re.S)
+    assert error and "closed" in error.group(1)
+    assert 'aria-describedby="reply-status-error"' in response.text
+    session.expire_all()
+    assert ticket.status == TicketStatus.PENDING
+    assert [m.body for m in session.query(Message).filter_by(ticket_id=ticket.id)] == [ticket.messages[0].body]
+
+
+def test_the_same_reply_with_a_legal_status_then_goes_out(client, session):
+    from helpdesk.models import TicketStatus
+
+    sign_in(client, session)
+    ticket = _ticket_with_status(session, TicketStatus.PENDING)
+    token = csrf_from(client.get(f"/agent/tickets/{ticket.id}").text)
+    client.post(f"/agent/tickets/{ticket.id}/messages",
+                data={"csrf_token": token, "body": REPLY, "kind": "public_reply", "status": "closed"})
+    response = client.post(f"/agent/tickets/{ticket.id}/messages", follow_redirects=False,
+                           data={"csrf_token": token, "body": REPLY, "kind": "public_reply", "status": "solved"})
+    assert response.status_code == 303
+    session.expire_all()
+    assert ticket.status == TicketStatus.SOLVED and ticket.messages[-1].body == REPLY
+
+
+def test_an_invalid_reply_keeps_what_was_typed(client, session):
+    sign_in(client, session)
+    ticket = create_ticket(session)
+    token = csrf_from(client.get(f"/agent/tickets/{ticket.id}").text)
+    response = client.post(f"/agent/tickets/{ticket.id}/messages",
+                           data={"csrf_token": token, "body": REPLY, "kind": "shout", "status": "nonsense"})
+    assert response.status_code == 422
+    assert _textarea(response.text) == REPLY
+    assert 'id="reply-error"' in response.text and 'id="reply-status-error"' in response.text
+
+
+def test_a_closed_ticket_takes_internal_notes_only(client, session):
+    from helpdesk.models import TicketStatus
+
+    sign_in(client, session)
+    ticket = _ticket_with_status(session, TicketStatus.SOLVED, TicketStatus.CLOSED)
+    html = client.get(f"/agent/tickets/{ticket.id}").text
+    assert re.search(r'<input type="radio" name="kind" value="public_reply" disabled>', html)
+    assert re.search(r'<input type="radio" name="kind" value="internal_note" checked>', html)
+    assert _options(html, "reply-status") == [""]
+    token = csrf_from(html)
+    response = client.post(f"/agent/tickets/{ticket.id}/messages",
+                           data={"csrf_token": token, "body": REPLY, "kind": "public_reply"})
+    assert response.status_code == 409 and _textarea(response.text) == REPLY
+    assert re.search(r'id="reply-error" role="alert">[^<]*closed', response.text)
+
+
+def test_a_refused_change_in_the_properties_is_an_error_on_the_page(client, session):
+    from helpdesk.models import TicketStatus
+
+    sign_in(client, session)
+    ticket = _ticket_with_status(session, TicketStatus.PENDING)
+    token = csrf_from(client.get(f"/agent/tickets/{ticket.id}").text)
+    response = client.post(f"/agent/tickets/{ticket.id}/update",
+                           data={"csrf_token": token, "status": "closed", "priority": "high"})
+    assert response.status_code == 409
+    assert re.search(r'<p class="field-error" role="alert">status: [^<]*closed', response.text)
+    session.expire_all()
+    # All or nothing: the priority that came with the refused status is not saved either.
+    assert (ticket.status, ticket.priority) == (TicketStatus.PENDING, "normal")
+
+
+def test_the_ticket_page_keeps_a_copy_of_the_reply_in_the_browser(client, session):
+    sign_in(client, session)
+    ticket = create_ticket(session)
+    html = client.get(f"/agent/tickets/{ticket.id}").text
+    assert f'data-draft-key="aftercare:reply-draft:{ticket.id}"' in html
+    assert '<script src="/static/reply_draft.js" defer></script>' in html
+    script = client.get("/static/reply_draft.js")
+    assert script.status_code == 200 and "sessionStorage" in script.text

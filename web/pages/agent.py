@@ -1,4 +1,11 @@
-"""Agent workspace pages: the inbox (views, filters, keyset pages) and one ticket."""
+"""Agent workspace pages: the inbox (views, filters, keyset pages) and one ticket.
+
+The ticket's forms offer only the status changes the state machine allows
+(``helpdesk.transitions``), and the reply form never loses what the agent typed: a reply that is
+refused (invalid, an illegal status, any domain error) comes back in the editor with the reason
+beside it, and nothing of it is stored. (Errors outside the route, such as a busy database, are
+covered in the browser by ``static/reply_draft.js``.)
+"""
 
 from __future__ import annotations
 
@@ -11,10 +18,12 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from aftercare.errors import DomainError
 from helpdesk import inbox, macros, service
 from helpdesk.accounts import Principal
 from helpdesk.models import MessageKind, TicketPriority, TicketStatus, TicketTag, User
 from helpdesk.schemas import MessageCreate, TicketUpdate
+from helpdesk.transitions import can_reply_publicly, check_reply, next_statuses
 from web.csrf import verify_csrf
 from web.deps import AppSettings, DbSession
 from web.i18n import N_
@@ -106,20 +115,26 @@ def inbox_page(
     return render(request, "agent/inbox.html", context, block="results")
 
 
-def _ticket_page(request: Request, session: Session, principal: Principal, ticket_id: int, **extra) -> Response:
+def _ticket_page(
+    request: Request, session: Session, principal: Principal, ticket_id: int, *, status_code: int = 200, **extra
+) -> Response:
     ticket = service.get_ticket_for(session, ticket_id, principal)
     other_tickets, other_total = inbox.customer_tickets(session, ticket)
     agents = _agents(session)
+    public = can_reply_publicly(ticket)
     context = {
         "ticket": ticket, "messages": service.visible_messages(ticket, principal), "agents": agents,
         "agent_names": {str(agent.id): agent.name for agent in agents},
-        "statuses": list(TicketStatus), "priorities": list(TicketPriority), "errors": {}, "draft": "",
-        "kind": MessageKind.PUBLIC_REPLY.value, "reply_status": "",
+        # The menus offer only what the state machine allows from the ticket's status.
+        "next_statuses": next_statuses(ticket.status, principal),
+        "can_reply_publicly": public,
+        "priorities": list(TicketPriority), "errors": {}, "reply_errors": {}, "draft": "",
+        "kind": (MessageKind.PUBLIC_REPLY if public else MessageKind.INTERNAL_NOTE).value, "reply_status": "",
         "other_tickets": other_tickets, "other_total": other_total,
         "macros": macros.list_macros(session, language=ticket.language),
         **extra,
     }
-    return render(request, "agent/ticket.html", context, status_code=422 if extra.get("errors") else 200)
+    return render(request, "agent/ticket.html", context, status_code=status_code)
 
 
 @router.get("/tickets/{ticket_id}")
@@ -147,17 +162,31 @@ def rendered_macro(ticket_id: int, macro_id: int, session: DbSession, principal:
 def post_message(
     ticket_id: int, request: Request, session: DbSession, principal: PageStaff,
     body: Annotated[str, Form()] = "",
-    kind: Annotated[MessageKind, Form()] = MessageKind.PUBLIC_REPLY,
+    # Plain strings, checked by MessageCreate: a bad value is an error beside the kept reply,
+    # not a bare 422 page.
+    kind: Annotated[str, Form()] = MessageKind.PUBLIC_REPLY.value,
     status: Annotated[str, Form()] = "",
 ) -> Response:
     ticket = service.get_ticket_for(session, ticket_id, principal)
+    kept = {"draft": body, "kind": kind, "reply_status": status}
     try:
         data = MessageCreate(body=body, kind=kind, status=status or None)
     except ValidationError as error:
-        return _ticket_page(request, session, principal, ticket_id, errors=field_errors(error), draft=body,
-                            kind=kind.value, reply_status=status)
-    service.add_message(session, ticket, data, principal)
-    after_reply_sent(session, ticket, data, principal)
+        return _ticket_page(request, session, principal, ticket_id, status_code=422,
+                            reply_errors=field_errors(error), **kept)
+    status_refused = data.status is not None and data.status != ticket.status and (
+        data.status not in next_statuses(ticket.status, principal))
+    try:
+        # Checked first for a clear message; the savepoint undoes a refusal the check did not
+        # foresee (a status changed meanwhile), so that a refused reply stores nothing at all.
+        check_reply(ticket, data.kind, data.status, principal)
+        with session.begin_nested():
+            service.add_message(session, ticket, data, principal)
+            after_reply_sent(session, ticket, data, principal)
+    except DomainError as error:
+        session.expire_all()
+        return _ticket_page(request, session, principal, ticket_id, status_code=error.status_code,
+                            reply_errors={"status" if status_refused else "reply": error.message}, **kept)
     return RedirectResponse(f"/agent/tickets/{ticket_id}", status_code=303)
 
 
@@ -178,6 +207,14 @@ def update(
             tags=[tag for tag in tags.replace(";", ",").split(",") if tag.strip()],
         )
     except ValidationError as error:
-        return _ticket_page(request, session, principal, ticket_id, errors=field_errors(error))
-    service.update_ticket(session, ticket, changes, principal)
+        return _ticket_page(request, session, principal, ticket_id, status_code=422, errors=field_errors(error))
+    status_refused = changes.status is not None and changes.status != ticket.status and (
+        changes.status not in next_statuses(ticket.status, principal))
+    try:
+        with session.begin_nested():
+            service.update_ticket(session, ticket, changes, principal)
+    except DomainError as error:
+        session.expire_all()
+        return _ticket_page(request, session, principal, ticket_id, status_code=error.status_code,
+                            errors={"status" if status_refused else "form": error.message})
     return RedirectResponse(f"/agent/tickets/{ticket_id}", status_code=303)
