@@ -19,6 +19,7 @@ from helpdesk.accounts import (
     resolve_login_session,
     ticket_link_max_age,
 )
+from web.client_address import client_address
 
 TICKET_TOKEN_HEADER = "X-Ticket-Token"
 TICKET_TOKEN_QUERY = "access_token"
@@ -135,5 +136,5 @@ AdminPrincipal = Annotated[Principal, Depends(require_api_admin)]
 
 
 def client_key(request: Request) -> str:
-    # Behind a reverse proxy, run uvicorn with --proxy-headers so that this is the real client.
-    return request.client.host if request.client else "unknown"
+    # X-Forwarded-For is believed only from AFTERCARE_TRUSTED_PROXIES (web.client_address).
+    return client_address(request)

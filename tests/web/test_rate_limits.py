@@ -164,3 +164,13 @@ def test_a_peer_that_is_not_a_trusted_proxy_is_the_client(make_client, session, 
     publish_small_kb(session)
     client = make_client("192.0.2.20", search_rate_limit="2/minute", trusted_proxies=["10.0.0.0/8"])
     assert _search_statuses(client, ["1.1.1.1", "2.2.2.2", "3.3.3.3"]) == [200, 200, 429]
+
+
+def test_ticket_intake_counts_each_client_behind_a_trusted_proxy(make_client):
+    proxy = make_client("10.0.0.5", public_rate_limit="2/minute", trusted_proxies=["10.0.0.0/8"])
+    ticket = {"customer_email": "ana@example.com", "subject": "The heater clicks", "body": "It clicks at night."}
+    statuses = [
+        proxy.post("/api/v1/tickets", json=ticket, headers={"X-Forwarded-For": client}).status_code
+        for client in ("203.0.113.7", "203.0.113.7", "203.0.113.8", "203.0.113.7")
+    ]
+    assert statuses == [201, 201, 201, 429]
