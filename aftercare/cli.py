@@ -6,12 +6,14 @@ the environment (see aftercare.config.Settings).
 
 from __future__ import annotations
 
+import ipaddress
+import signal
 import sys
 
 import typer
 from pydantic import ValidationError
 
-from aftercare.config import InsecureSettingsError, Settings, get_settings
+from aftercare.config import DEVELOPMENT_SECRET_KEY, Environment, InsecureSettingsError, Settings, get_settings
 from aftercare.errors import DomainError
 
 app = typer.Typer(help="Aftercare: self-hosted, AI-assisted help desk.", no_args_is_help=True, add_completion=False)
@@ -57,10 +59,47 @@ def db_upgrade(revision: str = typer.Option("heads", help="Target revision (defa
     typer.echo(f"database at {_redacted(settings.database_url_resolved)} is up to date")
 
 
+def is_loopback(host: str) -> bool:
+    """Whether binding ``host`` keeps a server reachable from this machine only."""
+    host = host.strip().strip("[]")
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # "", "0.0.0.0"-like names or a host name: assume the network can reach it
+
+
+def refuse_default_secret(settings: Settings, why: str, *, code: int = 1) -> None:
+    """Exit with a clear message when the secret key is the development default published in our source.
+
+    Whoever knows it can forge sessions, CSRF tokens and ticket links, so it is refused wherever
+    anyone but this machine's user can reach the process or its mail.
+    """
+    if settings.secret_key == DEVELOPMENT_SECRET_KEY:
+        fail(
+            f"AFTERCARE_SECRET_KEY is the development default, which anyone can read in Aftercare's source; "
+            f"it is refused {why}. Set a long random value, for example: "
+            "export AFTERCARE_SECRET_KEY=\"$(python -c 'import secrets; print(secrets.token_urlsafe(48))')\"",
+            code=code,
+        )
+
+
+def refuse_default_secret_outside_development(settings: Settings, command: str, *, code: int = 1) -> None:
+    if settings.environment is not Environment.DEVELOPMENT:
+        refuse_default_secret(
+            settings, f"by '{command}' outside development (AFTERCARE_ENVIRONMENT={settings.environment})", code=code
+        )
+
+
 def _redacted(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 @app.command()
@@ -78,14 +117,31 @@ def serve(
         settings.check_safe_to_run()
     except InsecureSettingsError as error:
         fail(str(error))
-    uvicorn.run(
-        "web.main:app",
-        host=host,
-        port=port,
-        workers=workers if not reload else 1,
-        reload=reload,
-        proxy_headers=True,
-    )
+    if not is_loopback(host):
+        refuse_default_secret(settings, f"when serving on a non-loopback address ({host})")
+    from workers import embedded
+
+    # Here, not in the app: with --workers N this is the supervisor, so N web processes run one worker.
+    worker = embedded.start(settings)
+    if worker is not None:
+        typer.echo("serve: the task queue's worker runs in this process (AFTERCARE_EMBEDDED_WORKER=off to leave "
+                   "it to 'aftercare worker')")
+        # uvicorn re-raises the SIGTERM it stopped on once it is done; as an exception here (not the
+        # default handler's instant death) it lets the worker finish the job in hand below.
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try:
+        uvicorn.run(
+            "web.main:app",
+            host=host,
+            port=port,
+            workers=workers if not reload else 1,
+            reload=reload,
+            # X-Forwarded-* only from AFTERCARE_TRUSTED_PROXIES (uvicorn's default trusts 127.0.0.1).
+            proxy_headers=bool(settings.trusted_proxies), forwarded_allow_ips=settings.trusted_proxies or None,
+        )
+    finally:
+        if worker is not None:
+            worker.stop()
 
 
 @app.command("create-user")
@@ -111,7 +167,7 @@ def create_user(
     settings = load_settings()
     database = Database(settings.database_url_resolved)
     try:
-        with database.session() as session:
+        with database.session(write=True) as session:
             user = create(session, email=email, name=name, role=parsed_role, password=password)
             token = issue_api_token(session, user, name="cli")
     except DomainError as error:
@@ -135,7 +191,7 @@ def demo() -> None:
     settings = load_settings()
     database = Database(settings.database_url_resolved)
     try:
-        with database.session() as session:
+        with database.session(write=True) as session:
             summary = load_demo(session, echo=typer.echo)
     finally:
         database.dispose()

@@ -30,11 +30,13 @@ def worker(
     worker_type: str = typer.Option("thread", help="thread or process."),
 ) -> None:
     """Run queued and scheduled jobs: sending e-mail, after-sales programmes, surveys."""
-    from aftercare.cli import load_settings
+    from aftercare.cli import load_settings, refuse_default_secret_outside_development
     from workers.queue import get_huey, run_once
 
     _configure_logging()
     settings = load_settings()
+    # Jobs sign the links in the mail they send.
+    refuse_default_secret_outside_development(settings, "aftercare worker")
     huey = get_huey(settings)
     if once:
         summary = run_once(huey)
@@ -57,7 +59,9 @@ def mail_in(
     ),
 ) -> None:
     """Receive e-mail into tickets: an SMTP/LMTP server, or one message from standard input."""
-    from aftercare.cli import load_settings
+    from aftercare.cli import (
+        is_loopback, load_settings, refuse_default_secret, refuse_default_secret_outside_development,
+    )
     from aftercare.db import Database
     from aftercare.errors import RateLimited
     from workers.mail_in.intake import Outcome, store_inbound
@@ -65,6 +69,11 @@ def mail_in(
 
     _configure_logging()
     settings = load_settings()
+    # New tickets' confirmations carry signed links. A pipe transport retries a temporary failure,
+    # so a message that arrives before the operator sets the key waits instead of bouncing.
+    refuse_default_secret_outside_development(settings, "aftercare mail-in", code=EX_TEMPFAIL if stdin else 1)
+    if not stdin and not is_loopback(host):
+        refuse_default_secret(settings, f"when receiving mail on a non-loopback address ({host})")
     database = Database(settings.database_url_resolved)
     if stdin:
         try:
