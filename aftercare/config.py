@@ -103,6 +103,9 @@ class Settings(BaseSettings):
     # Inbound e-mail.
     mail_in_max_bytes: int = 10 * 1024 * 1024
     mail_in_rate_limit: str = "30/hour"
+    # The authserv-id our receiving mail server writes in Authentication-Results (e.g.
+    # "mx.example.com"): only its verdicts count. Empty: the topmost header counts.
+    mail_in_authserv_id: str = ""
     attachment_max_bytes: int = 8 * 1024 * 1024
     imap_host: str = ""
     imap_port: int = 993
