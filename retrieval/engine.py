@@ -28,7 +28,7 @@ from retrieval.documents import (
     document_units,
 )
 from retrieval.embedders import Embedder, RoutedEmbedder
-from retrieval.lexical import LexicalIndex, LexicalScores, tokenize
+from retrieval.lexical import LexicalIndex, LexicalScores, tokenize, yield_gil
 from retrieval.ranking import (
     FusionConfig,
     LexicalScope,
@@ -134,27 +134,33 @@ class SearchEngine:
             kept = [text for text in wanted if text in reusable]
             old_vectors = self._vectors.reconstruct([reusable[text] for text in kept])
         fresh = [text for text in wanted if text not in reusable]
-        # Embedding is the slow part; it runs outside the lock so searches continue meanwhile.
+        # Embedding is the slow part; it runs outside the lock (on the embedder's passage lane)
+        # so searches continue meanwhile.
         new_vectors = self.embedder.embed_passages(fresh)
         by_text = {text: old_vectors[i] for i, text in enumerate(kept)}
         by_text.update({text: new_vectors[i] for i, text in enumerate(fresh)})
+        # Tokenising is pure Python: outside the lock too, letting searches' threads have the GIL
+        # as it goes (see yield_gil).
+        terms = {text: tokenize(text) for text in yield_gil(wanted)}
 
-        with self._lock:
-            self.remove([document.doc_id for document in documents])
-            ids: list[int] = []
-            vectors: list[np.ndarray] = []
-            for document, planned_units in planned:
-                units = []
-                for kind, text, indexed in planned_units:
-                    unit = Unit(self._next_unit_id, document.doc_id, kind, text, indexed)
-                    self._next_unit_id += 1
-                    self._lexical.add_terms(unit.unit_id, tokenize(indexed))
-                    units.append(unit)
-                    ids.append(unit.unit_id)
-                    vectors.append(by_text[indexed])
+        # One document per hold of the lock, so a search waits for one document's bookkeeping at
+        # most, never a batch's; each document is swapped whole (a search sees it old or new).
+        for document, planned_units in yield_gil(planned, every=1):
+            with self._lock:
+                self.remove([document.doc_id])
+                units = [
+                    Unit(self._next_unit_id + position, document.doc_id, kind, text, indexed)
+                    for position, (kind, text, indexed) in enumerate(planned_units)
+                ]
+                self._next_unit_id += len(units)
+                for unit in units:
+                    self._lexical.add_terms(unit.unit_id, terms[unit.indexed_text])
                 self._attach(document, units)
-            if ids:
-                self._vectors.add(np.asarray(ids, dtype=np.int64), np.stack(vectors))
+                if units:
+                    self._vectors.add(
+                        np.asarray([unit.unit_id for unit in units], dtype=np.int64),
+                        np.stack([by_text[unit.indexed_text] for unit in units]),
+                    )
 
     def _attach(self, document: IndexedDocument, units: list[Unit]) -> None:
         """Record a document whose units are already in the unit-level lexical and vector indexes."""
