@@ -2,6 +2,7 @@
 
     python bench/bench_search.py                      # sizes 1000,10000,40000,100000 units
     python bench/bench_search.py --sizes 1000 --queries 100
+    python bench/bench_search.py --during-import [--articles N]   # see bench/bench_search_import.py
 
 What is measured, and how:
 
@@ -369,7 +370,15 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--during-import", action="store_true",
+                        help="Search latency through a real server while articles are posted (bench_search_import.py).")
+    parser.add_argument("--articles", type=int, default=1000, help="Articles posted with --during-import.")
     args = parser.parse_args()
+    if args.during_import:
+        from bench.bench_search_import import main as during_import
+
+        during_import(args.articles)
+        return
     if args.worker:
         print(json.dumps(run_size(args.worker, args.queries, args.data)))
         return
