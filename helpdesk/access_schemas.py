@@ -30,8 +30,6 @@ class ApiTokenCreate(BaseModel):
 
 
 class ApiTokenRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
     id: int
     user_id: int
     name: str

@@ -38,7 +38,8 @@ def _token_user(principal: Principal) -> User:
 
 
 def _read(token: ApiToken) -> ApiTokenRead:
-    return ApiTokenRead.model_validate(token).model_copy(update={"state": token_status(token)})
+    fields = {name: getattr(token, name) for name in ApiTokenRead.model_fields if name != "state"}
+    return ApiTokenRead(**fields, state=token_status(token))
 
 
 @router.get("/tokens", response_model=list[ApiTokenRead])
