@@ -135,6 +135,25 @@ def create_ticket(
     return ticket
 
 
+def note_related_tickets(session: Session, ticket: Ticket, related: Ticket, *, reason: str) -> None:
+    """Internal notes on both tickets, each naming the other, for an agent to merge them or not.
+
+    Used when mail named ``related`` but could not be trusted to come from its requester: it
+    became ``ticket`` instead, and ``related`` is neither changed nor reopened (only noted).
+    """
+    session.add(Message(
+        ticket=ticket, kind=MessageKind.INTERNAL_NOTE, channel=TicketChannel.EMAIL,
+        body=(f"This e-mail named ticket #{related.id} (/agent/tickets/{related.id}) in its subject, but {reason}, "
+              f"so it was not added there. If it really is from the requester of #{related.id}, merge the two."),
+    ))
+    session.add(Message(
+        ticket=related, kind=MessageKind.INTERNAL_NOTE, channel=TicketChannel.EMAIL,
+        body=(f"An e-mail naming this ticket became ticket #{ticket.id} (/agent/tickets/{ticket.id}) instead: "
+              f"{reason}. Nothing was added to this ticket and its status is unchanged."),
+    ))
+    session.flush()
+
+
 def requester_verified(principal: Principal, email: str) -> bool:
     """Whether ``principal`` has shown it may act for ``email``: an agent, or that signed-in customer.
 

@@ -18,13 +18,22 @@
 6. ``unsubscribe <token>`` in the subject (our List-Unsubscribe mailto) → unsubscribed (checked
    before 5: a mail provider may send it as automatic mail on the reader's behalf).
 7. Threads into a ticket (``threading``) that is not closed → a new message on it, which
-   reopens it as any customer reply does. Otherwise a new ticket (channel e-mail, language
+   reopens it as any customer reply does — unless the match rests only on the From address and
+   the receiving server's ``Authentication-Results`` speak against it (``threading`` doc): then a
+   new ticket linked to that one (``related_ticket_id``), with a note on both for an agent to
+   merge, and the original is neither touched nor reopened. Otherwise a new ticket (channel e-mail, language
    detected as for web tickets) and a confirmation threaded under the customer's mail —
    except for list and bulk mail (Precedence bulk/junk/list, List-Id): people write through
    group addresses too, so it becomes a ticket, but nothing is ever sent back automatically.
    Confirmations are also capped per address and day (``notifications``, RFC 3834 §2).
 
-The caller commits; the SMTP receiver answers 250 only after that commit.
+The verdict (``authentication``) and the header it came from are kept on every
+``InboundMessage``. Text is stored without NUL characters (``parser``): a message refused for one
+would be refused on every retry.
+
+The caller commits; the SMTP receiver answers 250 only after that commit. ``store_inbound``'s
+unit of work takes the write lock up front (SQLite); a database still busy after the busy timeout
+raises, and the receiver answers 451 so that the sending server keeps the message and retries.
 """
 
 from __future__ import annotations
@@ -51,6 +60,7 @@ from helpdesk import service
 from helpdesk.accounts import Principal, get_or_create_customer
 from helpdesk.models import Message, Ticket, TicketChannel, TicketStatus
 from helpdesk.schemas import MAX_BODY_CHARS, MAX_SUBJECT_CHARS, MessageCreate, TicketCreate
+from workers.mail_in.authentication import Authentication, AuthVerdict, judge, topmost
 from workers.mail_in.attachments import StoredAttachment, fsync_directories, remove_files, store_attachments
 from workers.mail_in.parser import MalformedMail, ParsedMail, parse_mail
 from workers.mail_in.threading import find_ticket
@@ -120,9 +130,11 @@ def _reject(
 ) -> IntakeResult:
     truncated = len(raw) > REJECTED_KEEP_BYTES and reason == RejectReason.TOO_LARGE
     row = RejectedMail(
-        reason=reason, detail=detail[:1000], envelope_from=envelope_from[:320], envelope_to=envelope_to[:1000],
-        from_header=(parsed.from_address if parsed else _peek_header(raw, b"from"))[:500],
-        subject=(parsed.subject if parsed else _peek_header(raw, b"subject"))[:500],
+        reason=reason, detail=_text(detail)[:1000], envelope_from=_text(envelope_from)[:320],
+        envelope_to=_text(envelope_to)[:1000],
+        # No NUL in text columns (PostgreSQL refuses them); the raw bytes keep the original.
+        from_header=(parsed.from_address if parsed else _peek_header(raw, b"from")).replace("\x00", "")[:500],
+        subject=(parsed.subject if parsed else _peek_header(raw, b"subject")).replace("\x00", "")[:500],
         size_bytes=len(raw), raw=raw[:REJECTED_KEEP_BYTES] if truncated else raw, raw_truncated=truncated,
         received_at=now,
     )
@@ -130,6 +142,11 @@ def _reject(
     session.flush()
     logger.warning("inbound mail rejected (%s): %s", reason, detail)
     return IntakeResult(Outcome.REJECTED, reject_reason=reason, detail=detail, rejected_id=row.id)
+
+
+def _text(value: str) -> str:
+    """Text a column can hold on every backend: no NUL (the parser cleans what it reads the same way)."""
+    return value.replace("\x00", "")
 
 
 def _peek_header(raw: bytes, name: bytes) -> str:
@@ -168,8 +185,8 @@ def receive_mail(
     """
     settings = settings or get_settings()
     now = now or utcnow()
-    recipients = ", ".join(envelope_to)
-    sender = envelope_from or ""
+    recipients = _text(", ".join(envelope_to))
+    sender = _text(envelope_from or "")
     if len(raw) > settings.mail_in_max_bytes:
         return _reject(session, raw, RejectReason.TOO_LARGE, f"{len(raw)} bytes; the limit is {settings.mail_in_max_bytes}",
                        envelope_from=sender, envelope_to=recipients, now=now)
@@ -184,7 +201,9 @@ def receive_mail(
                             inbound_id=existing.id)
     _check_rate(settings, parsed.from_address)
 
+    authentication = judge(topmost(parsed.authentication_results, settings.mail_in_authserv_id), parsed.from_address)
     record = InboundMessage(
+        auth_verdict=authentication.verdict, auth_results=authentication.header,
         message_id=parsed.message_id, from_address=parsed.from_address, from_name=parsed.from_name[:200],
         envelope_from=sender[:320], envelope_to=recipients[:1000], subject=parsed.subject[:500],
         in_reply_to=parsed.in_reply_to[0] if parsed.in_reply_to else None, references=" ".join(parsed.references),
@@ -197,12 +216,12 @@ def receive_mail(
         # Before the machine-mail check: providers may send these on the reader's behalf.
         record.disposition = InboundDisposition.UNSUBSCRIBE
     elif auto_reason is not None:
-        match = find_ticket(session, parsed)
+        match = find_ticket(session, parsed, authentication)
         record.disposition = InboundDisposition.AUTO_REPLY
         record.auto_reason = auto_reason[:100]
-        record.ticket_id = match.ticket.id if match else None
+        record.ticket_id = match.ticket.id if match is not None and match.trusted else None
     else:
-        result = _to_ticket(session, settings, parsed, record, raw=raw, envelope_from=sender,
+        result = _to_ticket(session, settings, parsed, record, authentication, raw=raw, envelope_from=sender,
                             envelope_to=recipients, now=now)
         if result is not None:
             return result
@@ -252,7 +271,8 @@ def _body_for_ticket(parsed: ParsedMail, stored: list[StoredAttachment]) -> str:
 
 
 def _to_ticket(
-    session: Session, settings: Settings, parsed: ParsedMail, record: InboundMessage, *, raw: bytes,
+    session: Session, settings: Settings, parsed: ParsedMail, record: InboundMessage,
+    authentication: Authentication, *, raw: bytes,
     envelope_from: str, envelope_to: str, now: datetime,
 ) -> IntakeResult | None:
     """Add the message to its ticket or open a new one; an IntakeResult only when rejected."""
@@ -266,10 +286,12 @@ def _to_ticket(
         remove_files(written)
         return _reject(session, raw, RejectReason.EMPTY, "no text and no usable attachment", parsed=parsed,
                        envelope_from=envelope_from, envelope_to=envelope_to, now=now)
-    match = find_ticket(session, parsed)
+    match = find_ticket(session, parsed, authentication)
     ticket: Ticket | None = None
     message: Message | None = None
-    if match is not None and match.ticket.status != TicketStatus.CLOSED:
+    # A match the sender checks speak against: a new ticket beside it, never a message on it.
+    related = match.ticket if match is not None and not match.trusted else None
+    if match is not None and match.trusted and match.ticket.status != TicketStatus.CLOSED:
         ticket = match.ticket
         author = get_or_create_customer(session, parsed.from_address, name=parsed.from_name or None)
         message = service.add_message(session, ticket, MessageCreate(body=body), Principal(customer=author))
@@ -286,9 +308,11 @@ def _to_ticket(
             detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()[:3])
             return _reject(session, raw, RejectReason.MALFORMED, f"cannot make a ticket: {detail}", parsed=parsed,
                            envelope_from=envelope_from, envelope_to=envelope_to, now=now)
-        ticket = service.create_ticket(session, data, channel=TicketChannel.EMAIL)
+        ticket = service.create_ticket(session, data, channel=TicketChannel.EMAIL, related_ticket=related)
         message = ticket.messages[0]
         record.disposition = InboundDisposition.NEW_TICKET
+        if related is not None:
+            service.note_related_tickets(session, ticket, related, reason=_untrusted_reason(authentication))
     record.ticket_id = ticket.id
     record.ticket_message_id = message.id
     session.add(record)
@@ -307,6 +331,12 @@ def _to_ticket(
     return None
 
 
+def _untrusted_reason(authentication: Authentication) -> str:
+    if authentication.verdict == AuthVerdict.FAIL:
+        return f"it failed our mail server's sender checks ({(authentication.header or '')[:300]})"
+    return "it was not authenticated, while earlier mail from this address was"
+
+
 def store_inbound(
     database: Database,
     raw: bytes,
@@ -321,7 +351,8 @@ def store_inbound(
     """
     written: list[Path] = []
     try:
-        with database.session() as session:
+        # Every message is written: take the write lock up front (SQLite), so the busy timeout applies.
+        with database.session(write=True) as session:
             session.info[_FILES_KEY] = written
             result = receive_mail(session, raw, envelope_from=envelope_from, envelope_to=envelope_to, settings=settings)
     except BaseException:

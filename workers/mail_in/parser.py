@@ -12,6 +12,13 @@ Also read here: whether a machine wrote the mail (``auto_reason``: Auto-Submitte
 or bulk sender (``bulk_reason``: Precedence bulk/junk/list, List-Id; people write through
 those too, e.g. a team's group address), and for delivery status reports which recipients
 failed permanently and which of our messages bounced.
+
+And the ``Authentication-Results`` headers, topmost first, for ``authentication`` to judge.
+
+NUL characters are removed from everything read here (text, subject, names, ids, file names):
+no text column can hold one on PostgreSQL, and a message refused for it would be refused again on
+every retry, so the sending server would try for days and then bounce it. The raw message, with
+its NULs, is kept only where a rejected message is kept (bytes).
 """
 
 from __future__ import annotations
@@ -71,6 +78,12 @@ class ParsedMail:
     is_bounce: bool = False
     bounced_recipients: list[str] = field(default_factory=list)
     bounced_message_ids: list[str] = field(default_factory=list)
+    # Every Authentication-Results header, topmost (the last server's) first.
+    authentication_results: list[str] = field(default_factory=list)
+
+
+def _no_nul(value: str) -> str:
+    return value.replace("\x00", "")
 
 
 def decode_text(part: Message) -> str:
@@ -229,23 +242,29 @@ def parse_mail(raw: bytes) -> ParsedMail:
     else:
         text = reply = ""
 
+    try:
+        authentication_results = [one_line(str(value)) for value in message.get_all("Authentication-Results") or []]
+    except (ValueError, IndexError, TypeError):
+        authentication_results = []
     auto_reason = _auto_reason(message, from_address)
     is_bounce = message.get_content_type() == "multipart/report" or auto_reason == "mailer-daemon"
     failed, originals = _bounce_details(leaves) if is_bounce else ([], [])
+    message_id = next(iter(message_ids(_header(message, "Message-ID"))), None)
     return ParsedMail(
-        from_address=from_address,
-        from_name=from_name,
-        subject=_header(message, "Subject"),
-        message_id=next(iter(message_ids(_header(message, "Message-ID"))), None),
-        in_reply_to=message_ids(_header(message, "In-Reply-To")),
-        references=message_ids(_header(message, "References")),
-        text=text.strip(),
-        reply_text=reply.strip(),
+        from_address=_no_nul(from_address),
+        from_name=_no_nul(from_name),
+        subject=_no_nul(_header(message, "Subject")),
+        message_id=_no_nul(message_id) if message_id is not None else None,
+        in_reply_to=[_no_nul(value) for value in message_ids(_header(message, "In-Reply-To"))],
+        references=[_no_nul(value) for value in message_ids(_header(message, "References"))],
+        text=_no_nul(text).strip(),
+        reply_text=_no_nul(reply).strip(),
         had_html=bool(html),
-        attachments=attachments,
-        auto_reason=auto_reason,
-        bulk_reason=_bulk_reason(message),
+        attachments=[ParsedAttachment(_no_nul(item.filename), item.content_type, item.payload) for item in attachments],
+        auto_reason=_no_nul(auto_reason) if auto_reason is not None else None,
+        bulk_reason=_no_nul(bulk_reason) if (bulk_reason := _bulk_reason(message)) is not None else None,
         is_bounce=is_bounce,
-        bounced_recipients=failed,
-        bounced_message_ids=originals,
+        bounced_recipients=[_no_nul(value) for value in failed],
+        bounced_message_ids=[_no_nul(value) for value in originals],
+        authentication_results=[_no_nul(value) for value in authentication_results],
     )

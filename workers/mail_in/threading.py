@@ -9,6 +9,19 @@
    requester (anyone can type a number).
 
 Otherwise the message starts a new ticket.
+
+Spoofing. 2 and 3 rest on the From address, which anyone can write. So such a match is trusted
+only when the receiving server's checks (``authentication``) do not speak against the sender:
+
+- verdict ``pass``: trusted;
+- verdict ``fail``: not trusted;
+- verdict ``none`` (no header, or nothing decisive): trusted, unless mail from this address has
+  passed before (``inbound_messages.auth_verdict``): their domain signs its mail, so mail in
+  their name that does not is more likely forged than theirs.
+
+An untrusted match is not added to the ticket and does not reopen it: the intake opens a new
+ticket linked to it (``tickets.related_ticket_id``) with a note on both, for an agent to merge.
+1 needs no such check: knowing one of our random Message-IDs means having received our mail.
 """
 
 from __future__ import annotations
@@ -21,6 +34,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from helpdesk.models import Ticket
+from workers.mail_in.authentication import Authentication, AuthVerdict
 from workers.mail_in.parser import ParsedMail
 from workers.models import InboundMessage, OutboxMessage
 
@@ -37,6 +51,23 @@ class ThreadedBy(StrEnum):
 class ThreadMatch:
     ticket: Ticket
     by: ThreadedBy
+    # False: the match rests on a From address the receiving server's checks speak against.
+    trusted: bool = True
+
+
+def sender_trusted(session: Session, from_address: str, authentication: Authentication | None) -> bool:
+    """Whether mail from ``from_address`` with this verdict may thread by the address (module doc)."""
+    verdict = authentication.verdict if authentication is not None else AuthVerdict.NONE
+    if verdict == AuthVerdict.PASS:
+        return True
+    if verdict == AuthVerdict.FAIL:
+        return False
+    passed_before = session.scalar(
+        select(InboundMessage.id).where(
+            InboundMessage.from_address == from_address, InboundMessage.auth_verdict == AuthVerdict.PASS
+        ).limit(1)
+    )
+    return passed_before is None
 
 
 def _candidate_ids(parsed: ParsedMail) -> list[str]:
@@ -44,7 +75,15 @@ def _candidate_ids(parsed: ParsedMail) -> list[str]:
     return list(dict.fromkeys(ordered))[:50]
 
 
-def find_ticket(session: Session, parsed: ParsedMail) -> ThreadMatch | None:
+def find_ticket(session: Session, parsed: ParsedMail, authentication: Authentication | None = None) -> ThreadMatch | None:
+    """The ticket this message belongs to, if any; ``trusted`` says whether it may be added to it."""
+    match = _find(session, parsed)
+    if match is None or match.by == ThreadedBy.OUR_MESSAGE_ID:
+        return match
+    return ThreadMatch(match.ticket, match.by, trusted=sender_trusted(session, parsed.from_address, authentication))
+
+
+def _find(session: Session, parsed: ParsedMail) -> ThreadMatch | None:
     candidates = _candidate_ids(parsed)
     if candidates:
         ours = dict(
