@@ -26,6 +26,7 @@ from helpdesk.access_schemas import ApiTokenCreate, ApiTokenCreated, ApiTokenRea
 from helpdesk.accounts import Principal, create_api_token, list_api_tokens, revoke_api_token, revoke_ticket_links, token_status
 from helpdesk.models import ApiToken, User
 from web.deps import ApiPrincipal, DbSession
+from web.openapi import error_responses
 from workers.ticket_link_mail import send_new_ticket_link
 
 router = APIRouter(prefix="/api/v1", tags=["access"])
@@ -42,7 +43,7 @@ def _read(token: ApiToken) -> ApiTokenRead:
     return ApiTokenRead(**fields, state=token_status(token))
 
 
-@router.get("/tokens", response_model=list[ApiTokenRead])
+@router.get("/tokens", response_model=list[ApiTokenRead], responses=error_responses(403))
 def list_tokens(
     session: DbSession, principal: ApiPrincipal,
     all: Annotated[bool, Query(description="admins: everyone's tokens")] = False,
