@@ -9,6 +9,10 @@
   with the query's length: a search is charged ``search_cost`` units of the search limit, one per
   ``SEARCH_COST_BYTES`` bytes of UTF-8 (so Thai, three bytes a character and more tokens, costs
   more per character, as it does to embed). ``bench/bench_search_cost.py`` prints the figures.
+  The limit bounds a client's share over a minute, not a burst: a client's searches running at
+  once in this process may together cost at most ``MAX_IN_FLIGHT_COST`` (two of the longest
+  queries, or many short ones); past it the search is refused at once with Retry-After, so one
+  client's pile of long queries cannot hold every CPU while its neighbours wait.
 - **Keys**: the client address (``web.client_address``); the sign-in e-mail as the person would
   recognise it (``email_key``), hashed so that the store holds no addresses.
 """
@@ -21,6 +25,9 @@ import math
 import threading
 import time
 import unicodedata
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -44,6 +51,11 @@ STORE_TIMEOUT_SECONDS = 0.5
 # with the bundled e5 embedder (bench/bench_search_cost.py): ~23 ms for a short query, plus ~0.3 ms
 # per byte: 500 English characters ~160 ms (7 units), 500 Thai characters ~460 ms (19 units).
 SEARCH_COST_BYTES = 80
+# What one client's searches running at once may cost together (units as above): two 500-character
+# English queries (7 each), or a dozen short ones. A single query costing more still runs alone.
+MAX_IN_FLIGHT_COST = 14
+# A search refused for that is retried by the client after this long (they take well under it).
+IN_FLIGHT_RETRY_AFTER_SECONDS = 1
 # The limit whose (unused) counter /healthz reads to see whether the store answers.
 _PROBE = parse("1/second")
 
@@ -178,11 +190,36 @@ def search_cost(query: str) -> int:
     return 1 + len(query.encode("utf-8", "surrogatepass")) // SEARCH_COST_BYTES
 
 
-def hit_search(connection: HTTPConnection, query: str) -> None:
-    """Charge this client's search limit for a search of ``query``."""
+_in_flight: Counter[str] = Counter()
+_in_flight_lock = threading.Lock()
+
+
+@contextmanager
+def search_allowance(connection: HTTPConnection, query: str) -> Iterator[None]:
+    """Around a search of ``query``: refuse it (RateLimited) if this client's searches already
+    running cost too much, else charge the client's search limit and hold its share till the end.
+
+    Checked before charging, so that a search refused for running at the same time as others
+    costs nothing of the minute's limit.
+    """
     settings = connection.app.state.settings
-    hit(settings.rate_limit_storage_url, settings.search_rate_limit, "search", client_address(connection),
-        cost=search_cost(" ".join(query.split())))
+    client = client_address(connection)
+    cost = search_cost(" ".join(query.split()))
+    with _in_flight_lock:
+        if _in_flight[client] and _in_flight[client] + cost > MAX_IN_FLIGHT_COST:
+            raise RateLimited(
+                f"too many searches at once; try again in {IN_FLIGHT_RETRY_AFTER_SECONDS} s",
+                retry_after=IN_FLIGHT_RETRY_AFTER_SECONDS,
+            )
+        _in_flight[client] += cost
+    try:
+        hit(settings.rate_limit_storage_url, settings.search_rate_limit, "search", client, cost=cost)
+        yield
+    finally:
+        with _in_flight_lock:
+            _in_flight[client] -= cost
+            if _in_flight[client] <= 0:
+                del _in_flight[client]
 
 
 def email_key(email: str) -> str:

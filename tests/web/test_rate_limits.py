@@ -129,6 +129,61 @@ def test_a_query_over_the_maximum_length_is_a_clear_422(make_client):
     assert "q" in response.json()["detail"]
 
 
+def _request(app, peer: str):
+    from starlette.requests import Request
+
+    return Request({"type": "http", "app": app, "client": (peer, 50000), "headers": [], "method": "GET",
+                    "path": "/api/v1/search", "query_string": b""})
+
+
+@pytest.fixture
+def search_app(database, settings):
+    from web.app import create_app
+
+    ratelimit.reset(settings.rate_limit_storage_url)
+    yield create_app(settings.model_copy(update={"search_rate_limit": "15/minute"}), database=database)
+    ratelimit.reset(settings.rate_limit_storage_url)
+
+
+def test_a_clients_searches_at_once_may_cost_two_long_queries(search_app):
+    from aftercare.errors import RateLimited
+
+    heavy, other = _request(search_app, "198.51.100.7"), _request(search_app, "198.51.100.8")
+    with ratelimit.search_allowance(heavy, LONG_QUERY), ratelimit.search_allowance(heavy, LONG_QUERY):
+        # 7 + 7 running: even a short third waits; another client does not.
+        with pytest.raises(RateLimited) as refused:
+            with ratelimit.search_allowance(heavy, "wifi"):
+                pass
+        assert refused.value.retry_after >= 1
+        with ratelimit.search_allowance(other, LONG_QUERY):
+            pass
+    with ratelimit.search_allowance(heavy, "wifi"):
+        pass
+
+
+def test_a_search_refused_for_running_at_once_costs_nothing_of_the_limit(search_app):
+    from aftercare.errors import RateLimited
+
+    heavy = _request(search_app, "198.51.100.9")
+    with ratelimit.search_allowance(heavy, LONG_QUERY), ratelimit.search_allowance(heavy, LONG_QUERY):
+        for _ in range(3):
+            with pytest.raises(RateLimited):
+                with ratelimit.search_allowance(heavy, "wifi"):
+                    pass
+    # 15 a minute: 14 spent by the two long ones, so exactly one short one is left.
+    with ratelimit.search_allowance(heavy, "wifi"):
+        pass
+    with pytest.raises(RateLimited):
+        with ratelimit.search_allowance(heavy, "wifi"):
+            pass
+
+
+def test_one_query_costing_more_than_the_share_runs_alone(search_app):
+    heavy = _request(search_app, "198.51.100.10")
+    with ratelimit.search_allowance(heavy, "ก" * 400):  # 1200 bytes: 16 units
+        pass
+
+
 # ---- the client address: X-Forwarded-For only from trusted proxies -------------------------------
 
 def _search_statuses(client: TestClient, forwarded_for: list[str]) -> list[int]:

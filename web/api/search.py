@@ -41,18 +41,18 @@ def search(
     limit: Annotated[int, Query(ge=1, le=service.MAX_LIMIT)] = 5,
     types: Annotated[str, Query(max_length=100, description="Comma-separated: article, thread.")] = "article,thread",
 ) -> SearchResponseRead:
-    ratelimit.hit_search(request, q)
     customer = principal.customer
-    outcome = service.search(
-        session,
-        q,
-        language=lang,
-        limit=limit,
-        types=types,
-        source=SearchSource.API,
-        customer_language=customer.language if customer is not None else None,
-        keeper=_keeper(request),
-    )
+    with ratelimit.search_allowance(request, q):
+        outcome = service.search(
+            session,
+            q,
+            language=lang,
+            limit=limit,
+            types=types,
+            source=SearchSource.API,
+            customer_language=customer.language if customer is not None else None,
+            keeper=_keeper(request),
+        )
     return SearchResponseRead(
         query_language=outcome.query_language,
         answered=outcome.answered,

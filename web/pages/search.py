@@ -124,10 +124,10 @@ def _remember_log(request: Request, response: Response, source: SearchSource, lo
 def _run(
     request: Request, session: Session, text: str, *, limit: int, source: SearchSource,
 ) -> search_service.SearchOutcome:
-    ratelimit.hit_search(request, text)
-    outcome = search_service.search(
-        session, text, limit=limit, source=source, customer_language=i18n.request_language(request), log=False,
-    )
+    with ratelimit.search_allowance(request, text):
+        outcome = search_service.search(
+            session, text, limit=limit, source=source, customer_language=i18n.request_language(request), log=False,
+        )
     previous = _previous_log_id(request, source)
     outcome.log_id = feedback.settle_typed_search(session, outcome, source, previous_log_id=previous)
     return outcome
