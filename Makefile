@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-fast browsers bench messages clean
+.PHONY: install run mail-sink test test-fast browsers bench messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,12 @@ run: $(VENV)/.installed-run
 	$(BIN)/aftercare db upgrade
 	$(BIN)/aftercare demo
 	$(BIN)/aftercare serve --host $(HOST) --port $(PORT)
+
+# Development mail: prints every message the app sends. In another terminal:
+# `AFTERCARE_SMTP_PORT=$(MAIL_PORT) make run` (aiosmtpd is one of the app's own dependencies).
+MAIL_PORT ?= 1025
+mail-sink: $(VENV)/.installed-run
+	$(BIN)/python -m aiosmtpd -n -u -c aiosmtpd.handlers.Debugging -l 127.0.0.1:$(MAIL_PORT)
 
 # Headless Chromium (Debian's) and a Thai font for the browser tests; needs root or sudo.
 browsers:

