@@ -34,13 +34,17 @@ def _fail(message: str, code: int = 1) -> None:
 
 
 @contextmanager
-def _unit_of_work() -> Iterator[Session]:
-    """A committed-on-success session on the configured database, with operator-friendly errors."""
+def _unit_of_work(*, write: bool = False) -> Iterator[Session]:
+    """A committed-on-success session on the configured database, with operator-friendly errors.
+
+    ``write=True`` for commands that write: on SQLite they take the write lock before their first
+    read (``aftercare.db``), so a server writing at the same time makes them wait, not fail.
+    """
     from pydantic import ValidationError
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
     from aftercare.config import get_settings
-    from aftercare.db import Database
+    from aftercare.db import Database, is_database_busy
 
     try:
         settings = get_settings()
@@ -49,11 +53,14 @@ def _unit_of_work() -> Iterator[Session]:
         raise
     database = Database(settings.database_url_resolved)
     try:
-        with database.session() as session:
+        with database.session(write=write) as session:
             yield session
     except (OperationalError, ProgrammingError) as error:
         if "no such table" in str(error) or "does not exist" in str(error):
             _fail("the database has no schema yet; run 'aftercare db upgrade' first")
+        if is_database_busy(error):
+            # All or nothing: the transaction rolled back, so running it again is safe.
+            _fail("the database stayed locked by another writer; nothing was changed, run the command again", code=75)
         raise
     finally:
         database.dispose()
@@ -81,7 +88,7 @@ def import_command(
         return
     report = ImportReport()
     try:
-        with _unit_of_work() as session:
+        with _unit_of_work(write=True) as session:
             author_user = None
             if author is not None:
                 author_user = session.scalar(select(User).where(User.email == normalize_email(author)))

@@ -20,7 +20,7 @@ plain functions there; the functions stay plain (call them directly in tests)::
 
     @periodic(crontab(minute="0", hour="3"))      # naive UTC, as Huey evaluates crontabs
     def schedule_tip_steps() -> None:
-        with worker_database().session() as session:  # commits at the end of the block
+        with worker_database().session(write=True) as session:  # commits at the end of the block
             ...
 
     @job(retries=3, retry_delay=60)
@@ -32,10 +32,19 @@ Periodic jobs must be idempotent (safe to run twice, or in two workers at once):
 runs them by their crontab, ``aftercare worker --once`` runs each one whose crontab fired since
 its last run (cron-style deployments), and with several consumers only one should run the
 scheduler (``--no-periodic`` on the others).
+
+**Writing on SQLite.** A job's unit of work that writes opens with ``session(write=True)``: it
+takes SQLite's write lock before its first read and waits for the current writer up to the busy
+timeout (``aftercare.db`` explains why a plain ``BEGIN`` that reads first fails at once instead).
+Keep those units short (no SMTP, no embedding inside them); a job with much to do commits in
+batches. If the lock is still busy after the timeout, the job is not failed: it is run again,
+whole, ``BUSY_RETRY_DELAY_SECONDS`` later (a Huey retry; jobs are idempotent, so a repeat of the
+part that committed adds nothing).
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
 from collections.abc import Callable, Iterator
@@ -47,10 +56,11 @@ from typing import Any
 
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 from huey.api import Task
-from huey.signals import SIGNAL_ERROR
+from huey.exceptions import RetryTask
+from huey.signals import SIGNAL_ERROR, SIGNAL_RETRYING
 
 from aftercare.config import Settings, get_settings
-from aftercare.db import Database
+from aftercare.db import Database, is_database_busy
 
 __all__ = [
     "Job", "RunSummary", "build_huey", "crontab", "enqueue_job", "get_huey", "job", "periodic", "run_once",
@@ -64,6 +74,9 @@ _LAST_RUN_PREFIX = "periodic-last-run:"
 # How far back ``run_once`` looks for a crontab that fired while nothing ran.
 CATCH_UP_WINDOW = timedelta(days=7)
 MAX_TASKS_PER_RUN = 10_000
+# A job that found SQLite's write lock still taken after the busy timeout runs again this much
+# later: long enough for whatever held the lock (an import, a backup) to move on.
+BUSY_RETRY_DELAY_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -143,9 +156,26 @@ def _instance_for(queue_url: str, data_dir: Path) -> Huey:
     raise ValueError(f"unsupported AFTERCARE_QUEUE_URL {queue_url!r}: use '', sqlite:///, redis://, memory:// or immediate://")
 
 
+def retry_when_busy(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``func`` as a job body: a database still locked after the busy timeout is a retry, not a failure."""
+
+    @functools.wraps(func)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except Exception as error:
+            if not is_database_busy(error):
+                raise
+            logger.warning("%s: the database stayed locked; running it again in %s s", _job_name(func),
+                           BUSY_RETRY_DELAY_SECONDS)
+            raise RetryTask("database busy", delay=BUSY_RETRY_DELAY_SECONDS) from error
+
+    return run
+
+
 def _periodic_body(huey: Huey, spec: Job) -> Callable[[], Any]:
     def run() -> Any:
-        result = spec.func()
+        result = retry_when_busy(spec.func)()
         # Recorded so that ``run_once`` knows what is due, whoever ran it last.
         huey.put(_LAST_RUN_PREFIX + spec.name, datetime.now(UTC).timestamp())
         return result
@@ -161,7 +191,8 @@ def build_huey(queue_url: str, data_dir: Path) -> Huey:
     huey = _instance_for(queue_url, data_dir)
     for spec in registered_jobs().values():
         if spec.schedule is None:
-            huey.task(retries=spec.retries, retry_delay=spec.retry_delay, name=spec.func.__name__)(spec.func)
+            huey.task(retries=spec.retries, retry_delay=spec.retry_delay, name=spec.func.__name__)(
+                retry_when_busy(spec.func))
         else:
             huey.periodic_task(spec.schedule, name=spec.func.__name__)(_periodic_body(huey, spec))
     return huey
@@ -225,12 +256,15 @@ def use_database(database: Database) -> Iterator[Database]:
 class RunSummary:
     executed: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    # Jobs that will run again later (the database stayed locked): not failures.
+    retrying: list[str] = field(default_factory=list)
     outbox: Any = None
 
     def __str__(self) -> str:
         errors = f"; {len(self.errors)} failed: {', '.join(self.errors)}" if self.errors else ""
+        retrying = f"; {len(self.retrying)} to retry: {', '.join(self.retrying)}" if self.retrying else ""
         outbox = f"; outbox: {self.outbox}" if self.outbox is not None else ""
-        return f"ran {len(self.executed)} jobs{errors}{outbox}"
+        return f"ran {len(self.executed)} jobs{errors}{retrying}{outbox}"
 
 
 def _naive_utc(moment: datetime) -> datetime:
@@ -256,18 +290,29 @@ def _execute(huey: Huey, task: Task, summary: RunSummary, moment: datetime) -> N
         huey.add_schedule(task)
         return
     failed: list[Task] = []
+    retrying: list[Task] = []
 
     def on_error(signal: str, failed_task: Task, *args: Any) -> None:
         failed.append(failed_task)
 
+    def on_retry(signal: str, retried_task: Task, *args: Any) -> None:
+        retrying.append(retried_task)
+
     # Huey's own execute, so retries and scheduling behave exactly as in the consumer; it logs
-    # and swallows a job's exception, so the error signal is how we learn of it.
+    # and swallows a job's exception, so the signals are how we learn of it.
     huey.signal(SIGNAL_ERROR)(on_error)
+    huey.signal(SIGNAL_RETRYING)(on_retry)
     try:
         huey.execute(task, moment)
     finally:
         huey.disconnect_signal(on_error, SIGNAL_ERROR)
-    (summary.errors if failed else summary.executed).append(name)
+        huey.disconnect_signal(on_retry, SIGNAL_RETRYING)
+    if failed:
+        summary.errors.append(name)
+    elif retrying:
+        summary.retrying.append(name)
+    else:
+        summary.executed.append(name)
 
 
 def run_once(huey: Huey | None = None, *, now: datetime | None = None, drain: bool = True) -> RunSummary:
@@ -297,9 +342,14 @@ def run_once(huey: Huey | None = None, *, now: datetime | None = None, drain: bo
         try:
             summary.outbox = send_outbox_now()
             summary.executed.append("send_outbox_now")
-        except Exception:
-            logger.exception("outbox drain failed")
-            summary.errors.append("send_outbox_now")
+        except Exception as error:
+            if is_database_busy(error):
+                # Nothing lost: the rows wait in the outbox for the next run.
+                logger.warning("outbox drain: the database stayed locked; the next run sends the mail")
+                summary.retrying.append("send_outbox_now")
+            else:
+                logger.exception("outbox drain failed")
+                summary.errors.append("send_outbox_now")
     # Jobs the periodic ones queued (outbox nudges after their commits, follow-up work).
     _run_queued(huey, summary, moment)
     return summary

@@ -27,6 +27,14 @@ def _fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
+def _stop_if_busy(error: Exception, *, kept: str) -> None:
+    """A SQLite lock still held by another writer after the busy timeout: say so, exit 75 (EX_TEMPFAIL)."""
+    from aftercare.db import is_database_busy
+
+    if is_database_busy(error):
+        _fail(f"the database stayed locked by another writer; {kept}; run the command again", code=75)
+
+
 def _database():
     from pydantic import ValidationError
 
@@ -88,7 +96,7 @@ def import_csv(
             rows = read_csv_rows(stream)
             if all_or_nothing:
                 try:
-                    with database.session() as session:
+                    with database.session(write=True) as session:
                         report = import_rows(session, rows, on_row=lambda _: progress.advance(task))
                         if report.errors:
                             raise _AllOrNothing
@@ -96,7 +104,7 @@ def import_csv(
                     pass
             else:
                 for batch in _batches(rows, IMPORT_BATCH_ROWS):
-                    with database.session() as session:
+                    with database.session(write=True) as session:
                         part = import_rows(session, batch, on_row=lambda _: progress.advance(task))
                     report.created += part.created
                     report.unchanged += part.unchanged
@@ -108,6 +116,8 @@ def import_csv(
     except (OperationalError, ProgrammingError) as error:
         if "no such table" in str(error) or "does not exist" in str(error):
             _fail("the database has no schema yet; run 'aftercare db upgrade' first")
+        _stop_if_busy(error, kept="nothing was imported" if all_or_nothing
+                      else "the batches committed so far are kept and a re-run skips them")
         raise
     finally:
         database.dispose()
@@ -132,11 +142,16 @@ def schedule() -> None:
     from helpdesk.aftersales.programmes import run_scheduling_pass
     from helpdesk.aftersales.surveys import run_survey_pass
 
+    from sqlalchemy.exc import OperationalError
+
     database = _database()
     try:
-        with database.session() as session:
+        with database.session(write=True) as session:
             tips = run_scheduling_pass(session)
             surveys = run_survey_pass(session)
+    except OperationalError as error:
+        _stop_if_busy(error, kept="nothing was changed")
+        raise
     finally:
         database.dispose()
     typer.echo(
@@ -150,10 +165,15 @@ def scan_lapsed() -> None:
     """Recompute the lapsed-buyer list from purchase history."""
     from helpdesk.aftersales.lapsed import scan
 
+    from sqlalchemy.exc import OperationalError
+
     database = _database()
     try:
-        with database.session() as session:
+        with database.session(write=True) as session:
             count = scan(session)
+    except OperationalError as error:
+        _stop_if_busy(error, kept="nothing was changed")
+        raise
     finally:
         database.dispose()
     typer.echo(f"{count} lapsed buyer(s)")
