@@ -19,6 +19,8 @@ from workers.notifications import is_automated_address, ticket_link
 from workers.outbox import enqueue_email
 from workers.rendering import greeting, render_email
 
+LANGUAGE = "en"
+
 
 def send_new_ticket_link(session: Session, ticket: Ticket, *, now: datetime | None = None) -> OutboxMessage | None:
     """Queue the e-mail (in the caller's transaction); None when it will not go out."""
@@ -27,12 +29,14 @@ def send_new_ticket_link(session: Session, ticket: Ticket, *, now: datetime | No
     customer = ticket.requester
     if is_automated_address(customer.email):
         return None
+    # English throughout until workers.strings has this e-mail's words: a Polish greeting and
+    # signature around English sentences would read worse than one language.
     rendered = render_email(
         "ticket_link",
-        ticket.language,
+        LANGUAGE,
         {
             "ticket": ticket,
-            "greeting": greeting(ticket.language, customer.name),
+            "greeting": greeting(LANGUAGE, customer.name),
             "link": ticket_link(settings, ticket),
             "days": settings.ticket_link_max_age_days,
         },
