@@ -93,6 +93,12 @@ def test_with_the_store_down_login_intake_and_search_still_answer(app_on, sessio
         assert client.post("/api/v1/tickets", json=NEW_TICKET).status_code == 201
         assert client.get("/api/v1/search", params={"q": "thermostat wifi"}).status_code == 200
         assert client.get("/search", params={"q": "thermostat wifi"}).status_code == 200
+        suggestions = client.get("/contact/suggestions", params={"subject": "Thermostat", "body": "It will not join wifi"},
+                                 headers={"HX-Request": "true"})
+        assert suggestions.status_code == 200
+        token = csrf_from(client.get("/contact").text)
+        contact = client.post("/contact", data={**NEW_TICKET, "csrf_token": token}, follow_redirects=False)
+        assert contact.status_code == 303, contact.text[:300]  # to the receipt: the ticket was opened
 
 
 def test_with_the_store_down_the_warning_is_logged_once(app_on, session, keeper, caplog):
