@@ -14,7 +14,7 @@
   queries, or many short ones); past it the search is refused at once with Retry-After, so one
   client's pile of long queries cannot hold every CPU while its neighbours wait.
 - **Keys**: the client address (``web.client_address``); the sign-in e-mail as the person would
-  recognise it (``email_key``), hashed so that the store holds no addresses.
+  recognise it (``email_key``), hashed so that the store holds no e-mail addresses.
 """
 
 from __future__ import annotations
