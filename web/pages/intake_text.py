@@ -1,7 +1,6 @@
 """Interface text of the intake pages (contact form errors, the receipt), marked for translation.
 
-Kept apart from ``portal.py`` so that new wording can ship before the translators have it: these
-show in English until ``pybabel extract`` (babel.cfg) and the catalogues pick them up.
+Kept apart from ``portal.py``, whose other strings are built inline, because these are reused.
 """
 
 from __future__ import annotations
@@ -12,4 +11,3 @@ DATABASE_BUSY = N_("We are very busy right now and your message was not sent yet
                    "still here: please send it again in %(seconds)s seconds.")
 REPLY_RATE_LIMITED = N_("You have sent many replies in a short time. Your reply is still here: please send it "
                         "again in %(seconds)s seconds.")
-RECEIPT_UNKNOWN = N_("This receipt has expired or is not valid. The link to your request is in the e-mail we sent.")

@@ -149,9 +149,9 @@ def contact_sent(
     """The receipt of an intake (``helpdesk.receipts``): never the thread, the customer or the link."""
     ticket = ticket_for_receipt(session, settings.secret_key, receipt)
     if ticket is None:
-        return render(request, "portal/intake_receipt.html", {"ticket": None}, status_code=404,
+        return render(request, "pages/intake_receipt.html", {"ticket": None}, status_code=404,
                       headers={"Cache-Control": "no-store"})
-    return render(request, "portal/intake_receipt.html", {
+    return render(request, "pages/intake_receipt.html", {
         "ticket": ticket,
         "receipt": receipt,
         "sent_to": ticket.requester.email if service.confirmation_queued(session, ticket) else None,
@@ -169,7 +169,7 @@ def contact_sent_solved(
     """"This solved it" from the receipt: the one thing a receipt may change on its ticket."""
     ticket = ticket_for_receipt(session, settings.secret_key, receipt)
     if ticket is None:
-        return render(request, "portal/intake_receipt.html", {"ticket": None}, status_code=404,
+        return render(request, "pages/intake_receipt.html", {"ticket": None}, status_code=404,
                       headers={"Cache-Control": "no-store"})
     article = self_resolution.offered_article(session, ticket, article_id)
     # The requester's own act, with no more than the receipt grants (this ticket only).
