@@ -257,3 +257,7 @@ def test_signed_in_agent_ignores_a_stale_link_in_next(client, session, settings)
     stale = _link_signed_days_ago(settings, ticket, 31)
     response = client.get("/login?next=" + quote(_page(ticket, stale)))
     assert 'action="/login"' in response.text
+
+
+def test_sign_in_page_leads_to_the_new_link_form(client):
+    assert 'href="/tickets/link"' in client.get("/login").text
