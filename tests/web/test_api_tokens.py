@@ -216,3 +216,9 @@ def test_admin_page_lists_everyones_tokens_and_revokes_them(client, session):
     assert owner.email in page.text and f'action="/account/tokens/{token.id}/revoke"' in page.text
     client.post(f"/account/tokens/{token.id}/revoke", data={"csrf_token": csrf_from(page.text)})
     assert client.get("/api/v1/tickets", headers=_bearer(plaintext)).status_code == 401
+
+
+def test_signed_in_pages_link_to_the_token_page(client, session):
+    assert 'href="/account/tokens"' not in client.get("/").text
+    sign_in(client, session)
+    assert 'href="/account/tokens"' in client.get("/").text
