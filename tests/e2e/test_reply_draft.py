@@ -1,0 +1,142 @@
+"""The agent's reply survives an error the server cannot answer with the ticket page.
+
+A form whose CSRF cookie has gone (a login elsewhere, cleared cookies) is refused with a bare 403
+page, as a busy database is with a 503: the server never sees the reply again. The page's
+script (``static/reply_draft.js``) keeps the typed text in the tab, and puts it back when the
+agent opens the ticket again; once the reply is sent it is dropped.
+
+Its own small server (a fresh SQLite file, one agent, one ticket; no demo index), so that this
+runs in seconds rather than waiting for the journeys' demo set-up.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import REPO_ROOT, _free_port, _run
+
+pytestmark = pytest.mark.browser
+
+AGENT_EMAIL = "draft-agent@example.com"
+AGENT_PASSWORD = "correct horse battery staple"
+REPLY = "Please hold the reset button for ten seconds,\nthen pair the thermostat again."
+MAKE_TICKET = """
+from aftercare.config import get_settings
+from aftercare.db import Database
+from helpdesk import service
+from helpdesk.schemas import TicketCreate
+database = Database(get_settings().database_url_resolved)
+with database.session(write=True) as session:
+    ticket = service.create_ticket(session, TicketCreate(
+        customer_email="casey@example.com", customer_name="Casey", subject="Thermostat offline",
+        body="Since yesterday the thermostat shows offline in the app."))
+    print(ticket.id)
+database.dispose()
+"""
+
+
+@pytest.fixture(scope="module")
+def small_server() -> Iterator[tuple[str, int]]:
+    data_dir = Path(tempfile.mkdtemp(prefix="aftercare-e2e-draft-"))
+    port = _free_port()
+    env = {
+        **os.environ,
+        "AFTERCARE_ENVIRONMENT": "development",
+        "AFTERCARE_DATA_DIR": str(data_dir),
+        "AFTERCARE_DATABASE_URL": f"sqlite:///{data_dir / 'aftercare.db'}",
+        "AFTERCARE_SECRET_KEY": "e2e-secret-key-0123456789-0123456789-abcdef",
+        "AFTERCARE_BASE_URL": f"http://127.0.0.1:{port}",
+        "AFTERCARE_LOGIN_RATE_LIMIT": "1000/minute",
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])),
+    }
+    env.pop("AFTERCARE_TEST_DATABASE_URL", None)
+    _run([sys.executable, "-m", "aftercare.cli", "db", "upgrade"], env)
+    _run([sys.executable, "-m", "aftercare.cli", "create-user", "--email", AGENT_EMAIL, "--name", "Dana Agent",
+          "--role", "agent", "--password", AGENT_PASSWORD], env)
+    made = subprocess.run([sys.executable, "-c", MAKE_TICKET], cwd=REPO_ROOT, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert made.returncode == 0, made.stderr
+    ticket_id = int(made.stdout.strip().splitlines()[-1])
+    log_path = data_dir / "server.log"
+    with log_path.open("w") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "web.main:app", "--host", "127.0.0.1", "--port", str(port),
+             "--log-level", "warning"], cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        base_url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 180
+            while True:
+                if server.poll() is not None:
+                    pytest.fail(f"the app exited:\n{log_path.read_text()[-3000:]}", pytrace=False)
+                try:
+                    if httpx.get(f"{base_url}/healthz", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    pytest.fail(f"no /healthz within 180 s:\n{log_path.read_text()[-3000:]}", pytrace=False)
+                time.sleep(0.25)
+            yield base_url, ticket_id
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+
+
+@pytest.fixture
+def agent_page(browser, small_server):
+    base_url, ticket_id = small_server
+    context = browser.new_context(base_url=base_url, locale="en-GB")
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto("/login")
+    page.fill("#email", AGENT_EMAIL)
+    page.fill("#password", AGENT_PASSWORD)
+    page.locator("main form[action='/login'] button[type=submit]").click()
+    page.wait_for_url("**/agent/**")
+    yield context, page, ticket_id
+    assert not errors, f"JavaScript errors: {errors}"
+    context.close()
+
+
+def test_a_reply_refused_by_an_error_page_is_back_in_the_editor(agent_page):
+    context, page, ticket_id = agent_page
+    page.goto(f"/agent/tickets/{ticket_id}")
+    page.fill("#reply-body", REPLY)
+    # The form's CSRF cookie goes away before the agent presses Send: the server refuses with 403.
+    context.clear_cookies(name="aftercare_csrf")
+    page.locator("form.reply-form button[type=submit]").click()
+    page.wait_for_load_state()
+    assert "/messages" in page.url and page.locator("#reply-body").count() == 0
+    page.goto(f"/agent/tickets/{ticket_id}")
+    editor = page.locator("#reply-body")
+    expect(editor).to_have_value(REPLY)
+    expect(editor).to_have_attribute("data-restored", "true")
+
+
+def test_a_sent_reply_is_not_put_back(agent_page):
+    context, page, ticket_id = agent_page
+    page.goto(f"/agent/tickets/{ticket_id}")
+    page.fill("#reply-body", REPLY + " Sent.")
+    page.locator("form.reply-form button[type=submit]").click()
+    page.wait_for_url(f"**/agent/tickets/{ticket_id}")
+    expect(page.locator(".thread")).to_contain_text("Sent.")
+    page.reload()
+    expect(page.locator("#reply-body")).to_have_value("")
