@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     secret_key: str = DEVELOPMENT_SECRET_KEY
     base_url: str = "http://127.0.0.1:8000"
 
-    languages: list[str] = Field(default_factory=lambda: ["en", "pl", "id", "tl", "th"])
+    languages: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["en", "pl", "id", "tl", "th"])
     default_language: str = "en"
 
     public_rate_limit: str = "20/minute"
