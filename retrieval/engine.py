@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,6 +84,9 @@ class SearchEngine:
         self._units: dict[int, Unit] = {}
         self._next_unit_id = 1
         self._lock = threading.RLock()
+        # Query embeddings made ahead of a search by ``reusing`` (route, text -> embedding).
+        self._reused: dict[tuple[str, str], QueryEmbedding] = {}
+        self._reuse_lock = threading.Lock()
 
     # ---- contents -------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -204,11 +208,38 @@ class SearchEngine:
         languages = list(languages) if languages is not None else [None] * len(queries)
         if isinstance(self.embedder, RoutedEmbedder):
             routes = [self.embedder.route_for(query, language) for query, language in zip(queries, languages, strict=True)]
-            vectors = self.embedder.embed_queries(queries, routes=routes)
         else:
             routes = [self.embedder.id] * len(queries)
-            vectors = self.embedder.embed_queries(queries)
-        return [QueryEmbedding(vector, route) for vector, route in zip(vectors, routes, strict=True)]
+        with self._reuse_lock:
+            found = {i: self._reused[(route, query)] for i, (route, query) in enumerate(zip(routes, queries)) if (route, query) in self._reused}
+        missing = [i for i in range(len(queries)) if i not in found]
+        if missing:
+            texts = [queries[i] for i in missing]
+            if isinstance(self.embedder, RoutedEmbedder):
+                vectors = self.embedder.embed_queries(texts, routes=[routes[i] for i in missing])
+            else:
+                vectors = self.embedder.embed_queries(texts)
+            found.update((i, QueryEmbedding(vector, routes[i])) for i, vector in zip(missing, vectors, strict=True))
+        return [found[i] for i in range(len(queries))]
+
+    @contextmanager
+    def reusing(self, queries: Sequence[str], languages: Sequence[str | None] | None = None) -> Iterator[list[QueryEmbedding]]:
+        """Embed ``queries`` now; inside the block, a search for one of them (same text and route)
+        uses that embedding instead of embedding it again.
+
+        For a caller that must not embed inside a transaction: the index keeper embeds a new
+        ticket's query first, then computes and stores its suggestions in a short write transaction.
+        """
+        embeddings = self.embed_queries(queries, languages)
+        keys = [(embedding.route, query.strip()) for embedding, query in zip(embeddings, queries, strict=True)]
+        with self._reuse_lock:
+            self._reused.update(zip(keys, embeddings, strict=True))
+        try:
+            yield embeddings
+        finally:
+            with self._reuse_lock:
+                for key in keys:
+                    self._reused.pop(key, None)
 
     def search(
         self,

@@ -425,11 +425,20 @@ class IndexKeeper:
             pending, self._pending_tickets = sorted(self._pending_tickets), set()
         if not pending or self._database is None:
             return
-        from kb.search.suggestions import compute_for_ticket_id
+        from kb.search.suggestions import compute_for_ticket_id, ticket_search
 
         for ticket_id in pending:
             try:
-                with self._database.session() as session:
+                with self._database.session() as session:  # reads only: no write lock
+                    wanted = ticket_search(session, ticket_id)
+                if wanted is None:
+                    continue
+                # The query's embedding is the slow part: made here, outside any transaction, so
+                # that the write below holds SQLite's write lock (BEGIN IMMEDIATE: writers queue
+                # rather than fail) for the ranking and the rows only.
+                query, language = wanted
+                embedded = self.engine.reusing([query], [language]) if query.strip() else contextlib.nullcontext()
+                with embedded, self._database.session(write=True) as session:
                     compute_for_ticket_id(session, ticket_id, keeper=self)
             except Exception:
                 # The ticket is committed whatever happens; its suggestions are computed on first view.

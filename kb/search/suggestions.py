@@ -88,6 +88,17 @@ def ticket_query(session: Session, ticket: Ticket) -> str:
     return compose_query(ticket.subject, first)
 
 
+def _ticket_language(ticket: Ticket) -> str | None:
+    # The ticket's language, unless the site no longer offers it (then detection decides).
+    return ticket.language if ticket.language in get_settings().languages else None
+
+
+def ticket_search(session: Session, ticket_id: int) -> tuple[str, str | None] | None:
+    """What the ticket's suggestions search for, (query, language); None when there is no such ticket."""
+    ticket = session.get(Ticket, ticket_id)
+    return None if ticket is None else (ticket_query(session, ticket), _ticket_language(ticket))
+
+
 def current_suggestions(session: Session, ticket_id: int) -> list[TicketSuggestion]:
     return list(
         session.scalars(
@@ -118,9 +129,7 @@ def suggest_for_ticket(
         if reused is not None:
             return reused
 
-    query = ticket_query(session, ticket)
-    # The ticket's language, unless the site no longer offers it (then detection decides).
-    language = ticket.language if ticket.language in get_settings().languages else None
+    query, language = ticket_query(session, ticket), _ticket_language(ticket)
     outcome = search(
         session, query, language=language, limit=limit, types=wanted, source=SearchSource.TICKET,
         keeper=keeper, log=not stored,  # one log row per ticket, not one per recomputation
