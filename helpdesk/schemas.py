@@ -133,6 +133,8 @@ class TicketSummary(BaseModel):
     updated_at: datetime
     solved_at: datetime | None
     closed_at: datetime | None
+    # The ticket this one may belong to (mail that named it but failed the sender checks).
+    related_ticket_id: int | None = None
 
 
 class TicketRead(TicketSummary):

@@ -32,6 +32,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]
 DEMO_PASSWORD = "aftercare-demo"
+# The live server's SQLite file, for journeys that read what it e-mailed (the outbox).
+LIVE_DATA: dict[str, Path] = {}
 # The first start builds the demo index (about a minute on an idle 2-core machine; more when busy).
 SERVER_START_TIMEOUT = float(os.environ.get("AFTERCARE_E2E_START_TIMEOUT", "90"))
 # Canned replies for the agent journeys (idempotent, so harmless once `aftercare demo` loads them).
@@ -72,6 +74,7 @@ def _run(command: list[str], env: dict[str, str]) -> None:
 def live_server() -> Iterator[str]:
     """Base URL of the app, served by uvicorn in a subprocess with a fresh, migrated demo database."""
     data_dir = Path(tempfile.mkdtemp(prefix="aftercare-e2e-"))
+    LIVE_DATA["database"] = data_dir / "aftercare.db"
     port = _free_port()
     env = {
         **os.environ,

@@ -99,8 +99,8 @@ def test_customer_submits_anyway_and_an_agent_sends_an_edited_suggestion(open_se
     expect(page.locator("#deflection-panel .suggestion-title").first).to_have_text(
         "The thermostat shows the wrong room temperature")
     page.locator("form.contact-form button[type=submit]").click()
-    page.wait_for_url(re.compile(r"/tickets/\d+\?access_token="))
-    ticket_id = re.search(r"/tickets/(\d+)", page.url).group(1)
+    page.wait_for_url(re.compile(r"/contact/sent\?receipt="))
+    ticket_id = re.search(r"#(\d+)", page.locator(".ticket-id").inner_text()).group(1)
 
     agent = open_session()
     agent_page = agent.page

@@ -195,3 +195,24 @@ def test_agents_replies_are_not_limited(client, session, two_replies_a_minute):
     statuses = {client.post(f"/api/v1/tickets/{ticket.id}/messages", json={"body": f"agent {n}"}, headers=headers)
                 .status_code for n in range(4)}
     assert statuses == {201}
+
+
+def test_reply_refused_on_a_closed_ticket_keeps_the_text(client, session, settings):
+    # A tab left open while the ticket was closed: the reply is refused, not lost.
+    from helpdesk import service
+    from helpdesk.models import TicketStatus
+    from tests.factories import staff_principal
+
+    ticket = create_ticket(session)
+    url = f"/tickets/{ticket.id}?access_token={sign_ticket_link(settings.secret_key, ticket)}"
+    token = csrf_from(client.get(url).text)
+    agent = staff_principal(session)
+    service.change_status(ticket, TicketStatus.SOLVED, agent)
+    service.change_status(ticket, TicketStatus.CLOSED, agent)
+    session.flush()
+    draft = "One more thing: the light blinks red."
+    response = client.post(f"/tickets/{ticket.id}/reply?access_token={sign_ticket_link(settings.secret_key, ticket)}",
+                           data={"csrf_token": token, "body": draft, "action": "reply"}, follow_redirects=False)
+    assert response.status_code == 409
+    assert form_values(response.text).get("body") is None  # a closed ticket shows no reply box...
+    assert draft in response.text  # ...so the text is shown for copying

@@ -253,5 +253,12 @@ def customer_reply(
         return render(request, "pages/ticket.html", {**context, "created": False, "errors": {"body": message},
                       "draft": body}, status_code=429,
                       headers={"Cache-Control": "no-store", "Retry-After": str(error.retry_after)})
+    except DomainError as error:
+        # Refused (a closed ticket, a status change not allowed): undo any part already done, and
+        # show the reason beside the reply, which stays in the box.
+        session.rollback()
+        context = _ticket_context(session, ticket_id, principal, settings)
+        return render(request, "pages/ticket.html", {**context, "created": False, "errors": {"body": error.message},
+                      "draft": body}, status_code=error.status_code, headers={"Cache-Control": "no-store"})
     suffix = f"?access_token={sign_ticket_link(settings.secret_key, ticket)}" if principal.ticket_link_id else ""
     return RedirectResponse(f"/tickets/{ticket_id}{suffix}", status_code=303)
