@@ -22,7 +22,7 @@ from enum import StrEnum
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from aftercare.config import Settings, get_settings
@@ -36,6 +36,9 @@ API_TOKEN_PREFIX = "ac_"
 # leaves 210 secret bits).
 API_TOKEN_SHOWN_CHARS = len(API_TOKEN_PREFIX) + 8
 MAX_TOKEN_NAME_CHARS = 100
+# Live tokens one user may hold: plenty for scripts and integrations, and a bound on what a
+# customer account can pile up (lists of tokens are not paged).
+MAX_LIVE_TOKENS_PER_USER = 100
 # Writing last_used_at on every request would make each API read a write; a minute is precise enough.
 TOKEN_LAST_USED_RESOLUTION = timedelta(minutes=1)
 # The untimed links from before expiry; still read (see the module's doc), never made.
@@ -199,6 +202,14 @@ def create_api_token(
             raise ValidationFailed("expires_at needs a time zone (e.g. 2030-01-31T00:00:00Z)")
         if expires_at <= now:
             raise ValidationFailed("expires_at must be in the future")
+    live = session.scalar(
+        select(func.count(ApiToken.id)).where(
+            ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None),
+            or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now),
+        )
+    ) or 0
+    if live >= MAX_LIVE_TOKENS_PER_USER:
+        raise Conflict(f"you already have {live} live API tokens; revoke some before creating more")
     plaintext = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         user=user, name=name, token_hash=_sha256(plaintext), prefix=plaintext[:API_TOKEN_SHOWN_CHARS],

@@ -222,3 +222,13 @@ def test_signed_in_pages_link_to_the_token_page(client, session):
     assert 'href="/account/tokens"' not in client.get("/").text
     sign_in(client, session)
     assert 'href="/account/tokens"' in client.get("/").text
+
+
+def test_page_says_when_the_account_holds_too_many_tokens_and_keeps_the_name(client, session):
+    user = sign_in(client, session)
+    for n in range(accounts.MAX_LIVE_TOKENS_PER_USER):
+        accounts.create_api_token(session, user, name=f"t{n}")
+    page = client.get("/account/tokens")
+    response = client.post("/account/tokens", data={"csrf_token": csrf_from(page.text), "name": "one more",
+                                                    "expires_days": "30"})
+    assert response.status_code == 409 and 'role="alert"' in response.text and 'value="one more"' in response.text

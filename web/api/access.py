@@ -55,7 +55,7 @@ def list_tokens(
     return [_read(token) for token in list_api_tokens(session, None if all else user)]
 
 
-@router.post("/tokens", status_code=201, response_model=ApiTokenCreated)
+@router.post("/tokens", status_code=201, response_model=ApiTokenCreated, responses=error_responses(409))
 def create_token(data: ApiTokenCreate, session: DbSession, principal: ApiPrincipal) -> ApiTokenCreated:
     """A new token for the caller; the response holds its secret, which is never shown again."""
     user = _token_user(principal)

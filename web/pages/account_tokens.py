@@ -15,7 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from aftercare.db import utcnow
-from aftercare.errors import NotAuthenticated, ValidationFailed
+from aftercare.errors import Conflict, NotAuthenticated, ValidationFailed
 from helpdesk.accounts import Principal, create_api_token, list_api_tokens, revoke_api_token, token_status
 from helpdesk.models import Role, User
 from web import i18n
@@ -75,6 +75,10 @@ def create_token(
     except ValidationFailed:
         return _page(request, session, user, values=values, status_code=422,
                      errors={"name": translations.gettext("Give the token a name of 1 to 100 characters.")})
+    except Conflict:
+        return _page(request, session, user, values=values, status_code=409,
+                     errors={"form": translations.gettext("You have as many API tokens as one account may hold; "
+                                                          "revoke some first.")})
     return _page(request, session, user, created=plaintext, status_code=201)
 
 
