@@ -242,8 +242,22 @@ def test_a_refused_change_in_the_properties_is_an_error_on_the_page(client, sess
     assert response.status_code == 409
     assert re.search(r'<p class="field-error" role="alert">status: [^<]*closed', response.text)
     session.expire_all()
-    # All or nothing: the priority that came with the refused status is not saved either.
+    # All or nothing: the priority that came with the refused status is not saved either...
     assert (ticket.status, ticket.priority) == (TicketStatus.PENDING, "normal")
+    # ...but the form shows it as chosen, ready to save with another status.
+    assert re.search(r'<option value="high" selected>', response.text)
+
+
+def test_a_refused_change_keeps_the_tags_that_were_typed(client, session):
+    from helpdesk.models import TicketStatus
+
+    sign_in(client, session)
+    ticket = _ticket_with_status(session, TicketStatus.PENDING)
+    token = csrf_from(client.get(f"/agent/tickets/{ticket.id}").text)
+    response = client.post(f"/agent/tickets/{ticket.id}/update",
+                           data={"csrf_token": token, "status": "closed", "tags": "wifi, firmware-2.1"})
+    assert response.status_code == 409
+    assert '<input id="tags" name="tags" value="wifi, firmware-2.1"' in response.text
 
 
 def test_the_ticket_page_keeps_a_copy_of_the_reply_in_the_browser(client, session):

@@ -128,7 +128,7 @@ def _ticket_page(
         # The menus offer only what the state machine allows from the ticket's status.
         "next_statuses": next_statuses(ticket.status, principal),
         "can_reply_publicly": public,
-        "priorities": list(TicketPriority), "errors": {}, "reply_errors": {}, "draft": "",
+        "priorities": list(TicketPriority), "errors": {}, "reply_errors": {}, "draft": "", "properties": None,
         "kind": (MessageKind.PUBLIC_REPLY if public else MessageKind.INTERNAL_NOTE).value, "reply_status": "",
         "other_tickets": other_tickets, "other_total": other_total,
         "macros": macros.list_macros(session, language=ticket.language),
@@ -199,6 +199,8 @@ def update(
     tags: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     ticket = service.get_ticket_for(session, ticket_id, principal)
+    # What the agent chose, shown again if the change is refused.
+    chosen = {"priority": priority, "assignee_id": assignee_id, "tags": tags}
     try:
         changes = TicketUpdate(
             status=status or None,
@@ -207,7 +209,8 @@ def update(
             tags=[tag for tag in tags.replace(";", ",").split(",") if tag.strip()],
         )
     except ValidationError as error:
-        return _ticket_page(request, session, principal, ticket_id, status_code=422, errors=field_errors(error))
+        return _ticket_page(request, session, principal, ticket_id, status_code=422, errors=field_errors(error),
+                            properties=chosen)
     status_refused = changes.status is not None and changes.status != ticket.status and (
         changes.status not in next_statuses(ticket.status, principal))
     try:
@@ -216,5 +219,5 @@ def update(
     except DomainError as error:
         session.expire_all()
         return _ticket_page(request, session, principal, ticket_id, status_code=error.status_code,
-                            errors={"status" if status_refused else "form": error.message})
+                            errors={"status" if status_refused else "form": error.message}, properties=chosen)
     return RedirectResponse(f"/agent/tickets/{ticket_id}", status_code=303)
