@@ -439,7 +439,8 @@ def can_revoke_ticket_links(principal: Principal, ticket: Ticket) -> bool:
         return True
     if principal.ticket_link_id == ticket.id:
         return True
-    return principal.user is not None and principal.customer is not None and principal.customer.id == ticket.requester_id
+    customer = principal.customer
+    return principal.user is not None and customer is not None and customer.id == ticket.requester_id
 
 
 def revoke_ticket_links(session: Session, ticket: Ticket, principal: Principal) -> None:

@@ -23,7 +23,14 @@ from aftercare.db import utcnow
 from aftercare.errors import Forbidden, NotAuthenticated, ValidationFailed
 from helpdesk import service
 from helpdesk.access_schemas import ApiTokenCreate, ApiTokenCreated, ApiTokenRead, TicketLinksRevoked
-from helpdesk.accounts import Principal, create_api_token, list_api_tokens, revoke_api_token, revoke_ticket_links, token_status
+from helpdesk.accounts import (
+    Principal,
+    create_api_token,
+    list_api_tokens,
+    revoke_api_token,
+    revoke_ticket_links,
+    token_status,
+)
 from helpdesk.models import ApiToken, User
 from web.deps import ApiPrincipal, DbSession
 from web.openapi import error_responses

@@ -73,7 +73,9 @@ def _parse_ticket_number(text: str) -> int | None:
     return int(digits) if digits.isascii() and digits.isdigit() and 0 < int(digits) <= MAX_TICKET_ID else None
 
 
-def _matching_ticket(session: Session, settings: Settings, *, link: str, email: str, number: int | None) -> Ticket | None:
+def _matching_ticket(
+    session: Session, settings: Settings, *, link: str, email: str, number: int | None
+) -> Ticket | None:
     if link:
         return check_ticket_link(session, settings.secret_key, link, max_age=ticket_link_max_age(settings)).ticket
     ticket = session.get(Ticket, number) if number is not None else None
@@ -97,7 +99,9 @@ def new_link_send(
         if "@" not in email:
             errors["email"] = translations.gettext("Enter the e-mail address you wrote to us from.")
         if number is None:
-            errors["ticket"] = translations.gettext("Enter the request's number, e.g. 1234 (it is in our e-mails' subject).")
+            errors["ticket"] = translations.gettext(
+                "Enter the request's number, e.g. 1234 (it is in our e-mails' subject)."
+            )
     if errors:
         return render(request, "access/ticket_link.html", {"mode": "form", "values": values, "errors": errors},
                       status_code=422, headers=NO_STORE)
