@@ -70,6 +70,8 @@ SAVE_SECONDS = 60.0
 CHANGE_PAGE = 5_000
 
 Progress = Callable[[int, int], None]
+# Marks a session the keeper's thread opened for its own reads (see _end_reads).
+_OWN_READS = "kb_search_keeper_own_reads"
 
 
 @dataclass
@@ -209,6 +211,7 @@ class IndexKeeper:
             # re-applied by the next sync, so a commit racing with this read is not lost.
             horizon = self._window_horizon(session)
             documents = load_documents(session, _all_entities(session))
+            _end_reads(session)
             engine = self._new_engine()
             engine.upsert(documents, progress=progress)
             self._install(engine, horizon, {}, uuid.uuid4().hex, utcnow().isoformat())
@@ -282,6 +285,7 @@ class IndexKeeper:
     def _apply(self, session: Session, entities: dict[str, set[int]], *, progress: Progress | None = None) -> SyncReport:
         keys = {f"{entity_type}:{entity_id}" for entity_type, ids in entities.items() for entity_id in ids}
         documents = load_documents(session, entities)
+        _end_reads(session)
         keep = {document.doc_id for document in documents}
         engine = self.engine
         stale = [doc_id for key in keys for doc_id in self._entity_docs.get(key, ()) if doc_id not in keep]
@@ -414,6 +418,7 @@ class IndexKeeper:
         assert self._database is not None
         self.adopt_newer_rebuild()
         with self._database.session() as session:
+            session.info[_OWN_READS] = True
             report = self.sync(session)
         self._compute_pending_suggestions()
         if self._dirty and time.monotonic() - self._last_save >= self.save_seconds:
@@ -443,6 +448,15 @@ class IndexKeeper:
             except Exception:
                 # The ticket is committed whatever happens; its suggestions are computed on first view.
                 logger.exception("could not compute suggestions for ticket %s", ticket_id)
+
+
+def _end_reads(session: Session) -> None:
+    """Before embedding what was read: end the keeper's own read-only transaction (the next read
+    begins another). An open one pins SQLite's write-ahead log, which then grows with every commit
+    until it ends: 92 MB beside a 2.5 MB database after 1,000 articles were posted, with their
+    embedding still to come. A caller's session (a request, a test) is left alone."""
+    if session.info.get(_OWN_READS):
+        session.commit()
 
 
 def _all_entities(session: Session) -> dict[str, set[int]]:

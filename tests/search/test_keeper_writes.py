@@ -1,5 +1,7 @@
-"""The keeper's own writes (a new ticket's suggestions and their search log) on SQLite: the query is
-embedded before the transaction, which then takes the write lock up front and stays short.
+"""The keeper's transactions on SQLite while it embeds. Its own writes (a new ticket's suggestions
+and their search log): the query is embedded before the transaction, which then takes the write
+lock up front and stays short. Its reads: ended before the passages are embedded, so that the
+write-ahead log can be checkpointed meanwhile.
 
 Another writer commits while the keeper embeds the ticket's query (the embedder below does it, on
 a connection of its own). A keeper that had read in a deferred transaction before embedding could
@@ -86,3 +88,42 @@ def test_new_ticket_suggestions_are_stored_though_another_writer_commits_while_t
     assert stored == 3 and logged == 1
     # The query was embedded once, outside the keeper's write transaction: the other writer got in.
     assert spy.writes == [True]
+
+
+class CheckpointDuringPassages:
+    """The real embedder; each passage embedding first asks SQLite for a full checkpoint, which a
+    read transaction left open elsewhere would block."""
+
+    def __init__(self, inner, path: Path) -> None:
+        self.inner, self.id, self.dim = inner, inner.id, inner.dim
+        self.path = path
+        self.checkpoints: list[tuple[int, int, int]] = []  # (busy, log frames, checkpointed frames)
+        self.armed = False
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.inner.embed_queries(texts)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        if self.armed:
+            connection = sqlite3.connect(self.path, timeout=0, isolation_level=None)
+            try:
+                self.checkpoints.append(tuple(connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()))
+            finally:
+                connection.close()
+        return self.inner.embed_passages(texts)
+
+
+def test_the_keeper_holds_no_read_transaction_while_it_embeds_new_articles(database, embedder, tmp_path):
+    spy = CheckpointDuringPassages(embedder, tmp_path / "aftercare.db")
+    keeper = IndexKeeper(spy, index_dir=tmp_path / "index")
+    with database.session() as session:
+        keeper.open(session)
+    keeper._database = database
+    with database.session() as session:
+        article = published(session, WIFI)
+
+    spy.armed = True
+    keeper.run_once()
+
+    assert f"article:{article.id}:en" in keeper.engine
+    assert spy.checkpoints and all(busy == 0 for busy, _, _ in spy.checkpoints), spy.checkpoints
