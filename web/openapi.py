@@ -155,9 +155,8 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 def install_openapi(app: FastAPI) -> None:
-    """Make ``app.openapi()`` return the corrected document (built once, like FastAPI's own)."""
+    """Make ``app.openapi()`` (and so ``/openapi.json`` and ``/docs``) return the corrected document."""
     generate: Callable[[], dict[str, Any]] = app.openapi
-
     corrected: list[int] = []
 
     def openapi() -> dict[str, Any]:

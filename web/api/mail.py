@@ -42,9 +42,10 @@ from workers.suppression import add_suppression, list_suppressions, remove_suppr
 router = APIRouter(prefix="/api/v1/mail", tags=["mail"])
 
 PageSize = Annotated[int, Query(ge=1, le=100)]
-# Downloads are bytes, whatever the file claims to be.
-DOWNLOAD = {200: {"description": "The file", "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
+# Downloads are bytes, whatever the file claims to be.
+BYTES = {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
+DOWNLOAD = {200: {"description": "The file", "content": BYTES}}
 
 
 @router.get("/rejected", response_model=RejectedMailPage)
