@@ -307,8 +307,11 @@ def run(article_count: int) -> dict:
                         searchable_at = time.perf_counter()
                 if job.first_post is not None and time.perf_counter() - job.first_post > SEARCHABLE_TIMEOUT:
                     raise SystemExit("the articles did not all become searchable in time")
-                if position % 200 == 0:
-                    print(f"  {len(job.ids)}/{article_count} posted, {position} searches", flush=True)
+                if position % 500 == 0:
+                    so_far = summary(posting + during)
+                    print(f"  {time.perf_counter() - job.first_post:.0f} s: {len(job.ids)}/{article_count} posted; "
+                          f"{position} searches, p50 {so_far['p50']:.0f} ms, p95 {so_far['p95']:.0f} ms, "
+                          f"max {so_far['max']:.0f} ms; load {os.getloadavg()[0]:.1f}", flush=True)
                 time.sleep(PACE_SECONDS)
             during = posting + during
 

@@ -19,11 +19,12 @@ import ctypes
 import logging
 import math
 import os
+import queue
 import re
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Protocol, TypeVar, runtime_checkable
 
@@ -106,34 +107,49 @@ def _lower_priority() -> None:
 
 class PassageLane:
     """One thread that runs every passage embedding of the process, one call after another, at a
-    lower CPU priority than the threads that serve searches (see the module docstring)."""
+    lower CPU priority than the threads that serve searches (see the module docstring).
+
+    A daemon thread: a process that is stopping does not wait for an indexing batch in hand (it can
+    take minutes on a busy box); the index keeper re-reads what was not applied at its next start.
+    """
 
     def __init__(self) -> None:
-        self._executor: ThreadPoolExecutor | None = None
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
         self._lock = threading.Lock()
-        self._thread_id: int | None = None
+        self._thread: threading.Thread | None = None
         self.native_id: int | None = None  # the lane thread's kernel id, once started
 
-    def _start(self) -> ThreadPoolExecutor:
+    def _start(self) -> None:
         with self._lock:
-            if self._executor is None:
-                self._executor = ThreadPoolExecutor(1, thread_name_prefix="passage-embedding", initializer=self._enter)
-            return self._executor
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._serve, name="passage-embedding", daemon=True)
+                self._thread.start()
 
-    def _enter(self) -> None:
-        self._thread_id, self.native_id = threading.get_ident(), threading.get_native_id()
+    def _serve(self) -> None:
+        self.native_id = threading.get_native_id()
         _lower_priority()
-
-    def _forget(self) -> None:
-        # A forked child has no lane thread, whatever the executor copied from its parent thinks.
-        self._executor, self._lock, self._thread_id, self.native_id = None, threading.Lock(), None, None
+        while True:
+            function, args, future = self._jobs.get()
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(function(*args))
+            except BaseException as error:  # handed to the caller, who raises it
+                future.set_exception(error)
 
     def run(self, function: Callable[..., T], *args: object) -> T:
         # A call from the lane itself (an embedder built from others) runs inline, not queued
         # behind itself.
-        if threading.get_ident() == self._thread_id:
+        if threading.current_thread() is self._thread:
             return function(*args)
-        return self._start().submit(function, *args).result()
+        future: Future[T] = Future()
+        self._start()
+        self._jobs.put((function, args, future))
+        return future.result()
+
+    def _forget(self) -> None:
+        # A forked child has no lane thread, whatever was copied from its parent says.
+        self._jobs, self._lock, self._thread, self.native_id = queue.SimpleQueue(), threading.Lock(), None, None
 
 
 passage_lane = PassageLane()

@@ -122,3 +122,36 @@ def test_passages_are_embedded_on_a_thread_of_lower_priority_than_the_callers(e5
 
     assert passage_lane.native_id != threading.get_native_id()
     assert lane == min(19, caller + PASSAGE_NICE)
+
+
+STOP_MID_BATCH = """
+import sys, threading
+sys.path.insert(0, {root!r})
+from retrieval.embedders import E5Embedder
+from tests.retrieval.test_passage_lane import PASSAGES, SignallingModel
+
+embedder = E5Embedder(batch_size=2)
+spy = SignallingModel(embedder._model, lambda texts, is_query=False: not is_query)
+embedder._model = spy
+
+def index():
+    embedder.embed_passages(PASSAGES * 4)
+    print("finished", flush=True)
+
+threading.Thread(target=index, daemon=True).start()
+spy.passage_entered.wait(120)
+print("stopping", flush=True)
+"""
+
+
+def test_a_stopping_process_does_not_wait_for_the_passage_batch_in_hand(tmp_path):
+    import subprocess
+    from pathlib import Path
+
+    root = str(Path(__file__).resolve().parents[2])
+    script = tmp_path / "stop.py"
+    script.write_text(STOP_MID_BATCH.format(root=root))
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600, cwd=root)
+    # The main thread returned after the first of 48 batches began; the interpreter then exits
+    # without waiting for the other 47.
+    assert done.stdout.split() == ["stopping"], done.stdout + done.stderr
