@@ -29,6 +29,12 @@ lock and a rebuild is done off to the side and swapped in. Without the thread (t
 ``start_search_keeper(background=False)``) ``ensure_current`` syncs inline before a search.
 A keeper that owns a thread also saves the index (at most every ``SAVE_SECONDS``, and on stop) and
 adopts a newer full rebuild written by ``aftercare kb reindex``.
+
+Transactions (SQLite has one writer at a time). The thread's reads end before it embeds what it
+read (an open read transaction pins the write-ahead log while an import is embedded for minutes).
+Its writes, a new ticket's suggestions and their search log, embed the ticket's query first, outside
+any transaction, then rank and store in one short ``session(write=True)`` (``BEGIN IMMEDIATE``): a
+deferred read-then-write failed with "database is locked" whenever a request committed meanwhile.
 """
 
 from __future__ import annotations
