@@ -154,8 +154,10 @@ def test_serve_on_loopback_in_development_accepts_the_default_secret(migrated):
            "AFTERCARE_ENVIRONMENT": "development", "AFTERCARE_SECRET_KEY": DEFAULT_SECRET,
            "AFTERCARE_EMBEDDED_WORKER": "off"}
     env.pop("AFTERCARE_TEST_DATABASE_URL", None)
-    process = subprocess.Popen([sys.executable, "-m", "aftercare.cli", "serve", "--host", "localhost", "--port", str(port)],
-                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "aftercare.cli", "serve", "--host", "localhost", "--port", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 120
         status = None

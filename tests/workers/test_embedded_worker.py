@@ -132,7 +132,8 @@ def test_serve_sends_the_contact_form_confirmation_without_a_separate_worker(tmp
     with serving(env, port, tmp_path / "serve.log") as base_url:
         submit_contact_form(base_url)
         recipients = wait_for_mail(sink, DELIVERY_TIMEOUT)
-    assert CUSTOMER in recipients, f"no confirmation reached the SMTP server:\n{(tmp_path / 'serve.log').read_text()[-3000:]}"
+    log = (tmp_path / "serve.log").read_text()
+    assert CUSTOMER in recipients, f"no confirmation reached the SMTP server:\n{log[-3000:]}"
 
 
 def _queued_mail(data_dir: Path) -> list[tuple[str, str]]:
