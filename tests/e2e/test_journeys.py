@@ -35,7 +35,7 @@ def submit_contact_form(page, *, subject: str, body: str, name: str = "Piotr Now
     page.locator("form.contact-form button[type=submit]").click()
     # Not signed in: a receipt (number and status); the ticket's link goes only by e-mail.
     page.wait_for_url(re.compile(r"/contact/sent\?receipt="))
-    return emailed_link(int(re.search(r"#(\d+)", page.locator(".ticket-id").inner_text()).group(1)))
+    return emailed_link(int(page.locator("[data-ticket-id]").get_attribute("data-ticket-id")))
 
 
 def _injected_elements(page) -> int:

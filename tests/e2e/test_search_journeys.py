@@ -100,7 +100,7 @@ def test_customer_submits_anyway_and_an_agent_sends_an_edited_suggestion(open_se
         "The thermostat shows the wrong room temperature")
     page.locator("form.contact-form button[type=submit]").click()
     page.wait_for_url(re.compile(r"/contact/sent\?receipt="))
-    ticket_id = re.search(r"#(\d+)", page.locator(".ticket-id").inner_text()).group(1)
+    ticket_id = page.locator("[data-ticket-id]").get_attribute("data-ticket-id")
 
     agent = open_session()
     agent_page = agent.page
