@@ -6,8 +6,10 @@
 - 250 once stored (as a ticket, a reply, an auto-reply record, or a duplicate we already had);
 - 552 too large / 550 malformed or empty: stored as a rejected item an admin can list, and the
   sending server returns the mail to its sender, who learns it did not arrive;
-- 450 over the sender's rate limit, 451 when storing failed (database down, disk full): the
-  sending server keeps the message and tries again later. Nothing is ever dropped silently.
+- 450 over the sender's rate limit, 451 when storing failed (database down or still locked after
+  the busy timeout, disk full): the sending server keeps the message and tries again later.
+  Nothing is ever dropped silently. What a retry cannot fix is never a 451: NUL characters,
+  which PostgreSQL refuses in text, are removed by the parser (the message is accepted).
 
 Beyond twice ``mail_in_max_bytes`` the server itself refuses the data (552) without reading it
 all into memory; between the two limits the beginning of the message is kept as a rejected item.
