@@ -82,10 +82,11 @@ def _openmp_setter(package_dir: Path) -> Callable[[int], None] | None:
     return lambda count: library.omp_set_num_threads(ctypes.c_int(count))
 
 
-# How much nicer the passage lane runs than the process (Linux; up to 19, higher yields more). At 10 the scheduler gives a busy
-# lane ~1/10 of a core a search thread wants, so a query during an import runs at nearly its idle
-# speed; idle cores still go to the lane in full. (19 starves indexing on a box that is busy with
-# other work; measured with ``bench/bench_search.py --during-import``.)
+# How much nicer the passage lane runs than the process (Linux; up to 19, higher yields more). At +10
+# the scheduler gives a busy lane ~1/10 of a core that a search thread wants, and idle cores in full.
+# Measured on the shared 2-core box (load average ~5 from others' work), queries embedded one after
+# another while the lane embedded article chunks: query p95 128 ms at +0, 52 ms at +10, 46 ms at +19
+# (idle: 62-92 ms), the lane 4.7, 3.0 and 1.5 chunks/s. +19 starves indexing on a busy box.
 PASSAGE_NICE = 10
 
 T = TypeVar("T")
