@@ -113,7 +113,8 @@ SECURITY_OPTIONAL: list[dict[str, list[str]]] = [{}, {BEARER: []}, {TICKET_LINK_
 # ``responses=error_responses(...)`` on the route instead.
 ROUTE_ERRORS: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST", "/api/v1/tickets"): (429,),
-    ("POST", "/api/v1/tickets/{ticket_id}/messages"): (409,),
+    # A closed ticket takes no reply (409); a customer's replies are rate limited.
+    ("POST", "/api/v1/tickets/{ticket_id}/messages"): (409, 429),
     ("PATCH", "/api/v1/tickets/{ticket_id}"): (409,),
     ("GET", "/api/v1/search"): (429,),
 }

@@ -203,8 +203,11 @@ def seeded(session) -> dict[str, Any]:
 @pytest.fixture
 def contract_settings(settings):
     # Rate limits are tested elsewhere; here they would only turn generated requests into 429s.
-    return settings.model_copy(update={"search_rate_limit": "100000/minute", "public_rate_limit": "100000/minute",
-                                       "forum_post_rate_limit": "100000/minute"})
+    unlimited = "100000/minute"
+    return settings.model_copy(update={
+        "search_rate_limit": unlimited, "public_rate_limit": unlimited, "forum_post_rate_limit": unlimited,
+        "reply_rate_limit": unlimited,
+    })
 
 
 @pytest.fixture
