@@ -11,12 +11,10 @@ the same requests every run. A few direct checks of the document come first.
 
 from __future__ import annotations
 
-import base64
 import traceback
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
-from email.message import EmailMessage
 from typing import Any
 
 import pytest
@@ -49,6 +47,7 @@ from kb.forum.models import FlagReason
 from tests.factories import create_staff, create_ticket, token_for, unique_email
 from tests.forum.factories import create_category, create_reply, create_thread, member
 from tests.kb.factories import add_translation, create_article
+from tests.workers import mail_samples
 from workers.mail_in.intake import receive_mail
 from workers.models import Attachment, EmailKind, OutboxStatus, RejectedMail, SuppressionScope, SuppressionSource
 from workers.outbox import enqueue_email
@@ -71,8 +70,6 @@ PASSES = [
 ]
 # Reading first, deleting last: a route that removes a seeded row runs after those that read it.
 METHOD_ORDER = {"GET": 0, "POST": 1, "PUT": 1, "PATCH": 1, "DELETE": 2}
-# A one-pixel PNG, attached to a received e-mail.
-PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=")
 
 
 # ---- the document itself --------------------------------------------------------------------
@@ -146,17 +143,6 @@ def test_downloads_are_documented_as_bytes(document):
 # ---- every operation, against the app --------------------------------------------------------
 
 
-def _mail_with_attachment(sender: str) -> bytes:
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = "support@help.example.com"
-    message["Subject"] = "The dock's light is red"
-    message["Message-ID"] = f"<{sender.replace('@', '.')}@mail.example.com>"
-    message.set_content("Photo attached.")
-    message.add_attachment(PNG, maintype="image", subtype="png", filename="dock.png")
-    return message.as_bytes()
-
-
 @pytest.fixture
 def seeded(session) -> dict[str, Any]:
     """One row of each kind, by the name of the path parameter that names it."""
@@ -186,7 +172,8 @@ def seeded(session) -> dict[str, Any]:
     suppressed = unique_email("blocked")
     add_suppression(session, suppressed, SuppressionScope.MARKETING, source=SuppressionSource.ADMIN)
     rejected = receive_mail(session, b"Subject: broken\r\n\r\nno sender\r\n", envelope_from="x@example.com")
-    received = receive_mail(session, _mail_with_attachment(unique_email("mailer")))
+    received = receive_mail(session, mail_samples.with_attachments(
+        unique_email("mailer"), "Photo", "Photo attached.", [("dock.png", "image/png", mail_samples.PNG)]))
     session.flush()
     attachment_id = session.scalar(select(Attachment.id).where(Attachment.ticket_id == received.ticket_id))
     rejected_id = session.scalar(select(RejectedMail.id).order_by(RejectedMail.id.desc()))
