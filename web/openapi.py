@@ -158,15 +158,13 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 def install_openapi(app: FastAPI) -> None:
     """Make ``app.openapi()`` (and so ``/openapi.json`` and ``/docs``) return the corrected document."""
     generate: Callable[[], dict[str, Any]] = app.openapi
-    corrected: list[int] = []
 
     def openapi() -> dict[str, Any]:
         # FastAPI caches its document (and makes a new one when routes are added): correct each
-        # new one once, in place.
+        # new one once, in place; the error component is the mark of a corrected one.
         schema = generate()
-        if id(schema) not in corrected:
+        if ERROR_SCHEMA_NAME not in schema.get("components", {}).get("schemas", {}):
             document_errors(schema, app.routes)
-            corrected[:] = [id(schema)]
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]

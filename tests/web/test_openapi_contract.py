@@ -140,6 +140,20 @@ def test_downloads_are_documented_as_bytes(document):
     assert list(content) == ["application/octet-stream"]
 
 
+def test_a_route_added_after_the_first_document_is_documented_too(settings):
+    from web.app import create_app
+
+    app = create_app(settings)
+    app.openapi()
+
+    @app.get("/api/v1/late/{late_id}")
+    def late(late_id: int) -> dict[str, int]:
+        return {"late_id": late_id}
+
+    schema = app.openapi()["paths"]["/api/v1/late/{late_id}"]["get"]["responses"]["422"]["content"]
+    assert schema == {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorRead"}}}
+
+
 # ---- every operation, against the app --------------------------------------------------------
 
 
