@@ -78,3 +78,14 @@ def test_sending_again_a_message_that_did_not_fail_is_a_conflict(database, mail_
 def test_agents_cannot_see_the_outbox(mail_client, session):
     sign_in(mail_client, session, role=Role.AGENT)
     assert mail_client.get("/admin/email/outbox").status_code == 403
+
+
+def test_admins_reach_the_outbox_from_the_main_navigation(mail_client, session):
+    sign_in(mail_client, session, role=Role.ADMIN)
+    html = mail_client.get("/agent/tickets").text
+    assert 'href="/admin/email/outbox"' in html
+
+
+def test_agents_are_not_shown_the_outbox_link(mail_client, session):
+    sign_in(mail_client, session, role=Role.AGENT)
+    assert 'href="/admin/email/outbox"' not in mail_client.get("/agent/tickets").text
