@@ -15,11 +15,14 @@ LOCALE_DIR = Path(i18n.__file__).parent / "locale"
 TRANSLATED = ["pl", "id", "tl", "th"]
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 # The portal, the agent workspace and the page chrome must be fully translated; other areas'
-# strings share the catalogue and show in English until someone translates them.
+# strings share the catalogue and show in English until someone translates them. Customers reach
+# the ticket-link pages, the receipt's texts and the API-token page (any signed-in user), so they
+# are listed too; so is the admins' outbox page, a staff page like the agent's.
 FULLY_TRANSLATED_SOURCES = (
     "web/templates/base.html", "web/templates/pages/", "web/templates/agent/", "web/templating.py",
     "web/pages/portal.py", "web/pages/agent.py", "web/pages/agent_macros.py", "web/pages/auth.py",
-    "web/pages/forms.py",
+    "web/pages/forms.py", "web/templates/access/", "web/pages/ticket_links.py", "web/pages/account_tokens.py",
+    "web/pages/intake_text.py", "web/pages/self_resolution.py", "web/templates/email/outbox.html",
 )
 
 
