@@ -10,6 +10,7 @@ from workers.rendering import RenderedEmail, greeting, render_email, render_foot
 PREVIEWS = {
     "ticket_confirmation": "Confirmation of a new ticket (with article suggestions)",
     "agent_reply": "An agent's reply",
+    "ticket_link": "A new link to a request (the customer's expired or was revoked)",
     "footer": "Unsubscribe footer under tips, news and surveys",
 }
 SAMPLE_SUBJECTS = {
@@ -28,6 +29,10 @@ def render_preview(name: str, language: str) -> RenderedEmail:
         text, html = render_footer(EmailKind.MARKETING, language, "https://help.example.com/unsubscribe/SAMPLE")
         body = "<!doctype html><html><body><p>…</p>" + html + "</body></html>"
         return RenderedEmail(subject="(footer)", text=text, html=body, language=language)
+    if name == "ticket_link":
+        return render_email("ticket_link", language, {
+            "ticket": ticket, "greeting": greeting(language, "Alex"), "link": SAMPLE_LINK, "days": 30,
+        })
     if name == "agent_reply":
         return render_email("agent_reply", language, {
             "ticket": ticket, "body": "Hello Alex,\n\nplease hold the dial for 10 seconds until the light blinks.\n"

@@ -3,6 +3,7 @@
 The link goes only to the address the ticket belongs to, so whoever asks for it learns nothing and
 gains nothing: the pages that ask answer the same whether or not a ticket matched. At most one such
 e-mail per ticket and link generation an hour (the dedupe key), so the form cannot flood a mailbox.
+It is written in the ticket's language, like the confirmation that carried the first link.
 """
 
 from __future__ import annotations
@@ -19,8 +20,6 @@ from workers.notifications import is_automated_address, ticket_link
 from workers.outbox import enqueue_email
 from workers.rendering import greeting, render_email
 
-LANGUAGE = "en"
-
 
 def send_new_ticket_link(session: Session, ticket: Ticket, *, now: datetime | None = None) -> OutboxMessage | None:
     """Queue the e-mail (in the caller's transaction); None when it will not go out."""
@@ -29,14 +28,14 @@ def send_new_ticket_link(session: Session, ticket: Ticket, *, now: datetime | No
     customer = ticket.requester
     if is_automated_address(customer.email):
         return None
-    # English throughout until workers.strings has this e-mail's words: a Polish greeting and
-    # signature around English sentences would read worse than one language.
+    # The ticket's language, as in the confirmation; the customer's own for a ticket without one.
+    language = ticket.language or customer.language
     rendered = render_email(
         "ticket_link",
-        LANGUAGE,
+        language,
         {
             "ticket": ticket,
-            "greeting": greeting(LANGUAGE, customer.name),
+            "greeting": greeting(language, customer.name),
             "link": ticket_link(settings, ticket),
             "days": settings.ticket_link_max_age_days,
         },
