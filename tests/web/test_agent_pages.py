@@ -268,3 +268,20 @@ def test_the_ticket_page_keeps_a_copy_of_the_reply_in_the_browser(client, sessio
     assert '<script src="/static/reply_draft.js" defer></script>' in html
     script = client.get("/static/reply_draft.js")
     assert script.status_code == 200 and "sessionStorage" in script.text
+
+
+def test_a_ticket_linked_by_untrusted_mail_links_to_the_ticket_it_named(client, session):
+    sign_in(client, session)
+    named = create_ticket(session, subject="Router keeps rebooting")
+    suspicious = create_ticket(session, subject="Re: [#%d] Router keeps rebooting" % named.id)
+    suspicious.related_ticket_id = named.id
+    session.flush()
+    html = client.get(f"/agent/tickets/{suspicious.id}").text
+    assert f'<a href="/agent/tickets/{named.id}">' in html
+    assert "could not be shown to come from that ticket" in html
+
+
+def test_an_unlinked_ticket_shows_no_related_notice(client, session):
+    sign_in(client, session)
+    ticket = create_ticket(session)
+    assert "related-ticket" not in client.get(f"/agent/tickets/{ticket.id}").text
