@@ -20,8 +20,10 @@ until every article is searchable: the newest one is found by searching its code
 them all (sweep searches are not in the latency figures). The index keeper embeds the articles in
 the server meanwhile; "searchable after" is from the first post until the last article was found.
 
-Targets (issue 12): during the import, search p95 at most twice the idle p95, and no search slower
-than 1 s. The machine's load average is printed with the figures: others' work on a shared box shows
+Idle again. The same idle searches once the import is done (a bigger index now).
+
+Targets (issue 12): during the import, search p95 at most twice the idle p95 (the lower of the two
+idle phases'), and no search slower than 1 s. The machine's load average is printed with the figures: others' work on a shared box shows
 up in both phases.
 """
 
@@ -228,6 +230,14 @@ def found(client: httpx.Client, article: GeneratedArticle, article_id: int) -> b
     return any(result["article_id"] == article_id for result in response.json()["results"])
 
 
+def idle_searches(client: httpx.Client) -> list[float]:
+    latencies = []
+    for position in range(IDLE_SEARCHES):
+        latencies.append(timed_search(client, QUERIES[position % len(QUERIES)]))
+        time.sleep(PACE_SECONDS)
+    return latencies
+
+
 def timed_search(client: httpx.Client, query: str) -> float:
     started = time.perf_counter()
     response = client.get("/api/v1/search", params={"q": query, "limit": 5})
@@ -282,10 +292,7 @@ def run(article_count: int) -> dict:
             for position in range(WARMUP_SEARCHES):
                 timed_search(client, QUERIES[position % len(QUERIES)])
             print(f"idle: {IDLE_SEARCHES} searches ...", flush=True)
-            idle = []
-            for position in range(IDLE_SEARCHES):
-                idle.append(timed_search(client, QUERIES[position % len(QUERIES)]))
-                time.sleep(PACE_SECONDS)
+            idle = idle_searches(client)
 
             print(f"during the import: posting {article_count} articles while searching ...", flush=True)
             job = Import(articles)
@@ -322,6 +329,8 @@ def run(article_count: int) -> dict:
                 time.sleep(2)
                 missing = [article for article in missing if not found(client, article, job.ids[article.number])]
                 searchable_at = time.perf_counter()
+            print(f"idle again, the import done: {IDLE_SEARCHES} searches ...", flush=True)
+            idle_after = idle_searches(client)
     finally:
         load_after = os.getloadavg()
         stop_server(server)
@@ -330,6 +339,7 @@ def run(article_count: int) -> dict:
     return {
         "articles": article_count,
         "idle": summary(idle),
+        "idle_after": summary(idle_after),
         "during": summary(during),
         "while_posting": summary(posting),
         "post_seconds": job.last_post - job.first_post,
@@ -341,24 +351,30 @@ def run(article_count: int) -> dict:
 
 
 def report(result: dict) -> bool:
-    idle, during, posting = result["idle"], result["during"], result["while_posting"]
+    idle, during, posting, after = result["idle"], result["during"], result["while_posting"], result["idle_after"]
     print()
     print(f"Search during an import of {result['articles']:,} articles through the API "
           f"(median body {result['body_chars_median']:.0f} characters), one client searching, one posting")
     print(f"{'':<24}{'searches':>9}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}")
-    for label, row in (("idle", idle), ("during the import", during), ("  of which while posting", posting)):
+    rows = (("idle, before", idle), ("during the import", during), ("  of which while posting", posting),
+            ("idle, after", after))
+    for label, row in rows:
         print(f"{label:<24}{row['count']:>9}{row['p50']:>9.0f}{row['p95']:>9.0f}{row['max']:>9.0f}")
     print(f"posting: {result['post_seconds']:.0f} s ({result['articles'] / result['post_seconds']:.1f} articles/s); "
           f"all searchable {result['searchable_seconds']:.0f} s after the first post "
           f"({result['articles'] / result['searchable_seconds']:.2f} articles/s indexed)")
     if result["missing"]:
         print(f"NOT searchable after the sweep: {len(result['missing'])} (e.g. {', '.join(result['missing'][:5])})")
-    (before, after) = result["load"]
-    print(f"load average (1/5/15 min) before the idle phase {before[0]:.1f}/{before[1]:.1f}/{before[2]:.1f}, "
-          f"after the import {after[0]:.1f}/{after[1]:.1f}/{after[2]:.1f} on {os.cpu_count()} cores")
-    p95_ok = during["p95"] <= P95_FACTOR * idle["p95"]
+    before, later = result["load"]
+    print(f"load average (1/5/15 min) before the first idle phase {before[0]:.1f}/{before[1]:.1f}/{before[2]:.1f}, "
+          f"after the last {later[0]:.1f}/{later[1]:.1f}/{later[2]:.1f} on {os.cpu_count()} cores")
+    # The lower of the two idle p95s: others' load on a shared box drifts over a long run, and the
+    # target should not pass because the box happened to be busier in an idle phase.
+    baseline = min(idle["p95"], after["p95"])
+    p95_ok = during["p95"] <= P95_FACTOR * baseline
     worst_ok = during["max"] <= WORST_MS
-    print(f"p95 during / idle = {during['p95'] / idle['p95']:.2f} (target <= {P95_FACTOR:.0f}): {'PASS' if p95_ok else 'FAIL'}")
+    print(f"p95 during / idle (the lower idle p95, {baseline:.0f} ms) = {during['p95'] / baseline:.2f} "
+          f"(target <= {P95_FACTOR:.0f}): {'PASS' if p95_ok else 'FAIL'}")
     print(f"worst during = {during['max']:.0f} ms (target <= {WORST_MS:.0f} ms): {'PASS' if worst_ok else 'FAIL'}")
     ok = p95_ok and worst_ok and not result["missing"]
     print("PASS" if ok else "FAIL")
