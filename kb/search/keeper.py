@@ -64,7 +64,7 @@ from kb.models import SearchIndexChange
 from kb.search.documents import entities_of, entity_key, indexable_state, load_documents
 from kb.search.storage import KEEPER_MANIFEST, IndexStore, embedder_slug
 from retrieval.embedders import Embedder, get_embedder
-from retrieval.engine import SearchEngine
+from retrieval.engine import EMBED_BATCH_DOCS, SearchEngine
 from retrieval.lexical import warm_up_tokenizer
 from retrieval.ranking import FusionConfig
 
@@ -74,6 +74,8 @@ OVERLAP = timedelta(minutes=2)
 POLL_SECONDS = 1.0
 SAVE_SECONDS = 60.0
 CHANGE_PAGE = 5_000
+# Entities (articles, threads) read and indexed together; the engine embeds in batches of this size.
+APPLY_PAGE = EMBED_BATCH_DOCS
 
 Progress = Callable[[int, int], None]
 # Marks a session the keeper's thread opened for its own reads (see _end_reads).
@@ -289,6 +291,21 @@ class IndexKeeper:
             self._recent = {change_id: at for change_id, at in self._recent.items() if change_id > self._horizon}
 
     def _apply(self, session: Session, entities: dict[str, set[int]], *, progress: Progress | None = None) -> SyncReport:
+        # A page of entities at a time: reading a thousand articles in one go (after an import) is
+        # a long stretch of ORM work in Python, during which searches' threads wait for the GIL;
+        # a page's read is short, and each page is searchable as soon as it is embedded.
+        pairs = sorted((entity_type, entity_id) for entity_type, ids in entities.items() for entity_id in ids)
+        report = SyncReport()
+        for start in range(0, len(pairs), APPLY_PAGE):
+            page: dict[str, set[int]] = {}
+            for entity_type, entity_id in pairs[start : start + APPLY_PAGE]:
+                page.setdefault(entity_type, set()).add(entity_id)
+            report += self._apply_page(session, page)
+            if progress is not None:
+                progress(min(start + APPLY_PAGE, len(pairs)), len(pairs))
+        return report
+
+    def _apply_page(self, session: Session, entities: dict[str, set[int]]) -> SyncReport:
         keys = {f"{entity_type}:{entity_id}" for entity_type, ids in entities.items() for entity_id in ids}
         documents = load_documents(session, entities)
         _end_reads(session)
@@ -298,7 +315,7 @@ class IndexKeeper:
         # Re-applied overlap rows mostly bring back what is already indexed: skip identical ones.
         changed = [document for document in documents if engine.document(document.doc_id) != document]
         removed = engine.remove(stale)
-        engine.upsert(changed, progress=progress)
+        engine.upsert(changed)
         for key in keys:
             self._entity_docs.pop(key, None)
         for document in documents:
