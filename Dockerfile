@@ -12,6 +12,7 @@ RUN case ",$EXTRAS," in *,sentence-transformers,*) \
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY aftercare ./aftercare
+COPY aftersales ./aftersales
 COPY helpdesk ./helpdesk
 COPY kb ./kb
 COPY retrieval ./retrieval

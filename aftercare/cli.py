@@ -199,7 +199,7 @@ def demo() -> None:
 
 
 def _register_domain_commands() -> None:
-    from helpdesk.aftersales import cli as aftersales_cli
+    from aftersales import cli as aftersales_cli
     from kb import cli as kb_cli
     from workers import cli as workers_cli
 

@@ -20,7 +20,7 @@ from helpdesk.schemas import MessageCreate, TicketCreate, TicketUpdate
 
 DEMO_PASSWORD = "aftercare-demo"
 # Each domain loads its own demo data (knowledge base before forum and programmes use it).
-DOMAIN_DEMO_MODULES = ("helpdesk.macros_demo", "kb.demo", "kb.forum.demo", "helpdesk.aftersales.demo")
+DOMAIN_DEMO_MODULES = ("helpdesk.macros_demo", "kb.demo", "kb.forum.demo", "aftersales.demo")
 
 DEMO_STAFF = [
     ("admin@example.com", "Ada Admin", Role.ADMIN),

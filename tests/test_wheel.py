@@ -18,7 +18,7 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # The top-level packages (pyproject's [tool.setuptools.packages.find]).
-PACKAGES = ("aftercare", "helpdesk", "kb", "retrieval", "web", "workers")
+PACKAGES = ("aftercare", "aftersales", "helpdesk", "kb", "retrieval", "web", "workers")
 BUILD_INPUTS = ("pyproject.toml", "README.md")
 
 
@@ -82,7 +82,7 @@ def test_wheel_holds_every_tracked_file_of_the_packages(wheel_files):
 
 def test_wheel_holds_the_aftersales_email_templates(wheel_files):
     # The file whose absence broke `aftercare demo` from an installed wheel.
-    assert "helpdesk/aftersales/email_templates/tip.txt" in wheel_files
+    assert "aftersales/email_templates/tip.txt" in wheel_files
 
 
 # Plain PyPI's torch for Linux is the CUDA build, which pulls ~20 nvidia-* packages (GBs).

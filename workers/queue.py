@@ -26,7 +26,7 @@ plain functions there; the functions stay plain (call them directly in tests)::
     @job(retries=3, retry_delay=60)
     def rebuild_something(item_id: int) -> None: ...
 
-    enqueue_job("helpdesk.aftersales.tasks.rebuild_something", 42)   # by "module.function" name
+    enqueue_job("aftersales.tasks.rebuild_something", 42)   # by "module.function" name
 
 Periodic jobs must be idempotent (safe to run twice, or in two workers at once): a consumer
 runs them by their crontab, ``aftercare worker --once`` runs each one whose crontab fired since

@@ -10,7 +10,7 @@ from aftercare.config import get_settings
 from workers.delivery import DrainSummary, drain_outbox
 from workers.queue import crontab, job, periodic, worker_database
 
-TASK_MODULES: tuple[str, ...] = ("workers.tasks", "helpdesk.aftersales.tasks")
+TASK_MODULES: tuple[str, ...] = ("workers.tasks", "aftersales.tasks")
 
 # One drain stops after this long so that a big backlog never starves the worker's other jobs;
 # the next minute (or the next nudge) carries on where it stopped.

@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from aftersales import programmes, purchases
+from aftersales.models import Product, Programme, ProgrammeTrigger, Purchase, StepKind
+from aftersales.schemas import ProductUpdate, ProgrammeCreate, PurchaseCreate, StepCreate
 from helpdesk.accounts import get_or_create_customer
-from helpdesk.aftersales import programmes, purchases
-from helpdesk.aftersales.models import Product, Programme, ProgrammeTrigger, Purchase, StepKind
-from helpdesk.aftersales.schemas import ProductUpdate, ProgrammeCreate, PurchaseCreate, StepCreate
 from helpdesk.models import Customer
 from kb.models import Article, ArticleContent, ArticleKind, ArticleStatus, ArticleTag, TagKind
 from tests.factories import unique_email

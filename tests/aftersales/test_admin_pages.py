@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from helpdesk.aftersales import lapsed
-from helpdesk.aftersales.models import Programme, ProgrammeEnrolment, ProgrammeTrigger, Segment, StepKind
+from aftersales import lapsed
+from aftersales.models import Programme, ProgrammeEnrolment, ProgrammeTrigger, Segment, StepKind
 from tests.aftersales import factories as f
 from tests.aftersales.conftest import csrf_from
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from helpdesk.aftersales.models import Purchase
+from aftersales.models import Purchase
 from helpdesk.models import Role
 from tests.aftersales import factories as f
 from tests.factories import create_staff, token_for

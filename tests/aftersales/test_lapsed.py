@@ -6,10 +6,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from helpdesk.aftersales import lapsed
-from helpdesk.aftersales.lapsed import judge
-from helpdesk.aftersales.models import LapsedBuyer, LapseReason, ProgrammeTrigger, StepKind
-from helpdesk.aftersales.programmes import enrol_customers
+from aftersales import lapsed
+from aftersales.lapsed import judge
+from aftersales.models import LapsedBuyer, LapseReason, ProgrammeTrigger, StepKind
+from aftersales.programmes import enrol_customers
 from tests.aftersales import factories as f
 
 NOW = f.NOW

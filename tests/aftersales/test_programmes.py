@@ -6,10 +6,10 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from helpdesk.aftersales import programmes
-from helpdesk.aftersales.models import ProgrammeEnrolment, ProgrammeTrigger, StepKind, TipDelivery
-from helpdesk.aftersales.purchases import record_purchase
-from helpdesk.aftersales.programmes import find_due_steps, run_scheduling_pass, tip_dedupe_key
+from aftersales import programmes
+from aftersales.models import ProgrammeEnrolment, ProgrammeTrigger, StepKind, TipDelivery
+from aftersales.purchases import record_purchase
+from aftersales.programmes import find_due_steps, run_scheduling_pass, tip_dedupe_key
 from kb.models import ArticleKind
 from tests.aftersales import factories as f
 from workers.models import EmailKind, OutboxMessage, SuppressionScope, SuppressionSource

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func, select
 
 from aftercare.errors import Conflict
-from helpdesk.aftersales.models import Product, Purchase
-from helpdesk.aftersales.purchases import MissingColumns, import_rows, read_csv_rows, record_purchase
+from aftersales.models import Product, Purchase
+from aftersales.purchases import MissingColumns, import_rows, read_csv_rows, record_purchase
 from tests.aftersales.factories import purchase_data
 
 HEADER = "external_order_id,customer_email,customer_name,sku,product_name,quantity,amount,currency,purchased_at\n"

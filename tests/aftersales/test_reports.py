@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from helpdesk.aftersales import reports, surveys
-from helpdesk.aftersales.models import SurveyInvitation, SurveyKind, SurveyResponse
-from helpdesk.aftersales.programmes import run_scheduling_pass
-from helpdesk.aftersales.reports import Period, csat_row, nps_row, period_keys, to_csv
-from helpdesk.aftersales.schemas import NpsRow
+from aftersales import reports, surveys
+from aftersales.models import SurveyInvitation, SurveyKind, SurveyResponse
+from aftersales.programmes import run_scheduling_pass
+from aftersales.reports import Period, csat_row, nps_row, period_keys, to_csv
+from aftersales.schemas import NpsRow
 from tests.aftersales import factories as f
 from workers.models import OutboxMessage, OutboxStatus
 

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from helpdesk.aftersales import segments
-from helpdesk.aftersales.models import BroadcastDelivery, BroadcastStatus
-from helpdesk.aftersales.schemas import BroadcastCreate, SegmentCreate, SegmentFilters
+from aftersales import segments
+from aftersales.models import BroadcastDelivery, BroadcastStatus
+from aftersales.schemas import BroadcastCreate, SegmentCreate, SegmentFilters
 from tests.aftersales import factories as f
 from workers.models import EmailKind, OutboxMessage
 

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from helpdesk.aftersales import surveys
-from helpdesk.aftersales.models import SurveyInvitation, SurveyResponse
+from aftersales import surveys
+from aftersales.models import SurveyInvitation, SurveyResponse
 from tests.aftersales import factories as f
 from tests.aftersales.conftest import csrf_from
 

@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import func, select
 
 from aftercare.errors import InvalidTransition, NotFound
+from aftersales import surveys
+from aftersales.models import SurveyInvitation, SurveyKind, SurveyResponse
+from aftersales.schemas import SurveyAnswer
 from helpdesk import service
-from helpdesk.aftersales import surveys
-from helpdesk.aftersales.models import SurveyInvitation, SurveyKind, SurveyResponse
-from helpdesk.aftersales.schemas import SurveyAnswer
 from helpdesk.models import Ticket, TicketStatus
 from helpdesk.schemas import TicketUpdate
 from tests.aftersales import factories as f

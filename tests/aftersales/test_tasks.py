@@ -7,17 +7,17 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from aftercare.db import utcnow
-from helpdesk.aftersales import segments, tasks
-from helpdesk.aftersales.models import BroadcastStatus, LapsedBuyer, TipDelivery
-from helpdesk.aftersales.schemas import BroadcastCreate, SegmentCreate, SegmentFilters
+from aftersales import segments, tasks
+from aftersales.models import BroadcastStatus, LapsedBuyer, TipDelivery
+from aftersales.schemas import BroadcastCreate, SegmentCreate, SegmentFilters
 from tests.aftersales import factories as f
 from workers.queue import registered_jobs, use_database
 
 
 def test_the_jobs_are_registered_with_the_worker():
     names = set(registered_jobs())
-    assert {"helpdesk.aftersales.tasks.schedule_tip_steps", "helpdesk.aftersales.tasks.send_survey_invitations",
-            "helpdesk.aftersales.tasks.scan_lapsed_buyers", "helpdesk.aftersales.tasks.send_broadcasts"} <= names
+    assert {"aftersales.tasks.schedule_tip_steps", "aftersales.tasks.send_survey_invitations",
+            "aftersales.tasks.scan_lapsed_buyers", "aftersales.tasks.send_broadcasts"} <= names
 
 
 def test_the_tip_job_enqueues_due_steps_once(database, session):

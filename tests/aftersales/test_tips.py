@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from helpdesk.aftersales.models import ProgrammeStep, StepKind
-from helpdesk.aftersales.programmes import run_scheduling_pass
-from helpdesk.aftersales.tips import select_tip_article
+from aftersales.models import ProgrammeStep, StepKind
+from aftersales.programmes import run_scheduling_pass
+from aftersales.tips import select_tip_article
 from kb.models import ArticleContent, ArticleKind, ArticleStatus
 from tests.aftersales import factories as f
 from workers.models import OutboxMessage

@@ -7,10 +7,10 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from aftercare.db import utcnow
-from helpdesk.aftersales import reports
-from helpdesk.aftersales.models import TipDelivery, TipEvent, TipEventKind
-from helpdesk.aftersales.programmes import run_scheduling_pass
-from helpdesk.aftersales.tracking import tracking_token
+from aftersales import reports
+from aftersales.models import TipDelivery, TipEvent, TipEventKind
+from aftersales.programmes import run_scheduling_pass
+from aftersales.tracking import tracking_token
 from tests.aftersales import factories as f
 from tests.conftest import env
 from workers.models import OutboxMessage

@@ -35,11 +35,11 @@ from schemathesis.specs.openapi.checks import (
 )
 from sqlalchemy import select
 
+from aftersales import programmes, purchases, segments
+from aftersales.models import StepKind
+from aftersales.schemas import ProgrammeCreate, PurchaseCreate, SegmentCreate, StepCreate
 from helpdesk import service as tickets
 from helpdesk.accounts import principal_for_user
-from helpdesk.aftersales import programmes, purchases, segments
-from helpdesk.aftersales.models import StepKind
-from helpdesk.aftersales.schemas import ProgrammeCreate, PurchaseCreate, SegmentCreate, StepCreate
 from helpdesk.models import Role
 from helpdesk.schemas import MessageCreate
 from kb.forum import moderation

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 import aftercare.db
 from aftercare import migrate
-from helpdesk.aftersales import cli as purchases_cli
+from aftersales import cli as purchases_cli
 from kb import cli as kb_cli
 from tests.conftest import env
 from tests.kb.test_importing import RESET, write

@@ -20,8 +20,8 @@ from sqlalchemy import event, func, select
 
 from aftercare import migrate
 from aftercare.db import Database, utcnow
-from helpdesk.aftersales import tasks
-from helpdesk.aftersales.models import LapsedBuyer, TipDelivery
+from aftersales import tasks
+from aftersales.models import LapsedBuyer, TipDelivery
 from tests.aftersales import factories as f
 from workers import queue
 from workers.delivery import drain_outbox
@@ -53,7 +53,7 @@ def _seed_tip_programme(database: Database):
 
 
 def _buy(database: Database, product_id: int, *, at=None) -> None:
-    from helpdesk.aftersales.models import Product
+    from aftersales.models import Product
 
     with database.session(write=True) as session:
         f.buy(session, f.customer(session), session.get(Product, product_id), at=at or utcnow() - timedelta(hours=1))

@@ -14,9 +14,9 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 
 from aftercare.db import utcnow
-from helpdesk.aftersales import lapsed, programmes, purchases, reports, segments
-from helpdesk.aftersales.models import LapseReason
-from helpdesk.aftersales.schemas import (
+from aftersales import lapsed, programmes, purchases, reports, segments
+from aftersales.models import LapseReason
+from aftersales.schemas import (
     BroadcastCreate,
     BroadcastRead,
     CsatRow,

@@ -15,11 +15,11 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from aftercare.errors import InvalidTransition
-from helpdesk.aftersales import surveys, tracking
-from helpdesk.aftersales.email_strings import strings_for
-from helpdesk.aftersales.emails import survey_links
-from helpdesk.aftersales.models import SurveyInvitation, SurveyKind, TipEventKind
-from helpdesk.aftersales.schemas import SurveyAnswer
+from aftersales import surveys, tracking
+from aftersales.email_strings import strings_for
+from aftersales.emails import survey_links
+from aftersales.models import SurveyInvitation, SurveyKind, TipEventKind
+from aftersales.schemas import SurveyAnswer
 from helpdesk.models import Ticket
 from web.csrf import verify_csrf
 from web.deps import AppSettings, DbSession

@@ -13,11 +13,10 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 
 from aftercare.errors import DomainError, Forbidden, NotAuthenticated
-from helpdesk.accounts import Principal
-from helpdesk.aftersales import lapsed, programmes, purchases, segments
-from helpdesk.aftersales.emails import tip_email
-from helpdesk.aftersales.models import LapseReason, Product, ProductTag, ProgrammeTrigger, Purchase, StepKind
-from helpdesk.aftersales.schemas import (
+from aftersales import lapsed, programmes, purchases, segments
+from aftersales.emails import tip_email
+from aftersales.models import LapseReason, Product, ProductTag, ProgrammeTrigger, Purchase, StepKind
+from aftersales.schemas import (
     BroadcastCreate,
     ProductUpdate,
     ProgrammeCreate,
@@ -25,7 +24,8 @@ from helpdesk.aftersales.schemas import (
     SegmentFilters,
     StepCreate,
 )
-from helpdesk.aftersales.tips import select_tip_article
+from aftersales.tips import select_tip_article
+from helpdesk.accounts import Principal
 from helpdesk.models import Customer
 from web.csrf import verify_csrf
 from web.deps import AppSettings, DbSession, PagePrincipal

@@ -12,8 +12,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from aftercare.db import utcnow
-from helpdesk.aftersales import reports, surveys
-from helpdesk.aftersales.models import SurveyKind
+from aftersales import reports, surveys
+from aftersales.models import SurveyKind
 from web.charts import Series, bar_chart, line_chart
 from web.deps import DbSession
 from web.pages.aftersales_admin import PageAdmin

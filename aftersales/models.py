@@ -205,7 +205,7 @@ class Segment(TimestampMixin, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
-    # A SegmentFilters document (helpdesk.aftersales.schemas); validated on the way in and out.
+    # A SegmentFilters document (aftersales.schemas); validated on the way in and out.
     filters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 

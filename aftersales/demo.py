@@ -18,9 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aftercare.db import utcnow
-from helpdesk.accounts import get_or_create_customer
-from helpdesk.aftersales import lapsed, programmes, purchases, segments, surveys
-from helpdesk.aftersales.models import (
+from aftersales import lapsed, programmes, purchases, segments, surveys
+from aftersales.models import (
     Programme,
     ProgrammeTrigger,
     Purchase,
@@ -30,7 +29,7 @@ from helpdesk.aftersales.models import (
     SurveyKind,
     SurveyResponse,
 )
-from helpdesk.aftersales.schemas import (
+from aftersales.schemas import (
     ProductUpdate,
     ProgrammeCreate,
     PurchaseCreate,
@@ -39,6 +38,7 @@ from helpdesk.aftersales.schemas import (
     StepCreate,
     SurveyAnswer,
 )
+from helpdesk.accounts import get_or_create_customer
 from helpdesk.models import Customer, Ticket
 
 # sku, name, tags, renewal days

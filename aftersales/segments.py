@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from aftercare.db import utcnow
 from aftercare.errors import Conflict, NotFound
-from helpdesk.aftersales.emails import broadcast_email
-from helpdesk.aftersales.models import (
+from aftersales.emails import broadcast_email
+from aftersales.models import (
     Broadcast,
     BroadcastDelivery,
     BroadcastStatus,
@@ -23,7 +23,7 @@ from helpdesk.aftersales.models import (
     Purchase,
     Segment,
 )
-from helpdesk.aftersales.schemas import BroadcastCreate, SegmentCreate, SegmentFilters
+from aftersales.schemas import BroadcastCreate, SegmentCreate, SegmentFilters
 from helpdesk.models import Customer, User
 from workers.models import EmailKind
 from workers.outbox import enqueue_email

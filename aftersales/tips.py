@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from aftercare.config import get_settings
-from helpdesk.aftersales.models import Product, ProgrammeStep, StepKind
+from aftersales.models import Product, ProgrammeStep, StepKind
 from helpdesk.models import Customer
 from kb.models import Article, ArticleContent, ArticleKind, ArticleStatus, ArticleTag, TagKind
 

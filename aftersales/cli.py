@@ -81,7 +81,7 @@ def import_csv(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
-    from helpdesk.aftersales.purchases import ImportReport, MissingColumns, import_rows, read_csv_rows
+    from aftersales.purchases import ImportReport, MissingColumns, import_rows, read_csv_rows
 
     console = Console(stderr=True)
     total_rows = _count_rows(file)
@@ -139,8 +139,8 @@ def import_csv(
 @app.command("schedule")
 def schedule() -> None:
     """Run the daily pass now: enrol recent buyers, enqueue due tips, send survey invitations."""
-    from helpdesk.aftersales.programmes import run_scheduling_pass
-    from helpdesk.aftersales.surveys import run_survey_pass
+    from aftersales.programmes import run_scheduling_pass
+    from aftersales.surveys import run_survey_pass
 
     from sqlalchemy.exc import OperationalError
 
@@ -163,7 +163,7 @@ def schedule() -> None:
 @app.command("scan-lapsed")
 def scan_lapsed() -> None:
     """Recompute the lapsed-buyer list from purchase history."""
-    from helpdesk.aftersales.lapsed import scan
+    from aftersales.lapsed import scan
 
     from sqlalchemy.exc import OperationalError
 

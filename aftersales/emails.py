@@ -16,9 +16,9 @@ from urllib.parse import quote
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from aftercare.config import get_settings
-from helpdesk.aftersales.email_strings import strings_for
-from helpdesk.aftersales.models import Broadcast, Product, ProgrammeStep, SurveyInvitation, SurveyKind
-from helpdesk.aftersales.tips import TipChoice
+from aftersales.email_strings import strings_for
+from aftersales.models import Broadcast, Product, ProgrammeStep, SurveyInvitation, SurveyKind
+from aftersales.tips import TipChoice
 from helpdesk.models import Customer, Ticket
 from kb.markdown import render_markdown
 

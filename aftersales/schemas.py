@@ -9,7 +9,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
 
-from helpdesk.aftersales.models import (
+from aftersales.models import (
     BroadcastStatus,
     LapseReason,
     ProgrammeTrigger,

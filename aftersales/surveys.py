@@ -21,11 +21,11 @@ from sqlalchemy.orm import Session, joinedload
 from aftercare.config import get_settings
 from aftercare.db import utcnow
 from aftercare.errors import InvalidTransition, NotFound, ValidationFailed
+from aftersales.emails import survey_email
+from aftersales.models import Purchase, SurveyInvitation, SurveyKind, SurveyResponse
+from aftersales.schemas import SurveyAnswer
+from aftersales.tips import customer_language
 from helpdesk import service as tickets
-from helpdesk.aftersales.emails import survey_email
-from helpdesk.aftersales.models import Purchase, SurveyInvitation, SurveyKind, SurveyResponse
-from helpdesk.aftersales.schemas import SurveyAnswer
-from helpdesk.aftersales.tips import customer_language
 from helpdesk.models import Customer, Ticket, TicketChannel, TicketStatus, TicketTag
 from helpdesk.schemas import TicketCreate
 from workers.models import EmailKind

@@ -19,9 +19,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from aftercare.errors import Conflict, NotFound
+from aftersales.models import Product, ProductTag, Purchase
+from aftersales.schemas import ProductUpdate, PurchaseCreate, PurchaseRead
 from helpdesk.accounts import get_or_create_customer, normalize_email
-from helpdesk.aftersales.models import Product, ProductTag, Purchase
-from helpdesk.aftersales.schemas import ProductUpdate, PurchaseCreate, PurchaseRead
 from helpdesk.models import Customer
 
 CSV_COLUMNS = (

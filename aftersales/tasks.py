@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import time
 
-from helpdesk.aftersales import lapsed, programmes, segments, surveys
-from helpdesk.aftersales.schemas import SchedulingSummary
+from aftersales import lapsed, programmes, segments, surveys
+from aftersales.schemas import SchedulingSummary
 from workers.queue import crontab, periodic, worker_database
 
 # A broadcast run stops after this long so that other jobs get their turn; the next minute goes on.

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from aftercare.config import get_settings
 from aftercare.db import utcnow
-from helpdesk.aftersales.emails import article_url
-from helpdesk.aftersales.models import TipDelivery, TipEvent, TipEventKind
+from aftersales.emails import article_url
+from aftersales.models import TipDelivery, TipEvent, TipEventKind
 from kb.models import Article
 
 _SALT = "aftercare.tip-tracking"

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from helpdesk.aftersales.models import (
+from aftersales.models import (
     Product,
     Programme,
     ProgrammeStep,
@@ -30,9 +30,9 @@ from helpdesk.aftersales.models import (
     TipEvent,
     TipEventKind,
 )
-from helpdesk.aftersales.schemas import CsatRow, EmailRow, NpsRow
-from helpdesk.aftersales.segments import members_query, segment_filters
-from helpdesk.aftersales.surveys import is_detractor, is_promoter
+from aftersales.schemas import CsatRow, EmailRow, NpsRow
+from aftersales.segments import members_query, segment_filters
+from aftersales.surveys import is_detractor, is_promoter
 from workers.models import OutboxMessage, OutboxStatus, Suppression, SuppressionSource
 
 UNSUBSCRIBE_SOURCES = (

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session, joinedload
 from aftercare.config import get_settings
 from aftercare.db import utcnow
 from aftercare.errors import Conflict, NotFound, ValidationFailed
-from helpdesk.aftersales.emails import tip_email
-from helpdesk.aftersales.models import (
+from aftersales.emails import tip_email
+from aftersales.models import (
     EnrolmentSource,
     Product,
     ProductTag,
@@ -33,9 +33,9 @@ from helpdesk.aftersales.models import (
     Purchase,
     TipDelivery,
 )
-from helpdesk.aftersales.schemas import EnrolResult, ProgrammeCreate, SchedulingSummary, StepCreate
-from helpdesk.aftersales.tips import select_tip_article
-from helpdesk.aftersales.tracking import tracking_urls
+from aftersales.schemas import EnrolResult, ProgrammeCreate, SchedulingSummary, StepCreate
+from aftersales.tips import select_tip_article
+from aftersales.tracking import tracking_urls
 from helpdesk.models import Customer
 from workers.models import EmailKind
 from workers.outbox import enqueue_email

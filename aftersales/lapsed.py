@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from aftercare.db import utcnow
-from helpdesk.aftersales.models import (
+from aftersales.models import (
     EnrolmentSource,
     LapsedBuyer,
     LapseReason,
