@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -44,6 +45,18 @@ WRITE_SESSION_SCOPE_KEY = "aftercare.write_session"
 def request_writes(request: Request) -> bool:
     """Whether this request's unit of work should take the write lock up front (SQLite)."""
     return request.method not in SAFE_METHODS or bool(request.scope.get(WRITE_SESSION_SCOPE_KEY))
+
+
+def bookkeeping_session(request: Request) -> AbstractContextManager[Session]:
+    """A short unit of work of its own, holding the write lock from its start, for the little a
+    reading request records (a search's log row, suggestions shown).
+
+    Written in the request's own read transaction, that row would have to turn the read into a
+    write; on SQLite that fails at once whenever another writer committed since the read began
+    (an import posting articles), and the whole request, search included, is run again. Apart,
+    the row waits only for the current writer's commit.
+    """
+    return request.app.state.database.session(write=True)
 
 
 def get_session(request: Request) -> Iterator[Session]:

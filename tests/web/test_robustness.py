@@ -223,3 +223,36 @@ def test_write_waits_for_a_lock_that_frees_in_time(patient_client, held_lock):
     client, _ = patient_client
     threading.Timer(HOLD_SECONDS, held_lock.execute, args=("ROLLBACK",)).start()
     assert client.post("/api/v1/tickets", json=NEW_TICKET).status_code == 201
+
+
+def test_a_search_whose_read_goes_stale_is_not_run_again(patient_client, migrated_file):
+    """Another writer commits while a search reads (an admin importing articles): the search's log
+    row must not need the stale read to become a write, which SQLite refuses at once and which made
+    the whole search run a second time behind the importer's lock."""
+    from sqlalchemy import event
+
+    client, database = patient_client
+    other_writer = sqlite3.connect(migrated_file, isolation_level=None, check_same_thread=False)
+    other_writer.execute("CREATE TABLE IF NOT EXISTS stale_read_probe (n INTEGER)")
+    log_inserts: list[str] = []
+    armed = {"write_after_first_read": True}
+
+    def after_execute(conn, cursor, statement, parameters, context, executemany):
+        if armed["write_after_first_read"] and statement.lstrip().upper().startswith("SELECT"):
+            armed["write_after_first_read"] = False
+            other_writer.execute("INSERT INTO stale_read_probe VALUES (1)")  # autocommit: committed now
+
+    def before_execute(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("INSERT INTO SEARCH_LOGS"):
+            log_inserts.append(statement)
+
+    event.listen(database.engine, "after_cursor_execute", after_execute)
+    event.listen(database.engine, "before_cursor_execute", before_execute)
+    try:
+        response = client.get("/api/v1/search", params={"q": "my charger does not charge"})
+    finally:
+        event.remove(database.engine, "after_cursor_execute", after_execute)
+        event.remove(database.engine, "before_cursor_execute", before_execute)
+        other_writer.close()
+    assert armed["write_after_first_read"] is False, "the search read nothing: the probe never fired"
+    assert (response.status_code, len(log_inserts)) == (200, 1)

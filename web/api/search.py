@@ -21,7 +21,7 @@ from kb.search.models import SearchSource
 from kb.search.schemas import SearchResponseRead, SearchResultRead, SuggestionRead, TicketSuggestionsRead
 from kb.search.suggestions import DEFAULT_SUGGESTIONS, STORED_TYPES, suggest_for_ticket
 from web import ratelimit
-from web.deps import ApiPrincipal, DbSession, StaffPrincipal
+from web.deps import ApiPrincipal, DbSession, StaffPrincipal, bookkeeping_session
 
 router = APIRouter(tags=["search"])
 
@@ -52,7 +52,10 @@ def search(
             source=SearchSource.API,
             customer_language=customer.language if customer is not None else None,
             keeper=_keeper(request),
+            log=False,
         )
+    with bookkeeping_session(request) as log_session:
+        service.log_search(log_session, outcome, SearchSource.API)
     return SearchResponseRead(
         query_language=outcome.query_language,
         answered=outcome.answered,

@@ -34,7 +34,7 @@ from kb.models import Article, ArticleContent
 from kb.search import service as search_service
 from kb.search.models import SearchSource
 from web import i18n, ratelimit
-from web.deps import DbSession, PagePrincipal
+from web.deps import DbSession, PagePrincipal, bookkeeping_session
 from web.templating import is_htmx, render
 
 router = APIRouter(include_in_schema=False)
@@ -129,7 +129,8 @@ def _run(
             session, text, limit=limit, source=source, customer_language=i18n.request_language(request), log=False,
         )
     previous = _previous_log_id(request, source)
-    outcome.log_id = feedback.settle_typed_search(session, outcome, source, previous_log_id=previous)
+    with bookkeeping_session(request) as log_session:
+        outcome.log_id = feedback.settle_typed_search(log_session, outcome, source, previous_log_id=previous)
     return outcome
 
 
@@ -213,7 +214,8 @@ def contact_suggestions(
             context.update(outcome=outcome, answered=outcome.answered,
                            results=[_view(hit, attempt=link_attempt) for hit in outcome.results])
             if outcome.answered and outcome.results:
-                feedback.record_suggestions_shown(session, attempt)
+                with bookkeeping_session(request) as record_session:
+                    feedback.record_suggestions_shown(record_session, attempt)
     response = render(request, "pages/contact.html", context, block="deflection_results")
     if new_attempt:
         settings = request.app.state.settings
