@@ -54,3 +54,12 @@ def test_a_file_without_the_needed_columns_is_refused(migrated):
     orders.write_text("order,email\n1,a@example.com\n", encoding="utf-8")
     result = run_cli(migrated, "purchases", "import", str(orders))
     assert result.returncode == 1 and "lacks column(s)" in result.stderr
+
+
+# Operators' cron lines and scripts name these commands; moving the package must not rename them.
+@pytest.mark.parametrize("command", ["import", "schedule", "scan-lapsed"])
+def test_the_purchases_commands_keep_their_names(tmp_path, command):
+    result = run_cli(tmp_path, "purchases", command, "--help")
+    assert result.returncode == 0, result.stderr
+    # An unknown command exits 2 ("No such command"); the usage line names the command that answered.
+    assert f"purchases {command} [OPTIONS]" in " ".join(result.stdout.split())
