@@ -26,10 +26,26 @@ def _polish_charging_ticket(page) -> str:
     )
 
 
+def test_the_receipt_offers_the_article_and_this_solved_it_closes_the_request(open_session, screenshot):
+    customer = open_session(locale="pl-PL")
+    page = customer.page
+    _polish_charging_ticket(page)  # stays on the receipt: number, status and the offered articles
+    offer = page.locator("section.offered-articles")
+    expect(offer.get_by_role("link", name=POLISH_CHARGING_TITLE)).to_be_visible()
+    screenshot(page, "receipt-offered")
+    offer.locator("li", has=page.get_by_role("link", name=POLISH_CHARGING_TITLE)).get_by_role(
+        "button", name="To rozwiązało problem").click()
+    expect(page.get_by_role("status").filter(has_text="cieszymy się, że artykuł pomógł")).to_be_visible()
+    expect(page.locator(".heading-row .status")).to_have_text("Rozwiązane")
+    # A receipt, not the ticket: no conversation is shown to whoever sent the form.
+    expect(page.locator("ol.thread")).to_have_count(0)
+    customer.watch.assert_clean()
+
+
 def test_customer_sees_suggestions_and_says_this_solved_it(open_session, screenshot):
     customer = open_session(locale="pl-PL")
     page = customer.page
-    _polish_charging_ticket(page)
+    page.goto(_polish_charging_ticket(page))  # the link the confirmation e-mail carries
     offer = page.locator("section.offered-articles")
     article = offer.get_by_role("link", name=POLISH_CHARGING_TITLE)
     expect(article).to_be_visible()
@@ -48,6 +64,7 @@ def test_the_email_link_asks_before_closing(open_session, screenshot):
     customer = open_session(locale="pl-PL")
     page = customer.page
     ticket_url = _polish_charging_ticket(page)
+    page.goto(ticket_url)
     offer = page.locator("section.offered-articles")
     form_action = offer.locator("li", has=page.get_by_role("link", name=POLISH_CHARGING_TITLE)).locator(
         "form").get_attribute("action")
