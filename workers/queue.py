@@ -56,7 +56,7 @@ from typing import Any
 
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 from huey.api import Task
-from huey.exceptions import RetryTask
+from huey.exceptions import HueyException, RetryTask
 from huey.signals import SIGNAL_ERROR, SIGNAL_RETRYING
 
 from aftercare.config import Settings, get_settings
@@ -91,6 +91,14 @@ class Job:
 
 
 _JOBS: dict[str, Job] = {}
+# Huey queues a job under "module.function". When a module moves, messages queued before the
+# upgrade still carry the old module's name, and Huey drops a name it does not know.
+_FORMER_MODULES: dict[str, str] = {}
+
+
+def formerly(old_module: str, module: str) -> None:
+    """Declare that ``module``'s jobs were queued as ``old_module``'s before it moved."""
+    _FORMER_MODULES[old_module] = module
 
 
 def _job_name(func: Callable[..., Any]) -> str:
@@ -195,6 +203,11 @@ def build_huey(queue_url: str, data_dir: Path) -> Huey:
                 retry_when_busy(spec.func))
         else:
             huey.periodic_task(spec.schedule, name=spec.func.__name__)(_periodic_body(huey, spec))
+    tasks_by_name = huey._registry._registry
+    for old_module, module in _FORMER_MODULES.items():
+        for name, task_class in list(tasks_by_name.items()):
+            if name.startswith(module + "."):
+                tasks_by_name.setdefault(old_module + name[len(module):], task_class)
     return huey
 
 
@@ -357,7 +370,12 @@ def run_once(huey: Huey | None = None, *, now: datetime | None = None, drain: bo
 
 def _run_queued(huey: Huey, summary: RunSummary, moment: datetime) -> None:
     for _ in range(MAX_TASKS_PER_RUN):
-        task = huey.dequeue()
+        try:
+            task = huey.dequeue()
+        except HueyException as error:  # a job this version does not have (already off the queue)
+            logger.error("dropped a queued job: %s", error)
+            summary.errors.append(str(error))
+            continue
         if task is None:
             return
         _execute(huey, task, summary, moment)
