@@ -9,7 +9,6 @@ stays busy, so a client retries it; a 500 is never acceptable, and every 201 mus
 from __future__ import annotations
 
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -22,6 +21,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.serving import free_port, wait_until_ready
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # Four processes load the embedding model and the saved demo index: a minute on a loaded CI box.
 SERVER_START_TIMEOUT = 600.0
@@ -32,12 +33,6 @@ WEB_WORKERS = 4
 MAX_TRIES = 20
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _environment(data_dir: Path, port: int) -> dict[str, str]:
@@ -68,7 +63,7 @@ def _cli(env: dict[str, str], *args: str) -> None:
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """Base URL of `aftercare serve --workers 4` on a fresh demo database, and that database file."""
     data_dir = tmp_path_factory.mktemp("concurrent-sqlite")
-    port = _free_port()
+    port = free_port()
     env = _environment(data_dir, port)
     _cli(env, "db", "upgrade")
     _cli(env, "demo")
@@ -84,7 +79,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
         )
         base_url = f"http://127.0.0.1:{port}"
         try:
-            _wait_until_ready(server, base_url, log_path)
+            wait_until_ready(server, base_url, log_path, SERVER_START_TIMEOUT)
             yield base_url, data_dir / "aftercare.db"
         finally:
             server.terminate()
@@ -93,21 +88,6 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait(timeout=10)
-
-
-def _wait_until_ready(server: subprocess.Popen[bytes], base_url: str, log_path: Path) -> None:
-    deadline = time.monotonic() + SERVER_START_TIMEOUT
-    while True:
-        if server.poll() is not None:
-            pytest.fail(f"the server exited with {server.returncode}:\n{log_path.read_text()[-3000:]}")
-        try:
-            if httpx.get(f"{base_url}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            pytest.fail(f"no /healthz within {SERVER_START_TIMEOUT:.0f} s:\n{log_path.read_text()[-3000:]}")
-        time.sleep(0.25)
 
 
 class Outcome:

@@ -21,6 +21,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.factories import create_staff
+from tests.serving import free_port
 from tests.web.pages_support import csrf_from
 from tests.web.search_support import e5, keeper, publish_small_kb  # noqa: F401
 from web import ratelimit
@@ -28,13 +29,6 @@ from web import ratelimit
 REDIS_URL = os.environ.get("AFTERCARE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 REDIS_REQUIRED = bool(os.environ.get("CI") or os.environ.get("AFTERCARE_TEST_REDIS_URL"))
 DOWN_STORE = "memory (redis unreachable)"
-
-
-def _free_port() -> int:
-    """A port nothing listens on (bound, then released without listening)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _require_redis() -> None:
@@ -87,7 +81,7 @@ NEW_TICKET = {"customer_email": "ana@example.com", "subject": "The heater clicks
 def test_with_the_store_down_login_intake_and_search_still_answer(app_on, session, keeper, caplog):
     publish_small_kb(session)
     create_staff(session, email="bob@x.com")
-    client = app_on(f"redis://127.0.0.1:{_free_port()}/0")
+    client = app_on(f"redis://127.0.0.1:{free_port()}/0")
     with caplog.at_level(logging.WARNING, logger="web.ratelimit"):
         assert _login(client, "bob@x.com") == 400
         assert client.post("/api/v1/tickets", json=NEW_TICKET).status_code == 201
@@ -103,7 +97,7 @@ def test_with_the_store_down_login_intake_and_search_still_answer(app_on, sessio
 
 def test_with_the_store_down_the_warning_is_logged_once(app_on, session, keeper, caplog):
     publish_small_kb(session)
-    client = app_on(f"redis://127.0.0.1:{_free_port()}/0")
+    client = app_on(f"redis://127.0.0.1:{free_port()}/0")
     with caplog.at_level(logging.WARNING, logger="web.ratelimit"):
         for _ in range(5):
             assert client.get("/api/v1/search", params={"q": "thermostat wifi"}).status_code == 200
@@ -113,13 +107,13 @@ def test_with_the_store_down_the_warning_is_logged_once(app_on, session, keeper,
 
 def test_with_the_store_down_limits_are_counted_in_memory(app_on, session, keeper):
     publish_small_kb(session)
-    client = app_on(f"redis://127.0.0.1:{_free_port()}/0", search_rate_limit="2/minute")
+    client = app_on(f"redis://127.0.0.1:{free_port()}/0", search_rate_limit="2/minute")
     statuses = [client.get("/api/v1/search", params={"q": "thermostat wifi"}).status_code for _ in range(3)]
     assert statuses == [200, 200, 429]
 
 
 def test_healthz_says_the_limits_count_in_memory_while_the_store_is_down(app_on):
-    client = app_on(f"redis://127.0.0.1:{_free_port()}/0")
+    client = app_on(f"redis://127.0.0.1:{free_port()}/0")
     response = client.get("/healthz")
     # Still serving, so still a 200; the field says what is wrong.
     assert response.status_code == 200 and response.json()["status"] == "ok"
@@ -211,7 +205,7 @@ def test_when_the_store_answers_again_the_limits_go_back_to_it(app_on, session, 
     # Try the store again on every request instead of every 30 s, so that the test need not wait.
     monkeypatch.setattr(ratelimit, "RETRY_SECONDS", 0.0)
     target = urlsplit(REDIS_URL)
-    relay = _Relay(_free_port(), (target.hostname or "127.0.0.1", target.port or 6379))
+    relay = _Relay(free_port(), (target.hostname or "127.0.0.1", target.port or 6379))
     url = f"redis://127.0.0.1:{relay.port}{target.path}"
     client = app_on(url, peer=_unique_peer())
     try:

@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 from aftercare.config import EmbeddedWorker, Settings
+from tests.serving import wait_until_ready
 from tests.workers.conftest import SmtpSink, free_port
 from workers import embedded
 
@@ -70,18 +71,7 @@ def serving(env: dict[str, str], port: int, log_path: Path) -> Iterator[str]:
         )
         base_url = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + SERVER_START_TIMEOUT
-            while True:
-                if server.poll() is not None:
-                    pytest.fail(f"the server exited with {server.returncode}:\n{log_path.read_text()[-3000:]}")
-                try:
-                    if httpx.get(f"{base_url}/healthz", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    pytest.fail(f"no /healthz within {SERVER_START_TIMEOUT:.0f} s:\n{log_path.read_text()[-3000:]}")
-                time.sleep(0.25)
+            wait_until_ready(server, base_url, log_path, SERVER_START_TIMEOUT)
             yield base_url
         finally:
             server.terminate()
