@@ -16,13 +16,13 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import pytest
+
+from tests.serving import wait_until_ready
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT_DIR = REPO_ROOT / "artifacts" / "screenshots"
@@ -104,19 +104,7 @@ def live_server() -> Iterator[str]:
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT
-        while True:
-            if server.poll() is not None:
-                pytest.fail(f"the app exited with {server.returncode}:\n{log_path.read_text()[-3000:]}", pytrace=False)
-            try:
-                if httpx.get(f"{base_url}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"the app did not answer /healthz within {SERVER_START_TIMEOUT:.0f} s:\n"
-                            f"{log_path.read_text()[-3000:]}", pytrace=False)
-            time.sleep(0.25)
+        wait_until_ready(server, base_url, log_path, SERVER_START_TIMEOUT)
         yield base_url
     finally:
         server.terminate()

@@ -15,15 +15,14 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import REPO_ROOT, _free_port, _run
+from tests.serving import wait_until_ready
 
 pytestmark = pytest.mark.browser
 
@@ -77,18 +76,7 @@ def small_server() -> Iterator[tuple[str, int]]:
         )
         base_url = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 180
-            while True:
-                if server.poll() is not None:
-                    pytest.fail(f"the app exited:\n{log_path.read_text()[-3000:]}", pytrace=False)
-                try:
-                    if httpx.get(f"{base_url}/healthz", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    pytest.fail(f"no /healthz within 180 s:\n{log_path.read_text()[-3000:]}", pytrace=False)
-                time.sleep(0.25)
+            wait_until_ready(server, base_url, log_path, 180)
             yield base_url, ticket_id
         finally:
             server.terminate()

@@ -15,14 +15,13 @@ import re
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.e2e.conftest import REPO_ROOT, SCREENSHOT_DIR, _free_port, _run
+from tests.serving import wait_until_ready
 
 pytestmark = pytest.mark.browser
 
@@ -89,18 +88,7 @@ def thai_server() -> Iterator[tuple[str, int, str]]:
         )
         base_url = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 180
-            while True:
-                if server.poll() is not None:
-                    pytest.fail(f"the app exited:\n{log_path.read_text()[-3000:]}", pytrace=False)
-                try:
-                    if httpx.get(f"{base_url}/healthz", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    pytest.fail(f"no /healthz within 180 s:\n{log_path.read_text()[-3000:]}", pytrace=False)
-                time.sleep(0.25)
+            wait_until_ready(server, base_url, log_path, 180)
             yield base_url, int(ticket_id), old_link
         finally:
             server.terminate()
