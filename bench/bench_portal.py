@@ -99,11 +99,12 @@ def _env(data_dir: Path, port: int) -> dict[str, str]:
     return env
 
 
-def _cli(env: dict[str, str], *args: str) -> None:
+def _cli(env: dict[str, str], *args: str) -> str:
     result = subprocess.run([sys.executable, "-m", "aftercare.cli", *args], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=1800)
     if result.returncode != 0:
         raise SystemExit(f"aftercare {' '.join(args)} failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
+    return result.stdout
 
 
 def prepare_demo(data_dir: Path, env: dict[str, str]) -> None:

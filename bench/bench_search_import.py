@@ -33,7 +33,6 @@ from __future__ import annotations
 import os
 import random
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -48,7 +47,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_portal import QUERIES  # noqa: E402
+from bench.bench_portal import QUERIES, _cli, _free_port, percentile  # noqa: E402
 
 PACE_SECONDS = 0.05
 WARMUP_SEARCHES = 10
@@ -152,12 +151,6 @@ def generated_articles(count: int, seed: int = 1912) -> list[GeneratedArticle]:
 
 
 # ---- the server ---------------------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _env(data_dir: Path, port: int) -> dict[str, str]:
     env = {
         **os.environ,
@@ -175,14 +168,6 @@ def _env(data_dir: Path, port: int) -> dict[str, str]:
     for name in ("AFTERCARE_TEST_DATABASE_URL", "AFTERCARE_INDEX_DIR", "AFTERCARE_QUEUE_URL"):
         env.pop(name, None)
     return env
-
-
-def _cli(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run([sys.executable, "-m", "aftercare.cli", *args], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=1800)
-    if result.returncode != 0:
-        raise SystemExit(f"aftercare {' '.join(args)} failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
-    return result.stdout
 
 
 def start_server(data_dir: Path, env: dict[str, str], port: int) -> subprocess.Popen:
@@ -215,11 +200,6 @@ def stop_server(server: subprocess.Popen) -> None:
 
 
 # ---- measuring ----------------------------------------------------------------------------
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
-
-
 def summary(latencies: list[float]) -> dict:
     return {"count": len(latencies), "p50": statistics.median(latencies), "p95": percentile(latencies, 0.95),
             "max": max(latencies)}
