@@ -13,7 +13,13 @@ import sys
 import typer
 from pydantic import ValidationError
 
-from aftercare.config import DEVELOPMENT_SECRET_KEY, Environment, InsecureSettingsError, Settings, get_settings
+from aftercare.config import (
+    DEVELOPMENT_SECRET_KEY,
+    Environment,
+    InsecureSettingsError,
+    Settings,
+    get_settings,
+)
 from aftercare.errors import DomainError
 
 app = typer.Typer(help="Aftercare: self-hosted, AI-assisted help desk.", no_args_is_help=True, add_completion=False)
@@ -155,9 +161,10 @@ def create_user(
     ),
 ) -> None:
     """Create a user and print a new API token alone on the last line."""
+    from accounts.models import Role
+    from accounts.service import create_user as create
+    from accounts.service import issue_api_token
     from aftercare.db import Database
-    from helpdesk.accounts import create_user as create, issue_api_token
-    from helpdesk.models import Role
 
     try:
         parsed_role = Role(role.strip().lower())

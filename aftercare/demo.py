@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from accounts.models import Role, User
+from accounts.service import create_user, principal_for_user
 from helpdesk import service
-from helpdesk.accounts import create_user, principal_for_user
-from helpdesk.models import MessageKind, Role, Ticket, TicketChannel, TicketStatus, User
+from helpdesk.models import MessageKind, Ticket, TicketChannel, TicketStatus
 from helpdesk.schemas import MessageCreate, TicketCreate, TicketUpdate
 
 DEMO_PASSWORD = "aftercare-demo"

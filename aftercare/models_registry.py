@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import accounts.models  # noqa: F401
 import aftersales.models  # noqa: F401
 import helpdesk.models  # noqa: F401
 import kb.feedback.models  # noqa: F401

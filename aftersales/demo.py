@@ -17,6 +17,8 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from accounts.models import Customer
+from accounts.service import get_or_create_customer
 from aftercare.db import utcnow
 from aftersales import lapsed, programmes, purchases, segments, surveys
 from aftersales.models import (
@@ -38,8 +40,7 @@ from aftersales.schemas import (
     StepCreate,
     SurveyAnswer,
 )
-from helpdesk.accounts import get_or_create_customer
-from helpdesk.models import Customer, Ticket
+from helpdesk.models import Ticket
 
 # sku, name, tags, renewal days
 PRODUCTS = [

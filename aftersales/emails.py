@@ -15,11 +15,18 @@ from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from accounts.models import Customer
 from aftercare.config import get_settings
 from aftersales.email_strings import strings_for
-from aftersales.models import Broadcast, Product, ProgrammeStep, SurveyInvitation, SurveyKind
+from aftersales.models import (
+    Broadcast,
+    Product,
+    ProgrammeStep,
+    SurveyInvitation,
+    SurveyKind,
+)
 from aftersales.tips import TipChoice
-from helpdesk.models import Customer, Ticket
+from helpdesk.models import Ticket
 from kb.markdown import render_markdown
 
 TEMPLATES_DIR = Path(__file__).parent / "email_templates"

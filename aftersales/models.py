@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from accounts.models import Customer
 from aftercare.db import Base, TimestampMixin, utcnow
-from helpdesk.models import Customer
 
 
 class ProgrammeTrigger(StrEnum):

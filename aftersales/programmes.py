@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session, joinedload
 
+from accounts.models import Customer
 from aftercare.config import get_settings
 from aftercare.db import utcnow
 from aftercare.errors import Conflict, NotFound, ValidationFailed
@@ -33,10 +34,14 @@ from aftersales.models import (
     Purchase,
     TipDelivery,
 )
-from aftersales.schemas import EnrolResult, ProgrammeCreate, SchedulingSummary, StepCreate
+from aftersales.schemas import (
+    EnrolResult,
+    ProgrammeCreate,
+    SchedulingSummary,
+    StepCreate,
+)
 from aftersales.tips import select_tip_article
 from aftersales.tracking import tracking_urls
-from helpdesk.models import Customer
 from workers.models import EmailKind
 from workers.outbox import enqueue_email
 

@@ -18,11 +18,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
+from accounts.models import Customer
+from accounts.service import get_or_create_customer, normalize_email
 from aftercare.errors import Conflict, NotFound
 from aftersales.models import Product, ProductTag, Purchase
 from aftersales.schemas import ProductUpdate, PurchaseCreate, PurchaseRead
-from helpdesk.accounts import get_or_create_customer, normalize_email
-from helpdesk.models import Customer
 
 CSV_COLUMNS = (
     "external_order_id", "customer_email", "customer_name", "customer_language", "sku", "product_name",

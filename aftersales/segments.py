@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import Session
 
+from accounts.models import Customer, User
 from aftercare.db import utcnow
 from aftercare.errors import Conflict, NotFound
 from aftersales.emails import broadcast_email
@@ -24,7 +25,6 @@ from aftersales.models import (
     Segment,
 )
 from aftersales.schemas import BroadcastCreate, SegmentCreate, SegmentFilters
-from helpdesk.models import Customer, User
 from workers.models import EmailKind
 from workers.outbox import enqueue_email
 

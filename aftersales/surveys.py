@@ -18,6 +18,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, joinedload
 
+from accounts.models import Customer
 from aftercare.config import get_settings
 from aftercare.db import utcnow
 from aftercare.errors import InvalidTransition, NotFound, ValidationFailed
@@ -26,7 +27,7 @@ from aftersales.models import Purchase, SurveyInvitation, SurveyKind, SurveyResp
 from aftersales.schemas import SurveyAnswer
 from aftersales.tips import customer_language
 from helpdesk import service as tickets
-from helpdesk.models import Customer, Ticket, TicketChannel, TicketStatus, TicketTag
+from helpdesk.models import Ticket, TicketChannel, TicketStatus, TicketTag
 from helpdesk.schemas import TicketCreate
 from workers.models import EmailKind
 from workers.outbox import enqueue_email

@@ -14,10 +14,17 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from accounts.models import Customer
 from aftercare.config import get_settings
 from aftersales.models import Product, ProgrammeStep, StepKind
-from helpdesk.models import Customer
-from kb.models import Article, ArticleContent, ArticleKind, ArticleStatus, ArticleTag, TagKind
+from kb.models import (
+    Article,
+    ArticleContent,
+    ArticleKind,
+    ArticleStatus,
+    ArticleTag,
+    TagKind,
+)
 
 # Best kind first; a step falls back to the later kinds when the product has none of the first.
 STEP_ARTICLE_KINDS: dict[StepKind, tuple[ArticleKind, ...]] = {

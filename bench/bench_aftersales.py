@@ -29,12 +29,12 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, insert, select, text  # noqa: E402
 
+from accounts.models import Customer  # noqa: E402
 from aftercare import migrate  # noqa: E402
 from aftercare.db import Database  # noqa: E402
 from aftersales import lapsed, programmes, segments, surveys  # noqa: E402
 from aftersales.models import Product, ProductTag, Purchase, StepKind  # noqa: E402
 from aftersales.schemas import ProgrammeCreate, SegmentFilters, StepCreate  # noqa: E402
-from helpdesk.models import Customer  # noqa: E402
 from kb.models import Article, ArticleContent, ArticleTag  # noqa: E402
 from workers.models import OutboxMessage  # noqa: E402
 

@@ -23,11 +23,12 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, insert, select, text  # noqa: E402
 
+from accounts.models import Customer, Role, User  # noqa: E402
+from accounts.service import principal_for_user  # noqa: E402
 from aftercare import migrate  # noqa: E402
 from aftercare.db import Database  # noqa: E402
 from helpdesk import inbox  # noqa: E402
-from helpdesk.accounts import principal_for_user  # noqa: E402
-from helpdesk.models import Customer, Role, Ticket, TicketTag, User  # noqa: E402
+from helpdesk.models import Ticket, TicketTag  # noqa: E402
 
 STATUSES = ["new"] * 15 + ["open"] * 25 + ["pending"] * 10 + ["solved"] * 30 + ["closed"] * 20
 LANGUAGES = ["en", "en", "en", "pl", "id", "tl", "th"]

@@ -89,10 +89,11 @@ def main() -> None:
 
     from sqlalchemy import func, select, text
 
+    from accounts.models import Customer
     from aftercare import migrate
     from aftercare.config import get_settings
     from aftercare.db import Database, make_engine
-    from helpdesk.models import Customer, Ticket
+    from helpdesk.models import Ticket
     from workers.mail_in.intake import store_inbound
     from workers.mail_in.parser import parse_mail
     from workers.mail_in.receiver import start_receiver, stop_receiver

@@ -68,10 +68,10 @@ def main() -> None:
 
     from sqlalchemy import func, select, text
 
+    from accounts.models import Customer
     from aftercare import migrate
     from aftercare.config import get_settings
     from aftercare.db import Database, make_engine
-    from helpdesk.models import Customer
     from workers.delivery import drain_outbox
     from workers.models import EmailKind, OutboxMessage, OutboxStatus
     from workers.outbox import enqueue_email

@@ -15,8 +15,8 @@ from enum import StrEnum
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, true
 from sqlalchemy.orm import Session, selectinload
 
+from accounts.service import Principal
 from aftercare.errors import Forbidden, ValidationFailed
-from helpdesk.accounts import Principal
 from helpdesk.models import Ticket, TicketStatus, TicketTag
 
 MAX_PAGE_SIZE = 100

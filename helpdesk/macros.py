@@ -14,9 +14,10 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from accounts.models import User
+from accounts.service import Principal
 from aftercare.errors import Conflict, Forbidden, NotFound
-from helpdesk.accounts import Principal
-from helpdesk.models import Macro, Ticket, User
+from helpdesk.models import Macro, Ticket
 from retrieval.language import normalize_language_tag
 
 MAX_TITLE_CHARS = 120

@@ -1,4 +1,4 @@
-"""Tables of the help desk: customers, users, API tokens, login sessions, tickets, messages, audit."""
+"""Tables of the help desk: tickets, messages, tags, audit events, macros."""
 
 from __future__ import annotations
 
@@ -8,13 +8,8 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from accounts.models import Customer, User
 from aftercare.db import Base, TimestampMixin, utcnow
-
-
-class Role(StrEnum):
-    CUSTOMER = "customer"
-    AGENT = "agent"
-    ADMIN = "admin"
 
 
 class TicketStatus(StrEnum):
@@ -51,73 +46,6 @@ class AuditField(StrEnum):
     TAGS = "tags"
 
 
-class Customer(TimestampMixin, Base):
-    __tablename__ = "customers"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    # Stored lower-cased: addresses are compared case-insensitively everywhere.
-    email: Mapped[str] = mapped_column(String(320), unique=True)
-    name: Mapped[str] = mapped_column(String(200), default="")
-    language: Mapped[str | None] = mapped_column(String(16))
-    consent_marketing: Mapped[bool] = mapped_column(default=False)
-    consent_surveys: Mapped[bool] = mapped_column(default=True)
-
-    tickets: Mapped[list[Ticket]] = relationship(back_populates="requester")
-
-
-class User(TimestampMixin, Base):
-    __tablename__ = "users"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(320), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
-    role: Mapped[Role] = mapped_column(String(16))
-    password_hash: Mapped[str | None] = mapped_column(String(255))
-    is_active: Mapped[bool] = mapped_column(default=True)
-    language: Mapped[str | None] = mapped_column(String(16))
-    # A customer account is the login of one customer record; staff have none.
-    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"), unique=True)
-
-    customer: Mapped[Customer | None] = relationship()
-
-    @property
-    def is_staff(self) -> bool:
-        return self.role in (Role.AGENT, Role.ADMIN)
-
-
-class ApiToken(Base):
-    __tablename__ = "api_tokens"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    name: Mapped[str] = mapped_column(String(100), default="default")
-    # SHA-256 of a 256-bit random token: enough against guessing, cheap to check per request.
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    last_used_at: Mapped[datetime | None]
-    revoked_at: Mapped[datetime | None]
-    # Chosen at creation; None never expires. The prefix (the first characters) names it in lists.
-    expires_at: Mapped[datetime | None]
-    prefix: Mapped[str] = mapped_column(String(16), default="", server_default="")
-
-    user: Mapped[User] = relationship()
-
-
-class LoginSession(Base):
-    """A browser login; the cookie carries only a random id, so logout ends it for good."""
-
-    __tablename__ = "login_sessions"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    session_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    expires_at: Mapped[datetime]
-    user_agent: Mapped[str] = mapped_column(String(300), default="")
-
-    user: Mapped[User] = relationship()
-
-
 class Ticket(TimestampMixin, Base):
     __tablename__ = "tickets"
     __table_args__ = (
@@ -138,7 +66,7 @@ class Ticket(TimestampMixin, Base):
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     solved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
-    # Signed ticket links carry this number; revoking them all bumps it (helpdesk.accounts).
+    # Signed ticket links carry this number; revoking them all bumps it (helpdesk.ticket_links).
     link_generation: Mapped[int] = mapped_column(default=0, server_default="0")
     # Links from before links expired carry no time: they count as issued at the upgrade (this).
     untimed_links_issued_at: Mapped[datetime | None]
@@ -148,7 +76,7 @@ class Ticket(TimestampMixin, Base):
         ForeignKey("tickets.id", ondelete="SET NULL"), index=True
     )
 
-    requester: Mapped[Customer] = relationship(back_populates="tickets")
+    requester: Mapped[Customer] = relationship()
     assignee: Mapped[User | None] = relationship()
     messages: Mapped[list[Message]] = relationship(
         back_populates="ticket", order_by="Message.id", cascade="all, delete-orphan"

@@ -5,9 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+)
 
-from helpdesk.models import MessageKind, Role, TicketChannel, TicketPriority, TicketStatus
+from accounts.models import Role
+from helpdesk.models import MessageKind, TicketChannel, TicketPriority, TicketStatus
 from retrieval.language import normalize_language_tag
 
 MAX_SUBJECT_CHARS = 300
@@ -175,3 +183,8 @@ class TicketPage(BaseModel):
     page: int
     page_size: int
     total: int
+
+
+class TicketLinksRevoked(BaseModel):
+    ticket_id: int
+    new_link_sent: bool = Field(description="whether a new link was e-mailed to the ticket's requester")

@@ -18,10 +18,16 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from accounts.models import User
+from accounts.service import (
+    Principal,
+    get_customer_by_email,
+    get_or_create_customer,
+    normalize_email,
+)
 from aftercare.config import get_settings
 from aftercare.db import utcnow
 from aftercare.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
-from helpdesk.accounts import Principal, get_customer_by_email, get_or_create_customer, normalize_email
 from helpdesk.models import (
     AuditField,
     Message,
@@ -32,9 +38,9 @@ from helpdesk.models import (
     TicketPriority,
     TicketStatus,
     TicketTag,
-    User,
 )
 from helpdesk.schemas import MessageCreate, TicketCreate, TicketUpdate
+from helpdesk.ticket_links import can_read_ticket
 from retrieval.language import LanguageSource, detect_language
 from workers import notifications
 from workers.models import OutboxMessage
@@ -192,7 +198,7 @@ def get_ticket(session: Session, ticket_id: int) -> Ticket:
 def get_ticket_for(session: Session, ticket_id: int, principal: Principal) -> Ticket:
     """The ticket if this principal may read it; otherwise 'not found', so ids leak nothing."""
     ticket = session.get(Ticket, ticket_id)
-    if ticket is None or not principal.can_read_ticket(ticket):
+    if ticket is None or not can_read_ticket(principal, ticket):
         raise NotFound(f"ticket {ticket_id} not found")
     return get_ticket(session, ticket_id)
 

@@ -8,8 +8,8 @@ that a page offers exactly the moves the service would accept and no more (an ag
 
 from __future__ import annotations
 
+from accounts.service import Principal
 from aftercare.errors import InvalidTransition
-from helpdesk.accounts import Principal
 from helpdesk.models import MessageKind, Ticket, TicketStatus
 from helpdesk.service import ALLOWED_TRANSITIONS, CUSTOMER_TRANSITIONS
 

@@ -77,9 +77,14 @@ def import_command(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
     from sqlalchemy import select
 
-    from helpdesk.accounts import normalize_email
-    from helpdesk.models import User
-    from kb.importing import ImportFailed, ImportReport, import_records, read_import_path
+    from accounts.models import User
+    from accounts.service import normalize_email
+    from kb.importing import (
+        ImportFailed,
+        ImportReport,
+        import_records,
+        read_import_path,
+    )
 
     try:
         records = read_import_path(path)
@@ -155,7 +160,13 @@ def reindex_command() -> None:
     import time
 
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
     from aftercare.config import get_settings
     from kb.search.keeper import IndexKeeper, describe

@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from helpdesk.models import Role, User
+from accounts.models import Role, User
 from kb.importing import import_records, read_import_path
 
 DEMO_CONTENT_DIR = Path(__file__).parent / "demo_content"

@@ -30,9 +30,9 @@ import yaml
 from pydantic import ValidationError, model_validator
 from sqlalchemy.orm import Session
 
+from accounts.models import User
 from aftercare.config import get_settings
 from aftercare.errors import DomainError, ValidationFailed
-from helpdesk.models import User
 from kb import service, translations
 from kb.models import Article, ArticleKind, ArticleStatus
 from kb.schemas import (

@@ -14,12 +14,19 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from accounts.models import User
 from aftercare.config import get_settings
 from aftercare.db import utcnow
 from aftercare.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
-from helpdesk.models import User
 from kb.indexing import record_search_change
-from kb.models import Article, ArticleContent, ArticleKind, ArticleStatus, ArticleTag, TagKind
+from kb.models import (
+    Article,
+    ArticleContent,
+    ArticleKind,
+    ArticleStatus,
+    ArticleTag,
+    TagKind,
+)
 from kb.schemas import MAX_SLUG_CHARS, ArticleCreate, ArticleUpdate
 from kb.versions import save_content
 from retrieval.language import normalize_language_tag

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from accounts.models import User
 from aftercare.config import get_settings
 from aftercare.db import utcnow
 from aftercare.errors import Conflict, NotFound, ValidationFailed
-from helpdesk.models import User
 from kb.indexing import record_search_change
 from kb.models import Article, ArticleContent, ArticleStatus
 from kb.schemas import TranslationCreate, TranslationUpdate

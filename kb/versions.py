@@ -12,11 +12,17 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from accounts.models import User
 from aftercare.db import utcnow
 from aftercare.errors import NotFound
-from helpdesk.models import User
 from kb.indexing import record_search_change
-from kb.models import Article, ArticleContent, ArticleQuestion, ArticleStatus, ArticleVersion
+from kb.models import (
+    Article,
+    ArticleContent,
+    ArticleQuestion,
+    ArticleStatus,
+    ArticleVersion,
+)
 
 
 def current_version(session: Session, article_id: int, locale: str) -> int:

@@ -7,9 +7,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from accounts.models import Role, User
+from accounts.service import Principal, create_user, issue_api_token, principal_for_user
 from helpdesk import service
-from helpdesk.accounts import Principal, create_user, issue_api_token, principal_for_user
-from helpdesk.models import Role, Ticket, TicketChannel, User
+from helpdesk.models import Ticket, TicketChannel
 from helpdesk.schemas import TicketCreate
 
 _counter = itertools.count(1)

@@ -13,10 +13,12 @@ from itsdangerous import URLSafeSerializer
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from accounts import service as accounts
+from accounts.models import ApiToken
 from aftercare import migrate
 from aftercare.db import make_engine, utcnow
-from helpdesk import accounts
-from helpdesk.models import ApiToken, Ticket
+from helpdesk import ticket_links
+from helpdesk.models import Ticket
 
 BEFORE = "0010_intake_suggestions"
 OLD_TOKEN = "ac_" + "o" * 43
@@ -56,10 +58,10 @@ def test_untimed_links_work_for_one_lifetime_after_the_upgrade(tmp_path):
         assert utcnow() - timedelta(minutes=5) < ticket.untimed_links_issued_at <= utcnow()
         old_link = URLSafeSerializer("key", salt="aftercare.ticket-link").dumps([7, 1])
         lifetime = timedelta(days=30)
-        live = accounts.check_ticket_link(session, "key", old_link, max_age=lifetime)
-        later = accounts.check_ticket_link(session, "key", old_link, max_age=lifetime,
+        live = ticket_links.check_ticket_link(session, "key", old_link, max_age=lifetime)
+        later = ticket_links.check_ticket_link(session, "key", old_link, max_age=lifetime,
                                            now=utcnow() + lifetime + timedelta(minutes=5))
-        assert live.state is accounts.LinkState.VALID and later.state is accounts.LinkState.EXPIRED
+        assert live.state is ticket_links.LinkState.VALID and later.state is ticket_links.LinkState.EXPIRED
     engine.dispose()
 
 

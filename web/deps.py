@@ -9,17 +9,16 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from aftercare.config import Settings
-from aftercare.db import Database
-from aftercare.errors import Forbidden, NotAuthenticated
-from helpdesk.accounts import (
+from accounts.service import (
     Principal,
-    check_ticket_link,
     principal_for_user,
     require_token_user,
     resolve_login_session,
-    ticket_link_max_age,
 )
+from aftercare.config import Settings
+from aftercare.db import Database
+from aftercare.errors import Forbidden, NotAuthenticated
+from helpdesk.ticket_links import check_ticket_link, ticket_link_max_age
 from web.client_address import client_address
 
 TICKET_TOKEN_HEADER = "X-Ticket-Token"

@@ -169,8 +169,8 @@ def _principal_for_error_page(request: Request) -> Any:
     identity = state.identity
     if not identity:
         return None
-    from helpdesk.accounts import principal_for_user
-    from helpdesk.models import User
+    from accounts.models import User
+    from accounts.service import principal_for_user
 
     try:
         with request.app.state.database.session() as session:

@@ -33,8 +33,8 @@ from sqlalchemy.orm import Session
 
 from aftercare.config import Settings, get_settings
 from aftercare.db import utcnow
-from helpdesk.accounts import sign_ticket_link
 from helpdesk.models import Message, MessageKind, Ticket, TicketChannel
+from helpdesk.ticket_links import sign_ticket_link
 from workers.addressing import one_line
 from workers.models import EmailKind, InboundMessage, OutboxMessage, OutboxStatus
 from workers.outbox import enqueue_email

@@ -43,12 +43,19 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from accounts.models import Customer
+from accounts.service import get_customer_by_email
 from aftercare.config import Settings, get_settings
 from aftercare.db import on_commit, utcnow
 from aftercare.errors import Conflict, NotFound, ValidationFailed
-from helpdesk.accounts import get_customer_by_email
-from helpdesk.models import Customer, Ticket
-from workers.addressing import checked_headers, new_message_id, one_line, reply_to, single_address
+from helpdesk.models import Ticket
+from workers.addressing import (
+    checked_headers,
+    new_message_id,
+    one_line,
+    reply_to,
+    single_address,
+)
 from workers.models import EmailKind, OutboxMessage, OutboxStatus, SuppressReason
 from workers.suppression import is_suppressed
 from workers.unsubscribe import list_unsubscribe_headers

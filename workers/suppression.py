@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from helpdesk.accounts import normalize_email
+from accounts.service import normalize_email
 from workers.models import EmailKind, Suppression, SuppressionScope, SuppressionSource
 
 SCOPES_CHECKED: dict[EmailKind, tuple[SuppressionScope, ...]] = {

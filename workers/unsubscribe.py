@@ -25,8 +25,8 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from accounts.models import Customer
 from aftercare.config import Settings
-from helpdesk.models import Customer
 from workers.addressing import address_of, reply_to
 from workers.models import EmailKind, OutboxMessage, SuppressionScope, SuppressionSource
 from workers.suppression import add_suppression

@@ -25,11 +25,11 @@ from dataclasses import dataclass
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
+from accounts.service import Principal
 from aftercare.config import get_settings
 from aftercare.db import utcnow
 from aftercare.errors import Forbidden, InvalidTransition, NotFound
 from helpdesk import service as tickets
-from helpdesk.accounts import Principal
 from helpdesk.models import Ticket, TicketStatus
 from helpdesk.schemas import MessageCreate
 from kb.feedback.models import IntakeSuggestion, SolvedVia

@@ -17,9 +17,10 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from accounts.models import Customer
 from aftercare.db import utcnow
 from aftercare.errors import NotFound, ValidationFailed
-from helpdesk.models import Customer, Ticket
+from helpdesk.models import Ticket
 from kb.feedback.models import ArticleFeedback, DeflectionEvent, FunnelEvent
 from kb.feedback.schemas import FeedbackCreate, FeedbackReason
 from kb.search.models import SearchLog, SearchSource

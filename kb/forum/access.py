@@ -9,9 +9,9 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, or_, true
 from sqlalchemy.orm import Session, selectinload
 
+from accounts.models import User
+from accounts.service import Principal
 from aftercare.errors import Forbidden, NotAuthenticated, NotFound
-from helpdesk.accounts import Principal
-from helpdesk.models import User
 from kb.forum.models import ForumReply, ForumThread, PostStatus
 
 

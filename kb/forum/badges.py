@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from helpdesk.models import User
+from accounts.models import User
 from kb.forum.models import ForumAcceptedAnswer, ForumReply, PostStatus
 
 # Accepted answers (on published replies) that make a member an "expert".

@@ -13,10 +13,10 @@ from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from accounts.models import User
+from accounts.service import Principal
 from aftercare.db import utcnow
 from aftercare.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
-from helpdesk.accounts import Principal
-from helpdesk.models import User
 from kb.forum.access import can_see, get_thread_for, require_member, require_moderator
 from kb.forum.indexing import note_search_change
 from kb.forum.models import (

@@ -16,16 +16,23 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from accounts.models import User
+from accounts.service import Principal
 from aftercare.config import get_settings
 from aftercare.errors import Conflict, InvalidTransition, ValidationFailed
 from helpdesk import service as helpdesk_service
-from helpdesk.accounts import Principal
-from helpdesk.models import Message, Ticket, TicketChannel, TicketStatus, User
+from helpdesk.models import Message, Ticket, TicketChannel, TicketStatus
 from helpdesk.schemas import MAX_BODY_CHARS, MAX_SUBJECT_CHARS, TicketCreate
 from kb import service as kb_service
 from kb.forum.access import require_moderator
 from kb.forum.indexing import note_search_change
-from kb.forum.models import ForumAcceptedAnswer, ForumReply, ForumThread, ForumThreadTag, PostStatus
+from kb.forum.models import (
+    ForumAcceptedAnswer,
+    ForumReply,
+    ForumThread,
+    ForumThreadTag,
+    PostStatus,
+)
 from kb.forum.threads import get_category
 from kb.models import Article, ArticleKind, ArticleStatus
 from kb.schemas import MAX_TAGS as KB_MAX_TAGS

@@ -12,9 +12,9 @@ from markupsafe import Markup
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from accounts.models import User
+from accounts.service import Principal
 from aftercare.errors import ValidationFailed
-from helpdesk.accounts import Principal
-from helpdesk.models import User
 from kb.forum.access import can_accept, can_edit, can_see, is_moderator, visible_clause
 from kb.forum.badges import Badge, badges_for
 from kb.forum.indexing import reply_scores

@@ -8,14 +8,13 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from accounts.models import User
+from accounts.service import Principal
 from aftercare.config import get_settings
 from aftercare.db import utcnow
 from aftercare.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from helpdesk.accounts import Principal
-from helpdesk.models import User
 from kb.forum.access import can_edit, can_see, is_moderator, require_member
 from kb.forum.indexing import note_search_change
-from kb.forum.moderation import initial_status
 from kb.forum.models import (
     ForumCategory,
     ForumReply,
@@ -24,6 +23,7 @@ from kb.forum.models import (
     ForumThreadTag,
     ForumThreadView,
 )
+from kb.forum.moderation import initial_status
 from kb.forum.schemas import ReplyCreate, ReplyUpdate, ThreadCreate, ThreadUpdate
 from retrieval.language import LanguageSource, detect_language
 

@@ -5,11 +5,17 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from accounts.service import Principal
 from aftercare.errors import Forbidden, InvalidTransition, ValidationFailed
-from helpdesk.accounts import Principal
 from kb.forum.access import can_accept, require_member
 from kb.forum.indexing import note_search_change, reply_scores
-from kb.forum.models import ForumAcceptedAnswer, ForumReply, ForumThread, ForumVote, PostStatus
+from kb.forum.models import (
+    ForumAcceptedAnswer,
+    ForumReply,
+    ForumThread,
+    ForumVote,
+    PostStatus,
+)
 
 
 def cast_vote(session: Session, reply: ForumReply, value: int, principal: Principal) -> int:

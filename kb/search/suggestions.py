@@ -34,10 +34,11 @@ from datetime import datetime
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
+from accounts.models import User
 from aftercare.config import get_settings
 from aftercare.db import on_commit, utcnow
 from aftercare.errors import NotFound
-from helpdesk.models import Message, MessageKind, Ticket, User
+from helpdesk.models import Message, MessageKind, Ticket
 from kb.models import Article
 from kb.search.keeper import IndexKeeper, active_keeper, running_keepers
 from kb.search.models import (

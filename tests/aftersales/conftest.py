@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from helpdesk.models import Role
+from accounts.models import Role
 from tests.factories import create_staff
 
 PASSWORD = "correct horse battery"

@@ -9,12 +9,24 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from accounts.models import Customer
+from accounts.service import get_or_create_customer
 from aftersales import programmes, purchases
 from aftersales.models import Product, Programme, ProgrammeTrigger, Purchase, StepKind
-from aftersales.schemas import ProductUpdate, ProgrammeCreate, PurchaseCreate, StepCreate
-from helpdesk.accounts import get_or_create_customer
-from helpdesk.models import Customer
-from kb.models import Article, ArticleContent, ArticleKind, ArticleStatus, ArticleTag, TagKind
+from aftersales.schemas import (
+    ProductUpdate,
+    ProgrammeCreate,
+    PurchaseCreate,
+    StepCreate,
+)
+from kb.models import (
+    Article,
+    ArticleContent,
+    ArticleKind,
+    ArticleStatus,
+    ArticleTag,
+    TagKind,
+)
 from tests.factories import unique_email
 
 _counter = itertools.count(1)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from accounts.models import Role
 from aftersales.models import Purchase
-from helpdesk.models import Role
 from tests.aftersales import factories as f
 from tests.factories import create_staff, token_for
 

@@ -32,7 +32,7 @@ import time
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from aftercare.config import get_settings
 from aftercare.db import Database
-from helpdesk import accounts, service
+from helpdesk import service, ticket_links
 from helpdesk.schemas import TicketCreate
 
 class PastSigner(TimestampSigner):
@@ -45,7 +45,7 @@ with database.session(write=True) as session:
     ticket = service.create_ticket(session, TicketCreate(
         customer_email="somchai@example.com", customer_name="Somchai", subject="หูฟังเชื่อมต่อบลูทูธไม่ได้",
         body="สวัสดีครับ หูฟังของผมเชื่อมต่อบลูทูธกับโทรศัพท์ไม่ได้ตั้งแต่เมื่อวาน", language="th"))
-    serializer = URLSafeTimedSerializer(settings.secret_key, salt=accounts._TIMED_TICKET_LINK_SALT, signer=PastSigner)
+    serializer = URLSafeTimedSerializer(settings.secret_key, salt=ticket_links._TIMED_TICKET_LINK_SALT, signer=PastSigner)
     print(ticket.id, serializer.dumps([ticket.id, ticket.requester_id, ticket.link_generation]))
 database.dispose()
 """

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from accounts.service import Principal
 from aftercare.errors import Forbidden, InvalidTransition, NotFound
-from helpdesk.accounts import Principal
 from helpdesk.models import TicketStatus
 from helpdesk.schemas import TicketUpdate
 from kb import service as kb_service
@@ -190,7 +190,7 @@ def test_tickets_offered_before_the_range_are_not_counted(session):
 
 
 def test_insights_page_shows_the_rate_by_language_beside_the_funnel(client, session, offers):
-    from helpdesk.models import Role
+    from accounts.models import Role
     from tests.web.pages_support import sign_in
 
     sign_in(client, session, role=Role.ADMIN)
@@ -203,7 +203,7 @@ def test_insights_page_shows_the_rate_by_language_beside_the_funnel(client, sess
 
 
 def test_insights_section_alone_for_htmx(client, session, offers):
-    from helpdesk.models import Role
+    from accounts.models import Role
     from tests.web.pages_support import sign_in
 
     sign_in(client, session, role=Role.ADMIN)
@@ -227,7 +227,7 @@ def test_an_article_in_a_third_language_is_not_offered(session, keeper):
 # ---- the JSON report -----------------------------------------------------------------------------
 
 def _admin_headers(session) -> dict[str, str]:
-    from helpdesk.models import Role
+    from accounts.models import Role
     from tests.factories import create_staff, token_for
 
     return token_for(session, create_staff(session, role=Role.ADMIN))

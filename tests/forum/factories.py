@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from helpdesk.accounts import Principal, principal_for_user
-from helpdesk.models import User
+from accounts.models import User
+from accounts.service import Principal, principal_for_user
 from kb.forum import moderation, threads
 from kb.forum.models import ForumReply, ForumThread, PostStatus
 from kb.forum.schemas import ReplyCreate, ThreadCreate

@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 import uvicorn
 
+from accounts.models import Role
+from accounts.service import create_user, principal_for_user
 from aftercare import migrate
 from aftercare.config import get_settings
 from aftercare.db import Database
-from helpdesk.accounts import create_user, principal_for_user
-from helpdesk.models import Role
 from kb.forum.indexing import iter_indexable_threads
 from kb.forum.models import ForumThread
 from tests.forum.factories import create_thread, trust

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from aftercare.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
-from helpdesk.accounts import Principal
+from accounts.service import Principal
+from aftercare.errors import (
+    Conflict,
+    Forbidden,
+    InvalidTransition,
+    NotFound,
+    ValidationFailed,
+)
 from kb.forum import access, moderation
 from kb.forum.models import FlagReason, FlagResolution, PostStatus
 from kb.forum.reading import ThreadFilters, list_threads, thread_detail

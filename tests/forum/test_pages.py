@@ -7,14 +7,21 @@ from datetime import timedelta
 
 import pytest
 
+from accounts.service import principal_for_user, start_login_session
 from helpdesk import service as helpdesk_service
-from helpdesk.accounts import principal_for_user, start_login_session
 from helpdesk.models import MessageKind, TicketStatus
 from helpdesk.schemas import MessageCreate
 from kb.forum import moderation
 from kb.forum.reading import view_count
 from tests.factories import create_customer_user, create_staff, create_ticket
-from tests.forum.factories import trust, agent, create_category, create_reply, create_thread, newcomer
+from tests.forum.factories import (
+    agent,
+    create_category,
+    create_reply,
+    create_thread,
+    newcomer,
+    trust,
+)
 
 HTMX = {"HX-Request": "true"}
 

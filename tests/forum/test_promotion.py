@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from accounts.service import Principal
 from aftercare.errors import Conflict, Forbidden, InvalidTransition
 from helpdesk import service as helpdesk_service
-from helpdesk.accounts import Principal
 from helpdesk.models import MessageKind, TicketChannel, TicketStatus
 from helpdesk.schemas import MessageCreate
 from kb import service as kb_service

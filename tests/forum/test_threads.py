@@ -5,15 +5,21 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from accounts.service import Principal
 from aftercare.errors import Conflict, Forbidden, NotAuthenticated, ValidationFailed
-from helpdesk.accounts import Principal
 from kb.forum import moderation, threads
 from kb.forum.models import ForumThreadView
 from kb.forum.reading import ThreadFilters, list_threads, thread_detail, view_count
 from kb.forum.schemas import ReplyUpdate, ThreadUpdate
 from kb.forum.votes import accept_reply
 from kb.models import SearchIndexChange
-from tests.forum.factories import agent, create_category, create_reply, create_thread, member
+from tests.forum.factories import (
+    agent,
+    create_category,
+    create_reply,
+    create_thread,
+    member,
+)
 
 
 def test_thread_language_is_detected(session):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from accounts.service import Principal
 from aftercare.errors import Forbidden, InvalidTransition, NotAuthenticated
-from helpdesk.accounts import Principal
 from kb.forum import votes
 from kb.forum.indexing import reply_scores
 from kb.forum.models import ForumVote

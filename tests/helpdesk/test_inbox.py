@@ -7,13 +7,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from accounts.service import Principal, principal_for_user
 from aftercare.db import utcnow
 from aftercare.errors import Forbidden, ValidationFailed
-from helpdesk import inbox
-from helpdesk.accounts import Principal, principal_for_user
+from helpdesk import inbox, service
 from helpdesk.models import Ticket, TicketStatus
 from helpdesk.schemas import TicketUpdate
-from helpdesk import service
 from tests.factories import create_customer_user, create_staff, create_ticket
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from accounts.models import Role
+from accounts.service import principal_for_user
 from aftercare.errors import Conflict, Forbidden
 from helpdesk import macros
-from helpdesk.accounts import principal_for_user
-from helpdesk.models import Role
 from tests.factories import create_staff, create_ticket
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from accounts.service import Principal
 from aftercare.errors import Forbidden, InvalidTransition
 from helpdesk import service
-from helpdesk.accounts import Principal
 from helpdesk.models import AuditField, MessageKind, TicketStatus
 from helpdesk.schemas import MessageCreate, TicketUpdate
 from tests.factories import create_ticket, staff_principal

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from accounts.models import Role
 from aftercare.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from kb import service
 from kb.models import ArticleStatus
 from kb.schemas import ArticleUpdate
 from tests.factories import create_staff
 from tests.kb.factories import create_article
-from helpdesk.models import Role
 
 
 def test_create_article_stores_source_content_tags_and_questions(session):

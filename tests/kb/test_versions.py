@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from accounts.models import Role
 from aftercare.errors import NotFound
-from helpdesk.models import Role
 from kb import service, versions
 from kb.schemas import ArticleUpdate
 from tests.factories import create_staff

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from accounts.models import Role
+from accounts.service import start_login_session
 from aftercare.config import get_settings
-from helpdesk.accounts import start_login_session
-from helpdesk.models import Role
 from tests.factories import create_staff
 
 PASSWORD = "correct horse battery"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from accounts.service import start_login_session
 from aftercare.config import get_settings
-from helpdesk.accounts import start_login_session
 from tests.factories import create_customer_user
 
 THAI = re.compile(r"[\u0e00-\u0e7f]")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from helpdesk.models import Role
+from accounts.models import Role
 from kb import service, translations, versions
 from kb.models import ArticleStatus
 from kb.schemas import ArticleUpdate, TranslationUpdate

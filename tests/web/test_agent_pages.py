@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from accounts.models import Role
+from accounts.service import principal_for_user
 from aftercare.db import utcnow
 from helpdesk.macros import MacroWrite, create_macro
-from helpdesk.accounts import principal_for_user
-from helpdesk.models import Role
 from tests.factories import create_staff, create_ticket
 from tests.web.pages_support import csrf_from, sign_in
 

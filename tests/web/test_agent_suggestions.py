@@ -6,7 +6,7 @@ import re
 
 from sqlalchemy import select
 
-from helpdesk.models import Role
+from accounts.models import Role
 from kb import service as kb_service
 from kb.models import ArticleStatus
 from kb.search.models import SuggestionEvent

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpdesk.models import Role
+from accounts.models import Role
 from tests.factories import create_customer_user, create_staff, token_for
 
 NEW_ARTICLE = {

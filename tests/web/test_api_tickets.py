@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from helpdesk.models import Message, Role, Ticket
+from accounts.models import Role
+from helpdesk.models import Message, Ticket
 from tests.conftest import env
 from tests.factories import create_customer_user, create_staff, create_ticket, token_for
 from tests.web.intake_support import emailed_token

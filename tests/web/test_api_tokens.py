@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from accounts import service as accounts
+from accounts.models import ApiToken, Role
+from accounts.service import start_login_session
 from aftercare.config import get_settings
-from helpdesk import accounts
-from helpdesk.accounts import start_login_session
-from helpdesk.models import ApiToken, Role
 from tests.factories import create_customer_user, create_staff
 from tests.web.pages_support import csrf_from, sign_in
 

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from helpdesk import service
-from helpdesk.accounts import sign_ticket_link
 from helpdesk.models import MessageKind, TicketStatus
 from helpdesk.schemas import TicketUpdate
+from helpdesk.ticket_links import sign_ticket_link
 from kb.feedback.models import IntakeSuggestion, SolvedVia
 from tests.factories import create_ticket, staff_principal
 from tests.web.pages_support import csrf_from, sign_in

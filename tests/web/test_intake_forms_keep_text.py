@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 
 from aftercare import migrate
 from aftercare.db import Database
-from helpdesk.accounts import sign_ticket_link
 from helpdesk.models import Message, Ticket
+from helpdesk.ticket_links import sign_ticket_link
 from tests.factories import create_customer_user, create_ticket, token_for
 from tests.web.pages_support import csrf_from
 from web import ratelimit

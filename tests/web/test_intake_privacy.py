@@ -12,9 +12,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from accounts.models import Customer
+from accounts.service import get_customer_by_email, start_login_session
 from aftercare.config import get_settings
-from helpdesk.accounts import get_customer_by_email, start_login_session
-from helpdesk.models import Customer, Ticket
+from helpdesk.models import Ticket
 from tests.factories import create_customer_user, create_staff, token_for
 from tests.web.intake_support import emailed_link, emailed_token
 from tests.web.pages_support import csrf_from

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from helpdesk.models import Macro, Role
+from accounts.models import Role
+from helpdesk.models import Macro
 from tests.web.pages_support import csrf_from, sign_in
 
 

@@ -35,12 +35,17 @@ from schemathesis.specs.openapi.checks import (
 )
 from sqlalchemy import select
 
+from accounts.models import Role
+from accounts.service import principal_for_user
 from aftersales import programmes, purchases, segments
 from aftersales.models import StepKind
-from aftersales.schemas import ProgrammeCreate, PurchaseCreate, SegmentCreate, StepCreate
+from aftersales.schemas import (
+    ProgrammeCreate,
+    PurchaseCreate,
+    SegmentCreate,
+    StepCreate,
+)
 from helpdesk import service as tickets
-from helpdesk.accounts import principal_for_user
-from helpdesk.models import Role
 from helpdesk.schemas import MessageCreate
 from kb.forum import moderation
 from kb.forum.models import FlagReason
@@ -49,7 +54,14 @@ from tests.forum.factories import create_category, create_reply, create_thread, 
 from tests.kb.factories import add_translation, create_article
 from tests.workers import mail_samples
 from workers.mail_in.intake import receive_mail
-from workers.models import Attachment, EmailKind, OutboxStatus, RejectedMail, SuppressionScope, SuppressionSource
+from workers.models import (
+    Attachment,
+    EmailKind,
+    OutboxStatus,
+    RejectedMail,
+    SuppressionScope,
+    SuppressionSource,
+)
 from workers.outbox import enqueue_email
 from workers.suppression import add_suppression
 

@@ -16,9 +16,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from accounts.models import Role
 from aftercare import migrate
 from aftercare.db import Database
-from helpdesk.models import Role
 from kb.search.models import SearchLog
 from tests.factories import create_staff, create_ticket, token_for
 from tests.web.pages_support import sign_in

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from helpdesk.models import Role
+from accounts.models import Role
 from tests.factories import create_staff, create_ticket
 from tests.web.pages_support import PASSWORD, csrf_from, sign_in
 

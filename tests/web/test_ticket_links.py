@@ -14,10 +14,12 @@ from urllib.parse import quote
 from itsdangerous import TimestampSigner, URLSafeSerializer, URLSafeTimedSerializer
 from sqlalchemy import select
 
+from accounts import service as accounts
+from accounts.models import Role
+from accounts.service import start_login_session
 from aftercare.config import get_settings
-from helpdesk import accounts
-from helpdesk.accounts import sign_ticket_link, start_login_session
-from helpdesk.models import Role
+from helpdesk import ticket_links
+from helpdesk.ticket_links import sign_ticket_link
 from tests.factories import create_customer_user, create_ticket
 from tests.web.pages_support import csrf_from, sign_in
 from workers.models import OutboxMessage
@@ -32,7 +34,7 @@ def _link_signed_days_ago(settings, ticket, days: float) -> str:
         def get_timestamp(self) -> int:
             return int(time.time() - days * DAY)
 
-    serializer = URLSafeTimedSerializer(settings.secret_key, salt=accounts._TIMED_TICKET_LINK_SALT, signer=PastSigner)
+    serializer = URLSafeTimedSerializer(settings.secret_key, salt=ticket_links._TIMED_TICKET_LINK_SALT, signer=PastSigner)
     return serializer.dumps([ticket.id, ticket.requester_id, ticket.link_generation])
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from helpdesk.accounts import revoke_ticket_links
+from helpdesk.ticket_links import revoke_ticket_links
 from tests.factories import create_ticket, staff_principal
 from tests.web.pages_support import csrf_from
 from tests.web.test_ticket_links import _link_signed_days_ago, _page

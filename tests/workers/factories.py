@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from helpdesk.accounts import get_or_create_customer
-from helpdesk.models import Customer
+from accounts.models import Customer
+from accounts.service import get_or_create_customer
 from tests.factories import unique_email
 from workers.models import EmailKind, OutboxMessage
 from workers.outbox import enqueue_email

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from helpdesk.models import Role
+from accounts.models import Role
 from tests.factories import create_staff, token_for, unique_email
 from tests.web.pages_support import sign_in
 from tests.workers import mail_samples as samples

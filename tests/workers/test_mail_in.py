@@ -8,16 +8,16 @@ from email.utils import make_msgid
 import pytest
 from sqlalchemy import func, select
 
+from accounts.models import Customer
 from aftercare.config import get_settings
 from aftercare.db import Database
 from helpdesk import service
-from helpdesk.models import Customer, Ticket, TicketChannel, TicketStatus
+from helpdesk.models import Ticket, TicketChannel, TicketStatus
 from helpdesk.schemas import MessageCreate, TicketUpdate
 from tests.factories import staff_principal, unique_email
 from tests.workers import mail_samples as samples
 from tests.workers.conftest import running_receiver
 from workers.mail_in.attachments import attachments_dir
-from workers.notifications import MAX_CONFIRMATIONS_PER_DAY
 from workers.models import (
     Attachment,
     InboundDisposition,
@@ -28,6 +28,7 @@ from workers.models import (
     Suppression,
     SuppressionScope,
 )
+from workers.notifications import MAX_CONFIRMATIONS_PER_DAY
 
 
 def deliver(controller, raw: bytes, *, mail_from: str = "sender@example.com", lmtp: bool = False) -> None:

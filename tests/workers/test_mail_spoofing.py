@@ -14,11 +14,12 @@ import sqlite3
 import pytest
 from sqlalchemy import select
 
+from accounts.models import Customer
 from aftercare import migrate
 from aftercare.config import get_settings
 from aftercare.db import Database
 from helpdesk import service
-from helpdesk.models import Customer, MessageKind, Ticket, TicketStatus
+from helpdesk.models import MessageKind, Ticket, TicketStatus
 from helpdesk.schemas import MessageCreate
 from tests.factories import staff_principal, unique_email
 from tests.workers import mail_samples as samples

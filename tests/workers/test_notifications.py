@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from accounts.service import Principal
 from helpdesk import service
-from helpdesk.accounts import Principal, verify_ticket_link
 from helpdesk.models import MessageKind, TicketChannel
 from helpdesk.schemas import MessageCreate
+from helpdesk.ticket_links import verify_ticket_link
 from tests.factories import create_ticket, staff_principal
 from workers import notifications
 from workers.delivery import drain_outbox

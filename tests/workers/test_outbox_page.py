@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from helpdesk.models import Role
+from accounts.models import Role
 from tests.web.pages_support import csrf_from, sign_in
 from tests.workers.factories import email
 from workers.delivery import drain_outbox

@@ -6,7 +6,7 @@ import re
 
 from sqlalchemy import select
 
-from helpdesk.models import Role
+from accounts.models import Role
 from tests.factories import create_ticket
 from tests.web.pages_support import sign_in
 from workers.models import EmailKind, OutboxMessage, SuppressReason

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from helpdesk.models import Role
+from accounts.models import Role
 from tests.conftest import env
 from tests.factories import create_ticket
 from tests.web.pages_support import sign_in

@@ -19,19 +19,20 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from aftercare.db import utcnow
-from aftercare.errors import Forbidden, NotAuthenticated, ValidationFailed
-from helpdesk import service
-from helpdesk.access_schemas import ApiTokenCreate, ApiTokenCreated, ApiTokenRead, TicketLinksRevoked
-from helpdesk.accounts import (
+from accounts.models import ApiToken, User
+from accounts.schemas import ApiTokenCreate, ApiTokenCreated, ApiTokenRead
+from accounts.service import (
     Principal,
     create_api_token,
     list_api_tokens,
     revoke_api_token,
-    revoke_ticket_links,
     token_status,
 )
-from helpdesk.models import ApiToken, User
+from aftercare.db import utcnow
+from aftercare.errors import Forbidden, NotAuthenticated, ValidationFailed
+from helpdesk import service
+from helpdesk.schemas import TicketLinksRevoked
+from helpdesk.ticket_links import revoke_ticket_links
 from web.deps import ApiPrincipal, DbSession
 from web.openapi import error_responses
 from workers.ticket_link_mail import send_new_ticket_link

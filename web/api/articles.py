@@ -11,11 +11,17 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from sqlalchemy.orm import Session
 
+from accounts.service import Principal
 from aftercare.errors import NotFound
-from helpdesk.accounts import Principal
 from kb import service, translations, versions
 from kb.markdown import render_markdown
-from kb.models import Article, ArticleContent, ArticleKind, ArticleStatus, ArticleVersion
+from kb.models import (
+    Article,
+    ArticleContent,
+    ArticleKind,
+    ArticleStatus,
+    ArticleVersion,
+)
 from kb.schemas import (
     ArticleCreate,
     ArticlePage,

@@ -10,8 +10,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from accounts.service import Principal
 from aftercare.config import Settings
-from helpdesk.accounts import Principal
 from kb.forum import access, moderation, promotion, reading, threads, votes
 from kb.forum.badges import badges_for
 from kb.forum.models import PostStatus

@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from accounts.service import Principal
 from aftercare.config import Settings
 from aftercare.errors import NotAuthenticated
 from helpdesk import service
-from helpdesk.accounts import Principal, sign_ticket_link
 from helpdesk.models import Ticket, TicketChannel, TicketStatus
 from helpdesk.schemas import (
     MessageCreate,
@@ -22,6 +22,7 @@ from helpdesk.schemas import (
     TicketSummary,
     TicketUpdate,
 )
+from helpdesk.ticket_links import sign_ticket_link
 from web import ratelimit
 from web.deps import ApiPrincipal, AppSettings, DbSession, StaffPrincipal, client_key
 

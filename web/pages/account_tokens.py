@@ -14,10 +14,16 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from accounts.models import Role, User
+from accounts.service import (
+    Principal,
+    create_api_token,
+    list_api_tokens,
+    revoke_api_token,
+    token_status,
+)
 from aftercare.db import utcnow
 from aftercare.errors import Conflict, NotAuthenticated, ValidationFailed
-from helpdesk.accounts import Principal, create_api_token, list_api_tokens, revoke_api_token, token_status
-from helpdesk.models import Role, User
 from web import i18n
 from web.csrf import verify_csrf
 from web.deps import DbSession, PagePrincipal

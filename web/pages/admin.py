@@ -17,9 +17,9 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from accounts.service import Principal
 from aftercare.config import get_settings
 from aftercare.errors import Conflict, DomainError, InvalidTransition, ValidationFailed
-from helpdesk.accounts import Principal
 from kb import service, versions
 from kb.feedback.service import feedback_counts
 from kb.markdown import render_markdown
@@ -29,7 +29,14 @@ from web import i18n
 from web.csrf import verify_csrf
 from web.deps import DbSession
 from web.i18n import N_
-from web.pages.admin_forms import STATUS_ACTIONS, STATUS_LABELS, KIND_LABELS, coverage_by_article, split_list, split_lines
+from web.pages.admin_forms import (
+    KIND_LABELS,
+    STATUS_ACTIONS,
+    STATUS_LABELS,
+    coverage_by_article,
+    split_lines,
+    split_list,
+)
 from web.pages.admin_history import router as history_router
 from web.pages.admin_insights import router as insights_router
 from web.pages.admin_translations import router as translations_router

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from helpdesk.models import User
+from accounts.models import User
 from kb import service, versions
 from web.csrf import verify_csrf
 from web.deps import DbSession

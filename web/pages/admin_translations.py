@@ -13,8 +13,8 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from accounts.service import Principal
 from aftercare.errors import DomainError, ValidationFailed
-from helpdesk.accounts import Principal
 from kb import service, translations, versions
 from kb.markdown import render_markdown
 from kb.models import Article, ArticleStatus

@@ -12,10 +12,19 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import func, select
 
+from accounts.models import Customer
+from accounts.service import Principal
 from aftercare.errors import DomainError, Forbidden, NotAuthenticated
 from aftersales import lapsed, programmes, purchases, segments
 from aftersales.emails import tip_email
-from aftersales.models import LapseReason, Product, ProductTag, ProgrammeTrigger, Purchase, StepKind
+from aftersales.models import (
+    LapseReason,
+    Product,
+    ProductTag,
+    ProgrammeTrigger,
+    Purchase,
+    StepKind,
+)
 from aftersales.schemas import (
     BroadcastCreate,
     ProductUpdate,
@@ -25,8 +34,6 @@ from aftersales.schemas import (
     StepCreate,
 )
 from aftersales.tips import select_tip_article
-from helpdesk.accounts import Principal
-from helpdesk.models import Customer
 from web.csrf import verify_csrf
 from web.deps import AppSettings, DbSession, PagePrincipal
 from web.pages.forms import field_errors

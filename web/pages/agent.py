@@ -18,10 +18,11 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from accounts.models import User
+from accounts.service import Principal
 from aftercare.errors import DomainError
 from helpdesk import inbox, macros, service
-from helpdesk.accounts import Principal
-from helpdesk.models import MessageKind, TicketPriority, TicketStatus, TicketTag, User
+from helpdesk.models import MessageKind, TicketPriority, TicketStatus, TicketTag
 from helpdesk.schemas import MessageCreate, TicketUpdate
 from helpdesk.transitions import can_reply_publicly, check_reply, next_statuses
 from web.csrf import verify_csrf
@@ -29,7 +30,8 @@ from web.deps import AppSettings, DbSession
 from web.i18n import N_
 from web.pages.agent_access import PageStaff, require_page_staff  # noqa: F401 - imported by other page modules
 from web.pages.agent_macros import router as macros_router
-from web.pages.agent_suggestions import after_reply_sent, router as suggestions_router
+from web.pages.agent_suggestions import after_reply_sent
+from web.pages.agent_suggestions import router as suggestions_router
 from web.pages.forms import field_errors
 from web.templating import render
 

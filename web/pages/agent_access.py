@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import Depends
 
+from accounts.service import Principal
 from aftercare.errors import Forbidden, NotAuthenticated
-from helpdesk.accounts import Principal
 from web.deps import PagePrincipal
 
 

@@ -20,10 +20,10 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from accounts.service import Principal
 from aftercare.config import get_settings
 from aftercare.errors import NotFound
 from helpdesk import service
-from helpdesk.accounts import Principal
 from helpdesk.models import Message, MessageKind, Ticket
 from helpdesk.schemas import MessageCreate
 from kb import service as kb_service

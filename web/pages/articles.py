@@ -17,8 +17,8 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from accounts.service import Principal
 from aftercare.errors import NotFound
-from helpdesk.accounts import Principal
 from kb import service
 from kb.feedback import service as feedback
 from kb.feedback.schemas import MAX_REASON_CHARS, FeedbackCreate, FeedbackReason

@@ -15,11 +15,21 @@ from urllib.parse import parse_qs, urlparse
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from accounts.service import (
+    authenticate_password,
+    end_login_session,
+    start_login_session,
+)
 from aftercare.errors import RateLimited
-from helpdesk.accounts import authenticate_password, end_login_session, start_login_session
 from web import i18n, ratelimit
 from web.csrf import verify_csrf
-from web.deps import TICKET_TOKEN_QUERY, AppSettings, DbSession, PagePrincipal, client_key
+from web.deps import (
+    TICKET_TOKEN_QUERY,
+    AppSettings,
+    DbSession,
+    PagePrincipal,
+    client_key,
+)
 from web.pages import account_tokens, ticket_links
 from web.templating import render
 

@@ -19,11 +19,15 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.responses import (
+    HTMLResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 
+from accounts.service import Principal
 from aftercare.errors import Forbidden, NotAuthenticated, NotFound
-from helpdesk.accounts import Principal
-
 from web.csrf import verify_csrf
 from web.deps import AppSettings, DbSession, PagePrincipal
 from web.templating import render
@@ -31,7 +35,13 @@ from workers.models import OutboxStatus, SuppressionScope, SuppressionSource
 from workers.outbox import list_outbox, retry_message
 from workers.previews import PREVIEWS, render_preview
 from workers.strings import email_language, words
-from workers.unsubscribe import ONE_CLICK_FIELD, ONE_CLICK_VALUE, mask_address, resolve_token, unsubscribe
+from workers.unsubscribe import (
+    ONE_CLICK_FIELD,
+    ONE_CLICK_VALUE,
+    mask_address,
+    resolve_token,
+    unsubscribe,
+)
 
 router = APIRouter(include_in_schema=False)
 

@@ -13,17 +13,24 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
-from aftercare.errors import Conflict, DomainError, Forbidden, NotAuthenticated, RateLimited, ValidationFailed
-from helpdesk.accounts import Principal
+from accounts.service import Principal
+from aftercare.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    NotAuthenticated,
+    RateLimited,
+    ValidationFailed,
+)
 from kb.forum import access, moderation, promotion, reading, threads, votes
 from kb.forum.models import FlagReason, FlagResolution, ForumReply, ForumThread
 from kb.forum.schemas import ReplyCreate, ReplyUpdate, ThreadCreate, ThreadUpdate
 from kb.forum.similar import similar_threads
 from web import i18n
-from web.i18n import N_
 from web.api.forum import hit_post_limit
 from web.csrf import verify_csrf
 from web.deps import AppSettings, DbSession, PagePrincipal
+from web.i18n import N_
 from web.pages.auth import safe_next
 from web.pages.forms import localized_field_errors
 from web.templating import is_htmx, render

@@ -9,19 +9,32 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 
+from accounts.models import User
+from accounts.service import Principal, principal_for_user
 from aftercare.db import is_database_busy
-from aftercare.errors import DomainError, InvalidTransition, NotAuthenticated, RateLimited
+from aftercare.errors import (
+    DomainError,
+    InvalidTransition,
+    NotAuthenticated,
+    RateLimited,
+)
 from helpdesk import service
-from helpdesk.accounts import Principal, principal_for_user, sign_ticket_link
-from helpdesk.models import TicketChannel, TicketStatus, User
+from helpdesk.models import TicketChannel, TicketStatus
 from helpdesk.receipts import sign_receipt, ticket_for_receipt
 from helpdesk.schemas import MessageCreate, TicketCreate
+from helpdesk.ticket_links import sign_ticket_link
 from kb.feedback import self_resolution
 from kb.feedback.models import SolvedVia
 from web import i18n, ratelimit
 from web.api.tickets import limit_customer_replies
 from web.csrf import verify_csrf
-from web.deps import AppSettings, DbSession, PagePrincipal, client_key, get_page_principal
+from web.deps import (
+    AppSettings,
+    DbSession,
+    PagePrincipal,
+    client_key,
+    get_page_principal,
+)
 from web.errors import BUSY_RETRY_AFTER_SECONDS
 from web.pages import intake_text
 from web.pages.auth import safe_next

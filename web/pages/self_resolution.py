@@ -17,11 +17,12 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from accounts.service import Principal
 from aftercare.config import Settings
 from aftercare.errors import InvalidTransition, NotAuthenticated
 from helpdesk import service
-from helpdesk.accounts import Principal, sign_ticket_link
 from helpdesk.models import Ticket
+from helpdesk.ticket_links import sign_ticket_link
 from kb.feedback import self_resolution
 from kb.feedback.models import SolvedVia
 from web import i18n

@@ -22,21 +22,27 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from accounts.service import normalize_email
 from aftercare.config import Settings
 from aftercare.errors import NotAuthenticated, RateLimited
 from helpdesk import service
-from helpdesk.accounts import (
+from helpdesk.models import Ticket
+from helpdesk.ticket_links import (
     LinkState,
     TicketLinkCheck,
     check_ticket_link,
-    normalize_email,
     revoke_ticket_links,
     ticket_link_max_age,
 )
-from helpdesk.models import Ticket
 from web import i18n, ratelimit
 from web.csrf import verify_csrf
-from web.deps import TICKET_TOKEN_QUERY, AppSettings, DbSession, PagePrincipal, client_key
+from web.deps import (
+    TICKET_TOKEN_QUERY,
+    AppSettings,
+    DbSession,
+    PagePrincipal,
+    client_key,
+)
 from web.pages.agent_access import PageStaff
 from web.templating import render
 from workers.ticket_link_mail import send_new_ticket_link

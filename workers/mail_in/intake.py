@@ -53,15 +53,25 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from accounts.service import Principal, get_or_create_customer
 from aftercare.config import Settings, get_settings
 from aftercare.db import Database, utcnow
 from aftercare.errors import RateLimited
 from helpdesk import service
-from helpdesk.accounts import Principal, get_or_create_customer
 from helpdesk.models import Message, Ticket, TicketChannel, TicketStatus
-from helpdesk.schemas import MAX_BODY_CHARS, MAX_SUBJECT_CHARS, MessageCreate, TicketCreate
+from helpdesk.schemas import (
+    MAX_BODY_CHARS,
+    MAX_SUBJECT_CHARS,
+    MessageCreate,
+    TicketCreate,
+)
+from workers.mail_in.attachments import (
+    StoredAttachment,
+    fsync_directories,
+    remove_files,
+    store_attachments,
+)
 from workers.mail_in.authentication import Authentication, AuthVerdict, judge, topmost
-from workers.mail_in.attachments import StoredAttachment, fsync_directories, remove_files, store_attachments
 from workers.mail_in.parser import MalformedMail, ParsedMail, parse_mail
 from workers.mail_in.threading import find_ticket
 from workers.models import (

@@ -1,4 +1,4 @@
-"""Request and response shapes for API tokens and ticket links (named by role).
+"""Request and response shapes for API tokens (named by role).
 
 A token's secret appears in exactly one response: ``ApiTokenCreated``, the answer to creating it.
 Every other shape shows only its prefix.
@@ -11,7 +11,7 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-from helpdesk.accounts import MAX_TOKEN_NAME_CHARS, TokenState
+from accounts.service import MAX_TOKEN_NAME_CHARS, TokenState
 
 # A token's lifetime when asked in days: up to ten years (a longer one is "no expiry": omit it).
 MAX_TOKEN_DAYS = 3650
@@ -43,8 +43,3 @@ class ApiTokenRead(BaseModel):
 
 class ApiTokenCreated(ApiTokenRead):
     token: str = Field(description="the secret: shown this once, never again")
-
-
-class TicketLinksRevoked(BaseModel):
-    ticket_id: int
-    new_link_sent: bool = Field(description="whether a new link was e-mailed to the ticket's requester")
