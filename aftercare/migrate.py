@@ -6,18 +6,32 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection
+from sqlalchemy import Connection, MetaData
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# New migrations are named by date, then revision: files sort in the order they were written, and
+# two branches' files never claim the same number (0001-0014 predate this).
+FILE_TEMPLATE = "%%(year)d_%%(month).2d_%%(day).2d_%%(rev)s_%%(slug)s"
 
 
-def alembic_config(url: str, connection: Connection | None = None) -> Config:
+def alembic_config(url: str, connection: Connection | None = None, metadata: MetaData | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    config.set_main_option("file_template", FILE_TEMPLATE)
     if connection is not None:
         config.attributes["connection"] = connection
+    if metadata is not None:
+        config.attributes["target_metadata"] = metadata
     return config
+
+
+def new_revision(url: str, message: str, *, metadata: MetaData | None = None) -> Path:
+    """Write a new migration file (compared against ``metadata`` when given) and return its path."""
+    config = alembic_config(url, metadata=metadata)
+    script = command.revision(config, message=message, autogenerate=metadata is not None)
+    scripts = script if isinstance(script, list) else [script]
+    return Path(scripts[0].path)
 
 
 def upgrade(url: str, *, revision: str = "heads", connection: Connection | None = None) -> None:

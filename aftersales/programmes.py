@@ -42,8 +42,8 @@ from aftersales.schemas import (
 )
 from aftersales.tips import select_tip_article
 from aftersales.tracking import tracking_urls
-from workers.models import EmailKind
-from workers.outbox import enqueue_email
+from helpdesk.email.models import EmailKind
+from helpdesk.email.outbox import enqueue_email
 
 LATE_WINDOW_DAYS = 7
 # A customer whose steps fall due together (a pass that did not run for days, a purchase anchored

@@ -33,7 +33,7 @@ from aftersales.models import (
 from aftersales.schemas import CsatRow, EmailRow, NpsRow
 from aftersales.segments import members_query, segment_filters
 from aftersales.surveys import is_detractor, is_promoter
-from workers.models import OutboxMessage, OutboxStatus, Suppression, SuppressionSource
+from helpdesk.email.models import OutboxMessage, OutboxStatus, Suppression, SuppressionSource
 
 UNSUBSCRIBE_SOURCES = (
     SuppressionSource.UNSUBSCRIBE_LINK, SuppressionSource.ONE_CLICK, SuppressionSource.UNSUBSCRIBE_MAIL,

@@ -25,8 +25,8 @@ from aftersales.models import (
     Segment,
 )
 from aftersales.schemas import BroadcastCreate, SegmentCreate, SegmentFilters
-from workers.models import EmailKind
-from workers.outbox import enqueue_email
+from helpdesk.email.models import EmailKind
+from helpdesk.email.outbox import enqueue_email
 
 BROADCAST_BATCH_SIZE = 1000
 

@@ -29,8 +29,8 @@ from aftersales.tips import customer_language
 from helpdesk import service as tickets
 from helpdesk.models import Ticket, TicketChannel, TicketStatus, TicketTag
 from helpdesk.schemas import TicketCreate
-from workers.models import EmailKind
-from workers.outbox import enqueue_email
+from helpdesk.email.models import EmailKind
+from helpdesk.email.outbox import enqueue_email
 
 _LINK_SALT = "aftercare.survey-link"
 FOLLOW_UP_TAG = "survey-follow-up"

@@ -36,7 +36,7 @@ from aftersales import lapsed, programmes, segments, surveys  # noqa: E402
 from aftersales.models import Product, ProductTag, Purchase, StepKind  # noqa: E402
 from aftersales.schemas import ProgrammeCreate, SegmentFilters, StepCreate  # noqa: E402
 from kb.models import Article, ArticleContent, ArticleTag  # noqa: E402
-from workers.models import OutboxMessage  # noqa: E402
+from helpdesk.email.models import OutboxMessage  # noqa: E402
 
 NOW = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
 PRODUCTS = [("NIMBUS-T1", "Nimbus thermostat", "nimbus"), ("AURORA-V2", "Aurora vacuum", "aurora"),

@@ -9,7 +9,7 @@ What is measured, and how:
   ``aftercare demo`` (53 article versions in en/pl/id/tl/th); the real e5 model; the search index
   opened (built) before timing, and one search to warm up.
 * Latency. ``helpdesk.service.create_ticket`` plus the commit, as the contact form and the API run
-  it, once without the suggester (``workers.notifications`` offers nothing) and once with
+  it, once without the suggester (``helpdesk.email.notifications`` offers nothing) and once with
   ``kb.feedback.self_resolution`` plugged in (one search at intake, the offer and the agents'
   suggestions stored, the confirmation e-mail rendered with the links). The two are interleaved per
   ticket so that a busy machine weighs on both alike. Median and 95th percentile over every ticket

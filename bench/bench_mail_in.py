@@ -43,7 +43,7 @@ def free_port() -> int:
 
 
 def messages(count: int, offset: int = 0) -> list[tuple[str, bytes]]:
-    from tests.workers import mail_samples as samples
+    from tests.helpdesk.email import mail_samples as samples
 
     made: list[tuple[str, bytes]] = []
     for number in range(offset, offset + count):
@@ -94,10 +94,10 @@ def main() -> None:
     from aftercare.config import get_settings
     from aftercare.db import Database, make_engine
     from helpdesk.models import Ticket
-    from workers.mail_in.intake import store_inbound
-    from workers.mail_in.parser import parse_mail
-    from workers.mail_in.receiver import start_receiver, stop_receiver
-    from workers.models import InboundDisposition, InboundMessage
+    from helpdesk.email.mail_in.intake import store_inbound
+    from helpdesk.email.mail_in.parser import parse_mail
+    from helpdesk.email.mail_in.receiver import start_receiver, stop_receiver
+    from helpdesk.email.models import InboundDisposition, InboundMessage
 
     settings = get_settings()
     url = settings.database_url_resolved

@@ -72,9 +72,9 @@ def main() -> None:
     from aftercare import migrate
     from aftercare.config import get_settings
     from aftercare.db import Database, make_engine
-    from workers.delivery import drain_outbox
-    from workers.models import EmailKind, OutboxMessage, OutboxStatus
-    from workers.outbox import enqueue_email
+    from helpdesk.email.delivery import drain_outbox
+    from helpdesk.email.models import EmailKind, OutboxMessage, OutboxStatus
+    from helpdesk.email.outbox import enqueue_email
 
     settings = get_settings()
     url = settings.database_url_resolved

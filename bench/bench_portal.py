@@ -13,7 +13,7 @@ after the last key before asking. Queries are customer questions in English, Pol
 Tagalog and Thai. Requests are paced at ~9 per second to stay under the portal's search rate limit
 (600 per minute per client), well above what one person's typing produces.
 
-The servers. Each size runs ``uvicorn web.main:app`` (one worker, as ``aftercare serve``) on its own
+The servers. Each size runs ``uvicorn entry.asgi:app`` (one worker, as ``aftercare serve``) on its own
 SQLite database under ``var/bench_portal/<size>/``, after ``aftercare db upgrade`` and
 ``aftercare demo``. For "10k", 10,000 synthetic published articles (real customer utterances and
 sentences from /work/shared/data, as in ``bench_search.py``) are bulk-inserted, and the search index
@@ -100,7 +100,7 @@ def _env(data_dir: Path, port: int) -> dict[str, str]:
 
 
 def _cli(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run([sys.executable, "-m", "aftercare.cli", *args], cwd=ROOT, env=env,
+    result = subprocess.run([sys.executable, "-m", "entry.cli", *args], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=1800)
     if result.returncode != 0:
         raise SystemExit(f"aftercare {' '.join(args)} failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
@@ -185,7 +185,7 @@ def start_server(data_dir: Path, env: dict[str, str], port: int) -> tuple[subpro
     log = (data_dir / "server.log").open("w")
     started = time.perf_counter()
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "web.main:app", "--host", "127.0.0.1", "--port", str(port),
+        [sys.executable, "-m", "uvicorn", "entry.asgi:app", "--host", "127.0.0.1", "--port", str(port),
          "--log-level", "warning"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )

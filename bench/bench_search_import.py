@@ -173,7 +173,7 @@ def _env(data_dir: Path, port: int) -> dict[str, str]:
 def start_server(data_dir: Path, env: dict[str, str], port: int) -> subprocess.Popen:
     log = (data_dir / "server.log").open("w")
     server = subprocess.Popen(
-        [sys.executable, "-m", "aftercare.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "entry.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + SERVER_START_TIMEOUT

@@ -32,7 +32,7 @@ def demo_with_index(prefix: str) -> DemoSetup:
     from aftercare import migrate
     from aftercare.config import get_settings
     from aftercare.db import Database
-    from aftercare.demo import load_demo
+    from entry.demo import load_demo
     from kb.search.keeper import IndexKeeper, set_active_keeper
     from kb.search.service import search
 

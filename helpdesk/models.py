@@ -71,7 +71,7 @@ class Ticket(TimestampMixin, Base):
     # Links from before links expired carry no time: they count as issued at the upgrade (this).
     untimed_links_issued_at: Mapped[datetime | None]
     # The ticket this one may belong to, for an agent to merge: mail that named that ticket in its
-    # subject but could not be trusted to come from its requester (workers.mail_in.threading).
+    # subject but could not be trusted to come from its requester (helpdesk.email.mail_in.threading).
     related_ticket_id: Mapped[int | None] = mapped_column(
         ForeignKey("tickets.id", ondelete="SET NULL"), index=True
     )

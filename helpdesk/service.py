@@ -42,8 +42,8 @@ from helpdesk.models import (
 from helpdesk.schemas import MessageCreate, TicketCreate, TicketUpdate
 from helpdesk.ticket_links import can_read_ticket
 from retrieval.language import LanguageSource, detect_language
-from workers import notifications
-from workers.models import OutboxMessage
+from helpdesk.email import notifications
+from helpdesk.email.models import OutboxMessage
 
 # The state machine. "Reopen" is solved/pending -> open; closed is final (a customer who writes
 # again after closing gets a follow-up ticket, as in every mainstream help desk).
@@ -178,7 +178,7 @@ def confirmation_queued(session: Session, ticket: Ticket) -> bool:
     """Whether the ticket's confirmation (with its signed link) is in the outbox to be sent.
 
     Not when the address is a no-reply one or had its day's confirmations already
-    (``workers.notifications``): the caller must not tell the person a link is on its way.
+    (``helpdesk.email.notifications``): the caller must not tell the person a link is on its way.
     """
     key = f"{notifications.CONFIRMATION_PREFIX}{ticket.id}"
     return session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key).limit(1)) is not None

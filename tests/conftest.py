@@ -29,6 +29,10 @@ from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 from aftercare import migrate  # noqa: E402
 from aftercare.config import get_settings  # noqa: E402
 from aftercare.db import Database, make_engine  # noqa: E402
+from entry.jobs import register_jobs  # noqa: E402
+
+# As every process that enqueues jobs does at start (entry.asgi, the CLI).
+register_jobs()
 
 POSTGRES_URL = os.environ.get("AFTERCARE_TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])

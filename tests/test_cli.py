@@ -14,7 +14,7 @@ def run_cli(tmp_path: Path, *args: str, **extra_env: str) -> subprocess.Complete
     env = {**os.environ, "AFTERCARE_DATA_DIR": str(tmp_path), "AFTERCARE_DATABASE_URL": "", **extra_env}
     env.pop("AFTERCARE_TEST_DATABASE_URL", None)
     return subprocess.run(
-        [sys.executable, "-m", "aftercare.cli", *args], env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "entry.cli", *args], env=env, capture_output=True, text=True, timeout=300
     )
 
 
@@ -95,7 +95,7 @@ def test_serve_answers_healthz(migrated):
         port = probe.getsockname()[1]
     env = {**os.environ, "AFTERCARE_DATA_DIR": str(migrated), "AFTERCARE_DATABASE_URL": ""}
     process = subprocess.Popen(
-        [sys.executable, "-m", "aftercare.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "entry.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     try:
@@ -122,7 +122,7 @@ def run_cli_briefly(tmp_path: Path, *args: str, **extra_env: str) -> subprocess.
     env = {**os.environ, "AFTERCARE_DATA_DIR": str(tmp_path), "AFTERCARE_DATABASE_URL": "", **extra_env}
     env.pop("AFTERCARE_TEST_DATABASE_URL", None)
     try:
-        return subprocess.run([sys.executable, "-m", "aftercare.cli", *args], env=env, capture_output=True,
+        return subprocess.run([sys.executable, "-m", "entry.cli", *args], env=env, capture_output=True,
                               text=True, timeout=60, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
         pytest.fail(f"aftercare {' '.join(args)} started instead of refusing the default secret key")
@@ -155,7 +155,7 @@ def test_serve_on_loopback_in_development_accepts_the_default_secret(migrated):
            "AFTERCARE_EMBEDDED_WORKER": "off"}
     env.pop("AFTERCARE_TEST_DATABASE_URL", None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "aftercare.cli", "serve", "--host", "localhost", "--port", str(port)],
+        [sys.executable, "-m", "entry.cli", "serve", "--host", "localhost", "--port", str(port)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     try:
@@ -202,7 +202,7 @@ def test_mail_in_from_a_pipe_outside_development_defers_the_message_with_the_def
     env = {**os.environ, "AFTERCARE_DATA_DIR": str(migrated), "AFTERCARE_DATABASE_URL": "",
            "AFTERCARE_ENVIRONMENT": "production", "AFTERCARE_SECRET_KEY": DEFAULT_SECRET}
     env.pop("AFTERCARE_TEST_DATABASE_URL", None)
-    result = subprocess.run([sys.executable, "-m", "aftercare.cli", "mail-in", "--stdin"], input=MESSAGE, env=env,
+    result = subprocess.run([sys.executable, "-m", "entry.cli", "mail-in", "--stdin"], input=MESSAGE, env=env,
                             capture_output=True, timeout=120)
     # 75 (EX_TEMPFAIL): the mail server keeps the message and retries, rather than bouncing it.
     assert result.returncode == 75

@@ -1,4 +1,5 @@
-"""The layer rules of pyproject's ``[tool.importlinter]`` hold, and an upward import breaks them.
+"""The layer rules of pyproject's ``[tool.importlinter]`` hold, an upward import breaks them, and no
+two modules import each other (directly or round a longer circle).
 
 ``lint-imports`` (import-linter, in the ``test`` extra) is run as CI runs it: the venv's executable,
 from the repo root. A missing executable fails here rather than skipping, so that CI never passes
@@ -12,12 +13,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import grimp
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
-# pyproject's root_packages: the copy below must hold every one of them.
-ROOT_PACKAGES = ("aftercare", "aftersales", "helpdesk", "kb", "retrieval", "web", "workers")
+# Written out, not read from pyproject: a package dropped from root_packages there would escape
+# every contract, and this list notices.
+ROOT_PACKAGES = ("accounts", "aftercare", "aftersales", "entry", "helpdesk", "kb", "retrieval", "web", "workers")
 
 
 def _lint_imports(cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -47,20 +50,24 @@ def source_copy(tmp_path: Path) -> Path:
 # Each case adds one import that goes up a layer (or out of retrieval) and names the contract that
 # must catch it.
 UPWARD_IMPORTS = [
-    pytest.param("helpdesk/models.py", "import aftersales.models", "aftersales is above helpdesk and kb",
+    pytest.param("helpdesk/models.py", "import aftersales.models", "Layers:",
                  id="helpdesk-imports-aftersales"),
-    pytest.param("kb/models.py", "import aftersales.models", "aftersales is above helpdesk and kb",
+    pytest.param("kb/models.py", "import aftersales.models", "Layers:",
                  id="kb-imports-aftersales"),
-    pytest.param("kb/models.py", "import web.app", "web is the top", id="kb-imports-web"),
-    pytest.param("aftersales/models.py", "import web.app", "web is the top", id="aftersales-imports-web"),
+    pytest.param("kb/models.py", "import web.app", "Layers:", id="kb-imports-web"),
+    pytest.param("aftersales/models.py", "import web.app", "Layers:", id="aftersales-imports-web"),
     pytest.param("retrieval/engine.py", "import aftercare.config", "retrieval imports no domain",
                  id="retrieval-imports-the-settings"),
     pytest.param("retrieval/engine.py", "import sqlalchemy", "retrieval imports no domain (and no database)",
                  id="retrieval-imports-a-database"),
     pytest.param("helpdesk/macros.py", "import kb.models", "Layers:", id="helpdesk-imports-kb"),
     pytest.param("aftercare/config.py", "import helpdesk.models", "Layers:", id="the-shell-imports-helpdesk"),
-    pytest.param("workers/queue.py", "import kb.models", "workers knows nothing above helpdesk",
-                 id="workers-imports-kb"),
+    pytest.param("workers/queue.py", "import helpdesk.email.outbox", "workers is the queue runtime",
+                 id="workers-imports-the-mail-domain"),
+    pytest.param("accounts/service.py", "import helpdesk.models", "accounts knows no other domain",
+                 id="accounts-imports-helpdesk"),
+    pytest.param("web/app.py", "import entry.jobs", "Layers:", id="web-imports-the-entry-layer"),
+    pytest.param("aftercare/db.py", "import accounts.models", "Layers:", id="the-base-imports-accounts"),
 ]
 
 
@@ -77,3 +84,46 @@ def test_an_upward_import_breaks_its_contract(source_copy: Path, path: str, line
     assert [text for text in broken if text.startswith(contract)], result.stdout[-3000:]
     # The import named in the report is the one added here: the copy, not the checkout, was read.
     assert f"{path.removesuffix('.py').replace('/', '.')} -> " in result.stdout, result.stdout[-3000:]
+
+
+def test_every_root_package_is_in_the_contracts():
+    import tomllib
+
+    config = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    assert sorted(config["root_packages"]) == sorted(ROOT_PACKAGES)
+    layers = next(c for c in config["contracts"] if c["type"] == "layers")["layers"]
+    assert sorted(layers) == sorted(ROOT_PACKAGES)
+
+
+def _import_circles(graph: grimp.ImportGraph) -> list[tuple[str, str]]:
+    """Pairs (a, b) where a imports b and b leads back to a; lazy imports inside functions count."""
+    circles = []
+    for importer in sorted(graph.modules):
+        for imported in sorted(graph.find_modules_directly_imported_by(importer)):
+            if imported in graph.modules and graph.chain_exists(importer=imported, imported=importer):
+                circles.append((importer, imported))
+    return circles
+
+
+def test_no_module_imports_one_that_leads_back_to_it():
+    graph = grimp.build_graph(*ROOT_PACKAGES, cache_dir=None)
+    circles = _import_circles(graph)
+    described = [f"{a} -> {b} -> ... -> {a}: {' -> '.join(graph.find_shortest_chain(importer=b, imported=a))}"
+                 for a, b in circles]
+    assert not circles, "\n".join(described)
+
+
+def test_a_circle_is_found(source_copy: Path, monkeypatch: pytest.MonkeyPatch):
+    # The oracle for the check above: two modules made to import each other must be reported.
+    (source_copy / "accounts" / "service.py").write_text(
+        (source_copy / "accounts" / "service.py").read_text() + "\nimport accounts.schemas  # circle\n")
+    monkeypatch.syspath_prepend(str(source_copy))
+    for name in list(sys.modules):
+        if name.split(".")[0] in ROOT_PACKAGES:
+            monkeypatch.delitem(sys.modules, name)
+    import importlib.util
+
+    # grimp finds the packages on sys.path: the copy, not the checkout, is read.
+    assert Path(importlib.util.find_spec("accounts").origin).is_relative_to(source_copy)
+    graph = grimp.build_graph(*ROOT_PACKAGES, cache_dir=None)
+    assert ("accounts.schemas", "accounts.service") in _import_circles(graph)

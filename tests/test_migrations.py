@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from aftercare import migrate
-from aftercare.models_registry import metadata
+from entry.models_registry import metadata
 
 
 def test_history_has_a_single_head(database_url):

@@ -13,8 +13,9 @@ moving parts; Dramatiq has no embedded backend and no scheduler of its own.
 - ``memory://``: in-process MemoryHuey; ``immediate://`` runs every job at once where it is
   enqueued (tests, debugging).
 
-**Registry contract.** A domain lists its module in ``workers.tasks.TASK_MODULES`` and decorates
-plain functions there; the functions stay plain (call them directly in tests)::
+**Registry contract.** A domain decorates plain functions in a module of its own, and the entry
+layer (``entry.jobs``) names that module with ``register_task_modules``; the queue knows no
+domain. The functions stay plain (call them directly in tests)::
 
     from workers.queue import crontab, job, periodic, worker_database
 
@@ -64,7 +65,7 @@ from aftercare.db import Database, is_database_busy
 
 __all__ = [
     "Job", "RunSummary", "build_huey", "crontab", "enqueue_job", "get_huey", "job", "periodic", "run_once",
-    "set_huey", "use_database", "worker_database",
+    "register_task_modules", "set_huey", "use_database", "worker_database",
 ]
 
 logger = logging.getLogger(__name__)
@@ -88,6 +89,9 @@ class Job:
     retry_delay: int = 0
     # False for periodic jobs that ``run_once`` covers by other means (the outbox drain).
     in_run_once: bool = True
+    # Set for a job that ``run_once`` calls last, after the others queued their work (sending mail);
+    # its result is reported under this label.
+    finishes_run_once_as: str | None = None
 
 
 _JOBS: dict[str, Job] = {}
@@ -105,11 +109,19 @@ def _job_name(func: Callable[..., Any]) -> str:
     return f"{func.__module__}.{func.__name__}"
 
 
-def job(*, retries: int = 0, retry_delay: int = 0) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register a function as a job that can be enqueued by name (``enqueue_job``)."""
+def job(
+    *, retries: int = 0, retry_delay: int = 0, finishes_run_once_as: str | None = None
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a function as a job that can be enqueued by name (``enqueue_job``).
+
+    ``finishes_run_once_as``: ``run_once`` also calls it (with no arguments) after every other job,
+    and reports its result under that label.
+    """
 
     def register(func: Callable[..., Any]) -> Callable[..., Any]:
-        _JOBS[_job_name(func)] = Job(_job_name(func), func, None, retries, retry_delay)
+        _JOBS[_job_name(func)] = Job(
+            _job_name(func), func, None, retries, retry_delay, finishes_run_once_as=finishes_run_once_as
+        )
         return func
 
     return register
@@ -132,10 +144,20 @@ def registered_jobs() -> dict[str, Job]:
     return dict(_JOBS)
 
 
-def _import_task_modules() -> None:
-    from workers.tasks import TASK_MODULES
+_TASK_MODULES: list[str] = []
 
-    for module_name in TASK_MODULES:
+
+def register_task_modules(*module_names: str) -> None:
+    """Name modules whose jobs this process enqueues or runs (imported when the queue is built)."""
+    global _huey
+    added = [name for name in module_names if name not in _TASK_MODULES]
+    _TASK_MODULES.extend(added)
+    if added and _huey is not None:
+        _huey = None  # rebuilt with the new jobs on next use
+
+
+def _import_task_modules() -> None:
+    for module_name in _TASK_MODULES:
         try:
             importlib.import_module(module_name)
         except ModuleNotFoundError as error:
@@ -271,13 +293,14 @@ class RunSummary:
     errors: list[str] = field(default_factory=list)
     # Jobs that will run again later (the database stayed locked): not failures.
     retrying: list[str] = field(default_factory=list)
-    outbox: Any = None
+    # What the finishing jobs returned, by their label (e.g. "outbox": what the drain sent).
+    results: dict[str, Any] = field(default_factory=dict)
 
     def __str__(self) -> str:
         errors = f"; {len(self.errors)} failed: {', '.join(self.errors)}" if self.errors else ""
         retrying = f"; {len(self.retrying)} to retry: {', '.join(self.retrying)}" if self.retrying else ""
-        outbox = f"; outbox: {self.outbox}" if self.outbox is not None else ""
-        return f"ran {len(self.executed)} jobs{errors}{retrying}{outbox}"
+        results = "".join(f"; {label}: {result}" for label, result in self.results.items())
+        return f"ran {len(self.executed)} jobs{errors}{retrying}{results}"
 
 
 def _naive_utc(moment: datetime) -> datetime:
@@ -350,22 +373,27 @@ def run_once(huey: Huey | None = None, *, now: datetime | None = None, drain: bo
         if _fired_since(task.validate_datetime, last_run, moment):
             _execute(huey, task, summary, moment)
     if drain:
-        from workers.tasks import send_outbox_now
-
-        try:
-            summary.outbox = send_outbox_now()
-            summary.executed.append("send_outbox_now")
-        except Exception as error:
-            if is_database_busy(error):
-                # Nothing lost: the rows wait in the outbox for the next run.
-                logger.warning("outbox drain: the database stayed locked; the next run sends the mail")
-                summary.retrying.append("send_outbox_now")
-            else:
-                logger.exception("outbox drain failed")
-                summary.errors.append("send_outbox_now")
+        for spec in jobs.values():
+            if spec.finishes_run_once_as is not None:
+                _finish(spec, summary)
     # Jobs the periodic ones queued (outbox nudges after their commits, follow-up work).
     _run_queued(huey, summary, moment)
     return summary
+
+
+def _finish(spec: Job, summary: RunSummary) -> None:
+    short_name = spec.func.__name__
+    try:
+        summary.results[spec.finishes_run_once_as or short_name] = spec.func()
+        summary.executed.append(short_name)
+    except Exception as error:
+        if is_database_busy(error):
+            # Nothing lost: the job's work waits (e.g. mail in the outbox) for the next run.
+            logger.warning("%s: the database stayed locked; the next run does it", short_name)
+            summary.retrying.append(short_name)
+        else:
+            logger.exception("%s failed", short_name)
+            summary.errors.append(short_name)
 
 
 def _run_queued(huey: Huey, summary: RunSummary, moment: datetime) -> None:

@@ -1,4 +1,9 @@
-"""Alembic environment: the schema of every backend comes from these migrations."""
+"""Alembic environment: the schema of every backend comes from these migrations.
+
+The tables' metadata (for ``--autogenerate``) is handed in by the caller as the
+``target_metadata`` attribute (``aftercare db revision`` does, from ``entry.models_registry``):
+this package sits below every domain and imports none of their models.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,9 @@ from alembic import context
 from sqlalchemy import Connection
 
 from aftercare.db import make_engine
-from aftercare.models_registry import metadata
 
 config = context.config
+metadata = config.attributes.get("target_metadata")
 
 
 def _run(connection: Connection) -> None:

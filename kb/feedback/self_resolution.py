@@ -7,7 +7,7 @@ site's default language (the reader is told which); an article in neither is ski
 stored as ``intake_suggestions`` rows the first time, so the confirmation e-mail and the
 customer's ticket page offer the same articles and the self-resolution rate has a denominator.
 
-``intake_suggestions`` is the confirmation e-mail's suggester (``workers.notifications`` cannot
+``intake_suggestions`` is the confirmation e-mail's suggester (``helpdesk.email.notifications`` cannot
 import this layer; ``install`` plugs it in at start-up). Searching never stops an intake: it
 runs in a savepoint, and any failure is logged and offers nothing.
 
@@ -37,7 +37,7 @@ from kb.models import Article, ArticleStatus
 from kb.search import suggestions as ticket_suggestions
 from kb.search.keeper import IndexKeeper
 from kb.service import article_path, published_versions
-from workers import notifications
+from helpdesk.email import notifications
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from accounts.models import Role, User
 from accounts.service import Principal, create_user, principal_for_user
-from aftercare.demo import DEMO_PASSWORD
+from helpdesk.demo import DEMO_PASSWORD
 from kb.forum import moderation, threads, votes
 from kb.forum.models import ForumReply, ForumThread, PostStatus
 from kb.forum.schemas import ReplyCreate, ThreadCreate

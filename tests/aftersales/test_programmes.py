@@ -12,8 +12,8 @@ from aftersales.purchases import record_purchase
 from aftersales.programmes import find_due_steps, run_scheduling_pass, tip_dedupe_key
 from kb.models import ArticleKind
 from tests.aftersales import factories as f
-from workers.models import EmailKind, OutboxMessage, SuppressionScope, SuppressionSource
-from workers.suppression import add_suppression
+from helpdesk.email.models import EmailKind, OutboxMessage, SuppressionScope, SuppressionSource
+from helpdesk.email.suppression import add_suppression
 
 NOW = f.NOW
 

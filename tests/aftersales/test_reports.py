@@ -10,7 +10,7 @@ from aftersales.programmes import run_scheduling_pass
 from aftersales.reports import Period, csat_row, nps_row, period_keys, to_csv
 from aftersales.schemas import NpsRow
 from tests.aftersales import factories as f
-from workers.models import OutboxMessage, OutboxStatus
+from helpdesk.email.models import OutboxMessage, OutboxStatus
 
 NOW = f.NOW
 

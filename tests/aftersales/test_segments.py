@@ -10,7 +10,7 @@ from aftersales import segments
 from aftersales.models import BroadcastDelivery, BroadcastStatus
 from aftersales.schemas import BroadcastCreate, SegmentCreate, SegmentFilters
 from tests.aftersales import factories as f
-from workers.models import EmailKind, OutboxMessage
+from helpdesk.email.models import EmailKind, OutboxMessage
 
 NOW = f.NOW
 

@@ -16,7 +16,7 @@ from helpdesk.models import Ticket, TicketStatus
 from helpdesk.schemas import TicketUpdate
 from tests.aftersales import factories as f
 from tests.factories import create_ticket, staff_principal
-from workers.models import EmailKind, OutboxMessage
+from helpdesk.email.models import EmailKind, OutboxMessage
 
 NOW = f.NOW
 

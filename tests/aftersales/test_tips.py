@@ -9,7 +9,7 @@ from aftersales.programmes import run_scheduling_pass
 from aftersales.tips import select_tip_article
 from kb.models import ArticleContent, ArticleKind, ArticleStatus
 from tests.aftersales import factories as f
-from workers.models import OutboxMessage
+from helpdesk.email.models import OutboxMessage
 
 
 def step(kind: StepKind = StepKind.USAGE, article_tag: str | None = None) -> ProgrammeStep:

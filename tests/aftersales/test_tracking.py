@@ -13,7 +13,7 @@ from aftersales.programmes import run_scheduling_pass
 from aftersales.tracking import tracking_token
 from tests.aftersales import factories as f
 from tests.conftest import env
-from workers.models import OutboxMessage
+from helpdesk.email.models import OutboxMessage
 
 
 def send_one_tip(session) -> TipDelivery:

@@ -91,14 +91,14 @@ def live_server() -> Iterator[str]:
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])),
     }
     env.pop("AFTERCARE_TEST_DATABASE_URL", None)
-    _run([sys.executable, "-m", "aftercare.cli", "db", "upgrade"], env)
-    _run([sys.executable, "-m", "aftercare.cli", "demo"], env)
+    _run([sys.executable, "-m", "entry.cli", "db", "upgrade"], env)
+    _run([sys.executable, "-m", "entry.cli", "demo"], env)
     # Canned replies for the agent journeys (idempotent if `aftercare demo` already loads them).
     _run([sys.executable, "-c", LOAD_DEMO_MACROS], env)
     log_path = data_dir / "server.log"
     log = log_path.open("w")
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "web.main:app", "--host", "127.0.0.1", "--port", str(port),
+        [sys.executable, "-m", "uvicorn", "entry.asgi:app", "--host", "127.0.0.1", "--port", str(port),
          "--log-level", "warning"],
         cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )

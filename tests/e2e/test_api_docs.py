@@ -33,9 +33,9 @@ def live_server() -> Iterator[str]:
            "AFTERCARE_BASE_URL": f"http://127.0.0.1:{port}",
            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH", "")]))}
     env.pop("AFTERCARE_TEST_DATABASE_URL", None)
-    _run([sys.executable, "-m", "aftercare.cli", "db", "upgrade"], env)
+    _run([sys.executable, "-m", "entry.cli", "db", "upgrade"], env)
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "web.main:app", "--host", "127.0.0.1", "--port", str(port),
+        [sys.executable, "-m", "uvicorn", "entry.asgi:app", "--host", "127.0.0.1", "--port", str(port),
          "--log-level", "warning"], cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     base_url = f"http://127.0.0.1:{port}"

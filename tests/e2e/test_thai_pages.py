@@ -75,7 +75,7 @@ def thai_server() -> Iterator[tuple[str, int, str]]:
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])),
     }
     env.pop("AFTERCARE_TEST_DATABASE_URL", None)
-    _run([sys.executable, "-m", "aftercare.cli", "db", "upgrade"], env)
+    _run([sys.executable, "-m", "entry.cli", "db", "upgrade"], env)
     made = subprocess.run([sys.executable, "-c", MAKE_TICKET_AND_OLD_LINK], cwd=REPO_ROOT, env=env,
                           capture_output=True, text=True, timeout=300)
     assert made.returncode == 0, made.stderr
@@ -83,7 +83,7 @@ def thai_server() -> Iterator[tuple[str, int, str]]:
     log_path = data_dir / "server.log"
     with log_path.open("w") as log:
         server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "web.main:app", "--host", "127.0.0.1", "--port", str(port),
+            [sys.executable, "-m", "uvicorn", "entry.asgi:app", "--host", "127.0.0.1", "--port", str(port),
              "--log-level", "warning"], cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )
         base_url = f"http://127.0.0.1:{port}"

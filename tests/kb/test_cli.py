@@ -18,7 +18,7 @@ def run_cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "AFTERCARE_DATA_DIR": str(data_dir), "AFTERCARE_DATABASE_URL": ""}
     env.pop("AFTERCARE_TEST_DATABASE_URL", None)
     return subprocess.run(
-        [sys.executable, "-m", "aftercare.cli", *args], env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "entry.cli", *args], env=env, capture_output=True, text=True, timeout=300
     )
 
 

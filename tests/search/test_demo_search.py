@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sqlalchemy import select
 
-from aftercare.demo import load_demo
+from entry.demo import load_demo
 from helpdesk.models import Ticket
 from kb.forum.models import ForumThread
 from kb.search.keeper import IndexKeeper

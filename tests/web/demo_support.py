@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from aftercare.demo import load_demo
+from entry.demo import load_demo
 from helpdesk.models import Ticket
 from kb.search.keeper import IndexKeeper, set_active_keeper
 from retrieval.embedders import get_embedder

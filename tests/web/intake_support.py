@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from workers.models import OutboxMessage
+from helpdesk.email.models import OutboxMessage
 
 
 def emailed_link(session, ticket_id: int) -> str:

@@ -19,7 +19,7 @@ from helpdesk.models import Ticket
 from tests.factories import create_customer_user, create_staff, token_for
 from tests.web.intake_support import emailed_link, emailed_token
 from tests.web.pages_support import csrf_from
-from workers.models import OutboxMessage
+from helpdesk.email.models import OutboxMessage
 
 VICTIM_NAME = "Wiktoria Prywatna"
 VICTIM_EMAIL = "wiktoria@example.com"

@@ -52,9 +52,9 @@ from kb.forum.models import FlagReason
 from tests.factories import create_staff, create_ticket, token_for, unique_email
 from tests.forum.factories import create_category, create_reply, create_thread, member
 from tests.kb.factories import add_translation, create_article
-from tests.workers import mail_samples
-from workers.mail_in.intake import receive_mail
-from workers.models import (
+from tests.helpdesk.email import mail_samples
+from helpdesk.email.mail_in.intake import receive_mail
+from helpdesk.email.models import (
     Attachment,
     EmailKind,
     OutboxStatus,
@@ -62,8 +62,8 @@ from workers.models import (
     SuppressionScope,
     SuppressionSource,
 )
-from workers.outbox import enqueue_email
-from workers.suppression import add_suppression
+from helpdesk.email.outbox import enqueue_email
+from helpdesk.email.suppression import add_suppression
 
 CHECKS = [
     not_a_server_error,

@@ -32,7 +32,7 @@ def _env(data_dir: Path, **extra: str) -> dict[str, str]:
 
 
 def _serve(data_dir: Path, **extra: str) -> Iterator[str]:
-    migrate = subprocess.run([sys.executable, "-m", "aftercare.cli", "db", "upgrade"], env=_env(data_dir, **extra),
+    migrate = subprocess.run([sys.executable, "-m", "entry.cli", "db", "upgrade"], env=_env(data_dir, **extra),
                              capture_output=True, text=True, timeout=300)
     assert migrate.returncode == 0, migrate.stderr
     with socket.socket() as probe:
@@ -40,7 +40,7 @@ def _serve(data_dir: Path, **extra: str) -> Iterator[str]:
         port = probe.getsockname()[1]
     log = (data_dir / "serve.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "aftercare.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "entry.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
         env=_env(data_dir, **extra), stdout=log, stderr=subprocess.STDOUT,
     )
     base_url = f"http://127.0.0.1:{port}"

@@ -22,7 +22,7 @@ from helpdesk import ticket_links
 from helpdesk.ticket_links import sign_ticket_link
 from tests.factories import create_customer_user, create_ticket
 from tests.web.pages_support import csrf_from, sign_in
-from workers.models import OutboxMessage
+from helpdesk.email.models import OutboxMessage
 
 DAY = 24 * 3600
 

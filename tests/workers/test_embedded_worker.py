@@ -22,7 +22,7 @@ import pytest
 
 from aftercare.config import EmbeddedWorker, Settings
 from tests.serving import wait_until_ready
-from tests.workers.conftest import SmtpSink, free_port
+from tests.helpdesk.email.conftest import SmtpSink, free_port
 from workers import embedded
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -56,7 +56,7 @@ def _environment(data_dir: Path, port: int, smtp_port: int, **extra: str) -> dic
 
 
 def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([sys.executable, "-m", "aftercare.cli", *args], cwd=REPO_ROOT, env=env,
+    result = subprocess.run([sys.executable, "-m", "entry.cli", *args], cwd=REPO_ROOT, env=env,
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, f"aftercare {' '.join(args)} failed:\n{result.stderr[-3000:]}"
     return result
@@ -66,7 +66,7 @@ def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 def serving(env: dict[str, str], port: int, log_path: Path) -> Iterator[str]:
     with log_path.open("w") as log:
         server = subprocess.Popen(
-            [sys.executable, "-m", "aftercare.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [sys.executable, "-m", "entry.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
             cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )
         base_url = f"http://127.0.0.1:{port}"

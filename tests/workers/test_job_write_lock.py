@@ -24,8 +24,8 @@ from aftersales import tasks
 from aftersales.models import LapsedBuyer, TipDelivery
 from tests.aftersales import factories as f
 from workers import queue
-from workers.delivery import drain_outbox
-from workers.models import OutboxMessage, OutboxStatus
+from helpdesk.email.delivery import drain_outbox
+from helpdesk.email.models import OutboxMessage, OutboxStatus
 from workers.queue import run_once, use_database
 
 WRITES = ("INSERT", "UPDATE", "DELETE")

@@ -18,10 +18,10 @@ from sqlalchemy import func, select, update
 from aftercare import migrate
 from aftercare.db import Database, utcnow
 from tests.factories import unique_email
-from tests.workers import mail_samples as samples
-from tests.workers.factories import email
+from tests.helpdesk.email import mail_samples as samples
+from tests.helpdesk.email.factories import email
 from workers import queue
-from workers.models import InboundMessage, OutboxMessage, OutboxStatus
+from helpdesk.email.models import InboundMessage, OutboxMessage, OutboxStatus
 
 REDIS_URL = os.environ.get("AFTERCARE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -56,7 +56,7 @@ def _worker(database: Database, sink, *args: str) -> subprocess.Popen:
         "AFTERCARE_QUEUE_URL": "memory://", "AFTERCARE_SMTP_HOST": "127.0.0.1", "AFTERCARE_SMTP_PORT": str(sink.port),
         "AFTERCARE_SMTP_TIMEOUT_SECONDS": "10",
     }
-    return subprocess.Popen([sys.executable, "-m", "aftercare.cli", "worker", *args], env=env,
+    return subprocess.Popen([sys.executable, "-m", "entry.cli", "worker", *args], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -105,7 +105,7 @@ def _mail_in_stdin(database: Database, raw: bytes) -> subprocess.CompletedProces
     data_dir = Path(database.url.removeprefix("sqlite:///")).parent
     env = {**os.environ, "AFTERCARE_DATABASE_URL": database.url, "AFTERCARE_DATA_DIR": str(data_dir),
            "AFTERCARE_QUEUE_URL": "memory://"}
-    return subprocess.run([sys.executable, "-m", "aftercare.cli", "mail-in", "--stdin"], input=raw, env=env,
+    return subprocess.run([sys.executable, "-m", "entry.cli", "mail-in", "--stdin"], input=raw, env=env,
                           capture_output=True, timeout=120)
 
 
@@ -188,7 +188,7 @@ def test_redis_queue_carries_the_nudge_to_a_consumer_that_sends_the_mail(shared_
 @pytest.mark.redis
 def test_redis_queue_is_shared_between_huey_instances(shared_db):
     producer, consumer = _redis_huey(), queue.build_huey(REDIS_URL, Path("/nonexistent"))
-    queue.enqueue_job("workers.tasks.send_outbox_now", huey=producer)
+    queue.enqueue_job("helpdesk.email.tasks.send_outbox_now", huey=producer)
     assert consumer.pending_count() == 1
     task = consumer.dequeue()
     assert type(task).__name__ == "send_outbox_now"

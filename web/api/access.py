@@ -35,7 +35,7 @@ from helpdesk.schemas import TicketLinksRevoked
 from helpdesk.ticket_links import revoke_ticket_links
 from web.deps import ApiPrincipal, DbSession
 from web.openapi import error_responses
-from workers.ticket_link_mail import send_new_ticket_link
+from helpdesk.email.ticket_link_mail import send_new_ticket_link
 
 router = APIRouter(prefix="/api/v1", tags=["access"])
 

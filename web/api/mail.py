@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 from aftercare.errors import NotFound
 from web.deps import AdminPrincipal, AppSettings, DbSession, StaffPrincipal
 from web.openapi import error_responses
-from workers.mail_in.attachments import attachments_dir
-from workers.models import (
+from helpdesk.email.mail_in.attachments import attachments_dir
+from helpdesk.email.models import (
     Attachment,
     InboundDisposition,
     InboundMessage,
@@ -25,8 +25,8 @@ from workers.models import (
     RejectReason,
     SuppressionSource,
 )
-from workers.outbox import list_outbox, retry_message
-from workers.schemas import (
+from helpdesk.email.outbox import list_outbox, retry_message
+from helpdesk.email.schemas import (
     AttachmentRead,
     InboundMessagePage,
     InboundMessageRead,
@@ -37,7 +37,7 @@ from workers.schemas import (
     SuppressionCreate,
     SuppressionRead,
 )
-from workers.suppression import add_suppression, list_suppressions, remove_suppression
+from helpdesk.email.suppression import add_suppression, list_suppressions, remove_suppression
 
 router = APIRouter(prefix="/api/v1/mail", tags=["mail"])
 

@@ -31,11 +31,11 @@ from aftercare.errors import Forbidden, NotAuthenticated, NotFound
 from web.csrf import verify_csrf
 from web.deps import AppSettings, DbSession, PagePrincipal
 from web.templating import render
-from workers.models import OutboxStatus, SuppressionScope, SuppressionSource
-from workers.outbox import list_outbox, retry_message
-from workers.previews import PREVIEWS, render_preview
-from workers.strings import email_language, words
-from workers.unsubscribe import (
+from helpdesk.email.models import OutboxStatus, SuppressionScope, SuppressionSource
+from helpdesk.email.outbox import list_outbox, retry_message
+from helpdesk.email.previews import PREVIEWS, render_preview
+from helpdesk.email.strings import email_language, words
+from helpdesk.email.unsubscribe import (
     ONE_CLICK_FIELD,
     ONE_CLICK_VALUE,
     mask_address,

@@ -45,7 +45,7 @@ from web.deps import (
 )
 from web.pages.agent_access import PageStaff
 from web.templating import render
-from workers.ticket_link_mail import send_new_ticket_link
+from helpdesk.email.ticket_link_mail import send_new_ticket_link
 
 router = APIRouter(include_in_schema=False)
 NO_STORE = {"Cache-Control": "no-store"}

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 import aftercare.db
 
 revision: str = '0001_foundation'

@@ -14,7 +14,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 import aftercare.db
 
 revision: str = '0004_aftersales'

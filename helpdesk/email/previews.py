@@ -1,0 +1,51 @@
+"""Sample renderings of the help desk's own e-mails, for the admins' preview page."""
+
+from __future__ import annotations
+
+from helpdesk.models import Ticket
+from helpdesk.email.models import EmailKind
+from helpdesk.email.notifications import Suggestion
+from helpdesk.email.rendering import RenderedEmail, greeting, render_email, render_footer
+
+PREVIEWS = {
+    "ticket_confirmation": "Confirmation of a new ticket (with article suggestions)",
+    "agent_reply": "An agent's reply",
+    "ticket_link": "A new link to a request (the customer's expired or was revoked)",
+    "footer": "Unsubscribe footer under tips, news and surveys",
+}
+SAMPLE_SUBJECTS = {
+    "en": "Thermostat keeps losing Wi-Fi",
+    "pl": "Odkurzacz nie wraca do stacji ładującej",
+    "id": "Earbud kiri tidak ada suara",
+    "tl": "Paano i-reset ang thermostat?",
+    "th": "หูฟังเชื่อมต่อบลูทูธไม่ได้",
+}
+SAMPLE_LINK = "https://help.example.com/tickets/1234?access_token=SAMPLE"
+
+
+def render_preview(name: str, language: str) -> RenderedEmail:
+    ticket = Ticket(id=1234, subject=SAMPLE_SUBJECTS.get(language, SAMPLE_SUBJECTS["en"]), language=language)
+    if name == "footer":
+        text, html = render_footer(EmailKind.MARKETING, language, "https://help.example.com/unsubscribe/SAMPLE")
+        body = "<!doctype html><html><body><p>…</p>" + html + "</body></html>"
+        return RenderedEmail(subject="(footer)", text=text, html=body, language=language)
+    if name == "ticket_link":
+        return render_email("ticket_link", language, {
+            "ticket": ticket, "greeting": greeting(language, "Alex"), "link": SAMPLE_LINK, "days": 30,
+        })
+    if name == "agent_reply":
+        return render_email("agent_reply", language, {
+            "ticket": ticket, "body": "Hello Alex,\n\nplease hold the dial for 10 seconds until the light blinks.\n"
+                                      "More: https://help.example.com/articles/reset",
+            "agent_name": "Bruno Agent", "link": SAMPLE_LINK,
+        })
+    return render_email("ticket_confirmation", language, {
+        "ticket": ticket, "greeting": greeting(language, "Alex"), "link": SAMPLE_LINK, "is_reply": True,
+        "suggestions": [
+            Suggestion("How to reset your Nimbus thermostat", "https://help.example.com/articles/reset", article_id=7,
+                       answers=True, solved_url="https://help.example.com/tickets/1234/solved/7?access_token=SAMPLE"),
+            Suggestion("Reconnect the Nimbus thermostat to Wi-Fi", "https://help.example.com/articles/wifi",
+                       article_id=8, language="en" if language != "en" else None,
+                       solved_url="https://help.example.com/tickets/1234/solved/8?access_token=SAMPLE"),
+        ],
+    })
