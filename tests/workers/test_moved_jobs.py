@@ -1,4 +1,5 @@
-"""Jobs queued before an upgrade moved their module (helpdesk.aftersales -> aftersales) still run,
+"""Jobs queued before an upgrade moved their module (helpdesk.aftersales -> aftersales, workers.tasks ->
+helpdesk.email.tasks) still run,
 and a queued job this version does not know is reported, never a crash of ``worker --once``."""
 
 from __future__ import annotations
@@ -32,3 +33,10 @@ def test_a_queued_job_nobody_knows_is_reported_not_a_crash(memory_queue):
 
     assert any("retired.module.some_job" in error for error in summary.errors)
     assert memory_queue.pending_count() == 0
+
+
+def test_an_outbox_job_queued_before_mail_left_workers_is_read_as_the_moved_job(memory_queue):
+    task_class = memory_queue._registry.string_to_task("helpdesk.email.tasks.send_outbox_now")
+    _enqueue_under_name(memory_queue, task_class, "workers.tasks.send_outbox_now")
+
+    assert type(memory_queue.dequeue()) is task_class
