@@ -11,8 +11,10 @@ RUN case ",$EXTRAS," in *,sentence-transformers,*) \
       pip install --no-deps torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu ;; esac
 WORKDIR /src
 COPY pyproject.toml README.md ./
+COPY accounts ./accounts
 COPY aftercare ./aftercare
 COPY aftersales ./aftersales
+COPY entry ./entry
 COPY helpdesk ./helpdesk
 COPY kb ./kb
 COPY retrieval ./retrieval

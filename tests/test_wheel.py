@@ -18,7 +18,7 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # The top-level packages (pyproject's [tool.setuptools.packages.find]).
-PACKAGES = ("aftercare", "aftersales", "helpdesk", "kb", "retrieval", "web", "workers")
+PACKAGES = ("accounts", "aftercare", "aftersales", "entry", "helpdesk", "kb", "retrieval", "web", "workers")
 BUILD_INPUTS = ("pyproject.toml", "README.md")
 
 
@@ -106,3 +106,18 @@ def test_the_sentence_transformers_extra_brings_the_torch_stack(requirements):
 def test_the_test_extra_includes_the_sentence_transformers_extra(requirements):
     # The tests cover every embedder; `make test` installs the test extra.
     assert any(r.startswith("aftercare[sentence-transformers]") and 'extra == "test"' in r for r in requirements)
+
+
+def test_every_top_level_package_is_built_copied_and_smoke_tested():
+    # A new top-level package must reach the wheel, the Docker image and the wheel smoke of CI.
+    import re
+    import tomllib
+
+    on_disk = {path.parent.name for path in REPO_ROOT.glob("*/__init__.py")} - {"tests", "bench"}
+    assert set(PACKAGES) == on_disk
+    found = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
+    assert {pattern.rstrip("*") for pattern in found["include"]} == on_disk
+    copied = set(re.findall(r"^COPY (\w+) \./\1$", (REPO_ROOT / "Dockerfile").read_text(), re.M))
+    assert copied == on_disk
+    smoke = (REPO_ROOT / ".ci" / "wheel-smoke").read_text()
+    assert set(re.search(r"^for package in ([\w ]+); do$", smoke, re.M).group(1).split()) == on_disk
