@@ -170,19 +170,14 @@ Index("ix_tickets_updated_id", Ticket.updated_at, Ticket.id)
 
 
 __all__ = [
-    "ApiToken",
     "AuditField",
-    "Customer",
-    "LoginSession",
     "Macro",
     "Message",
     "MessageKind",
-    "Role",
     "Ticket",
     "TicketChannel",
     "TicketEvent",
     "TicketPriority",
     "TicketStatus",
     "TicketTag",
-    "User",
 ]
