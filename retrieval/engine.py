@@ -30,6 +30,7 @@ from retrieval.documents import (
 )
 from retrieval.embedders import Embedder, RoutedEmbedder
 from retrieval.lexical import LexicalIndex, LexicalScores, tokenize, yield_gil
+from retrieval.persistence import read_index, write_index
 from retrieval.ranking import (
     FusionConfig,
     LexicalScope,
@@ -37,6 +38,7 @@ from retrieval.ranking import (
     fusion_parts,
     margins,
 )
+from retrieval.snapshot import IndexSnapshot, StoredIndex
 from retrieval.vector_index import EmbedderMismatchError, VectorIndex
 
 __all__ = [
@@ -396,15 +398,38 @@ class SearchEngine:
         return candidate.lexical_unit if lexical_side > dense_side else candidate.dense_unit
 
     # ---- persistence ----------------------------------------------------------------------
+    def snapshot(self) -> IndexSnapshot:
+        """A consistent copy of the contents, cheap to take; writing it needs no lock."""
+        with self._lock:
+            # Shallow copies (C-speed): the engine replaces these values on change, never edits them.
+            return IndexSnapshot(
+                embedder_id=self.embedder.id,
+                dim=self.embedder.dim,
+                vectors=self._vectors.snapshot(),
+                lexical=self._lexical.snapshot(),
+                documents=dict(self._documents),
+                doc_units=dict(self._doc_units),
+                units=dict(self._units),
+                next_unit_id=self._next_unit_id,
+            )
+
     def save(self, directory: Path) -> None:
         """Write the engine to ``directory``, replacing what was there only once fully written."""
-        from retrieval.persistence import save_engine
-
-        save_engine(self, Path(directory))
+        # Only the snapshot holds the lock; the slow part (JSON, disk) lets searches go on.
+        write_index(self.snapshot(), Path(directory))
 
     @classmethod
     def load(cls, directory: Path, embedder: Embedder, *, fusion: FusionConfig | None = None) -> SearchEngine:
         """Load a saved engine; raises EmbedderMismatchError if it was built with another embedder."""
-        from retrieval.persistence import load_engine
+        stored = read_index(Path(directory), embedder.id)
+        engine = cls(embedder, fusion=fusion, vector_index=stored.vectors)
+        engine._restore(stored)
+        return engine
 
-        return load_engine(cls, Path(directory), embedder, fusion)
+    def _restore(self, stored: StoredIndex) -> None:
+        """Take the documents of a freshly constructed engine from ``stored``."""
+        with self._lock:
+            self._lexical = stored.lexical
+            for document, units in stored.documents:
+                self._attach(document, units)
+            self._next_unit_id = stored.next_unit_id

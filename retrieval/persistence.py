@@ -4,6 +4,9 @@ Layout: ``engine.json`` (format, embedder id, counts), ``vectors.faiss`` + ``vec
 vector index and its manifest), ``lexical.jsonl`` (the BM25 forward index, so loading does not
 re-tokenise) and ``documents.jsonl`` (documents with their units). A save is written beside the
 target and swapped in when complete, so a reader never sees half an index.
+
+This module knows the engine only through ``retrieval.snapshot``: it writes an ``IndexSnapshot``
+and reads back a ``StoredIndex``; ``SearchEngine.save`` and ``SearchEngine.load`` call it.
 """
 
 from __future__ import annotations
@@ -14,16 +17,11 @@ import tempfile
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from retrieval.documents import IndexedDocument, Unit, UnitKind
-from retrieval.embedders import Embedder
 from retrieval.lexical import LexicalIndex, yield_gil
-from retrieval.ranking import FusionConfig
+from retrieval.snapshot import IndexSnapshot, StoredIndex
 from retrieval.vector_index import VectorIndex
-
-if TYPE_CHECKING:
-    from retrieval.engine import SearchEngine
 
 ENGINE_FORMAT = 3  # 2: lexical.jsonl (one key per line); 3: hyphenated words also indexed joined, long articles also whole
 ENGINE_MANIFEST = "engine.json"
@@ -31,32 +29,30 @@ DOCUMENTS_FILE = "documents.jsonl"
 LEXICAL_FILE = "lexical.jsonl"
 
 
-def save_engine(engine: SearchEngine, directory: Path) -> None:
-    # Only the snapshot holds the engine's lock; the slow part (JSON, disk) lets searches go on.
-    with engine._lock:
-        vectors = engine._vectors.snapshot()
-        lexical = engine._lexical.snapshot()
-        # Shallow copies (C-speed): the engine replaces these values on change, never edits them.
-        documents, doc_units, units = dict(engine._documents), dict(engine._doc_units), dict(engine._units)
-        manifest = {
-            "format": ENGINE_FORMAT,
-            "embedder_id": engine.embedder.id,
-            "dim": engine.embedder.dim,
-            "documents": len(engine._documents),
-            "units": len(engine._units),
-            "next_unit_id": engine._next_unit_id,
-        }
+def write_index(snapshot: IndexSnapshot, directory: Path) -> None:
+    """Write ``snapshot`` to ``directory``, replacing what was there only once fully written.
+
+    Runs without the engine's lock (the snapshot is already a copy), so searches go on meanwhile.
+    """
+    manifest = {
+        "format": ENGINE_FORMAT,
+        "embedder_id": snapshot.embedder_id,
+        "dim": snapshot.dim,
+        "documents": len(snapshot.documents),
+        "units": len(snapshot.units),
+        "next_unit_id": snapshot.next_unit_id,
+    }
     directory.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent))
-    vectors.write(staging)
-    lexical.write(staging / LEXICAL_FILE)
+    snapshot.vectors.write(staging)
+    snapshot.lexical.write(staging / LEXICAL_FILE)
     with open(staging / DOCUMENTS_FILE, "w", encoding="utf-8") as handle:
-        for doc_id, document in yield_gil(documents.items()):
+        for doc_id, document in yield_gil(snapshot.documents.items()):
             row = {
                 "document": asdict(document),
                 "units": [
                     [unit.unit_id, unit.kind.value, unit.text, unit.indexed_text]
-                    for unit in (units[unit_id] for unit_id in doc_units[doc_id])
+                    for unit in (snapshot.units[unit_id] for unit_id in snapshot.doc_units[doc_id])
                 ],
             }
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
@@ -70,24 +66,24 @@ def save_engine(engine: SearchEngine, directory: Path) -> None:
         shutil.rmtree(previous, ignore_errors=True)
 
 
-def load_engine(
-    engine_class: type[SearchEngine], directory: Path, embedder: Embedder, fusion: FusionConfig | None
-) -> SearchEngine:
+def read_index(directory: Path, embedder_id: str) -> StoredIndex:
+    """Read a saved engine; raises EmbedderMismatchError if it was built with another embedder,
+    ValueError if its format is not this version's or its parts disagree."""
     manifest = json.loads((directory / ENGINE_MANIFEST).read_text(encoding="utf-8"))
     if manifest.get("format") != ENGINE_FORMAT:
         raise ValueError(f"unsupported search index format {manifest.get('format')!r} in {directory}")
     # VectorIndex.load raises EmbedderMismatchError before anything else is read.
-    engine = engine_class(embedder, fusion=fusion, vector_index=VectorIndex.load(directory, embedder.id))
-    engine._lexical = LexicalIndex.load(directory / LEXICAL_FILE)
+    vectors = VectorIndex.load(directory, embedder_id)
+    lexical = LexicalIndex.load(directory / LEXICAL_FILE)
+    documents: list[tuple[IndexedDocument, list[Unit]]] = []
+    unit_ids: set[int] = set()
     with open(directory / DOCUMENTS_FILE, encoding="utf-8") as handle:
         for line in handle:
             row = json.loads(line)
             document = IndexedDocument(**row["document"])
             units = [Unit(unit_id, document.doc_id, UnitKind(kind), text, indexed) for unit_id, kind, text, indexed in row["units"]]
-            engine._attach(document, units)
-    engine._next_unit_id = int(manifest["next_unit_id"])
-    if len(engine._units) != len(engine._vectors):
-        raise ValueError(
-            f"search index in {directory} is inconsistent ({len(engine._units)} units, {len(engine._vectors)} vectors)"
-        )
-    return engine
+            unit_ids.update(unit.unit_id for unit in units)
+            documents.append((document, units))
+    if len(unit_ids) != len(vectors):
+        raise ValueError(f"search index in {directory} is inconsistent ({len(unit_ids)} units, {len(vectors)} vectors)")
+    return StoredIndex(vectors, lexical, documents, int(manifest["next_unit_id"]))
