@@ -59,8 +59,6 @@ class Settings(BaseSettings):
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     max_request_bytes: int = 256 * 1024
-    max_subject_chars: int = 300
-    max_body_chars: int = 50_000
 
     # A ticket's signed "follow your ticket" link works this long after it was issued (0 = forever).
     ticket_link_max_age_days: int = Field(default=30, ge=0)
@@ -70,16 +68,13 @@ class Settings(BaseSettings):
     # Secure cookies need HTTPS; development over plain http on localhost must still work.
     cookie_secure: bool | None = None
 
-    embedder: str = "e5"
-    search_limit_default: int = 5
-
     # Search: the embedder ("e5", "minilm" or "st:<model name or path>") and where indexes live.
+    embedder: str = "e5"
     index_dir: Path | None = None
 
     # Task queue: empty means Huey on a SQLite file in data_dir (no server); "redis://..." for
     # several worker processes on several machines.
     queue_url: str = ""
-    redis_url: str = ""
     # Off where separate `aftercare worker` processes run the queue.
     embedded_worker: EmbeddedWorker = EmbeddedWorker.AUTO
 
@@ -107,12 +102,6 @@ class Settings(BaseSettings):
     # "mx.example.com"): only its verdicts count. Empty: the topmost header counts.
     mail_in_authserv_id: str = ""
     attachment_max_bytes: int = 8 * 1024 * 1024
-    imap_host: str = ""
-    imap_port: int = 993
-    imap_user: str = ""
-    imap_password: str = ""
-    imap_folder: str = "INBOX"
-    imap_ssl: bool = True
 
     @field_validator("languages", mode="before")
     @classmethod
