@@ -15,8 +15,9 @@ from enum import StrEnum
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, true
 from sqlalchemy.orm import Session, selectinload
 
+from accounts import guards
 from accounts.service import Principal
-from aftercare.errors import Forbidden, ValidationFailed
+from aftercare.errors import ValidationFailed
 from helpdesk.models import Ticket, TicketStatus, TicketTag
 
 MAX_PAGE_SIZE = 100
@@ -133,14 +134,11 @@ def _filters(query: InboxQuery, principal: Principal) -> list[ColumnElement[bool
     return conditions
 
 
-def _require_staff(principal: Principal) -> None:
-    if not principal.is_staff:
-        raise Forbidden("agents only")
 
 
 def view_counts(session: Session, principal: Principal) -> dict[InboxView, int]:
     """How many tickets each view holds, in one pass over the tickets."""
-    _require_staff(principal)
+    guards.require_staff(principal)
     columns = [
         func.coalesce(func.sum(case((_view_condition(view, principal), 1), else_=0)), 0).label(view.value)
         for view in InboxView
@@ -181,7 +179,7 @@ def inbox_page(
     size: int = 25,
 ) -> InboxPage:
     """One page of the inbox, newest first: the first page, or the page older / newer than a cursor."""
-    _require_staff(principal)
+    guards.require_staff(principal)
     if not 1 <= size <= MAX_PAGE_SIZE:
         raise ValidationFailed(f"page size must be between 1 and {MAX_PAGE_SIZE}")
     conditions = _filters(query, principal)

@@ -14,9 +14,10 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from accounts import guards
 from accounts.models import User
 from accounts.service import Principal
-from aftercare.errors import Conflict, Forbidden, NotFound
+from aftercare.errors import Conflict, NotFound
 from helpdesk.models import Macro, Ticket
 from retrieval.language import normalize_language_tag
 
@@ -104,9 +105,8 @@ class MacroWrite(BaseModel):
     language: Annotated[str | None, AfterValidator(_language)] = None
 
 
-def _require_admin(principal: Principal) -> None:
-    if not principal.is_admin:
-        raise Forbidden("only admins can change canned replies")
+# Everyone on staff reads and uses canned replies; changing them is for admins.
+ADMINS_ONLY = "only admins can change canned replies"
 
 
 def list_macros(session: Session, *, language: str | None = None) -> list[Macro]:
@@ -133,7 +133,7 @@ def _check_title_free(session: Session, title: str, *, except_id: int | None = N
 
 
 def create_macro(session: Session, data: MacroWrite, principal: Principal) -> Macro:
-    _require_admin(principal)
+    guards.require_admin(principal, ADMINS_ONLY)
     _check_title_free(session, data.title)
     macro = Macro(
         title=data.title, body=data.body, language=data.language,
@@ -146,7 +146,7 @@ def create_macro(session: Session, data: MacroWrite, principal: Principal) -> Ma
 
 
 def update_macro(session: Session, macro: Macro, data: MacroWrite, principal: Principal) -> Macro:
-    _require_admin(principal)
+    guards.require_admin(principal, ADMINS_ONLY)
     _check_title_free(session, data.title, except_id=macro.id)
     macro.title = data.title
     macro.body = data.body
@@ -157,7 +157,7 @@ def update_macro(session: Session, macro: Macro, data: MacroWrite, principal: Pr
 
 
 def delete_macro(session: Session, macro: Macro, principal: Principal) -> None:
-    _require_admin(principal)
+    guards.require_admin(principal, ADMINS_ONLY)
     session.delete(macro)
     session.flush()
 

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from accounts import guards
 from accounts.service import (
     Principal,
     principal_for_user,
@@ -17,7 +18,6 @@ from accounts.service import (
 )
 from aftercare.config import Settings
 from aftercare.db import Database
-from aftercare.errors import Forbidden, NotAuthenticated
 from helpdesk.ticket_links import check_ticket_link, ticket_link_max_age
 from web.client_address import client_address
 
@@ -120,31 +120,46 @@ ApiPrincipal = Annotated[Principal, Depends(get_api_principal)]
 PagePrincipal = Annotated[Principal, Depends(get_page_principal)]
 
 
-def _require_staff(principal: Principal) -> Principal:
-    if principal.is_anonymous:
-        raise NotAuthenticated("authentication required: send 'Authorization: Bearer <token>'")
-    if not principal.is_staff:
-        raise Forbidden("agents only")
-    return principal
-
-
-def _require_admin(principal: Principal) -> Principal:
-    _require_staff(principal)
-    if not principal.is_admin:
-        raise Forbidden("admins only")
-    return principal
+# What each channel says to someone who is not signed in: the API names its credentials, pages
+# send GETs to the sign-in form (web.errors) and show the words only after a refused POST.
+API_SIGN_IN = "authentication required: send 'Authorization: Bearer <token>'"
+PAGE_SIGN_IN_AGENT = "sign in as an agent"
+PAGE_SIGN_IN_ADMIN = "sign in as an admin"
+# A customer's ticket pages open with their account or with the link from the e-mail.
+PAGE_SIGN_IN_REQUESTER = "sign in, or open the link from your confirmation e-mail"
+# A ticket is read over the API with an account's token or with the ticket's own signed link.
+API_READER_SIGN_IN = "authentication required: 'Authorization: Bearer <token>' or the ticket's signed access token"
 
 
 def require_api_staff(principal: ApiPrincipal) -> Principal:
-    return _require_staff(principal)
+    # Any credential passes the first check: a ticket link or customer is "forbidden", not "who are you?".
+    guards.require_credentials(principal, API_SIGN_IN)
+    return guards.require_staff(principal)
 
 
 def require_api_admin(principal: ApiPrincipal) -> Principal:
-    return _require_admin(principal)
+    require_api_staff(principal)
+    return guards.require_admin(principal)
+
+
+def require_page_staff(principal: PagePrincipal) -> Principal:
+    guards.require_user(principal, PAGE_SIGN_IN_AGENT)
+    return guards.require_staff(principal)
+
+
+def require_page_admin(principal: PagePrincipal, session: DbSession) -> Principal:
+    user = guards.require_user(principal, PAGE_SIGN_IN_ADMIN)
+    if not principal.is_admin:
+        # The error unwinds the request's session (rollback expires every object in it) before
+        # the error page renders the signed-in user; keep the user readable by detaching it first.
+        session.expunge(user)
+    return guards.require_admin(principal)
 
 
 StaffPrincipal = Annotated[Principal, Depends(require_api_staff)]
 AdminPrincipal = Annotated[Principal, Depends(require_api_admin)]
+PageStaff = Annotated[Principal, Depends(require_page_staff)]
+PageAdmin = Annotated[Principal, Depends(require_page_admin)]
 
 
 def client_key(request: Request) -> str:

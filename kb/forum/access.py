@@ -9,9 +9,10 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, or_, true
 from sqlalchemy.orm import Session, selectinload
 
+from accounts import guards
 from accounts.models import User
 from accounts.service import Principal
-from aftercare.errors import Forbidden, NotAuthenticated, NotFound
+from aftercare.errors import NotFound
 from kb.forum.models import ForumReply, ForumThread, PostStatus
 
 
@@ -21,15 +22,13 @@ def is_moderator(principal: Principal) -> bool:
 
 def require_member(principal: Principal) -> User:
     """The signed-in user; a ticket link alone does not make a forum member."""
-    if principal.user is None:
-        raise NotAuthenticated("sign in to take part in the forum")
-    return principal.user
+    return guards.require_user(principal, "sign in to take part in the forum")
 
 
 def require_moderator(principal: Principal) -> User:
     user = require_member(principal)
-    if not is_moderator(principal):
-        raise Forbidden("only moderators (agents) can do this")
+    # Moderators are the staff (``is_moderator``): the shared guard, in the forum's words.
+    guards.require_staff(principal, "only moderators (agents) can do this")
     return user
 
 

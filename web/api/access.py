@@ -19,6 +19,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from accounts import guards
 from accounts.models import ApiToken, User
 from accounts.schemas import ApiTokenCreate, ApiTokenCreated, ApiTokenRead
 from accounts.service import (
@@ -29,21 +30,19 @@ from accounts.service import (
     token_status,
 )
 from aftercare.db import utcnow
-from aftercare.errors import Forbidden, NotAuthenticated, ValidationFailed
+from aftercare.errors import ValidationFailed
 from helpdesk import service
+from helpdesk.email.ticket_link_mail import send_new_ticket_link
 from helpdesk.schemas import TicketLinksRevoked
 from helpdesk.ticket_links import revoke_ticket_links
-from web.deps import ApiPrincipal, DbSession
+from web.deps import API_READER_SIGN_IN, API_SIGN_IN, ApiPrincipal, DbSession
 from web.openapi import error_responses
-from helpdesk.email.ticket_link_mail import send_new_ticket_link
 
 router = APIRouter(prefix="/api/v1", tags=["access"])
 
 
 def _token_user(principal: Principal) -> User:
-    if principal.user is None:
-        raise NotAuthenticated("authentication required: send 'Authorization: Bearer <token>'")
-    return principal.user
+    return guards.require_user(principal, API_SIGN_IN)
 
 
 def _read(token: ApiToken) -> ApiTokenRead:
@@ -58,8 +57,8 @@ def list_tokens(
 ) -> list[ApiTokenRead]:
     """The caller's API tokens, newest first: name, prefix, created, last used, expiry, state."""
     user = _token_user(principal)
-    if all and not principal.is_admin:
-        raise Forbidden("admins only")
+    if all:
+        guards.require_admin(principal)
     return [_read(token) for token in list_api_tokens(session, None if all else user)]
 
 
@@ -88,10 +87,7 @@ def revoke_links(
     send_new_link: Annotated[bool, Query(description="e-mail the requester a new link")] = False,
 ) -> TicketLinksRevoked:
     """Every signed link to the ticket issued so far stops working (agents; the ticket's requester)."""
-    if principal.is_anonymous:
-        raise NotAuthenticated(
-            "authentication required: 'Authorization: Bearer <token>' or the ticket's signed access token"
-        )
+    guards.require_credentials(principal, API_READER_SIGN_IN)
     ticket = service.get_ticket_for(session, ticket_id, principal)
     revoke_ticket_links(session, ticket, principal)
     sent = send_new_ticket_link(session, ticket) is not None if send_new_link else False

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 
+from accounts import guards
 from accounts.service import Principal
 from aftercare.config import Settings
-from aftercare.errors import NotAuthenticated
 from helpdesk import service
 from helpdesk.models import Ticket, TicketChannel, TicketStatus
 from helpdesk.schemas import (
@@ -24,17 +24,20 @@ from helpdesk.schemas import (
 )
 from helpdesk.ticket_links import sign_ticket_link
 from web import ratelimit
-from web.deps import ApiPrincipal, AppSettings, DbSession, StaffPrincipal, client_key
+from web.deps import (
+    API_READER_SIGN_IN,
+    ApiPrincipal,
+    AppSettings,
+    DbSession,
+    StaffPrincipal,
+    client_key,
+)
 
 router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"])
 
 
 def _require_reader(principal: Principal) -> Principal:
-    if principal.is_anonymous:
-        raise NotAuthenticated(
-            "authentication required: 'Authorization: Bearer <token>' or the ticket's signed access token"
-        )
-    return principal
+    return guards.require_credentials(principal, API_READER_SIGN_IN)
 
 
 def ticket_read(ticket: Ticket, principal: Principal) -> TicketRead:

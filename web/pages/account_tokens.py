@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from accounts import guards
 from accounts.models import Role, User
 from accounts.service import (
     Principal,
@@ -23,7 +24,7 @@ from accounts.service import (
     token_status,
 )
 from aftercare.db import utcnow
-from aftercare.errors import Conflict, NotAuthenticated, ValidationFailed
+from aftercare.errors import Conflict, ValidationFailed
 from web import i18n
 from web.csrf import verify_csrf
 from web.deps import DbSession, PagePrincipal
@@ -37,9 +38,7 @@ DEFAULT_EXPIRY_DAYS = 90
 
 
 def _signed_in(principal: Principal) -> User:
-    if principal.user is None:
-        raise NotAuthenticated("sign in to manage your API tokens")
-    return principal.user
+    return guards.require_user(principal, "sign in to manage your API tokens")
 
 
 def _page(request: Request, session: Session, user: User, *, created: str | None = None,

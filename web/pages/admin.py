@@ -27,7 +27,7 @@ from kb.models import Article, ArticleKind, ArticleStatus
 from kb.schemas import MAX_ARTICLE_BODY_CHARS, ArticleCreate, ArticleUpdate
 from web import i18n
 from web.csrf import verify_csrf
-from web.deps import DbSession
+from web.deps import DbSession, PageAdmin, PageStaff
 from web.i18n import N_
 from web.pages.admin_forms import (
     KIND_LABELS,
@@ -40,7 +40,6 @@ from web.pages.admin_forms import (
 from web.pages.admin_history import router as history_router
 from web.pages.admin_insights import router as insights_router
 from web.pages.admin_translations import router as translations_router
-from web.pages.agent_access import PageAdmin, PageStaff
 from web.pages.forms import field_errors
 from web.templating import render
 

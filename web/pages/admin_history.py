@@ -12,9 +12,8 @@ from sqlalchemy import select
 from accounts.models import User
 from kb import service, versions
 from web.csrf import verify_csrf
-from web.deps import DbSession
+from web.deps import DbSession, PageAdmin, PageStaff
 from web.pages.admin_diff import text_diff
-from web.pages.agent_access import PageAdmin, PageStaff
 from web.templating import render
 
 router = APIRouter()

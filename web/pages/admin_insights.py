@@ -19,9 +19,8 @@ from kb.feedback import insights
 from kb.feedback.models import FunnelEvent
 from web import i18n
 from web.charts import bar_chart
-from web.deps import DbSession
+from web.deps import DbSession, PageAdmin
 from web.i18n import N_
-from web.pages.agent_access import PageAdmin
 from web.templating import is_htmx, render
 
 router = APIRouter()

@@ -20,11 +20,10 @@ from kb.markdown import render_markdown
 from kb.models import Article, ArticleStatus
 from kb.schemas import MAX_ARTICLE_BODY_CHARS, TranslationCreate, TranslationUpdate
 from web.csrf import verify_csrf
-from web.deps import DbSession
+from web.deps import DbSession, PageAdmin, PageStaff
 from web.i18n import N_
 from web.pages.admin_diff import version_diff
 from web.pages.admin_forms import STATUS_ACTIONS, STATUS_LABELS, split_lines
-from web.pages.agent_access import PageAdmin, PageStaff
 from web.pages.forms import field_errors
 from web.templating import render
 

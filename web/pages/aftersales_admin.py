@@ -13,8 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 
 from accounts.models import Customer
-from accounts.service import Principal
-from aftercare.errors import DomainError, Forbidden, NotAuthenticated
+from aftercare.errors import DomainError
 from aftersales import lapsed, programmes, purchases, segments
 from aftersales.emails import tip_email
 from aftersales.models import (
@@ -35,7 +34,7 @@ from aftersales.schemas import (
 )
 from aftersales.tips import select_tip_article
 from web.csrf import verify_csrf
-from web.deps import AppSettings, DbSession, PagePrincipal
+from web.deps import AppSettings, DbSession, PageAdmin
 from web.pages.forms import field_errors
 from web.templating import render
 
@@ -43,18 +42,6 @@ router = APIRouter(prefix="/admin", include_in_schema=False)
 STEP_ROWS = 6
 
 
-def require_page_admin(principal: PagePrincipal, session: DbSession) -> Principal:
-    if principal.user is None:
-        raise NotAuthenticated("sign in as an admin")
-    if not principal.is_admin:
-        # The error unwinds the request's session (rollback expires every object in it) before
-        # the error page renders the signed-in user; keep the user readable by detaching it first.
-        session.expunge(principal.user)
-        raise Forbidden("admins only")
-    return principal
-
-
-PageAdmin = Annotated[Principal, Depends(require_page_admin)]
 
 
 def _split_tags(text: str) -> list[str]:

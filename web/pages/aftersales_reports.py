@@ -15,8 +15,7 @@ from aftercare.db import utcnow
 from aftersales import reports, surveys
 from aftersales.models import SurveyKind
 from web.charts import Series, bar_chart, line_chart
-from web.deps import DbSession
-from web.pages.aftersales_admin import PageAdmin
+from web.deps import DbSession, PageAdmin
 from web.templating import render
 
 router = APIRouter(prefix="/admin", include_in_schema=False)

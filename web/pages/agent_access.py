@@ -1,30 +1,11 @@
-"""Who may use the agent workspace pages: signed-in staff (admins for some actions)."""
+"""Who may use the agent workspace pages: the page guards now live in ``web.deps``.
+
+Kept as a re-export for the modules still importing from here (``web.pages.agent`` and
+``web.pages.agent_suggestions``, which another change is reworking); new code imports ``web.deps``.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from web.deps import PageAdmin, PageStaff, require_page_admin, require_page_staff
 
-from fastapi import Depends
-
-from accounts.service import Principal
-from aftercare.errors import Forbidden, NotAuthenticated
-from web.deps import PagePrincipal
-
-
-def require_page_staff(principal: PagePrincipal) -> Principal:
-    if principal.user is None:
-        raise NotAuthenticated("sign in as an agent")
-    if not principal.is_staff:
-        raise Forbidden("agents only")
-    return principal
-
-
-def require_page_admin(principal: PagePrincipal) -> Principal:
-    require_page_staff(principal)
-    if not principal.is_admin:
-        raise Forbidden("admins only")
-    return principal
-
-
-PageStaff = Annotated[Principal, Depends(require_page_staff)]
-PageAdmin = Annotated[Principal, Depends(require_page_admin)]
+__all__ = ["PageAdmin", "PageStaff", "require_page_admin", "require_page_staff"]

@@ -11,8 +11,7 @@ from pydantic import ValidationError
 from aftercare.errors import Conflict
 from helpdesk import macros
 from web.csrf import verify_csrf
-from web.deps import AppSettings, DbSession
-from web.pages.agent_access import PageAdmin, PageStaff
+from web.deps import AppSettings, DbSession, PageAdmin, PageStaff
 from web.pages.forms import field_errors
 from web.templating import render
 

@@ -26,11 +26,7 @@ from fastapi.responses import (
     Response,
 )
 
-from accounts.service import Principal
-from aftercare.errors import Forbidden, NotAuthenticated, NotFound
-from web.csrf import verify_csrf
-from web.deps import AppSettings, DbSession, PagePrincipal
-from web.templating import render
+from aftercare.errors import NotFound
 from helpdesk.email.models import OutboxStatus, SuppressionScope, SuppressionSource
 from helpdesk.email.outbox import list_outbox, retry_message
 from helpdesk.email.previews import PREVIEWS, render_preview
@@ -42,6 +38,9 @@ from helpdesk.email.unsubscribe import (
     resolve_token,
     unsubscribe,
 )
+from web.csrf import verify_csrf
+from web.deps import AppSettings, DbSession, PageAdmin, PagePrincipal
+from web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
@@ -94,21 +93,12 @@ def one_click_unsubscribe(
 PREVIEW_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; frame-ancestors 'self'"
 
 
-def _require_admin(principal: Principal) -> Principal:
-    if principal.user is None:
-        raise NotAuthenticated("sign in as an admin")
-    if not principal.is_admin:
-        raise Forbidden("admins only")
-    return principal
-
-
 @router.get("/admin/email")
 def email_previews(
-    request: Request, settings: AppSettings, principal: PagePrincipal,
+    request: Request, settings: AppSettings, principal: PageAdmin,
     language: Annotated[str, Query(max_length=16)] = "",
 ) -> Response:
     """Every e-mail the help desk itself sends, with sample content, in the chosen language."""
-    _require_admin(principal)
     language = language if language in settings.languages else settings.default_language
     previews = [(name, title, render_preview(name, language)) for name, title in PREVIEWS.items()]
     return render(request, "email/previews.html", {
@@ -118,9 +108,8 @@ def email_previews(
 
 @router.get("/admin/email/{name}.html")
 def email_preview_html(
-    name: str, settings: AppSettings, principal: PagePrincipal, language: Annotated[str, Query(max_length=16)] = "",
+    name: str, settings: AppSettings, principal: PageAdmin, language: Annotated[str, Query(max_length=16)] = "",
 ) -> Response:
-    _require_admin(principal)
     if name not in PREVIEWS:
         raise NotFound(f"no e-mail called {name}")
     language = language if language in settings.languages else settings.default_language
@@ -132,12 +121,11 @@ OUTBOX_PAGE_SIZE = 50
 
 @router.get("/admin/email/outbox")
 def outbox_page(
-    request: Request, session: DbSession, principal: PagePrincipal,
+    request: Request, session: DbSession, principal: PageAdmin,
     status: Annotated[str, Query(max_length=16)] = OutboxStatus.FAILED.value,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> Response:
     """Outgoing mail by status: failed (with the reason, and "Send again") by default."""
-    _require_admin(principal)
     chosen = OutboxStatus(status) if status in set(OutboxStatus) else OutboxStatus.FAILED
     rows, total = list_outbox(session, status=chosen, limit=OUTBOX_PAGE_SIZE, offset=(page - 1) * OUTBOX_PAGE_SIZE)
     return render(request, "email/outbox.html", {
@@ -147,9 +135,8 @@ def outbox_page(
 
 
 @router.post("/admin/email/outbox/{message_id}/retry", dependencies=[Depends(verify_csrf)])
-def outbox_retry(message_id: int, session: DbSession, principal: PagePrincipal) -> Response:
+def outbox_retry(message_id: int, session: DbSession, principal: PageAdmin) -> Response:
     """Send a failed message again, from now (a new retry horizon); back to the failed list."""
-    _require_admin(principal)
     retry_message(session, message_id)
     return RedirectResponse(f"/admin/email/outbox?status={OutboxStatus.FAILED.value}&retried={message_id}",
                             status_code=303)

@@ -47,8 +47,7 @@ _FLAG_NOTICES = {
 
 
 def _require_page_member(principal: PagePrincipal) -> Principal:
-    if principal.user is None:
-        raise NotAuthenticated("sign in to take part in the forum")
+    access.require_member(principal)
     return principal
 
 

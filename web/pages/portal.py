@@ -9,13 +9,13 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 
+from accounts import guards
 from accounts.models import User
 from accounts.service import Principal, principal_for_user
 from aftercare.db import is_database_busy
 from aftercare.errors import (
     DomainError,
     InvalidTransition,
-    NotAuthenticated,
     RateLimited,
 )
 from helpdesk import service
@@ -29,6 +29,7 @@ from web import i18n, ratelimit
 from web.api.tickets import limit_customer_replies
 from web.csrf import verify_csrf
 from web.deps import (
+    PAGE_SIGN_IN_REQUESTER,
     AppSettings,
     DbSession,
     PagePrincipal,
@@ -197,8 +198,7 @@ def contact_sent_solved(
 
 @router.get("/tickets")
 def my_tickets(request: Request, session: DbSession, principal: PagePrincipal) -> Response:
-    if principal.user is None:
-        raise NotAuthenticated("sign in to see your tickets")
+    guards.require_user(principal, "sign in to see your tickets")
     tickets, total = service.list_tickets(
         session, service.TicketFilters(), principal, page=1, page_size=MY_TICKETS_LIMIT
     )
@@ -226,8 +226,7 @@ def customer_ticket(
     ticket_id: int, request: Request, session: DbSession, settings: AppSettings, principal: PagePrincipal,
     created: bool = False, solved: bool = False,
 ) -> Response:
-    if principal.is_anonymous:
-        raise NotAuthenticated("sign in, or open the link from your confirmation e-mail")
+    guards.require_credentials(principal, PAGE_SIGN_IN_REQUESTER)
     context = _ticket_context(session, ticket_id, principal, settings)
     # No-store: the page's address may carry the ticket's signed link; keep it out of shared caches.
     return render(request, "pages/ticket.html", {**context, "created": created, "solved": solved},
@@ -240,8 +239,7 @@ def customer_reply(
     body: Annotated[str, Form()] = "",
     action: Annotated[str, Form()] = "reply",
 ) -> Response:
-    if principal.is_anonymous:
-        raise NotAuthenticated("sign in, or open the link from your confirmation e-mail")
+    guards.require_credentials(principal, PAGE_SIGN_IN_REQUESTER)
     ticket = service.get_ticket_for(session, ticket_id, principal)
     translations = i18n.translator(request)
     try:

@@ -17,9 +17,10 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from accounts import guards
 from accounts.service import Principal
 from aftercare.config import Settings
-from aftercare.errors import InvalidTransition, NotAuthenticated
+from aftercare.errors import InvalidTransition
 from helpdesk import service
 from helpdesk.models import Ticket
 from helpdesk.ticket_links import sign_ticket_link
@@ -27,7 +28,7 @@ from kb.feedback import self_resolution
 from kb.feedback.models import SolvedVia
 from web import i18n
 from web.csrf import verify_csrf
-from web.deps import AppSettings, DbSession, PagePrincipal
+from web.deps import PAGE_SIGN_IN_REQUESTER, AppSettings, DbSession, PagePrincipal
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -35,8 +36,7 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 
 def _requesters_ticket(session: Session, ticket_id: int, principal: Principal) -> Ticket:
-    if principal.is_anonymous:
-        raise NotAuthenticated("sign in, or open the link from your confirmation e-mail")
+    guards.require_credentials(principal, PAGE_SIGN_IN_REQUESTER)
     ticket = service.get_ticket_for(session, ticket_id, principal)
     self_resolution.require_requester(ticket, principal)
     return ticket

@@ -22,10 +22,12 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from accounts import guards
 from accounts.service import normalize_email
 from aftercare.config import Settings
-from aftercare.errors import NotAuthenticated, RateLimited
+from aftercare.errors import RateLimited
 from helpdesk import service
+from helpdesk.email.ticket_link_mail import send_new_ticket_link
 from helpdesk.models import Ticket
 from helpdesk.ticket_links import (
     LinkState,
@@ -37,15 +39,15 @@ from helpdesk.ticket_links import (
 from web import i18n, ratelimit
 from web.csrf import verify_csrf
 from web.deps import (
+    PAGE_SIGN_IN_REQUESTER,
     TICKET_TOKEN_QUERY,
     AppSettings,
     DbSession,
     PagePrincipal,
+    PageStaff,
     client_key,
 )
-from web.pages.agent_access import PageStaff
 from web.templating import render
-from helpdesk.email.ticket_link_mail import send_new_ticket_link
 
 router = APIRouter(include_in_schema=False)
 NO_STORE = {"Cache-Control": "no-store"}
@@ -130,8 +132,7 @@ def new_link_send(
 def revoke_links_as_requester(
     ticket_id: int, request: Request, session: DbSession, principal: PagePrincipal,
 ) -> Response:
-    if principal.is_anonymous:
-        raise NotAuthenticated("sign in, or open the link from your confirmation e-mail")
+    guards.require_credentials(principal, PAGE_SIGN_IN_REQUESTER)
     ticket = service.get_ticket_for(session, ticket_id, principal)
     revoke_ticket_links(session, ticket, principal)
     # Signed in, the requester still reaches the ticket; with only a link, their way in just closed.
