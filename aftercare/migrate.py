@@ -30,8 +30,12 @@ def new_revision(url: str, message: str, *, metadata: MetaData | None = None) ->
     """Write a new migration file (compared against ``metadata`` when given) and return its path."""
     config = alembic_config(url, metadata=metadata)
     script = command.revision(config, message=message, autogenerate=metadata is not None)
-    scripts = script if isinstance(script, list) else [script]
-    return Path(scripts[0].path)
+    # Alembic gives a list when the revision spans branches, and None for a revision a hook
+    # dropped (we install none, so that would be a broken Alembic).
+    first = script[0] if isinstance(script, list) else script
+    if first is None:
+        raise RuntimeError(f"alembic wrote no migration file for {message!r}")
+    return Path(first.path)
 
 
 def upgrade(url: str, *, revision: str = "heads", connection: Connection | None = None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 from enum import StrEnum
 
 import numpy as np
@@ -26,7 +27,7 @@ class IndexedDocument:
     body_markdown: str = ""
     kind: str = "article"
     boost: float = 1.0
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class UnitKind(StrEnum):
@@ -63,7 +64,7 @@ class SearchResult:
     locale: str
     title: str
     kind: str
-    extra: dict
+    extra: dict[str, Any]
     dense_part: float = 0.0  # the document's aggregated dense score as fused (0 in lexical mode)
     lexical_part: float = 0.0  # the lexical evidence as fused (weight x strength in hybrid mode)
     boost: float = 1.0  # the document's score multiplier (forum threads)

@@ -26,11 +26,14 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
 from retrieval.threads import QUERY_THREADS, passage_threads
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +93,8 @@ def _openmp_setter(package_dir: Path) -> Callable[[int], None] | None:
 PASSAGE_NICE = 10
 
 T = TypeVar("T")
+# A call queued on the passage lane: the function, its arguments and the future its caller waits on.
+_Job = tuple[Callable[..., Any], tuple[object, ...], Future[Any]]
 
 
 def _lower_priority() -> None:
@@ -115,7 +120,7 @@ class PassageLane:
     """
 
     def __init__(self) -> None:
-        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self.native_id: int | None = None  # the lane thread's kernel id, once started
@@ -221,7 +226,10 @@ class SentenceTransformerEmbedder:
 
         self._model = SentenceTransformer(str(model_name_or_path), device="cpu")
         get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
-        self.dim = int(get_dim())
+        dim = get_dim()
+        if dim is None:
+            raise ValueError(f"{model_name_or_path} does not say how long its embeddings are")
+        self.dim = int(dim)
         self.id = model_id or f"st:{model_name_or_path}"
         self.query_prefix = query_prefix
         self.passage_prefix = passage_prefix
@@ -231,9 +239,9 @@ class SentenceTransformerEmbedder:
         # use with "Already borrowed"); passages a second instance of their own, loaded on the
         # passage lane at its first use, so that a query never waits for an indexing batch.
         self._query_lock = threading.Lock()
-        self._passage_model = None
+        self._passage_model: SentenceTransformer | None = None
 
-    def _encode(self, model, texts: list[str], threads: int) -> np.ndarray:
+    def _encode(self, model: SentenceTransformer, texts: list[str], threads: int) -> np.ndarray:
         import torch
 
         # Process-wide in torch; set per call like the e5 engine's (see retrieval.threads).

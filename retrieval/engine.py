@@ -288,10 +288,13 @@ class SearchEngine:
         k = min(len(self._units), max(config.min_candidates, config.candidate_factor * limit))
         use_dense = mode is not SearchMode.LEXICAL
         use_lexical = mode is not SearchMode.DENSE
+        dense_query = query_vector if use_dense else None
+        if use_dense and dense_query is None:
+            raise ValueError(f"a {mode} search needs the query's vector")
 
         dense = DenseEvidence.empty()
-        if use_dense:
-            similarities, unit_ids = self._vectors.search(query_vector[None, :], k)
+        if dense_query is not None:
+            similarities, unit_ids = self._vectors.search(dense_query[None, :], k)
             # Units below the last retrieved one are at most this similar (see aggregate_units).
             floor = float(similarities[0, -1]) if similarities.shape[1] == k and k < len(self._units) else None
             dense = group_dense(table, similarities[0], unit_ids[0], config.second_unit_weight, floor)
@@ -306,10 +309,10 @@ class SearchEngine:
             else:
                 proposed = table.unit_row[lexical.top_arrays(k)[0]]
             late = np.setdiff1d(proposed, dense.rows)
-            if use_dense:
+            if dense_query is not None:
                 late_units = [self._doc_units[self._key_docs[row]] for row in late.tolist()]
                 vectors = self._vectors.reconstruct([unit_id for units in late_units for unit_id in units])
-                late_evidence = exact_dense(table, late_units, vectors, query_vector, config.second_unit_weight)
+                late_evidence = exact_dense(table, late_units, vectors, dense_query, config.second_unit_weight)
             else:
                 late_evidence = DenseEvidence.without_vectors(late)
             dense = dense + late_evidence
@@ -388,7 +391,11 @@ class SearchEngine:
     ) -> int:
         """The unit shown as the snippet: the one with the best fused score of its own."""
         if mode is SearchMode.LEXICAL or candidate.dense_unit is None:
-            return candidate.lexical_unit if candidate.lexical_unit is not None else candidate.dense_unit
+            unit_id = candidate.lexical_unit if candidate.lexical_unit is not None else candidate.dense_unit
+            if unit_id is None:
+                # A ranked document matched the query densely or lexically, so one of them is set.
+                raise LookupError("a ranked document has neither a dense nor a lexical unit")
+            return unit_id
         if candidate.lexical_unit is None or candidate.lexical_unit == candidate.dense_unit or lexical is None:
             return candidate.dense_unit
         weight = self.fusion.lexical_weight

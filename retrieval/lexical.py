@@ -224,9 +224,9 @@ class LexicalScores:
 
     def matched_terms(self, key: int) -> list[str]:
         slot = self._index._slots.get(key)
-        if slot is None:
+        counts = self._index._forward[slot] if slot is not None else None
+        if counts is None:
             return []
-        counts = self._index._forward[slot]
         return [term for term in (*self.terms, *self.completions) if term in counts]
 
 
@@ -309,7 +309,7 @@ class LexicalIndex:
                     del self._postings[term]
                     stem = stem_of(term)
                     forms = self._forms.get(stem) if stem is not None else None
-                    if forms is not None:
+                    if stem is not None and forms is not None:
                         forms.discard(term)
                         if not forms:
                             del self._forms[stem]

@@ -26,7 +26,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 if TYPE_CHECKING:
     import numpy as np
@@ -243,7 +243,8 @@ def fusion_parts(dense: F, strength: F, mode: SearchMode, config: FusionConfig) 
 def fuse(dense: F, strength: F, mode: SearchMode, config: FusionConfig) -> F:
     """The fused score before a document's boost (floats or numpy arrays alike)."""
     dense_part, lexical_part = fusion_parts(dense, strength, mode, config)
-    return dense_part + lexical_part
+    fused: F = dense_part + lexical_part  # numpy's stubs type an array sum as Any
+    return fused
 
 
 def margins(scores: Sequence[float]) -> list[float]:
@@ -351,7 +352,7 @@ class Version(Protocol):
     doc_id: str
     score: float
     locale: str
-    extra: dict
+    extra: dict[str, Any]
     dense_part: float
     lexical_part: float
     boost: float

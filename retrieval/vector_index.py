@@ -14,6 +14,7 @@ import threading
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import Any, cast
 
 import faiss
 import numpy as np
@@ -32,6 +33,9 @@ APPROXIMATE_THRESHOLD = 50_000
 NPROBE_SHARE = 1 / 8
 # Retrain the coarse quantiser when the index has grown this much since it was last trained.
 RETRAIN_GROWTH = 2.0
+# An IVF index's id -> list map, so that it can remove and reconstruct by id. faiss's stubs leave
+# out the SWIG enum DirectMap; the value is an int.
+HASHTABLE_DIRECT_MAP: int = faiss.DirectMap.Hashtable  # type: ignore[attr-defined]
 
 
 
@@ -114,12 +118,16 @@ class VectorIndex:
         """Every (ids, vectors) pair, in no particular order (for restructuring and tests)."""
         with self._lock:
             if self.kind is IndexKind.FLAT:
-                ids = faiss.vector_to_array(self._index.id_map).astype(np.int64)
-                vectors = self._index.index.reconstruct_n(0, self._index.ntotal)
+                flat = self._flat()
+                ids = faiss.vector_to_array(flat.id_map).astype(np.int64)
+                vectors = flat.index.reconstruct_n(0, flat.ntotal)
                 return ids, vectors.reshape(-1, self.dim)
-            invlists = self._index.invlists
+            ivf = self._ivf()
+            invlists = ivf.invlists
+            if invlists is None:
+                raise ValueError("an IVF index without inverted lists cannot list its vectors")
             id_parts, vector_parts = [], []
-            for list_no in range(self._index.nlist):
+            for list_no in range(ivf.nlist):
                 size = invlists.list_size(list_no)
                 if not size:
                     continue
@@ -129,6 +137,14 @@ class VectorIndex:
             if not id_parts:
                 return np.zeros(0, np.int64), np.zeros((0, self.dim), np.float32)
             return np.concatenate(id_parts).astype(np.int64), np.concatenate(vector_parts)
+
+    def _flat(self) -> faiss.IndexIDMap2:
+        # kind FLAT means an IndexIDMap2 (made in __init__, or read back as one by load).
+        return cast(faiss.IndexIDMap2, self._index)
+
+    def _ivf(self) -> faiss.IndexIVFFlat:
+        # kind IVF means an IndexIVFFlat (made by _build_ivf, or read back as one by load).
+        return cast(faiss.IndexIVFFlat, self._index)
 
     def _maybe_restructure(self) -> None:
         count = len(self)
@@ -144,11 +160,12 @@ class VectorIndex:
         quantizer = faiss.IndexFlatIP(self.dim)
         index = faiss.IndexIVFFlat(quantizer, self.dim, nlist, faiss.METRIC_INNER_PRODUCT)
         index.own_fields = True
-        quantizer.this.disown()
+        # The IVF index owns (and frees) the quantiser now; `this` is SWIG's handle, not in faiss's stubs.
+        quantizer.this.disown()  # type: ignore[attr-defined]
         # Training on a bounded sample keeps a rebuild to seconds even for a million vectors.
         sample = vectors if len(vectors) <= 64 * nlist else vectors[np.random.default_rng(0).choice(len(vectors), 64 * nlist, replace=False)]
         index.train(np.ascontiguousarray(sample))
-        index.set_direct_map_type(faiss.DirectMap.Hashtable)
+        index.set_direct_map_type(HASHTABLE_DIRECT_MAP)
         index.nprobe = max(1, int(round(nlist * NPROBE_SHARE)))
         index.add_with_ids(np.ascontiguousarray(vectors), ids)
         self._trained_at = len(ids)
@@ -156,7 +173,7 @@ class VectorIndex:
 
     def set_nprobe(self, nprobe: int) -> None:
         if self.kind is IndexKind.IVF:
-            self._index.nprobe = nprobe
+            self._ivf().nprobe = nprobe
 
     def save(self, directory: Path) -> None:
         self.snapshot().write(directory)
@@ -176,8 +193,9 @@ class VectorIndex:
             return VectorSnapshot(faiss.clone_index(self._index), manifest)
 
     @staticmethod
-    def read_manifest(directory: Path) -> dict:
-        return json.loads((Path(directory) / MANIFEST).read_text(encoding="utf-8"))
+    def read_manifest(directory: Path) -> dict[str, Any]:
+        manifest: dict[str, Any] = json.loads((Path(directory) / MANIFEST).read_text(encoding="utf-8"))
+        return manifest
 
     @classmethod
     def load(cls, directory: Path, embedder_id: str) -> VectorIndex:
@@ -195,7 +213,7 @@ class VectorIndex:
         index.kind = IndexKind(manifest["index_type"])
         index._trained_at = int(manifest.get("trained_at", 0))
         if index.kind is IndexKind.IVF:
-            index._index.set_direct_map_type(faiss.DirectMap.Hashtable)
+            index._ivf().set_direct_map_type(HASHTABLE_DIRECT_MAP)
         if len(index) != int(manifest["count"]) or index._index.d != index.dim:
             raise ValueError(f"vector index in {directory} does not match its manifest")
         return index
@@ -204,7 +222,7 @@ class VectorIndex:
 @dataclass(frozen=True)
 class VectorSnapshot:
     index: faiss.Index
-    manifest: dict
+    manifest: dict[str, Any]
 
     def write(self, directory: Path) -> None:
         directory = Path(directory)

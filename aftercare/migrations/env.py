@@ -33,7 +33,10 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    engine = make_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("no sqlalchemy.url in the Alembic config (aftercare.migrate.alembic_config sets it)")
+    engine = make_engine(url)
     try:
         with engine.connect() as connection:
             _run(connection)
