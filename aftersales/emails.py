@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -27,6 +26,7 @@ from aftersales.models import (
 )
 from aftersales.tips import TipChoice
 from helpdesk.models import Ticket
+from kb import urls
 from kb.markdown import render_markdown
 
 TEMPLATES_DIR = Path(__file__).parent / "email_templates"
@@ -63,11 +63,6 @@ def _greeting(words: dict[str, str], customer: Customer) -> str:
     return words["greeting"].format(name=name) if name else words["greeting_anonymous"]
 
 
-def article_url(slug: str, language: str) -> str:
-    """Where a knowledge-base article is read online, in the given language."""
-    return f"{get_settings().base_url}/articles/{quote(slug)}?lang={quote(language)}"
-
-
 def tip_email(
     customer: Customer, product: Product, step: ProgrammeStep, choice: TipChoice,
     *, tracking: tuple[str, str] | None = None,
@@ -82,7 +77,7 @@ def tip_email(
         "title": choice.content.title,
         "body_text": choice.content.body_markdown,
         "body_html": render_markdown(choice.content.body_markdown),
-        "url": tracking[1] if tracking else article_url(choice.article.slug, choice.language),
+        "url": tracking[1] if tracking else urls.article_url(get_settings().base_url, choice.article.slug, choice.language),
         "pixel": tracking[0] if tracking else None,
         "why": words["why_tip"].format(product=product.name),
         "language": language,

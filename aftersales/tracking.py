@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from aftercare.config import get_settings
 from aftercare.db import utcnow
-from aftersales.emails import article_url
 from aftersales.models import TipDelivery, TipEvent, TipEventKind
+from kb import urls
 from kb.models import Article
 
 _SALT = "aftercare.tip-tracking"
@@ -59,4 +59,4 @@ def click_target(session: Session, delivery: TipDelivery) -> str:
     article = session.get(Article, delivery.article_id) if delivery.article_id is not None else None
     if article is None:
         return get_settings().base_url + "/"
-    return article_url(article.slug, delivery.language)
+    return urls.article_url(get_settings().base_url, article.slug, delivery.language)

@@ -28,6 +28,7 @@ from kb.models import (
     TagKind,
 )
 from kb.schemas import MAX_SLUG_CHARS, ArticleCreate, ArticleUpdate
+from kb.urls import version_path as article_path  # noqa: F401 - imported from here by kb.search and the pages
 from kb.versions import save_content
 from retrieval.language import normalize_language_tag
 
@@ -352,11 +353,6 @@ def list_articles(
         .offset((page - 1) * page_size)
     ).all()
     return list(rows), total
-
-
-def article_path(slug: str, locale: str, source_locale: str) -> str:
-    """An article's page in one of its versions (``?lang=`` picks a translation; the source needs none)."""
-    return f"/articles/{slug}" + (f"?lang={locale}" if locale != source_locale else "")
 
 
 @dataclass(frozen=True)

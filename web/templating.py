@@ -12,6 +12,7 @@ from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescap
 from jinja2.runtime import Context
 from sqlalchemy import inspect as sa_inspect
 
+from kb.urls import article_path
 from web import i18n
 from web.csrf import csrf_token, set_csrf_cookie_if_new
 from web.i18n import N_
@@ -106,6 +107,8 @@ templates.env.globals["label_for"] = _label_for
 templates.env.globals["status_label"] = _status_label
 templates.env.globals["priority_label"] = _priority_label
 templates.env.globals["language_name"] = _language_name
+# One way to an article's address (kb.urls), in every template.
+templates.env.globals["article_path"] = article_path
 
 
 def is_htmx(request: Request) -> bool:

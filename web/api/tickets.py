@@ -23,7 +23,11 @@ from helpdesk.schemas import (
     TicketUpdate,
 )
 from helpdesk.ticket_links import sign_ticket_link
-from web import ratelimit
+from kb import drafting
+from kb import service as kb_service
+from kb.schemas import ArticleRead
+from web import i18n, ratelimit
+from web.api.articles import article_read
 from web.deps import (
     API_READER_SIGN_IN,
     ApiPrincipal,
@@ -119,3 +123,13 @@ def update_ticket(ticket_id: int, changes: TicketUpdate, session: DbSession, pri
     ticket = service.get_ticket_for(session, ticket_id, principal)
     service.update_ticket(session, ticket, changes, principal)
     return ticket_read(ticket, principal)
+
+
+@router.post("/{ticket_id}/draft-article", status_code=201, response_model=ArticleRead)
+def draft_article(ticket_id: int, session: DbSession, principal: StaffPrincipal) -> ArticleRead:
+    """A knowledge-base draft from the ticket: the customer's questions, the agent's last public
+    answer (as the agent ticket page's "Draft an article" does); an admin edits and publishes it."""
+    ticket = service.get_ticket_for(session, ticket_id, principal)
+    placeholder = i18n.translations(ticket.language).gettext(drafting.NO_ANSWER_YET)
+    article = drafting.draft_article_from_ticket(session, ticket, principal, placeholder=placeholder)
+    return article_read(session, kb_service.get_article(session, article.id), principal)

@@ -10,7 +10,6 @@ see them with a banner (a preview).
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -24,6 +23,7 @@ from kb.feedback import service as feedback
 from kb.feedback.schemas import MAX_REASON_CHARS, FeedbackCreate, FeedbackReason
 from kb.markdown import render_markdown
 from kb.models import Article, ArticleContent
+from kb.urls import article_path
 from web import i18n
 from web.csrf import verify_csrf
 from web.deps import DbSession, PagePrincipal
@@ -87,11 +87,6 @@ def _chosen_content(article: Article, wanted: str | None, reader: str, principal
     return by_locale.get(article.source_locale) or article.source
 
 
-def article_url(slug: str, *, lang: str | None = None, attempt: str | None = None) -> str:
-    params = {key: value for key, value in (("lang", lang), ("attempt", attempt)) if value}
-    return f"/articles/{quote(slug)}" + (f"?{urlencode(params)}" if params else "")
-
-
 def _article_context(
     request: Request, session: Session, principal: Principal, article: Article, content: ArticleContent,
     attempt: str | None,
@@ -112,7 +107,6 @@ def _article_context(
         "is_preview": article.status != "published" or content.status != "published",
         "max_reason": MAX_REASON_CHARS,
         "errors": {},
-        "article_url": article_url,
     }
 
 
@@ -139,7 +133,7 @@ def _feedback_response(
 ) -> Response:
     content = _chosen_content(article, locale, reader_language(request), principal)
     if not is_htmx(request) and not errors:
-        target = article_url(article.slug, lang=content.locale) + "#feedback"
+        target = article_path(article.slug, lang=content.locale) + "#feedback"
         return remember_visitor(request, RedirectResponse(target, status_code=303))
     context = _article_context(request, session, principal, article, content, None)
     context.update(errors=errors or {}, reason=reason, just_voted=True)
@@ -194,7 +188,7 @@ def solved(
         raise NotFound("this article was not opened from the contact form")
     content = _chosen_content(article, locale or None, reader_language(request), principal)
     if not is_htmx(request):
-        return RedirectResponse(article_url(article.slug, lang=content.locale, attempt=attempt) + "#deflection",
+        return RedirectResponse(article_path(article.slug, lang=content.locale, attempt=attempt) + "#deflection",
                                 status_code=303)
     context = _article_context(request, session, principal, article, content, attempt)
     return render(request, "portal/article.html", context, block="deflection")
