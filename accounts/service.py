@@ -134,12 +134,6 @@ def create_user(
     return user
 
 
-def set_password(user: User, password: str) -> None:
-    if len(password) < MIN_PASSWORD_CHARS:
-        raise ValidationFailed(f"password must be at least {MIN_PASSWORD_CHARS} characters")
-    user.password_hash = hash_password(password)
-
-
 def authenticate_password(session: Session, email: str, password: str) -> User | None:
     user = session.scalar(select(User).where(User.email == normalize_email(email)))
     if user is None or not user.is_active:
@@ -228,11 +222,6 @@ def check_api_token(
         token.last_used_at = now
         session.flush()
     return TokenState.VALID, token.user
-
-
-def authenticate_token(session: Session, plaintext: str) -> User | None:
-    state, user = check_api_token(session, plaintext)
-    return user if state is TokenState.VALID else None
 
 
 def require_token_user(session: Session, plaintext: str) -> User:

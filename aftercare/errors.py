@@ -44,11 +44,6 @@ class InvalidTransition(Conflict):
     code = "invalid_transition"
 
 
-class PayloadTooLarge(DomainError):
-    status_code = 413
-    code = "payload_too_large"
-
-
 class RateLimited(DomainError):
     status_code = 429
     code = "rate_limited"

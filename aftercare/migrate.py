@@ -44,9 +44,3 @@ def upgrade(url: str, *, revision: str = "heads", connection: Connection | None 
 
 def downgrade(url: str, *, revision: str, connection: Connection | None = None) -> None:
     command.downgrade(alembic_config(url, connection), revision)
-
-
-def current_heads(url: str) -> set[str]:
-    from alembic.script import ScriptDirectory
-
-    return set(ScriptDirectory.from_config(alembic_config(url)).get_heads())

@@ -38,7 +38,6 @@ from aftersales.schemas import (
     EnrolResult,
     ProgrammeCreate,
     SchedulingSummary,
-    StepCreate,
 )
 from aftersales.tips import select_tip_article
 from aftersales.tracking import tracking_urls
@@ -103,26 +102,6 @@ def set_programme_active(session: Session, programme: Programme, active: bool) -
     programme.is_active = active
     session.flush()
     return programme
-
-
-def add_step(session: Session, programme: Programme, data: StepCreate) -> ProgrammeStep:
-    if any(s.day_offset == data.day_offset and s.kind == data.kind for s in programme.steps):
-        raise Conflict(f"programme already has a {data.kind} step on day {data.day_offset}")
-    step = ProgrammeStep(day_offset=data.day_offset, kind=data.kind, article_tag=data.article_tag)
-    programme.steps.append(step)
-    session.flush()
-    return step
-
-
-def remove_step(session: Session, programme: Programme, step_id: int) -> None:
-    step = next((s for s in programme.steps if s.id == step_id), None)
-    if step is None:
-        raise NotFound(f"step {step_id} is not in programme {programme.id}")
-    # Deliveries are the memory of what customers received; a step that sent anything stays.
-    if session.scalar(select(TipDelivery.id).where(TipDelivery.step_id == step_id).limit(1)) is not None:
-        raise Conflict("this step has already sent tips; deactivate the programme instead of deleting it")
-    programme.steps.remove(step)
-    session.flush()
 
 
 def programme_stats(session: Session, programme: Programme) -> dict[int, int]:

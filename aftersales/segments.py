@@ -111,16 +111,6 @@ def create_segment(session: Session, data: SegmentCreate) -> Segment:
     return segment
 
 
-def update_segment(session: Session, segment: Segment, data: SegmentCreate) -> Segment:
-    clash = session.scalar(select(Segment.id).where(Segment.name == data.name, Segment.id != segment.id))
-    if clash is not None:
-        raise Conflict(f"a segment named {data.name!r} already exists")
-    segment.name = data.name
-    segment.filters = data.filters.model_dump(mode="json")
-    session.flush()
-    return segment
-
-
 def list_segments(session: Session) -> list[Segment]:
     return list(session.scalars(select(Segment).order_by(Segment.name)))
 

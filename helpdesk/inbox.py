@@ -60,10 +60,6 @@ class InboxQuery:
     # Words of the subject, or a ticket number ("#123" or "123").
     text: str | None = None
 
-    @property
-    def is_filtered(self) -> bool:
-        return any((self.status, self.assignee, self.language, self.tag, self.text))
-
 
 @dataclass(frozen=True)
 class Cursor:

@@ -202,11 +202,6 @@ def set_status(
     return True
 
 
-def submit_for_review(session: Session, article: Article) -> Article:
-    set_status(session, article, ArticleStatus.IN_REVIEW)
-    return article
-
-
 def publish(session: Session, article: Article) -> Article:
     set_status(session, article, ArticleStatus.PUBLISHED)
     return article

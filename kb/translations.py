@@ -163,7 +163,3 @@ def language_coverage(session: Session, article: Article) -> Coverage:
     present = {content.locale for content in article.contents}
     missing = [locale for locale in get_settings().languages if locale not in present]
     return Coverage(article.source_locale, source_now, contents, missing)
-
-
-def stale_translations(session: Session, article: Article) -> list[ArticleContent]:
-    return [content for content, _version, stale in language_coverage(session, article).contents if stale]

@@ -240,13 +240,6 @@ def fusion_parts(dense: F, strength: F, mode: SearchMode, config: FusionConfig) 
     return dense, config.lexical_weight * strength
 
 
-def fuse(dense: F, strength: F, mode: SearchMode, config: FusionConfig) -> F:
-    """The fused score before a document's boost (floats or numpy arrays alike)."""
-    dense_part, lexical_part = fusion_parts(dense, strength, mode, config)
-    fused: F = dense_part + lexical_part  # numpy's stubs type an array sum as Any
-    return fused
-
-
 def margins(scores: Sequence[float]) -> list[float]:
     """Each score minus the best *other* score (positive only for a clear winner)."""
     if not scores:

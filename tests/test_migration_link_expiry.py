@@ -71,5 +71,6 @@ def test_tokens_from_before_the_upgrade_keep_working_without_expiry(tmp_path):
     with Session(engine) as session:
         token = session.get(ApiToken, 1)
         assert token.expires_at is None and token.prefix == ""
-        assert accounts.authenticate_token(session, OLD_TOKEN).email == "agent@example.com"
+        state, user = accounts.check_api_token(session, OLD_TOKEN)
+        assert state is accounts.TokenState.VALID and user.email == "agent@example.com"
     engine.dispose()

@@ -18,7 +18,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from jinja2 import Environment
 from markupsafe import Markup, escape
 
 WIDTH = 640
@@ -252,10 +251,3 @@ def bar_chart(
     pairs = [f"{label} {_fmt(value, unit)}" for label, value in zip(labels, values, strict=False)]
     summary = description or f"{title}: " + "; ".join(pairs[:20]) + ("…" if len(pairs) > 20 else "") + "."
     return _frame(chart_id, title, summary, "".join(parts), _data_table(title, label_heading, labels, series, unit))
-
-
-def register(env: Environment) -> None:
-    """Make the chart functions available in every template of ``env``."""
-    env.globals["line_chart"] = line_chart
-    env.globals["bar_chart"] = bar_chart
-    env.globals["ChartSeries"] = Series

@@ -29,10 +29,6 @@ def get_settings_dep(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_database(request: Request) -> Database:
-    return request.app.state.database
-
-
 # Methods that do not change anything by HTTP's contract (RFC 9110 9.2.1). Their requests read
 # without the write lock; a few still write a little (search logs, suggestions computed on first
 # view), and one that loses the race for the lock is retried whole (web.errors).

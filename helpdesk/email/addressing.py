@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from email.headerregistry import Address
 from email.utils import getaddresses, parseaddr
 from urllib.parse import urlsplit
 
@@ -85,9 +84,3 @@ def checked_headers(headers: dict[str, str] | None) -> dict[str, str]:
             raise ValidationFailed(f"header {name} must be on one line")
         checked[name] = value
     return checked
-
-
-def display_address(name: str, address: str) -> str:
-    """``Name <address>`` with the name quoted or encoded as needed."""
-    local, _, domain = address.rpartition("@")
-    return str(Address(display_name=one_line(name), username=local, domain=domain))

@@ -187,11 +187,6 @@ def _jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
 
 
-def similar_wording(a: str, b: str) -> bool:
-    """Same request in other words: mostly the same words, or mostly the same letters."""
-    return _jaccard(_words(a), _words(b)) >= WORD_SIMILARITY or _jaccard(_trigrams(a), _trigrams(b)) >= TRIGRAM_SIMILARITY
-
-
 def group_wordings(
     counted: Sequence[tuple[str, int]], *, embed: EmbedFunction | None = None,
     threshold: float = EMBEDDING_SIMILARITY,
@@ -398,11 +393,6 @@ class SuggestionUse:
     @property
     def insertion_rate(self) -> float:
         return self.inserted / self.shown if self.shown else 0.0
-
-    @property
-    def kept_rate(self) -> float:
-        """Of the insertions, the share still in the reply that was sent."""
-        return self.sent / self.inserted if self.inserted else 0.0
 
 
 def suggestion_insertions(session: Session, period: DateRange, *, limit: int = 20) -> list[SuggestionUse]:

@@ -199,12 +199,6 @@ def attempt_finished(session: Session, attempt_id: str | None) -> bool:
     ) is not None
 
 
-def attempt_events(session: Session, attempt_id: str) -> list[DeflectionEvent]:
-    return list(session.scalars(
-        select(DeflectionEvent).where(DeflectionEvent.attempt_id == attempt_id).order_by(DeflectionEvent.id)
-    ))
-
-
 # ---- searches typed a little at a time -----------------------------------------------------
 
 def settle_typed_search(

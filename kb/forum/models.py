@@ -63,10 +63,6 @@ class _Moderated:
     moderated_at: Mapped[datetime | None]
     moderation_note: Mapped[str | None] = mapped_column(String(500))
 
-    @property
-    def is_published(self) -> bool:
-        return self.status == PostStatus.PUBLISHED
-
 
 class ForumThread(_Moderated, TimestampMixin, Base):
     __tablename__ = "forum_threads"

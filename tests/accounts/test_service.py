@@ -43,14 +43,14 @@ def test_api_token_is_stored_hashed_and_authenticates(session):
     plaintext = accounts.issue_api_token(session, user)
     stored = session.query(ApiToken).filter_by(user_id=user.id).one()
     assert plaintext not in stored.token_hash
-    assert accounts.authenticate_token(session, plaintext) is user
+    assert accounts.check_api_token(session, plaintext) == (accounts.TokenState.VALID, user)
 
 
 def test_revoked_token_no_longer_authenticates(session):
     user = create_staff(session)
     plaintext = accounts.issue_api_token(session, user)
     session.query(ApiToken).filter_by(user_id=user.id).one().revoked_at = accounts.utcnow()
-    assert accounts.authenticate_token(session, plaintext) is None
+    assert accounts.check_api_token(session, plaintext) == (accounts.TokenState.REVOKED, None)
 
 
 def test_customer_user_is_linked_to_customer_record(session):
@@ -77,7 +77,7 @@ def test_expired_token_is_told_apart_and_does_not_authenticate(session):
     plaintext = accounts.issue_api_token(session, user, expires_at=accounts.utcnow() + timedelta(hours=1))
     later = accounts.utcnow() + timedelta(hours=1, seconds=1)
     assert accounts.check_api_token(session, plaintext, now=later) == (accounts.TokenState.EXPIRED, None)
-    assert accounts.authenticate_token(session, plaintext) is user  # still an hour to go now
+    assert accounts.check_api_token(session, plaintext) == (accounts.TokenState.VALID, user)  # still an hour to go now
 
 
 def test_token_before_its_expiry_authenticates(session):
@@ -145,14 +145,14 @@ def test_user_cannot_revoke_someone_elses_token(session):
     token, plaintext = accounts.create_api_token(session, owner, name="ci")
     with pytest.raises(NotFound):
         accounts.revoke_api_token(session, token.id, other)
-    assert accounts.authenticate_token(session, plaintext) is owner
+    assert accounts.check_api_token(session, plaintext) == (accounts.TokenState.VALID, owner)
 
 
 def test_admin_can_revoke_anyones_token(session):
     owner = create_customer_user(session)
     token, plaintext = accounts.create_api_token(session, owner, name="phone")
     accounts.revoke_api_token(session, token.id, create_staff(session, role=Role.ADMIN))
-    assert accounts.authenticate_token(session, plaintext) is None
+    assert accounts.check_api_token(session, plaintext) == (accounts.TokenState.REVOKED, None)
 
 
 def test_revoking_twice_keeps_the_first_time(session):

@@ -49,3 +49,8 @@ def search_changes(session: Session, article_id: int) -> int:
             SearchIndexChange.entity_type == "article", SearchIndexChange.entity_id == article_id
         )
     )
+
+
+def stale_translations(session: Session, article: Article) -> list[ArticleContent]:
+    """The translations made from an older source version, as the language coverage marks them."""
+    return [content for content, _version, stale in translations.language_coverage(session, article).contents if stale]

@@ -14,7 +14,7 @@ from kb import exporting, service, translations, versions
 from kb.importing import ImportFailed, import_records, read_import_path
 from kb.models import Article
 from kb.schemas import ArticleUpdate
-from tests.kb.factories import add_translation, create_article
+from tests.kb.factories import add_translation, create_article, stale_translations
 
 RESET = """---
 slug: nimbus-factory-reset
@@ -109,7 +109,7 @@ def test_reimport_updates_only_what_changed(session, tmp_path):
     assert (report.updated, report.unchanged) == (["nimbus-factory-reset"], ["nimbus-factory-reset [pl]"])
     article = service.get_article_by_slug(session, "nimbus-factory-reset")
     assert versions.current_version(session, article.id, "en") == 2
-    assert translations.stale_translations(session, article) == [article.content("pl")]
+    assert stale_translations(session, article) == [article.content("pl")]
 
 
 def test_status_only_change_updates_without_a_new_version(session, tmp_path):
@@ -279,4 +279,4 @@ def test_stale_flag_survives_the_round_trip(session, tmp_path):
     _delete_all_articles(session)
     import_path(session, write(tmp_path, "kb.jsonl", "\n".join(json.dumps(r) for r in exported)))
     article = service.get_article_by_slug(session, "pair-pulse-earbuds")
-    assert [c.locale for c in translations.stale_translations(session, article)] == ["pl"]
+    assert [c.locale for c in stale_translations(session, article)] == ["pl"]

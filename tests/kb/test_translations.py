@@ -7,7 +7,7 @@ import pytest
 from aftercare.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from kb import service, translations, versions
 from kb.schemas import ArticleUpdate, TranslationUpdate
-from tests.kb.factories import add_translation, create_article
+from tests.kb.factories import add_translation, create_article, stale_translations
 
 
 def test_translation_records_the_current_source_version(session):
@@ -22,14 +22,14 @@ def test_translation_becomes_stale_when_the_source_changes(session):
     article = create_article(session)
     content = add_translation(session, article, locale="th", title="เชื่อมต่อ Wi-Fi ใหม่")
     service.update_article(session, article, ArticleUpdate(body="Updated steps."))
-    assert translations.stale_translations(session, article) == [content]
+    assert stale_translations(session, article) == [content]
 
 
 def test_metadata_edits_of_the_source_do_not_make_translations_stale(session):
     article = create_article(session)
     add_translation(session, article)
     service.update_article(session, article, ArticleUpdate(tags=["router"]))
-    assert translations.stale_translations(session, article) == []
+    assert stale_translations(session, article) == []
 
 
 def test_saving_new_text_makes_a_translation_current_again(session):
@@ -37,7 +37,7 @@ def test_saving_new_text_makes_a_translation_current_again(session):
     add_translation(session, article, locale="id", title="Hubungkan ulang Wi-Fi")
     service.update_article(session, article, ArticleUpdate(body="Updated steps."))
     translations.update_translation(session, article, "id", TranslationUpdate(body="Langkah yang diperbarui."))
-    assert translations.stale_translations(session, article) == []
+    assert stale_translations(session, article) == []
 
 
 def test_explicit_source_version_keeps_a_translation_stale(session):
@@ -46,7 +46,7 @@ def test_explicit_source_version_keeps_a_translation_stale(session):
     service.update_article(session, article, ArticleUpdate(body="Updated steps."))
     changes = TranslationUpdate(title="Paano ikonekta muli sa Wi-Fi", source_version=1)
     content = translations.update_translation(session, article, "tl", changes)
-    assert content.source_version == 1 and translations.stale_translations(session, article) == [content]
+    assert content.source_version == 1 and stale_translations(session, article) == [content]
 
 
 def test_source_version_from_the_future_is_refused(session):
@@ -109,7 +109,7 @@ def test_restoring_a_translation_brings_back_its_source_version(session):
     versions.restore_version(session, article, "pl", 1)
     content = article.content("pl")
     assert (content.title, content.source_version) == ("Stary", 1)
-    assert translations.stale_translations(session, article) == [content]
+    assert stale_translations(session, article) == [content]
 
 
 def test_delete_translation(session):

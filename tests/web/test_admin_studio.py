@@ -8,7 +8,7 @@ from accounts.models import Role
 from kb import service, translations, versions
 from kb.models import ArticleStatus
 from kb.schemas import ArticleUpdate, TranslationUpdate
-from tests.kb.factories import add_translation, create_article
+from tests.kb.factories import add_translation, create_article, stale_translations
 from tests.web.pages_support import csrf_from, sign_in
 
 XSS = '<script>alert(1)</script><img src=x onerror=alert(2)>'
@@ -279,7 +279,7 @@ def test_marking_a_translation_current_clears_stale(client, session):
     _admin(client, session)
     token = _token(client, f"/admin/articles/{article.id}/translations/pl")
     client.post(f"/admin/articles/{article.id}/translations/pl/current", data={"csrf_token": token})
-    assert not translations.stale_translations(session, _fresh(session, article))
+    assert not stale_translations(session, _fresh(session, article))
 
 
 def test_translation_for_an_unsupported_locale_is_422(client, session):
