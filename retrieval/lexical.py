@@ -60,12 +60,12 @@ KNOWN_WORD_COMPLETION_WEIGHT = 0.5
 # Inflected languages (Polish above all) write one word in many forms: "ładowanie", "ładowania",
 # "ładowaniem". A query term also matches the index terms that share its first STEM_CHARS letters,
 # a light stemmer that needs no per-language rules; a form other than the one typed counts at
-# STEM_WEIGHT of a match, so the form typed still wins when the text has it. Measured with
-# `python bench/eval_polish.py` (Polish hybrid recall@1: inflected queries .84 -> .99, terse ones
-# .72 -> .97, held-out neighbour sentences .327 -> .321, one query of 162; 5 letters beat 6 and 7,
-# and a weight of 1.0 cost 3 points on neighbours and 2 on verbatim queries) and on bench/eval_retrieval.py
-# sets (hybrid recall@1, 500 queries: banking77 .800 -> .810, bitext .964 -> .966, sib200 id->en
-# .966 -> .975, pl/tl/th->en unchanged).
+# STEM_WEIGHT of a match, so the form typed still wins when the text has it. `python
+# bench/eval_polish.py` measures it (Polish hybrid recall@1 by query style; rerun with other values
+# to compare): stemming lifts inflected and terse queries by far and leaves held-out neighbour
+# sentences where they were; 5 letters beat 6 and 7, and a weight of 1.0 costs on neighbour and
+# verbatim queries. On the `python bench/eval_retrieval.py --max-queries 500` sets it helps a
+# little (banking77, bitext, sib200 id->en) or changes nothing (pl/tl/th->en).
 STEM_CHARS = 5
 STEM_WEIGHT = 0.7
 # The most frequent forms of one stem that count (each is one posting list to score).
@@ -100,8 +100,8 @@ def _thai_words(run: str) -> list[str]:
 
 
 def warm_up_tokenizer() -> None:
-    """Load the Thai segmenter's dictionary now: it takes ~0.4 s, which would otherwise fall on the
-    first Thai search of a process whose index holds no Thai text."""
+    """Load the Thai segmenter's dictionary now: loading it is slow enough that it would otherwise
+    show on the first Thai search of a process whose index holds no Thai text."""
     _thai_words("ทดสอบ")
 
 
@@ -449,10 +449,11 @@ class LexicalSnapshot:
 def yield_gil(items: Iterable[T], every: int = 32) -> Iterator[T]:
     """``items``, letting other threads run every ``every`` items.
 
-    A background save is pure Python for a second or more. A search in another thread gives up the
-    GIL hundreds of times (every numpy or FAISS call) and then waits for it to come back. The
-    waits add up: during a save of 40k units one search took 0.7 s; with the save thread giving
-    way like this, none took over 55 ms (``python bench/bench_search.py``, "stall ms")."""
+    A background save of a large index is pure Python for a long while. A search in another thread
+    gives up the GIL hundreds of times (every numpy or FAISS call) and then waits for it to come
+    back. The waits add up to a search many times slower than usual; with the save thread giving
+    way like this, a search during a save stays close to one without (``python
+    bench/bench_search.py``, "stall ms": the slowest search while the index is saved)."""
     for position, item in enumerate(items):
         if position % every == 0:
             time.sleep(YIELD_SECONDS)

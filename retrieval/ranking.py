@@ -110,8 +110,9 @@ FALLBACK_ROUTE = E5_ROUTE
 # knowledge bases, see KEEP_ROUTE_COEFFICIENTS there) with a threshold from clinc150 val + oos_val.
 # Same-language pairs other than English have no paraphrased queries to learn from (a sentence
 # finds itself), so they use en>en's. Each threshold is the lowest at which >= 92 % of the answered
-# tuning queries were right (the target, 90 %, with room for sampling error); held out (sib200
-# test, clinc150 test) every pair answers at >= 0.90 precision.
+# tuning queries were right (the target, 90 %, with room for sampling error); `python
+# bench/eval_retrieval.py --pairs-only` reports each pair's precision held out (sib200 test,
+# clinc150 test) against that target.
 _SAME_LANGUAGE = replace(DEFAULT_CALIBRATIONS[E5_ROUTE][SearchMode.HYBRID], threshold=0.84)
 PAIR_CALIBRATIONS: dict[str, dict[SearchMode, dict[str, Calibration]]] = {
     E5_ROUTE: {
@@ -161,11 +162,10 @@ class FusionConfig:
     # Weight of lexical strength (0..1) added to the dense similarity in hybrid mode; the share of a
     # document's second-best unit in its dense score (see aggregate_units); where lexical strength
     # comes from: BM25 over the whole "document" (title, questions and body pooled), the best
-    # "unit", or the "max" of both. From `python bench/eval_retrieval.py --tune --embedder hybrid`
-    # (mean dev recall@1 over banking77, bitext, massive, clinc150 val, sib200 dev):
-    #   (0, 0, -) 0.8505; (0.1, 0.3, unit) 0.8675; (0.1, 0.4, unit) 0.8697; (0.1, 0.3, document) 0.8707.
-    # 0.3 rather than 0.4: intent-as-article corpora (ten paraphrases per article) reward agreement
-    # between units more than real articles, whose units differ.
+    # "unit", or the "max" of both. From `python bench/eval_retrieval.py --tune --embedder hybrid`,
+    # which prints the grid (mean dev recall@1 over banking77, bitext, massive, clinc150 val, sib200
+    # dev). 0.3 even where 0.4 scores a little higher: intent-as-article corpora (ten paraphrases per
+    # article) reward agreement between units more than real articles, whose units differ.
     lexical_weight: float = 0.1
     second_unit_weight: float = 0.3
     lexical_scope: LexicalScope = LexicalScope.DOCUMENT
@@ -332,9 +332,9 @@ def _same_language(locale: str, preferred: str) -> bool:
 # be the one shown.
 LOCALE_MARGIN = 0.05
 # How much higher a query scores texts in its own language than the same text in the sources'
-# language, when no entity among the candidates has both versions to measure it (rank_entities).
-# The demo's translated articles measure 0.04-0.10 (e5, hybrid fusion); the cap keeps one odd pair
-# from burying a whole language.
+# language, when no entity among the candidates has both versions to measure it (rank_entities):
+# about what the demo's translated articles show with e5 and hybrid fusion. The cap keeps one odd
+# pair from burying a whole language.
 DEFAULT_LANGUAGE_OFFSET = 0.06
 MAX_LANGUAGE_OFFSET = 0.15
 

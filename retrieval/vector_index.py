@@ -24,12 +24,13 @@ import retrieval.threads  # noqa: F401 - FAISS and BLAS thread limits, before an
 FORMAT_VERSION = 1
 MANIFEST = "vectors.json"
 INDEX_FILE = "vectors.faiss"
-# Exact search over 50k 384-d vectors takes a few ms on one core, so approximate search only pays
-# off beyond that; below it exactness is free.
+# Exact search over this many 384-d vectors is still fast on one core, so approximate search only
+# pays off beyond that; below it exactness is free (`python bench/bench_search.py` times searches
+# at sizes on both sides of it).
 APPROXIMATE_THRESHOLD = 50_000
-# Lists probed per query as a share of all lists. `python bench/eval_retrieval.py --ann` (20k e5
-# embeddings of the bench utterances, 500 lists) measured against exact search: nprobe 62 (1/8)
-# recall@1 1.000 / recall@10 0.996; nprobe 32: 0.994 / 0.989; nprobe 8: 0.960 / 0.938.
+# Lists probed per query as a share of all lists: 1/8 keeps recall@1 and recall@10 at or next to
+# exact search's, and fewer lists start to lose answers. `python bench/eval_retrieval.py --ann`
+# measures recall and time per query against exact search for several nprobe values.
 NPROBE_SHARE = 1 / 8
 # Retrain the coarse quantiser when the index has grown this much since it was last trained.
 RETRAIN_GROWTH = 2.0
@@ -162,7 +163,8 @@ class VectorIndex:
         index.own_fields = True
         # The IVF index owns (and frees) the quantiser now; `this` is SWIG's handle, not in faiss's stubs.
         quantizer.this.disown()  # type: ignore[attr-defined]
-        # Training on a bounded sample keeps a rebuild to seconds even for a million vectors.
+        # Training on a bounded sample (64 points per list) keeps a rebuild's training short for any
+        # number of vectors.
         sample = vectors if len(vectors) <= 64 * nlist else vectors[np.random.default_rng(0).choice(len(vectors), 64 * nlist, replace=False)]
         index.train(np.ascontiguousarray(sample))
         index.set_direct_map_type(HASHTABLE_DIRECT_MAP)
@@ -179,7 +181,8 @@ class VectorIndex:
         self.snapshot().write(directory)
 
     def snapshot(self) -> VectorSnapshot:
-        """A copy of the index (~30 ms per 40k vectors), to be written while searches go on."""
+        """A copy of the index, to be written while searches go on: only the copy holds the lock
+        (``python bench/bench_search.py``, "stall ms", shows what a save costs a search)."""
         with self._lock:
             manifest = {
                 "format": FORMAT_VERSION,

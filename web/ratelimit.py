@@ -47,9 +47,11 @@ RETRY_SECONDS = 30.0
 # A rate-limit call to Redis takes a millisecond; a store that takes longer than this is down
 # for our purposes (a request must not wait seconds for its counter).
 STORE_TIMEOUT_SECONDS = 0.5
-# One unit of the search limit per this many bytes of query (rounded down, plus one). Measured
-# with the bundled e5 embedder (bench/bench_search_cost.py): ~23 ms for a short query, plus ~0.3 ms
-# per byte: 500 English characters ~160 ms (7 units), 500 Thai characters ~460 ms (19 units).
+# One unit of the search limit per this many bytes of query (rounded down, plus one): a search's
+# time is mostly its query embedding, a fixed part plus a part that grows with the query's bytes
+# (more per character in Thai than in English). ``python bench/bench_search_cost.py`` prints,
+# for English and Thai queries of 10 to 500 characters, the time with the bundled e5 embedder
+# beside the units charged.
 SEARCH_COST_BYTES = 80
 # What one client's searches running at once may cost together (units as above): two 500-character
 # English queries (7 each), or a dozen short ones. A single query costing more still runs alone.

@@ -43,9 +43,10 @@ MAX_LIMIT = 50
 DEFAULT_TYPES: tuple[str, ...] = (ResultType.ARTICLE.value, ResultType.THREAD.value)
 # Candidates asked of the engine per result wanted: room for other locales of the same article,
 # the other type, anything the database check drops, and enough articles with two versions to
-# measure a language's pull (rank_entities): on the demo questions 20 or 30 candidates cost one or
-# two right answers against 40. The engine's time grows with it (10k articles: ~10 ms for 5
-# candidates, ~17 ms for 20, ~28 ms for 40, mostly its per-candidate Python loops).
+# measure a language's pull (rank_entities): on the demo's customer texts fewer than 40 cost right
+# answers (``python bench/bench_always_shown.py`` counts the answering article shown). The engine's
+# time grows with it, mostly in its per-candidate Python loops (``python bench/bench_search.py``
+# times the engine without the embedding).
 CANDIDATE_FACTOR = 8
 MIN_CANDIDATES = 40
 SNIPPET_CHARS = 320
