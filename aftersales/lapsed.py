@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from aftercare.db import utcnow
+from aftercare.pagination import window
 from aftersales.models import (
     EnrolmentSource,
     LapsedBuyer,
@@ -160,7 +161,8 @@ def list_lapsed(
     query = select(LapsedBuyer).options(joinedload(LapsedBuyer.customer), joinedload(LapsedBuyer.product))
     if reason is not None:
         query = query.where(LapsedBuyer.reason == reason)
-    rows = list(session.scalars(query.order_by(LapsedBuyer.expected_by.desc(), LapsedBuyer.id).limit(limit).offset(offset)))
+    query = query.order_by(LapsedBuyer.expected_by.desc(), LapsedBuyer.id)
+    rows = list(session.scalars(window(query, offset=offset, limit=limit)))
     contacted: dict[int, list[str]] = {row.customer_id: [] for row in rows}
     if rows:
         enrolments = session.scalars(

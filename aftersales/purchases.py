@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, joinedload
 from accounts.models import Customer
 from accounts.service import get_or_create_customer, normalize_email
 from aftercare.errors import Conflict, NotFound
+from aftercare.pagination import window
 from aftersales.models import Product, ProductTag, Purchase
 from aftersales.schemas import ProductUpdate, PurchaseCreate, PurchaseRead
 
@@ -157,8 +158,8 @@ def list_purchases(
         query = query.join(Customer, Customer.id == Purchase.customer_id).where(
             Customer.email == normalize_email(customer_email)
         )
-    query = query.order_by(Purchase.purchased_at.desc(), Purchase.id.desc()).limit(limit).offset(offset)
-    return list(session.scalars(query))
+    query = query.order_by(Purchase.purchased_at.desc(), Purchase.id.desc())
+    return list(session.scalars(window(query, offset=offset, limit=limit)))
 
 
 # --- CSV import ---------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from accounts.models import Customer, User
 from aftercare.db import utcnow
 from aftercare.errors import Conflict, NotFound
+from aftercare.pagination import count_rows
 from aftersales.emails import broadcast_email
 from aftersales.models import (
     Broadcast,
@@ -90,7 +91,7 @@ def members_query(filters: SegmentFilters, *, now: datetime | None = None) -> Se
 
 
 def count_members(session: Session, filters: SegmentFilters, *, now: datetime | None = None) -> int:
-    return session.scalar(select(func.count()).select_from(members_query(filters, now=now).subquery())) or 0
+    return count_rows(session, members_query(filters, now=now))
 
 
 def sample_members(session: Session, filters: SegmentFilters, *, limit: int = 20) -> list[Customer]:

@@ -22,6 +22,7 @@ from accounts.models import Customer
 from aftercare.config import get_settings
 from aftercare.db import utcnow
 from aftercare.errors import InvalidTransition, NotFound, ValidationFailed
+from aftercare.pagination import window
 from aftersales.emails import survey_email
 from aftersales.models import Purchase, SurveyInvitation, SurveyKind, SurveyResponse
 from aftersales.schemas import SurveyAnswer
@@ -276,9 +277,8 @@ def list_invitations(
     )
     if kind is not None:
         query = query.where(SurveyInvitation.kind == kind)
-    return list(
-        session.scalars(query.order_by(SurveyInvitation.created_at.desc(), SurveyInvitation.id.desc()).limit(limit).offset(offset))
-    )
+    newest_first = query.order_by(SurveyInvitation.created_at.desc(), SurveyInvitation.id.desc())
+    return list(session.scalars(window(newest_first, offset=offset, limit=limit)))
 
 
 def run_survey_pass(session: Session, *, now: datetime | None = None, policy: SurveyPolicy = DEFAULT_POLICY) -> dict[str, int]:

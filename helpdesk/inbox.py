@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from accounts import guards
 from accounts.service import Principal
 from aftercare.errors import ValidationFailed
+from aftercare.pagination import count_rows, paginate
 from helpdesk.models import Ticket, TicketStatus, TicketTag
 
 MAX_PAGE_SIZE = 100
@@ -180,7 +181,7 @@ def inbox_page(
     if not 1 <= size <= MAX_PAGE_SIZE:
         raise ValidationFailed(f"page size must be between 1 and {MAX_PAGE_SIZE}")
     conditions = _filters(query, principal)
-    total = session.scalar(select(func.count()).select_from(Ticket).where(*conditions)) or 0
+    total = count_rows(session, select(Ticket.id).where(*conditions))
     newest_first = (Ticket.updated_at.desc(), Ticket.id.desc())
     if newer_than is not None:
         # Walk towards the newest, then turn the rows around for display.
@@ -217,6 +218,5 @@ def _exists(session: Session, conditions: list[ColumnElement[bool]]) -> bool:
 def customer_tickets(session: Session, ticket: Ticket, *, limit: int = 10) -> tuple[list[Ticket], int]:
     """The requester's other tickets, newest first, and how many there are in all."""
     others = select(Ticket).where(Ticket.requester_id == ticket.requester_id, Ticket.id != ticket.id)
-    total = session.scalar(select(func.count()).select_from(others.subquery())) or 0
-    rows = session.scalars(others.order_by(Ticket.updated_at.desc(), Ticket.id.desc()).limit(limit)).all()
-    return list(rows), total
+    found = paginate(session, others.order_by(Ticket.updated_at.desc(), Ticket.id.desc()), limit=limit)
+    return found.items, found.total

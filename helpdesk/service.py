@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from accounts.models import User
@@ -28,6 +28,7 @@ from accounts.service import (
 from aftercare.config import get_settings
 from aftercare.db import utcnow
 from aftercare.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
+from aftercare.pagination import page_offset, paginate
 from helpdesk.models import (
     AuditField,
     Message,
@@ -322,10 +323,7 @@ def list_tickets(
     page: int = 1,
     page_size: int = 25,
 ) -> tuple[list[Ticket], int]:
-    if page < 1:
-        raise ValidationFailed("page must be 1 or more")
-    if not 1 <= page_size <= MAX_PAGE_SIZE:
-        raise ValidationFailed(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
+    offset = page_offset(page, page_size, max_page_size=MAX_PAGE_SIZE)
     query = select(Ticket)
     if not principal.is_staff:
         if principal.customer is None or principal.user is None:
@@ -348,11 +346,11 @@ def list_tickets(
             query = query.where(Ticket.assignee_id == int(filters.assignee))
         else:
             raise ValidationFailed("assignee must be 'me', 'none' or a user id")
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(
+    found = paginate(
+        session,
         query.options(selectinload(Ticket.tag_rows), selectinload(Ticket.requester), selectinload(Ticket.assignee))
-        .order_by(Ticket.updated_at.desc(), Ticket.id.desc())
-        .limit(page_size)
-        .offset((page - 1) * page_size)
-    ).all()
-    return list(rows), total
+        .order_by(Ticket.updated_at.desc(), Ticket.id.desc()),
+        offset=offset,
+        limit=page_size,
+    )
+    return found.items, found.total

@@ -11,13 +11,14 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from accounts.models import User
 from aftercare.config import get_settings
 from aftercare.db import utcnow
 from aftercare.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from aftercare.pagination import page_offset, paginate
 from kb.indexing import record_search_change
 from kb.models import (
     Article,
@@ -314,10 +315,7 @@ def list_articles(
     page: int = 1,
     page_size: int = 25,
 ) -> tuple[list[Article], int]:
-    if page < 1:
-        raise ValidationFailed("page must be 1 or more")
-    if not 1 <= page_size <= MAX_PAGE_SIZE:
-        raise ValidationFailed(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
+    offset = page_offset(page, page_size, max_page_size=MAX_PAGE_SIZE)
     query = select(Article)
     if not include_unpublished:
         query = query.where(Article.status == ArticleStatus.PUBLISHED)
@@ -340,14 +338,13 @@ def list_articles(
         query = query.where(Article.contents.any(in_locale))
     if filters.q is not None and filters.q.strip():
         query = query.where(_title_matches(filters.q.strip()))
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(
-        query.options(*_load_options())
-        .order_by(Article.updated_at.desc(), Article.id.desc())
-        .limit(page_size)
-        .offset((page - 1) * page_size)
-    ).all()
-    return list(rows), total
+    found = paginate(
+        session,
+        query.options(*_load_options()).order_by(Article.updated_at.desc(), Article.id.desc()),
+        offset=offset,
+        limit=page_size,
+    )
+    return found.items, found.total
 
 
 @dataclass(frozen=True)

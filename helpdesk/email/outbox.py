@@ -48,6 +48,7 @@ from accounts.service import get_customer_by_email
 from aftercare.config import Settings, get_settings
 from aftercare.db import on_commit, utcnow
 from aftercare.errors import Conflict, NotFound, ValidationFailed
+from aftercare.pagination import paginate
 from helpdesk.models import Ticket
 from helpdesk.email.addressing import (
     checked_headers,
@@ -294,9 +295,8 @@ def list_outbox(
         query = query.where(OutboxMessage.status == status)
     if ticket_id is not None:
         query = query.where(OutboxMessage.ticket_id == ticket_id)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(query.order_by(OutboxMessage.id.desc()).limit(limit).offset(offset)).all()
-    return list(rows), total
+    found = paginate(session, query.order_by(OutboxMessage.id.desc()), offset=offset, limit=limit)
+    return found.items, found.total
 
 
 def retry_message(session: Session, message_id: int, *, now: datetime | None = None) -> OutboxMessage:

@@ -21,6 +21,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from accounts.service import normalize_email
+from aftercare.pagination import window
 from helpdesk.email.models import EmailKind, Suppression, SuppressionScope, SuppressionSource
 
 SCOPES_CHECKED: dict[EmailKind, tuple[SuppressionScope, ...]] = {
@@ -77,7 +78,7 @@ def remove_suppression(session: Session, email: str, scopes: Iterable[Suppressio
 
 
 def list_suppressions(session: Session, *, email: str | None = None, limit: int = 100, offset: int = 0) -> list[Suppression]:
-    query = select(Suppression).order_by(Suppression.id.desc()).limit(limit).offset(offset)
+    query = select(Suppression).order_by(Suppression.id.desc())
     if email:
         query = query.where(Suppression.email == normalize_email(email))
-    return list(session.scalars(query))
+    return list(session.scalars(window(query, offset=offset, limit=limit)))

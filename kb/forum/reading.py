@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from accounts.models import User
 from accounts.service import Principal
-from aftercare.errors import ValidationFailed
+from aftercare.pagination import count_rows, page_offset, window
 from kb.forum.access import can_accept, can_edit, can_see, is_moderator, visible_clause
 from kb.forum.badges import Badge, badges_for
 from kb.forum.indexing import reply_scores
@@ -99,10 +99,7 @@ def list_threads(
     session: Session, principal: Principal, filters: ThreadFilters, *, page: int = 1, page_size: int = 25
 ) -> tuple[list[ThreadListItem], int]:
     """Threads this principal may see, most recently active first."""
-    if page < 1:
-        raise ValidationFailed("page must be 1 or more")
-    if not 1 <= page_size <= MAX_PAGE_SIZE:
-        raise ValidationFailed(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
+    offset = page_offset(page, page_size, max_page_size=MAX_PAGE_SIZE)
     query = select(ForumThread).where(visible_clause(ForumThread, principal))
     if filters.category is not None:
         query = query.join(ForumCategory, ForumThread.category_id == ForumCategory.id).where(
@@ -116,14 +113,15 @@ def list_threads(
         query = query.where(~_answered())
     if filters.status is not None:
         query = query.where(ForumThread.status == filters.status)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.execute(
+    # Counted before the reply, view and answered columns join in: they cannot change how many threads match.
+    total = count_rows(session, query)
+    rows = session.execute(window(
         query.add_columns(_reply_count(), _view_count(), _answered())
         .options(selectinload(ForumThread.tag_rows), selectinload(ForumThread.author),
                  selectinload(ForumThread.category))
-        .order_by(ForumThread.updated_at.desc(), ForumThread.id.desc())
-        .limit(page_size).offset((page - 1) * page_size)
-    ).all()
+        .order_by(ForumThread.updated_at.desc(), ForumThread.id.desc()),
+        offset=offset, limit=page_size,
+    )).all()
     badges = badges_for(session, [row[0].author for row in rows])
     items = [
         ThreadListItem(thread, author_of(thread.author, badges), replies or 0, views or 0, bool(answered))

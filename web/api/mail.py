@@ -10,9 +10,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse, Response
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from aftercare.errors import NotFound
+from aftercare.pagination import paginate
 from web.deps import AdminPrincipal, AppSettings, DbSession, StaffPrincipal
 from web.openapi import error_responses
 from helpdesk.email.mail_in.attachments import attachments_dir
@@ -57,9 +58,8 @@ def list_rejected(
     query = select(RejectedMail)
     if reason is not None:
         query = query.where(RejectedMail.reason == reason)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(query.order_by(RejectedMail.id.desc()).limit(limit).offset(offset)).all()
-    return RejectedMailPage(items=[RejectedMailRead.model_validate(row) for row in rows], total=total)
+    found = paginate(session, query.order_by(RejectedMail.id.desc()), offset=offset, limit=limit)
+    return RejectedMailPage(items=[RejectedMailRead.model_validate(row) for row in found.items], total=found.total)
 
 
 @router.get("/rejected/{rejected_id}/raw", response_class=Response, responses=DOWNLOAD)
@@ -83,9 +83,10 @@ def list_inbound(
     query = select(InboundMessage)
     if disposition is not None:
         query = query.where(InboundMessage.disposition == disposition)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(query.order_by(InboundMessage.id.desc()).limit(limit).offset(offset)).all()
-    return InboundMessagePage(items=[InboundMessageRead.model_validate(row) for row in rows], total=total)
+    found = paginate(session, query.order_by(InboundMessage.id.desc()), offset=offset, limit=limit)
+    return InboundMessagePage(
+        items=[InboundMessageRead.model_validate(row) for row in found.items], total=found.total
+    )
 
 
 @router.get("/outbox", response_model=OutboxPage)
