@@ -1,4 +1,6 @@
-"""Database plumbing: declarative base, engine (SQLite or PostgreSQL), sessions, after-commit hooks.
+"""Database plumbing: declarative base, engine (SQLite or PostgreSQL), sessions, after-commit callbacks.
+
+After-commit callbacks (``on_commit``) are the primitive under ``aftercare.events``; see there.
 
 SQLite and concurrent writers. SQLite has one writer at a time. A transaction opened with a plain
 (deferred) ``BEGIN`` that reads and then writes must upgrade its read lock to the write lock, and
@@ -25,7 +27,14 @@ from typing import Any
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    SessionTransaction,
+    mapped_column,
+    sessionmaker,
+)
 from sqlalchemy.types import TypeDecorator
 
 logger = logging.getLogger(__name__)
@@ -132,40 +141,102 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, **kwargs)
 
 
-_AFTER_COMMIT_KEY = "aftercare_after_commit"
+# session.info keys: the callbacks waiting per open transaction, the transactions whose commit
+# fired (a released SAVEPOINT "commits" too), and the Database that opened the session.
+_PENDING_KEY = "aftercare_after_commit"
+_COMMITTED_KEY = "aftercare_committed_transactions"
+_DATABASE_KEY = "aftercare_database"
 
 
 def on_commit(session: Session, callback: Callable[[], None]) -> None:
-    """Run ``callback`` once the session's transaction has committed; drop it on rollback.
+    """Run ``callback`` once the session's outermost transaction has committed; drop it on rollback.
 
-    Side effects that talk to the outside (index files, queues) must never run inside the
-    transaction: if it rolled back, the world would hold something the database does not.
+    The low-level primitive of ``aftercare.events`` (domains record events there, they do not call
+    this). Side effects that talk to the outside (index files, queues, mail) must never run inside
+    the transaction: if it rolled back, the world would hold something the database does not.
+
+    Savepoints: a callback belongs to the innermost transaction open when it was given (the
+    SAVEPOINT of ``begin_nested()``, else the session's transaction). A released savepoint hands its
+    callbacks to the transaction around it; a rolled-back one drops them; so does a rolled-back (or
+    closed without commit) outer transaction. A callback equal to one already waiting in this
+    session (the same function, an equal event) is not added twice: one nudge per commit.
     """
-    session.info.setdefault(_AFTER_COMMIT_KEY, []).append(callback)
+    if session.get_transaction() is None:
+        session.begin()
+    pending: dict[SessionTransaction, list[Callable[[], None]]] = session.info.setdefault(_PENDING_KEY, {})
+    if any(callback in callbacks for callbacks in pending.values()):
+        return
+    current = session.get_nested_transaction() or session.get_transaction()
+    assert current is not None  # begun above
+    pending.setdefault(current, []).append(callback)
+
+
+def pending_callbacks(session: Session) -> list[Callable[[], None]]:
+    """What will run if the session's transaction commits now, in order (outermost first)."""
+    pending: dict[SessionTransaction, list[Callable[[], None]]] = session.info.get(_PENDING_KEY, {})
+    return [callback for callbacks in pending.values() for callback in callbacks]
+
+
+def database_of(session: Session) -> Database:
+    """The Database whose units of work are like ``session``'s: the one that opened it, else one on
+    the same bind (a session a test or a script made by hand). After-commit work opens its own
+    unit of work with it, so that it reads what the committed transaction wrote, on the same
+    connection in a test's rolled-back transaction."""
+    database = session.info.get(_DATABASE_KEY)
+    if isinstance(database, Database):
+        return database
+    return BoundDatabase(session)
 
 
 @event.listens_for(Session, "after_commit")
-def _run_after_commit(session: Session) -> None:
-    # Releasing a SAVEPOINT fires after_commit too; only the outermost commit counts.
-    if session.in_nested_transaction():
+def _note_commit(session: Session) -> None:
+    # Fired for the outermost commit and for each released SAVEPOINT; the transaction that
+    # committed is still the session's innermost one here (it is closed right after).
+    committed = session.get_nested_transaction() or session.get_transaction()
+    if committed is not None and session.info.get(_PENDING_KEY):
+        session.info.setdefault(_COMMITTED_KEY, set()).add(committed)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _end_of_transaction(session: Session, transaction: SessionTransaction) -> None:
+    pending: dict[SessionTransaction, list[Callable[[], None]]] | None = session.info.get(_PENDING_KEY)
+    if not pending:
         return
-    callbacks = session.info.pop(_AFTER_COMMIT_KEY, [])
+    committed = session.info.get(_COMMITTED_KEY, set())
+    was_committed = transaction in committed
+    committed.discard(transaction)
+    callbacks = pending.pop(transaction, None)
+    if callbacks is None:
+        return  # a flush's subtransaction, or a transaction that recorded nothing
+    if not was_committed:
+        return  # rolled back (or closed without commit): its callbacks never happened
+    if transaction.parent is not None:
+        outer = _enclosing(transaction)
+        if outer is not None:
+            # A released SAVEPOINT: its work is now the enclosing transaction's, to commit or not.
+            kept = pending.setdefault(outer, [])
+            kept.extend(callback for callback in callbacks if callback not in kept)
+            return
+    _run(callbacks)
+
+
+def _enclosing(transaction: SessionTransaction) -> SessionTransaction | None:
+    """The nearest enclosing SAVEPOINT or the outermost transaction (skipping flush subtransactions)."""
+    outer = transaction.parent
+    while outer is not None and not outer.nested and outer.parent is not None:
+        outer = outer.parent
+    return outer
+
+
+def _run(callbacks: list[Callable[[], None]]) -> None:
     for callback in callbacks:
-        # The data is committed whatever happens here; a failing side effect is logged and
-        # left to the reconciler that owns it (index version check, outbox retry), never raised
-        # into a request that has already succeeded.
+        # The data is committed whatever happens here; a failing side effect is logged and left
+        # to the reconciler that owns it (index version check, outbox retry), never raised into
+        # a request that has already succeeded, and never keeps the next callback from running.
         try:
             callback()
         except Exception:
             logger.exception("after-commit callback %r failed", callback)
-
-
-@event.listens_for(Session, "after_rollback")
-def _drop_after_commit(session: Session) -> None:
-    # A rolled-back SAVEPOINT must not drop what the outer transaction will still commit.
-    if session.in_nested_transaction():
-        return
-    session.info.pop(_AFTER_COMMIT_KEY, None)
 
 
 class Database:
@@ -195,6 +266,7 @@ class Database:
             session = self.session_factory(bind=self._writer_engine)
         else:
             session = self.session_factory()
+        session.info[_DATABASE_KEY] = self
         try:
             yield session
             session.commit()
@@ -206,3 +278,19 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+class BoundDatabase(Database):
+    """Units of work on the bind of an existing session (see ``database_of``)."""
+
+    def __init__(self, session: Session) -> None:
+        bind = session.get_bind()
+        self.url = str(bind.engine.url)
+        self.engine = bind.engine
+        # A session joined to a test's open connection keeps joining it the same way.
+        self.session_factory = sessionmaker(
+            bind=session.bind or bind, expire_on_commit=False, join_transaction_mode=session.join_transaction_mode
+        )
+
+    def dispose(self) -> None:  # the engine belongs to whoever made the session
+        pass

@@ -21,7 +21,9 @@ from sqlalchemy.orm import Session, joinedload
 from accounts.models import Customer
 from accounts.service import get_or_create_customer, normalize_email
 from aftercare.errors import Conflict, NotFound
+from aftercare.events import record
 from aftercare.pagination import window
+from aftersales.events import PurchaseRecorded
 from aftersales.models import Product, ProductTag, Purchase
 from aftersales.schemas import ProductUpdate, PurchaseCreate, PurchaseRead
 
@@ -125,6 +127,10 @@ def record_purchase(session: Session, data: PurchaseCreate, *, default_channel: 
         with session.begin_nested():
             session.add(purchase)
             session.flush()
+            # Inside the savepoint: an order that lost the race was never recorded.
+            record(session, PurchaseRecorded(
+                purchase_id=purchase.id, customer_id=customer.id, product_id=product.id,
+            ))
     except IntegrityError:
         winner = session.scalar(select(Purchase).where(Purchase.external_order_id == data.external_order_id))
         if winner is None:

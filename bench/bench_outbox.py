@@ -75,6 +75,7 @@ def main() -> None:
     from helpdesk.email.delivery import drain_outbox
     from helpdesk.email.models import EmailKind, OutboxMessage, OutboxStatus
     from helpdesk.email.outbox import enqueue_email
+    from entry.jobs import register_jobs
 
     settings = get_settings()
     url = settings.database_url_resolved
@@ -83,6 +84,8 @@ def main() -> None:
         with engine.begin() as connection:
             connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
         engine.dispose()
+    # As every process that queues e-mail does at start: the outbox's nudge names a registered job.
+    register_jobs()
     migrate.upgrade(url)
     database = Database(url)
     backend = database.engine.dialect.name

@@ -27,21 +27,14 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
 
-# Commands whose process confirms new tickets by e-mail (the web server plugs it in at start-up).
-CONFIRMING_COMMANDS = frozenset({"mail-in"})
-
-
 @app.callback()
 def _before_command(context: typer.Context) -> None:
     from entry.jobs import register_jobs
 
     register_jobs()
-    # Confirmations offer articles from the knowledge base; workers cannot import it, so it is
-    # plugged in here, only where it is used (loading the search costs seconds).
-    if context.invoked_subcommand in CONFIRMING_COMMANDS:
-        from kb.feedback.self_resolution import install
-
-        install()
+    # After-commit subscribers (aftercare.events): a ticket created by any command (mail-in, the
+    # demo) is confirmed by e-mail. Importing is cheap; the search model loads on first search.
+    import kb.subscribers  # noqa: F401 - subscribes on import
 
 
 @db_app.command("upgrade")

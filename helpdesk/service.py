@@ -12,8 +12,9 @@ ticket goes in the confirmation e-mail to the address given, so only its owner c
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -28,7 +29,9 @@ from accounts.service import (
 from aftercare.config import get_settings
 from aftercare.db import utcnow
 from aftercare.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
+from aftercare.events import pending, record
 from aftercare.pagination import page_offset, paginate
+from helpdesk.events import PublicReplyAdded, TicketCreated
 from helpdesk.models import (
     AuditField,
     Message,
@@ -84,11 +87,18 @@ def create_ticket(
     author: User | None = None,
     requester_verified: bool = True,
     related_ticket: Ticket | None = None,
+    confirm: bool = True,
+    in_reply_to: str | None = None,
+    references: Sequence[str] = (),
+    now: datetime | None = None,
 ) -> Ticket:
-    """A new ticket with its first message; its confirmation e-mail is queued (sent after commit).
+    """A new ticket with its first message; records ``TicketCreated`` (after the commit, the
+    knowledge base's subscriber queues the confirmation e-mail with articles to try).
 
     ``requester_verified=False``: see the module doc. ``related_ticket``: the ticket this one may
     belong to (mail that named it but could not be trusted to be from its requester).
+    ``confirm=False``: no confirmation (bulk mail). ``in_reply_to``, ``references`` and ``now``:
+    the mail intake's, so that the confirmation threads under the customer's message.
     """
     settings = get_settings()
     if data.language is not None and data.language not in settings.languages:
@@ -137,8 +147,11 @@ def create_ticket(
         )
     )
     session.flush()
-    # The requester's confirmation e-mail with their signed link, sent after the commit.
-    notifications.on_ticket_created(session, ticket)
+    # The requester's confirmation e-mail with their signed link, queued after the commit.
+    record(session, TicketCreated(
+        ticket_id=ticket.id, channel=str(channel), confirm=confirm, in_reply_to=in_reply_to,
+        references=tuple(references), at=now,
+    ))
     return ticket
 
 
@@ -176,13 +189,19 @@ def requester_verified(principal: Principal, email: str) -> bool:
 
 
 def confirmation_queued(session: Session, ticket: Ticket) -> bool:
-    """Whether the ticket's confirmation (with its signed link) is in the outbox to be sent.
+    """Whether the ticket's confirmation (with its signed link) is in the outbox to be sent, or will
+    be once this transaction commits (the ``TicketCreated`` subscriber queues it).
 
     Not when the address is a no-reply one or had its day's confirmations already
     (``helpdesk.email.notifications``): the caller must not tell the person a link is on its way.
     """
     key = f"{notifications.CONFIRMATION_PREFIX}{ticket.id}"
-    return session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key).limit(1)) is not None
+    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key).limit(1)) is not None:
+        return True
+    # Still in the creating transaction: the confirmation is queued after its commit, with the
+    # same checks as the ones made here.
+    waiting = any(event.ticket_id == ticket.id and event.confirm for event in pending(session, TicketCreated))
+    return waiting and notifications.may_confirm(session, ticket)
 
 
 def get_ticket(session: Session, ticket_id: int) -> Ticket:
@@ -312,6 +331,11 @@ def add_message(session: Session, ticket: Ticket, data: MessageCreate, principal
     session.flush()
     if principal.is_staff and message.kind == MessageKind.PUBLIC_REPLY:
         notifications.on_agent_reply(session, ticket, message)
+        # Whatever the route (the agent's page or the API): e.g. suggestion outcomes (kb).
+        record(session, PublicReplyAdded(
+            ticket_id=ticket.id, message_id=message.id,
+            author_user_id=principal.user.id if principal.user is not None else None,
+        ))
     return message
 
 

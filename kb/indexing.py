@@ -7,10 +7,10 @@ Every change that can alter that list writes a ``SearchIndexChange`` row in the 
 applied (``search_changes_after``) and re-reads those articles. An article id it asked for but
 did not get back has been unpublished, archived or deleted: its documents leave the index.
 
-Whoever keeps the index can also be told right after such a commit:
-``add_search_change_listener(callback)`` runs ``callback()`` once after every committed
-transaction that recorded a change (never after a rollback), so a publish is searchable within
-seconds without polling.
+Whoever keeps the index can also be told right after such a commit: each change also records an
+event (``kb.events.ArticleChanged``, ``ForumPostChanged``; ``aftercare.events``), delivered after
+the commit and never after a rollback; the keeper subscribes (``kb.search.subscribers``), so a
+publish is searchable within a second without waiting for the next poll.
 
 Ids are given at insert time, but two concurrent transactions can commit out of id order; a
 keeper should re-read a small overlap (say, rows changed in the last minute) rather than trust
@@ -19,22 +19,20 @@ keeper should re-read a small overlap (say, rows changed in the last minute) rat
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from aftercare.db import on_commit
+from aftercare.events import record
+from kb.events import ArticleChanged, ForumPostChanged
 from kb.models import Article, ArticleContent, ArticleStatus, SearchIndexChange
 
-logger = logging.getLogger(__name__)
-
 ARTICLE_ENTITY = "article"
-_NOTIFY_SCHEDULED = "kb_search_change_notify_scheduled"
-_listeners: list[Callable[[], None]] = []
+# Forum threads in the change feed (kb.forum.indexing.SEARCH_ENTITY_TYPE; defined here, below it).
+THREAD_ENTITY = "thread"
 
 
 @dataclass(frozen=True)
@@ -109,39 +107,8 @@ def iter_indexable_documents(
 def record_search_change(session: Session, entity_id: int, *, entity_type: str = ARTICLE_ENTITY) -> None:
     """Note, inside the current transaction, that this entity's searchable form may have changed."""
     session.add(SearchIndexChange(entity_type=entity_type, entity_id=entity_id))
-    if not session.info.get(_NOTIFY_SCHEDULED):
-        session.info[_NOTIFY_SCHEDULED] = True
-        on_commit(session, _notify_listeners)
-
-
-def add_search_change_listener(callback: Callable[[], None]) -> None:
-    """Call ``callback()`` after each commit that recorded search changes (once per commit).
-
-    It runs in the committing thread, after the data is visible to other connections; it should
-    be quick (e.g. wake the index keeper) and read the changes with ``search_changes_after``.
-    """
-    if callback not in _listeners:
-        _listeners.append(callback)
-
-
-def remove_search_change_listener(callback: Callable[[], None]) -> None:
-    if callback in _listeners:
-        _listeners.remove(callback)
-
-
-def _notify_listeners() -> None:
-    for callback in list(_listeners):
-        try:
-            callback()
-        except Exception:
-            # The change is committed and in the table; the keeper's next poll picks it up.
-            logger.exception("search change listener %r failed", callback)
-
-
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_rollback")
-def _end_of_transaction(session: Session) -> None:
-    session.info.pop(_NOTIFY_SCHEDULED, None)
+    changed = ForumPostChanged(thread_id=entity_id) if entity_type == THREAD_ENTITY else ArticleChanged(article_id=entity_id)
+    record(session, changed)
 
 
 def search_changes_after(

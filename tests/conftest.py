@@ -6,6 +6,7 @@ uses ``session`` or ``client`` runs once per backend.
 
 from __future__ import annotations
 
+import importlib
 import os
 import tempfile
 from collections.abc import Iterator
@@ -33,6 +34,8 @@ from entry.jobs import register_jobs  # noqa: E402
 
 # As every process that enqueues jobs does at start (entry.asgi, the CLI).
 register_jobs()
+# As every process does at start (web.app.create_app, the CLI): after-commit subscribers.
+importlib.import_module("kb.subscribers")
 
 POSTGRES_URL = os.environ.get("AFTERCARE_TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])

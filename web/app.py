@@ -48,10 +48,12 @@ ROUTER_MODULES = (
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
     settings.check_safe_to_run()
+    # After-commit subscribers (aftercare.events): the confirmation e-mail with articles to try,
+    # the index keeper's wake-ups, new tickets' suggestions, suggestion outcomes of replies.
+    importlib.import_module("kb.subscribers")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from kb.feedback import self_resolution
         from kb.search.keeper import start_search_keeper, stop_search_keeper
 
         owns_database = database is None
@@ -60,14 +62,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         # Ready includes search: the index is loaded or built (seconds for a demo-sized KB) first.
         # A caller's database (tests) gets an inline-syncing keeper: its connection is not shareable.
         app.state.search_keeper = start_search_keeper(app.state.database, settings, background=owns_database)
-        # Confirmation e-mails offer articles (workers cannot import the search; it is plugged in).
-        self_resolution.install()
         app.state.ready = True
         try:
             yield
         finally:
             app.state.ready = False
-            self_resolution.uninstall()
             stop_search_keeper(app.state.search_keeper)
             if owns_database:
                 app.state.database.dispose()

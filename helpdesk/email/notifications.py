@@ -1,8 +1,10 @@
 """The help desk's own e-mails: the confirmation of a new ticket and an agent's public reply.
 
-``helpdesk.service`` calls ``on_ticket_created`` and ``on_agent_reply`` (one line each); the
-e-mail intake calls ``send_ticket_confirmation`` itself for tickets that arrived by e-mail, so
-that the confirmation threads under the customer's message. Confirmations are automatic mail
+``helpdesk.service`` calls ``on_agent_reply`` (one line); a new ticket's confirmation is queued
+after its commit by the subscriber of ``helpdesk.events.TicketCreated`` (the knowledge base's,
+which adds articles to try: ``kb.feedback.subscribers``), with ``send_ticket_confirmation``; for a
+ticket that arrived by e-mail the event carries the customer's Message-ID, so that the
+confirmation threads under the customer's message. Confirmations are automatic mail
 (``Auto-Submitted: auto-replied``), never go to no-reply and mailer-daemon addresses, and go to
 one address at most ``MAX_CONFIRMATIONS_PER_DAY`` times a day; agents' replies always go.
 
@@ -11,10 +13,8 @@ Threading: every message about a ticket carries ``[#id]`` in the subject, a Mess
 chain, so that mail clients group the conversation and replies find their way back to the ticket
 (``helpdesk.email.mail_in.threading``). ``Reply-To`` is the inbound receiver's address.
 
-Suggestions: the confirmation lists up to three articles for the new ticket. This layer cannot
-search (the knowledge base sits above it), so the suggester is plugged in with ``set_suggester``
-at start-up: ``kb.feedback.self_resolution.install`` (the web app's start-up and the ``aftercare``
-CLI do it). Without it, ``suggest`` offers nothing. The e-mail words them honestly: an article
+Suggestions: the confirmation lists up to three articles for the new ticket, given by the
+caller (this layer cannot search: the knowledge base sits above it). The e-mail words them honestly: an article
 "may answer your question" only when the search claims it does (``Suggestion.answers``), else
 they "might help". Each carries an absolute link to the article in the offered language and a
 signed "This solved it" link; that link opens a page with a button (a POST), because mail
@@ -23,8 +23,7 @@ scanners follow links and a GET must change nothing.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -33,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from aftercare.config import Settings, get_settings
 from aftercare.db import utcnow
-from helpdesk.models import Message, MessageKind, Ticket, TicketChannel
+from helpdesk.models import Message, MessageKind, Ticket
 from helpdesk.ticket_links import sign_ticket_link
 from helpdesk.email.addressing import one_line
 from helpdesk.email.models import EmailKind, InboundMessage, OutboxMessage, OutboxStatus
@@ -41,7 +40,6 @@ from helpdesk.email.outbox import enqueue_email
 from helpdesk.email.rendering import greeting, render_email
 from helpdesk.email.strings import LANGUAGE_NAMES
 
-logger = logging.getLogger(__name__)
 
 # Addresses that never read mail: answering them only feeds loops and bounces.
 AUTOMATED_LOCAL_PARTS = frozenset({
@@ -72,20 +70,6 @@ class Suggestion:
         return LANGUAGE_NAMES.get(self.language or "", self.language or "")
 
 
-def suggest(session: Session, ticket: Ticket) -> list[Suggestion]:
-    """Articles that may answer ``ticket``; none until a suggester is plugged in."""
-    return []
-
-
-_suggester: Callable[[Session, Ticket], list[Suggestion]] = suggest
-
-
-def set_suggester(function: Callable[[Session, Ticket], list[Suggestion]] | None) -> None:
-    """Plug in the search engine's suggestions (None restores the empty default)."""
-    global _suggester
-    _suggester = function or suggest
-
-
 def is_automated_address(address: str) -> bool:
     local = address.partition("@")[0].lower()
     return local in AUTOMATED_LOCAL_PARTS or local.startswith(("noreply", "no-reply", "bounce"))
@@ -109,31 +93,23 @@ def _linked(settings: Settings, ticket: Ticket, suggestion: Suggestion) -> Sugge
     return replace(suggestion, url=url, solved_url=suggestion.solved_url or solved)
 
 
-def suggestions_for(session: Session, ticket: Ticket, settings: Settings) -> list[Suggestion]:
-    """The plugged-in suggester's articles with absolute links; nothing when it fails (the
-    confirmation matters more than its suggestions)."""
-    try:
-        found = _suggester(session, ticket)
-    except Exception:
-        logger.exception("suggestions for ticket %s failed; confirming without them", ticket.id)
-        return []
-    return [_linked(settings, ticket, suggestion) for suggestion in found]
-
-
-def on_ticket_created(session: Session, ticket: Ticket) -> OutboxMessage | None:
-    """Hook for ``helpdesk.service.create_ticket``: confirm the ticket to its requester."""
-    if ticket.channel == TicketChannel.EMAIL:
-        return None  # the e-mail intake confirms these itself, threaded under the customer's mail
-    return send_ticket_confirmation(session, ticket)
+def may_confirm(session: Session, ticket: Ticket, now: datetime | None = None) -> bool:
+    """Whether the requester may get a confirmation: not a no-reply address, not over the day's limit."""
+    customer = ticket.requester
+    if is_automated_address(customer.email):
+        return False
+    return _confirmations_today(session, customer.id, now) < MAX_CONFIRMATIONS_PER_DAY
 
 
 def send_ticket_confirmation(
-    session: Session, ticket: Ticket, *, in_reply_to: str | None = None, references: list[str] | None = None,
-    now: datetime | None = None,
+    session: Session, ticket: Ticket, *, suggestions: Sequence[Suggestion] = (), in_reply_to: str | None = None,
+    references: Sequence[str] | None = None, now: datetime | None = None,
 ) -> OutboxMessage | None:
+    """Queue the confirmation of ``ticket`` with its signed link and the articles ``suggestions``
+    (relative links are made absolute here); None when ``may_confirm`` says no."""
     settings = get_settings()
     customer = ticket.requester
-    if is_automated_address(customer.email) or _confirmations_today(session, customer.id, now) >= MAX_CONFIRMATIONS_PER_DAY:
+    if not may_confirm(session, ticket, now):
         return None
     link = ticket_link(settings, ticket)
     rendered = render_email(
@@ -143,7 +119,7 @@ def send_ticket_confirmation(
             "ticket": ticket,
             "greeting": greeting(ticket.language, customer.name),
             "link": link,
-            "suggestions": suggestions_for(session, ticket, settings),
+            "suggestions": [_linked(settings, ticket, suggestion) for suggestion in suggestions],
             "is_reply": in_reply_to is not None,
         },
     )

@@ -6,8 +6,8 @@ API (stable; other domains call it)::
                   dedupe_key=None, customer_id=None, ticket_id=None, headers=None,
                   send_after=None, language=None) -> OutboxMessage | None
 
-- Written in the caller's transaction (flush, never commit). After the commit a worker is
-  nudged (``aftercare.db.on_commit``) and sends it; the every-minute drain catches anything the
+- Written in the caller's transaction (flush, never commit), with a ``helpdesk.events.EmailQueued``
+  event; after the commit its subscriber here nudges a worker, which sends it; the every-minute drain catches anything the
   nudge missed. If the transaction rolls back, the message never existed.
 - ``dedupe_key`` is unique: a second enqueue with the same key returns the existing row and
   never makes a second message, even after a crash or a re-run (use e.g.
@@ -46,9 +46,11 @@ from sqlalchemy.orm import Session
 from accounts.models import Customer
 from accounts.service import get_customer_by_email
 from aftercare.config import Settings, get_settings
-from aftercare.db import on_commit, utcnow
+from aftercare.db import Database, utcnow
 from aftercare.errors import Conflict, NotFound, ValidationFailed
+from aftercare.events import record, subscribe
 from aftercare.pagination import paginate
+from helpdesk.events import EmailQueued
 from helpdesk.models import Ticket
 from helpdesk.email.addressing import (
     checked_headers,
@@ -67,7 +69,6 @@ logger = logging.getLogger(__name__)
 
 FREQUENCY_WINDOW = timedelta(days=7)
 MAX_SUBJECT_CHARS = 500
-_KICK_KEY = "helpdesk.email.outbox.kick"
 # Rows that count against the frequency cap: on their way or gone, not declined or failed.
 _LIVE_STATUSES = (OutboxStatus.QUEUED, OutboxStatus.SENDING, OutboxStatus.SENT)
 
@@ -271,15 +272,12 @@ def _standard_headers(settings: Settings, kind: EmailKind, message_id: str, extr
 
 
 def _nudge_worker_after_commit(session: Session) -> None:
-    """Ask a worker to send once this transaction commits; once per transaction, however many rows."""
-    transaction = session.get_transaction()
-    if session.info.get(_KICK_KEY) is transaction:
-        return
-    session.info[_KICK_KEY] = transaction
-    on_commit(session, _nudge_worker)
+    """Ask a worker to send once this transaction commits; once per transaction, however many rows
+    (equal events are recorded once)."""
+    record(session, EmailQueued())
 
 
-def _nudge_worker() -> None:
+def _nudge_worker(_event: EmailQueued, _database: Database) -> None:
     from workers.queue import enqueue_job
 
     # If the queue is unreachable the rows are safe in the database; the periodic drain sends them.
@@ -317,3 +315,7 @@ def retry_message(session: Session, message_id: int, *, now: datetime | None = N
     session.flush()
     _nudge_worker_after_commit(session)
     return row
+
+
+# Here, not in a module of its own: wherever an e-mail can be queued, this module is loaded.
+subscribe(EmailQueued, _nudge_worker)

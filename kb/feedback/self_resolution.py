@@ -7,9 +7,10 @@ site's default language (the reader is told which); an article in neither is ski
 stored as ``intake_suggestions`` rows the first time, so the confirmation e-mail and the
 customer's ticket page offer the same articles and the self-resolution rate has a denominator.
 
-``intake_suggestions`` is the confirmation e-mail's suggester (``helpdesk.email.notifications`` cannot
-import this layer; ``install`` plugs it in at start-up). Searching never stops an intake: it
-runs in a savepoint, and any failure is logged and offers nothing.
+``intake_suggestions`` is what the confirmation e-mail offers (``kb.feedback.subscribers`` queues
+the confirmation after a ticket's commit; ``helpdesk.email.notifications`` cannot import this
+layer). Searching never stops a confirmation: it runs in a savepoint, and any failure is logged
+and offers nothing.
 
 ``solve_with_article`` is the customer's "This solved it": a public note on the thread in the
 ticket's language, the legal transition to solved, and the offered row marked as the one that
@@ -154,7 +155,7 @@ def _search_and_store(session: Session, ticket: Ticket, limit: int, keeper: Inde
 
 
 def intake_suggestions(session: Session, ticket: Ticket) -> list[notifications.Suggestion]:
-    """The confirmation e-mail's suggester (see ``install``): relative links, made absolute there."""
+    """What the confirmation e-mail offers: relative links, made absolute there."""
     return [
         notifications.Suggestion(
             title=item.title, url=item.url, article_id=item.article_id,
@@ -162,15 +163,6 @@ def intake_suggestions(session: Session, ticket: Ticket) -> list[notifications.S
         )
         for item in offer_articles(session, ticket)
     ]
-
-
-def install() -> None:
-    """Plug the offer into the confirmation e-mail (the web app and the CLI processes call this)."""
-    notifications.set_suggester(intake_suggestions)
-
-
-def uninstall() -> None:
-    notifications.set_suggester(None)
 
 
 # ---- "This solved it" --------------------------------------------------------------------------

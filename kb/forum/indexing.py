@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from aftercare.db import utcnow
 from kb.forum.models import ForumAcceptedAnswer, ForumReply, ForumThread, ForumVote, PostStatus
-from kb.indexing import record_search_change
+from kb.indexing import THREAD_ENTITY, record_search_change
 
-SEARCH_ENTITY_TYPE = "thread"
+SEARCH_ENTITY_TYPE = THREAD_ENTITY
 # Threads read per query when walking the whole forum: bounded memory, few round trips.
 BATCH_SIZE = 200
 

@@ -21,8 +21,8 @@ entity that differs: a stale file is repaired, a missing or corrupt one (or anot
 is rebuilt, and a database that went backwards (restored backup: a lower change id than applied)
 triggers a rebuild.
 
-Processes. ``start`` runs a thread that syncs when woken (``kb.indexing`` calls ``wake`` after a
-commit that recorded changes in this process) and otherwise every ``POLL_SECONDS``, so changes
+Processes. ``start`` runs a thread that syncs when woken (``kb.search.subscribers`` calls ``wake``
+after a commit that recorded changes in this process: ``kb.events``) and otherwise every ``POLL_SECONDS``, so changes
 committed by other processes or machines on the same database become searchable within about a
 second. Searches use ``keeper.engine`` and never wait for embedding: the engine embeds outside its
 lock and a rebuild is done off to the side and swapped in. Without the thread (tests, CLI,
@@ -30,11 +30,15 @@ lock and a rebuild is done off to the side and swapped in. Without the thread (t
 A keeper that owns a thread also saves the index (at most every ``SAVE_SECONDS``, and on stop) and
 adopts a newer full rebuild written by ``aftercare kb reindex``.
 
+Work handed to the thread. ``submit(job)`` queues ``job(keeper, database)`` to run on the thread
+after its next sync, so that slow work (a new ticket's suggestions: ``kb.search.subscribers``)
+never holds up the request that caused it. The keeper knows nothing of what the jobs do.
+
 Transactions (SQLite has one writer at a time). The thread's reads end before it embeds what it
 read (an open read transaction pins the write-ahead log while an import is embedded for minutes).
-Its writes, a new ticket's suggestions and their search log, embed the ticket's query first, outside
-any transaction, then rank and store in one short ``session(write=True)`` (``BEGIN IMMEDIATE``): a
-deferred read-then-write failed with "database is locked" whenever a request committed meanwhile.
+Jobs that write follow the same rule: embed outside any transaction, then one short
+``session(write=True)`` (``BEGIN IMMEDIATE``): a deferred read-then-write failed with "database is
+locked" whenever a request committed meanwhile.
 """
 
 from __future__ import annotations
@@ -54,12 +58,7 @@ from sqlalchemy.orm import Session
 
 from aftercare.config import Settings, get_settings
 from aftercare.db import Database, utcnow
-from kb.indexing import (
-    add_search_change_listener,
-    latest_search_change_id,
-    remove_search_change_listener,
-    search_changes_after,
-)
+from kb.indexing import latest_search_change_id, search_changes_after
 from kb.models import SearchIndexChange
 from kb.search.documents import entities_of, entity_key, indexable_state, load_documents
 from kb.search.storage import KEEPER_MANIFEST, IndexStore, embedder_slug
@@ -78,7 +77,11 @@ CHANGE_PAGE = 5_000
 APPLY_PAGE = EMBED_BATCH_DOCS
 
 Progress = Callable[[int, int], None]
-# Marks a session the keeper's thread opened for its own reads (see _end_reads).
+# Work for the thread (``IndexKeeper.submit``): called with the keeper and its database.
+Job = Callable[["IndexKeeper", Database], None]
+# Marks a session the keeper's thread opened for its own reads (see _end_reads). It stays in
+# session.info: it is no after-commit side effect but which session may be committed early, and
+# the sync code that needs to know is handed a caller's session just as often.
 _OWN_READS = "kb_search_keeper_own_reads"
 
 
@@ -134,8 +137,8 @@ class IndexKeeper:
         self._thread: threading.Thread | None = None
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self._pending_tickets: set[int] = set()
-        self._pending_lock = threading.Lock()
+        self._jobs: list[Job] = []
+        self._jobs_lock = threading.Lock()
 
     # ---- state ----------------------------------------------------------------------------
     @property
@@ -395,12 +398,10 @@ class IndexKeeper:
             return
         self._database = database
         self._stop.clear()
-        add_search_change_listener(self.wake)
         self._thread = threading.Thread(target=self._run, name="search-index-keeper", daemon=True)
         self._thread.start()
 
     def stop(self, *, timeout: float = 30.0) -> None:
-        remove_search_change_listener(self.wake)
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
@@ -415,10 +416,10 @@ class IndexKeeper:
     def wake(self) -> None:
         self._wake.set()
 
-    def tickets_created(self, ticket_ids: list[int]) -> None:
-        """Queue suggestions for new tickets; computed by the thread in their own transaction."""
-        with self._pending_lock:
-            self._pending_tickets.update(ticket_ids)
+    def submit(self, job: Job) -> None:
+        """Run ``job(keeper, database)`` on the thread after its next sync (a failing job is logged)."""
+        with self._jobs_lock:
+            self._jobs.append(job)
         self._wake.set()
 
     def _run(self) -> None:
@@ -437,40 +438,29 @@ class IndexKeeper:
                 self._stop.wait(min(30.0, 2.0**failures))
 
     def run_once(self) -> SyncReport:
-        """One round of the thread's work: adopt a rebuild, sync, suggestions, maybe save."""
+        """One round of the thread's work: adopt a rebuild, sync, submitted jobs, maybe save."""
         assert self._database is not None
         self.adopt_newer_rebuild()
         with self._database.session() as session:
             session.info[_OWN_READS] = True
             report = self.sync(session)
-        self._compute_pending_suggestions()
+        self.run_jobs()
         if self._dirty and time.monotonic() - self._last_save >= self.save_seconds:
             self.save()
         return report
 
-    def _compute_pending_suggestions(self) -> None:
-        with self._pending_lock:
-            pending, self._pending_tickets = sorted(self._pending_tickets), set()
-        if not pending or self._database is None:
+    def run_jobs(self) -> None:
+        """Run the submitted jobs, oldest first, each isolated (the thread calls this after a sync)."""
+        with self._jobs_lock:
+            jobs, self._jobs = self._jobs, []
+        if self._database is None:
             return
-        from kb.search.suggestions import compute_for_ticket_id, ticket_search
-
-        for ticket_id in pending:
+        for job in jobs:
             try:
-                with self._database.session() as session:  # reads only: no write lock
-                    wanted = ticket_search(session, ticket_id)
-                if wanted is None:
-                    continue
-                # The query's embedding is the slow part: made here, outside any transaction, so
-                # that the write below holds SQLite's write lock (BEGIN IMMEDIATE: writers queue
-                # rather than fail) for the ranking and the rows only.
-                query, language = wanted
-                embedded = self.engine.reusing([query], [language]) if query.strip() else contextlib.nullcontext()
-                with embedded, self._database.session(write=True) as session:
-                    compute_for_ticket_id(session, ticket_id, keeper=self)
+                job(self, self._database)
             except Exception:
-                # The ticket is committed whatever happens; its suggestions are computed on first view.
-                logger.exception("could not compute suggestions for ticket %s", ticket_id)
+                # Whoever submitted it owns the fallback (suggestions: computed on first view).
+                logger.exception("search keeper job %r failed", job)
 
 
 def _end_reads(session: Session) -> None:
@@ -530,9 +520,6 @@ def start_search_keeper(database: Database, settings: Settings, *, background: b
                 keeper.open(session)
             if keeper.dirty:
                 keeper.save()
-        from kb.search.suggestions import install_ticket_hook
-
-        install_ticket_hook()
         warm_up_tokenizer()
         keeper.start(database)
     else:

@@ -6,10 +6,10 @@ while the search index version is unchanged, and recompute when it moved (a set 
 the same keeps its rows, so agents' events stay attached to them).
 
 New tickets get their suggestions right after the commit that created them, without slowing the
-request: ``install_ticket_hook`` (done by the app's background keeper) notes new Ticket rows on
-flush and, after the commit, queues their ids to the keeper's thread, which computes them in a
-transaction of its own. A process without that thread (an e-mail worker, a test) computes them
-on first view instead. A failure there never touches the ticket.
+request: ``kb.search.subscribers`` hands each ``TicketCreated`` to the running keeper's thread,
+which runs ``compute_on_keeper_thread`` in a transaction of its own. A process without that
+thread (an e-mail worker, a test) computes them on first view instead. A failure there never
+touches the ticket.
 
 What "Insert" puts into a reply is the matched passage, not the whole article: ``matched_passage``
 finds the section of the article that holds the search's snippet (or, when the title or a listed
@@ -18,29 +18,30 @@ length.
 
 Agents' actions feed quality figures: ``record_shown``, ``record_inserted`` and
 ``record_reply_sent`` (an inserted suggestion whose link or snippet is still in the reply that
-was sent counts as sent with it, else as removed); ``suggestion_quality`` sums them up.
+was sent counts as sent with it, else as removed; ``record_reply_outcomes`` does it after the
+commit of any agent's public reply, page or API); ``suggestion_quality`` sums them up.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import re
-import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from accounts.models import User
 from aftercare.config import get_settings
-from aftercare.db import on_commit, utcnow
+from aftercare.db import Database, utcnow
 from aftercare.errors import NotFound
 from helpdesk.models import Message, MessageKind, Ticket
 from kb.models import Article
-from kb.search.keeper import IndexKeeper, active_keeper, running_keepers
+from kb.search.keeper import IndexKeeper, active_keeper
 from kb.search.models import (
     ResultType,
     SearchSource,
@@ -198,40 +199,19 @@ def compute_for_ticket_id(session: Session, ticket_id: int, *, keeper: IndexKeep
 
 
 # ---- computing them right after a ticket is created ------------------------------------------
-_NEW_TICKETS = "kb_search_new_ticket_ids"
-_hook_lock = threading.Lock()
-_hook_installed = False
-
-
-def install_ticket_hook() -> None:
-    """Queue new tickets to the running keeper after their commit (idempotent, process-wide)."""
-    global _hook_installed
-    with _hook_lock:
-        if not _hook_installed:
-            event.listen(Session, "after_flush", _note_new_tickets)
-            _hook_installed = True
-
-
-def _note_new_tickets(session: Session, _flush_context: object) -> None:
-    # In after_flush the session still lists what this flush inserted, ids already assigned.
-    ids = [obj.id for obj in session.new if isinstance(obj, Ticket)]
-    if not ids:
+def compute_on_keeper_thread(ticket_id: int, keeper: IndexKeeper, database: Database) -> None:
+    """A new ticket's suggestions, on the keeper's thread (``IndexKeeper.submit``)."""
+    with database.session() as session:  # reads only: no write lock
+        wanted = ticket_search(session, ticket_id)
+    if wanted is None:
         return
-    pending = session.info.get(_NEW_TICKETS)
-    if pending is None:
-        pending = session.info[_NEW_TICKETS] = []
-        on_commit(session, lambda: _hand_over(session.info.pop(_NEW_TICKETS, None) or []))
-    pending.extend(ids)
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_new_tickets(session: Session) -> None:
-    session.info.pop(_NEW_TICKETS, None)
-
-
-def _hand_over(ticket_ids: list[int]) -> None:
-    for keeper in running_keepers():
-        keeper.tickets_created(ticket_ids)
+    # The query's embedding is the slow part: made here, outside any transaction, so that the
+    # write below holds SQLite's write lock (BEGIN IMMEDIATE: writers queue rather than fail) for
+    # the ranking and the rows only.
+    query, language = wanted
+    embedded = keeper.engine.reusing([query], [language]) if query.strip() else contextlib.nullcontext()
+    with embedded, database.session(write=True) as session:
+        compute_for_ticket_id(session, ticket_id, keeper=keeper)
 
 
 # ---- agents' actions -----------------------------------------------------------------------
@@ -292,6 +272,14 @@ def record_reply_sent(session: Session, ticket: Ticket, reply_body: str, user: U
     session.add_all(events)
     session.flush()
     return events
+
+
+def record_reply_outcomes(session: Session, message_id: int) -> list[SuggestionEvent]:
+    """``record_reply_sent`` for a stored public reply (after its commit, whatever route sent it)."""
+    message = session.get(Message, message_id)
+    if message is None or message.kind != MessageKind.PUBLIC_REPLY:
+        return []
+    return record_reply_sent(session, message.ticket, message.body, message.author_user)
 
 
 @dataclass(frozen=True)

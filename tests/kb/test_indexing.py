@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 
-from aftercare.db import utcnow
+from aftercare.db import Database, utcnow
+from aftercare.events import subscribe, unsubscribe
 from kb import indexing, service, translations, versions
+from kb.events import ArticleChanged
 from kb.schemas import ArticleUpdate, TranslationUpdate
 from tests.kb.factories import add_translation, create_article, search_changes
 
@@ -118,43 +121,41 @@ def test_changes_feed_reads_after_an_id_and_since_a_time(session):
     assert article.id in indexing.articles_changed_since(session, started)
 
 
-class _Calls:
-    def __init__(self) -> None:
-        self.count = 0
-
-    def __call__(self) -> None:
-        self.count += 1
-
-
 @pytest.fixture
-def listener():
-    calls = _Calls()
-    indexing.add_search_change_listener(calls)
-    yield calls
-    indexing.remove_search_change_listener(calls)
+def article_events() -> Iterator[list[ArticleChanged]]:
+    """The ArticleChanged events delivered after commits while the test runs."""
+    seen: list[ArticleChanged] = []
+
+    def note(event: ArticleChanged, _database: Database) -> None:
+        seen.append(event)
+
+    subscribe(ArticleChanged, note)
+    yield seen
+    unsubscribe(ArticleChanged, note)
 
 
-def test_listener_runs_once_after_a_commit_with_changes(database, listener):
+def test_a_changed_article_is_announced_once_after_the_commit(database, article_events):
     with database.session() as session:
         article = create_article(session, status="published")
         service.update_article(session, article, ArticleUpdate(title="Edited"))
-        assert listener.count == 0
-    assert listener.count == 1
+        assert article_events == []
+    # Two change rows for one article, one event: the keeper re-reads the feed, not the events.
+    assert article_events == [ArticleChanged(article_id=article.id)]
 
 
-def test_listener_does_not_run_after_a_rollback(database, listener):
+def test_nothing_is_announced_after_a_rollback(database, article_events):
     with pytest.raises(RuntimeError):
         with database.session() as session:
             create_article(session, status="published")
             raise RuntimeError("request failed")
     with database.session() as session:
         create_article(session, status="draft")
-    assert listener.count == 0
+    assert article_events == []
 
 
-def test_listener_runs_again_for_the_next_transaction_of_the_same_session(database, listener):
+def test_the_next_transaction_of_the_same_session_announces_again(database, article_events):
     with database.session() as session:
-        create_article(session, status="published")
+        first = create_article(session, status="published")
         session.commit()
-        create_article(session, status="published")
-    assert listener.count == 2
+        second = create_article(session, status="published")
+    assert article_events == [ArticleChanged(article_id=first.id), ArticleChanged(article_id=second.id)]

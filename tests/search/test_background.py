@@ -18,16 +18,18 @@ from sqlalchemy import func, select
 
 from aftercare import migrate
 from aftercare.db import Database
-from kb.indexing import remove_search_change_listener
 from kb.search.keeper import IndexKeeper, set_active_keeper, stop_search_keeper
 from kb.search.models import TicketSuggestion
 from kb.search.service import search
-from kb.search.suggestions import install_ticket_hook
 from tests.conftest import env
 from tests.factories import create_ticket
 from tests.search.factories import EARBUDS, VACUUM, WIFI, published
 
 WAIT_SECONDS = 10.0
+# A keeper that only polls, and one that in effect never does: what it learns within WAIT_SECONDS
+# it was told after a commit (aftercare.events, kb.search.subscribers).
+POLL_SECONDS = 0.2
+NEVER_POLLS = 3600.0
 
 
 @pytest.fixture(scope="module")
@@ -50,13 +52,15 @@ def database(migrated_file: Path, tmp_path: Path) -> Iterator[Database]:
 def start_keeper(database, embedder, tmp_path) -> Iterator[Callable[..., IndexKeeper]]:
     started: list[IndexKeeper] = []
 
-    def start(name: str = "web", *, listen: bool = True) -> IndexKeeper:
-        keeper = IndexKeeper(embedder, index_dir=tmp_path / name, poll_seconds=0.2)
+    def start(name: str = "web", *, listen: bool = True, poll_seconds: float = POLL_SECONDS) -> IndexKeeper:
+        keeper = IndexKeeper(embedder, index_dir=tmp_path / name, poll_seconds=poll_seconds)
         with database.session() as session:
             keeper.open(session)
         keeper.start(database)
-        if not listen:  # as if in another process: only polling tells it about changes
-            remove_search_change_listener(keeper.wake)
+        # The process's keeper hears this process's commits; another (listen=False) is as if in
+        # another process: only polling tells it about changes.
+        if listen:
+            set_active_keeper(keeper)
         started.append(keeper)
         return keeper
 
@@ -79,7 +83,7 @@ def indexed(keeper: IndexKeeper, doc_id: str) -> Callable[[], bool]:
 
 
 def test_publish_is_searchable_within_seconds_in_this_process(database, start_keeper):
-    keeper = start_keeper()
+    keeper = start_keeper(poll_seconds=NEVER_POLLS)
     with database.session() as session:
         article = published(session, WIFI)
     assert wait_for(indexed(keeper, f"article:{article.id}:en"))
@@ -95,9 +99,7 @@ def test_another_processs_change_is_picked_up_by_polling(database, start_keeper)
 
 
 def test_new_ticket_gets_its_suggestions_after_the_commit(database, start_keeper):
-    keeper = start_keeper()
-    set_active_keeper(keeper)
-    install_ticket_hook()
+    keeper = start_keeper(poll_seconds=NEVER_POLLS)
     with database.session() as session:
         for topic in (WIFI, EARBUDS, VACUUM):
             published(session, topic)

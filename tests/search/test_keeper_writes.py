@@ -14,6 +14,7 @@ from __future__ import annotations
 import shutil
 import sqlite3
 from collections.abc import Iterator, Sequence
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,7 @@ from aftercare import migrate
 from aftercare.db import Database
 from kb.search.keeper import IndexKeeper
 from kb.search.models import SearchLog, SearchSource, TicketSuggestion
+from kb.search.suggestions import compute_on_keeper_thread
 from tests.factories import create_ticket
 from tests.search.factories import EARBUDS, VACUUM, WIFI, published
 
@@ -79,8 +81,8 @@ def test_new_ticket_suggestions_are_stored_though_another_writer_commits_while_t
     keeper._database = database  # what start() sets; the thread's round is run by hand below
 
     spy.armed = True
-    keeper.tickets_created([ticket_id])
-    keeper._compute_pending_suggestions()
+    keeper.submit(partial(compute_on_keeper_thread, ticket_id))
+    keeper.run_jobs()
 
     with database.session() as session:
         stored = session.scalar(select(func.count()).select_from(TicketSuggestion).where(TicketSuggestion.ticket_id == ticket_id))

@@ -10,7 +10,7 @@ from accounts.models import Role
 from kb import service as kb_service
 from kb.models import ArticleStatus
 from kb.search.models import SuggestionEvent
-from tests.factories import create_ticket
+from tests.factories import create_ticket, token_for
 from tests.kb.factories import create_article
 from tests.web.demo_support import candidates as _candidates
 from tests.web.demo_support import drafts as _drafts
@@ -167,6 +167,20 @@ def test_insert_then_send_records_sent_with(client, session, keeper):
     client.post(f"/agent/tickets/{ticket.id}/messages", data={"csrf_token": token, "body": body,
                                                                 "kind": "public_reply"})
     assert _events(session)[-1] == "sent_with" and "inserted" in _events(session)
+
+
+def test_a_reply_sent_through_the_api_settles_an_insertion_like_the_page(client, session, keeper):
+    publish_small_kb(session)
+    agent = sign_in(client, session)
+    ticket = create_ticket(session, subject="My earbuds are not charging", body="Still dead after a night.")
+    suggestion_id = _shown_suggestion(client, session, ticket.id)
+    token = csrf_from(client.get(f"/agent/tickets/{ticket.id}").text)
+    client.post(f"/agent/tickets/{ticket.id}/suggestions/{suggestion_id}/inserted", headers={"X-CSRF-Token": token})
+    body = "Hello,\n\n" + _drafts(_panel(client, ticket.id).text)[0]
+    sent = client.post(f"/api/v1/tickets/{ticket.id}/messages", json={"body": body, "kind": "public_reply"},
+                       headers=token_for(session, agent))
+    assert sent.status_code == 201, sent.text
+    assert _events(session)[-1] == "sent_with"
 
 
 def test_insert_then_send_without_it_records_removed(client, session, keeper):

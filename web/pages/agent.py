@@ -30,7 +30,6 @@ from web.deps import AppSettings, DbSession
 from web.i18n import N_
 from web.pages.agent_access import PageStaff, require_page_staff  # noqa: F401 - imported by other page modules
 from web.pages.agent_macros import router as macros_router
-from web.pages.agent_suggestions import after_reply_sent
 from web.pages.agent_suggestions import router as suggestions_router
 from web.pages.forms import field_errors
 from web.templating import render
@@ -183,8 +182,8 @@ def post_message(
         # foresee (a status changed meanwhile), so that a refused reply stores nothing at all.
         check_reply(ticket, data.kind, data.status, principal)
         with session.begin_nested():
+            # Suggestion outcomes follow the commit (kb.search.subscribers), as for API replies.
             service.add_message(session, ticket, data, principal)
-            after_reply_sent(session, ticket, data, principal)
     except DomainError as error:
         session.expire_all()
         return _ticket_page(request, session, principal, ticket_id, status_code=error.status_code,

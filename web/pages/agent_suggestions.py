@@ -6,7 +6,8 @@ confident (the confident ones are marked, and the panel says plainly when none i
 the matched passage into the editor (the article's section, in the ticket's language when the
 article has that translation: ``kb.search.suggestions.matched_passage``), followed by a citation
 with the article's title and link; the whole article stays one click away. The insertion is
-recorded, and whether the reply that was sent still contained it (``after_reply_sent``).
+recorded, and whether the reply that was sent still contained it (after the reply's commit, from
+the page or the API: ``kb.search.subscribers``).
 """
 
 from __future__ import annotations
@@ -20,15 +21,13 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accounts.service import Principal
 from aftercare.config import get_settings
 from aftercare.errors import NotFound
 from helpdesk import service
-from helpdesk.models import Message, MessageKind, Ticket
-from helpdesk.schemas import MessageCreate
+from helpdesk.models import Ticket
+from kb import drafting
 from kb import service as kb_service
-from kb.models import Article, ArticleContent, ArticleKind, ArticleStatus
-from kb.schemas import MAX_QUESTION_CHARS, MAX_TITLE_CHARS, ArticleCreate
+from kb.models import Article, ArticleContent, ArticleStatus
 from kb.search import suggestions
 from kb.search.models import TicketSuggestion
 from kb.search.service import SearchHit
@@ -43,7 +42,8 @@ router = APIRouter()
 
 # The inserted passage's citation, in the ticket's language.
 CITATION = i18n.N_("From our help centre article “%(title)s”: %(url)s")
-NO_ANSWER_YET = i18n.N_("Describe the solution here.")
+# kb.drafting.NO_ANSWER_YET, marked here for the message catalogue (babel reads web/ only).
+_DRAFT_PLACEHOLDER = i18n.N_("Describe the solution here.")
 
 
 @dataclass(frozen=True)
@@ -176,44 +176,12 @@ def suggestion_inserted(ticket_id: int, suggestion_id: int, session: DbSession, 
     return Response(status_code=204)
 
 
-def after_reply_sent(session: Session, ticket: Ticket, data: MessageCreate, principal: Principal) -> None:
-    """Called by the reply route: which inserted suggestions went out with a public reply."""
-    if data.kind == MessageKind.PUBLIC_REPLY:
-        suggestions.record_reply_sent(session, ticket, data.body, principal.user)
-
-
 # ---- ticket -> knowledge-base draft --------------------------------------------------------
-
-def _one_line(text: str, limit: int) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= limit else line[: limit - 1].rsplit(" ", 1)[0] + "…"
-
-
-def draft_from_ticket(session: Session, ticket: Ticket, principal: Principal) -> Article:
-    """A draft whose questions are the customer's (subject and first message) and whose text is
-    the agent's last public answer; an admin edits and publishes it."""
-    messages = session.scalars(
-        select(Message).where(Message.ticket_id == ticket.id, Message.kind == MessageKind.PUBLIC_REPLY)
-        .order_by(Message.id)
-    ).all()
-    first = next((m for m in messages if m.author_customer_id is not None or m.author_user is None), None)
-    answer = next((m for m in reversed(messages) if m.author_user is not None and m.author_user.is_staff), None)
-    questions = [_one_line(ticket.subject, MAX_QUESTION_CHARS)]
-    if first is not None and first.body.strip():
-        questions.append(_one_line(first.body, MAX_QUESTION_CHARS))
-    body = answer.body.strip() if answer is not None and answer.body.strip() else (
-        i18n.translations(ticket.language).gettext(NO_ANSWER_YET))
-    locale = ticket.language if ticket.language in get_settings().languages else get_settings().default_language
-    data = ArticleCreate(
-        title=_one_line(ticket.subject, MAX_TITLE_CHARS), body=body, kind=ArticleKind.TROUBLESHOOTING,
-        locale=locale, questions=[q for q in questions if q.strip()],
-    )
-    return kb_service.create_article(session, data, author=principal.user)
-
 
 @router.post("/tickets/{ticket_id}/draft-article", dependencies=[Depends(verify_csrf)])
 def draft_article(ticket_id: int, session: DbSession, principal: PageStaff) -> Response:
     ticket = service.get_ticket_for(session, ticket_id, principal)
-    article = draft_from_ticket(session, ticket, principal)
+    placeholder = i18n.translations(ticket.language).gettext(drafting.NO_ANSWER_YET)
+    article = drafting.draft_article_from_ticket(session, ticket, principal, placeholder=placeholder)
     return RedirectResponse(f"/admin/articles/{article.id}?done=drafted", status_code=303)
 

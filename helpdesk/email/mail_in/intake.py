@@ -84,7 +84,6 @@ from helpdesk.email.models import (
     SuppressionScope,
     SuppressionSource,
 )
-from helpdesk.email.notifications import send_ticket_confirmation
 from helpdesk.email.suppression import add_suppression
 from helpdesk.email.unsubscribe import resolve_token, unsubscribe
 
@@ -93,6 +92,10 @@ logger = logging.getLogger(__name__)
 # Oversized mail keeps this much of its beginning: the headers and enough body to see what it was.
 REJECTED_KEEP_BYTES = 256 * 1024
 NO_SUBJECT = "(no subject)"
+# The attachment files this transaction wrote, for store_inbound to remove if it does not commit.
+# Not an after-commit side effect (aftercare.events runs only after commits): clean-up of a
+# failure, which the caller owning the transaction does; session.info is where the list travels
+# from receive_mail, deep inside, to that caller.
 _FILES_KEY = "helpdesk.email.mail_in.files"
 _UNSUBSCRIBE_SUBJECT = "unsubscribe "
 
@@ -318,7 +321,12 @@ def _to_ticket(
             detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()[:3])
             return _reject(session, raw, RejectReason.MALFORMED, f"cannot make a ticket: {detail}", parsed=parsed,
                            envelope_from=envelope_from, envelope_to=envelope_to, now=now)
-        ticket = service.create_ticket(session, data, channel=TicketChannel.EMAIL, related_ticket=related)
+        # Confirmed after the commit (TicketCreated's subscriber), threaded under the customer's
+        # message; bulk mail is never answered.
+        ticket = service.create_ticket(
+            session, data, channel=TicketChannel.EMAIL, related_ticket=related, confirm=parsed.bulk_reason is None,
+            in_reply_to=parsed.message_id, references=parsed.references or (), now=now,
+        )
         message = ticket.messages[0]
         record.disposition = InboundDisposition.NEW_TICKET
         if related is not None:
@@ -336,8 +344,6 @@ def _to_ticket(
     fsync_directories(written)
     if parsed.bulk_reason is not None:
         record.auto_reason = parsed.bulk_reason[:100]
-    elif record.disposition == InboundDisposition.NEW_TICKET:
-        send_ticket_confirmation(session, ticket, in_reply_to=parsed.message_id, references=parsed.references, now=now)
     return None
 
 

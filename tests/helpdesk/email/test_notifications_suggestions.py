@@ -5,13 +5,15 @@ the e-mail channel alike."""
 from __future__ import annotations
 
 import smtplib
-from collections.abc import Iterator
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from helpdesk.models import TicketStatus
-from kb.feedback import self_resolution
+import kb.feedback.subscribers
 from tests.factories import create_ticket, unique_email
 from tests.web.search_support import e5, keeper, publish_small_kb  # noqa: F401 - fixtures
 from tests.helpdesk.email import mail_samples as samples
@@ -23,16 +25,6 @@ from helpdesk.email.rendering import render_email
 POLISH_WIFI_TITLE = "Ponowne łączenie termostatu Nimbus z Wi-Fi"  # the translation publish_small_kb adds
 POLISH_SUBJECT = "Termostat nie łączy się z Wi-Fi"
 POLISH_BODY = "Dzień dobry, od wczoraj termostat pokazuje offline w aplikacji i nie łączy się z routerem."
-
-
-@pytest.fixture
-def suggester() -> Iterator[None]:
-    """What the web app and the CLI plug in at start-up."""
-    self_resolution.install()
-    try:
-        yield
-    finally:
-        self_resolution.uninstall()
 
 
 def _text_of(delivery) -> str:
@@ -48,7 +40,7 @@ def _only_delivery_to(smtp_sink, address: str):
     return delivery
 
 
-def test_web_confirmation_links_the_polish_translation(database, smtp_sink, settings, keeper, suggester):
+def test_web_confirmation_links_the_polish_translation(database, smtp_sink, settings, keeper):
     with database.session() as session:
         wifi = publish_small_kb(session)[0]
         ticket = create_ticket(session, subject=POLISH_SUBJECT, body=POLISH_BODY)
@@ -59,7 +51,7 @@ def test_web_confirmation_links_the_polish_translation(database, smtp_sink, sett
     assert f"{settings.base_url}/articles/{slug}?lang=pl" in text
 
 
-def test_web_confirmation_html_links_the_polish_translation(database, smtp_sink, settings, keeper, suggester):
+def test_web_confirmation_html_links_the_polish_translation(database, smtp_sink, settings, keeper):
     with database.session() as session:
         wifi = publish_small_kb(session)[0]
         ticket = create_ticket(session, subject=POLISH_SUBJECT, body=POLISH_BODY)
@@ -69,7 +61,7 @@ def test_web_confirmation_html_links_the_polish_translation(database, smtp_sink,
     assert f'<a href="{settings.base_url}/articles/{slug}?lang=pl">{POLISH_WIFI_TITLE}</a>' in html
 
 
-def test_confirmation_carries_a_signed_this_solved_it_link(database, smtp_sink, settings, keeper, suggester):
+def test_confirmation_carries_a_signed_this_solved_it_link(database, smtp_sink, settings, keeper):
     with database.session() as session:
         wifi = publish_small_kb(session)[0]
         ticket = create_ticket(session, subject=POLISH_SUBJECT, body=POLISH_BODY)
@@ -81,7 +73,7 @@ def test_confirmation_carries_a_signed_this_solved_it_link(database, smtp_sink, 
 
 
 def test_email_channel_confirmation_links_the_polish_translation(
-    database, receiver, smtp_sink, settings, keeper, suggester
+    database, receiver, smtp_sink, settings, keeper
 ):
     with database.session() as session:
         wifi = publish_small_kb(session)[0]
@@ -96,27 +88,28 @@ def test_email_channel_confirmation_links_the_polish_translation(
     assert POLISH_WIFI_TITLE in text and f"{settings.base_url}/articles/{slug}?lang=pl" in text
 
 
-def test_offered_articles_are_recorded_for_the_self_resolution_rate(session, keeper, suggester):
+def test_offered_articles_are_recorded_for_the_self_resolution_rate(session, keeper):
     from kb.feedback.models import IntakeSuggestion
 
     wifi = publish_small_kb(session)[0]
     ticket = create_ticket(session, subject=POLISH_SUBJECT, body=POLISH_BODY)
+    session.commit()  # offered by the confirmation, queued after the commit
     rows = list(session.scalars(select(IntakeSuggestion).where(IntakeSuggestion.ticket_id == ticket.id)))
     assert (wifi.id, "pl", "pl") in {(row.article_id, row.locale, row.language) for row in rows}
     assert ticket.status == TicketStatus.NEW
 
 
-def test_a_failing_suggester_still_confirms_the_ticket(session):
+def test_a_failing_search_still_confirms_the_ticket(database, monkeypatch):
     def broken(session, ticket):
         raise RuntimeError("search is down")
 
-    notifications.set_suggester(broken)
-    try:
-        ticket = create_ticket(session)
-    finally:
-        notifications.set_suggester(None)
-    [row] = session.scalars(select(OutboxMessage).where(OutboxMessage.ticket_id == ticket.id))
-    assert f"[#{ticket.id}]" in row.subject
+    # Failure injected where the subscriber asks for articles; the rest is the real path.
+    monkeypatch.setattr(kb.feedback.subscribers, "intake_suggestions", broken)
+    with database.session() as session:
+        ticket_id = create_ticket(session).id
+    with database.session() as session:
+        [row] = session.scalars(select(OutboxMessage).where(OutboxMessage.ticket_id == ticket_id))
+    assert row.subject.startswith(f"[#{ticket_id}]")
 
 
 def _render(suggestions: list[notifications.Suggestion]) -> str:
@@ -144,23 +137,19 @@ def test_a_source_article_says_its_language():
     assert "- Reset (English)" in text
 
 
-def test_the_mail_in_command_plugs_in_the_suggester():
-    from typer.testing import CliRunner
-
-    from entry.cli import app
-
-    try:
-        result = CliRunner().invoke(app, ["mail-in", "--help"])
-        assert result.exit_code == 0
-        assert notifications._suggester is self_resolution.intake_suggestions
-    finally:
-        self_resolution.uninstall()
+# A fresh interpreter (this one subscribed at conftest): what a `aftercare mail-in` process has.
+_SUBSCRIBERS_AFTER_THE_CLI = """
+from typer.testing import CliRunner
+from aftercare.events import subscribers
+from entry.cli import app
+from helpdesk.events import TicketCreated
+CliRunner().invoke(app, ["mail-in", "--help"])
+print(sorted(f"{h.__module__}.{h.__name__}" for h in subscribers(TicketCreated)))
+"""
 
 
-def test_other_commands_leave_the_suggester_alone():
-    from typer.testing import CliRunner
-
-    from entry.cli import app
-
-    CliRunner().invoke(app, ["db", "--help"])
-    assert notifications._suggester is notifications.suggest
+def test_a_cli_process_confirms_new_tickets_with_articles():
+    result = subprocess.run([sys.executable, "-c", _SUBSCRIBERS_AFTER_THE_CLI], capture_output=True, text=True,
+                            timeout=300, cwd=Path(__file__).resolve().parents[3])
+    assert result.returncode == 0, result.stderr
+    assert "kb.feedback.subscribers.confirm_ticket" in result.stdout
