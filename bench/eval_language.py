@@ -289,7 +289,7 @@ def tune(data: Path) -> None:
     fitted = minimize(loss, start, jac=True, method="L-BFGS-B")
     weights, biases = unpack(fitted.x)
     print(f"fitted: FASTTEXT_WEIGHT={weights[0]:.2f} NGRAM_WEIGHT={weights[1]:.2f} "
-          f"LANGUAGE_BIAS={ {language: round(float(b), 2) for language, b in zip(languages, biases)} }")
+          f"LANGUAGE_BIAS={ {language: round(float(b), 2) for language, b in zip(languages, biases, strict=True)} }")
     print(f"in use: FASTTEXT_WEIGHT={FASTTEXT_WEIGHT} NGRAM_WEIGHT={NGRAM_WEIGHT} LANGUAGE_BIAS={LANGUAGE_BIAS}")
 
     in_use = x @ np.array([FASTTEXT_WEIGHT, NGRAM_WEIGHT]) + np.array([LANGUAGE_BIAS.get(lang, 0.0) for lang in languages])

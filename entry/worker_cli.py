@@ -83,10 +83,10 @@ def mail_in(
             result = store_inbound(database, sys.stdin.buffer.read(), settings=settings)
         except RateLimited as error:
             typer.echo(f"deferred: {error.message}", err=True)
-            raise typer.Exit(EX_TEMPFAIL)
+            raise typer.Exit(EX_TEMPFAIL) from error
         except Exception as error:  # the pipe transport retries on EX_TEMPFAIL
             typer.echo(f"temporary failure: {error}", err=True)
-            raise typer.Exit(EX_TEMPFAIL)
+            raise typer.Exit(EX_TEMPFAIL) from error
         finally:
             database.dispose()
         typer.echo(result.smtp_reply)

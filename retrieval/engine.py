@@ -213,7 +213,7 @@ class SearchEngine:
         else:
             routes = [self.embedder.id] * len(queries)
         with self._reuse_lock:
-            found = {i: self._reused[(route, query)] for i, (route, query) in enumerate(zip(routes, queries)) if (route, query) in self._reused}
+            found = {i: self._reused[(route, query)] for i, (route, query) in enumerate(zip(routes, queries, strict=True)) if (route, query) in self._reused}
         missing = [i for i in range(len(queries)) if i not in found]
         if missing:
             texts = [queries[i] for i in missing]

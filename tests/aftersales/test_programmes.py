@@ -158,7 +158,7 @@ def test_an_admin_enrolment_starts_a_manual_series_now(session):
 
 
 def test_a_step_without_any_article_left_is_counted_and_not_recorded(session):
-    series = f.programme(session, steps=[(0, StepKind.TROUBLESHOOTING)])
+    f.programme(session, steps=[(0, StepKind.TROUBLESHOOTING)])
     item = f.product(session)
     who = f.customer(session)
     f.buy(session, who, item, at=NOW - timedelta(hours=1))

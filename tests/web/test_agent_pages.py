@@ -273,7 +273,7 @@ def test_the_ticket_page_keeps_a_copy_of_the_reply_in_the_browser(client, sessio
 def test_a_ticket_linked_by_untrusted_mail_links_to_the_ticket_it_named(client, session):
     sign_in(client, session)
     named = create_ticket(session, subject="Router keeps rebooting")
-    suspicious = create_ticket(session, subject="Re: [#%d] Router keeps rebooting" % named.id)
+    suspicious = create_ticket(session, subject=f"Re: [#{named.id}] Router keeps rebooting")
     suspicious.related_ticket_id = named.id
     session.flush()
     html = client.get(f"/agent/tickets/{suspicious.id}").text
