@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aftercare.config import get_settings
+from retrieval.language import normalize_language_tag
 
 STRINGS: dict[str, dict[str, str]] = {
     "en": {
@@ -160,9 +161,8 @@ STRINGS: dict[str, dict[str, str]] = {
 
 def strings_for(language: str | None) -> tuple[str, dict[str, str]]:
     """(language used, its words): the customer's language when we have it, else the site default."""
-    candidates = [language.lower(), language.lower().split("-")[0]] if language else []
-    candidates.append(get_settings().default_language)
-    for candidate in candidates:
+    # Any spelling a customer record may hold ("pl-PL", "fil") comes down to the code the strings are keyed by.
+    for candidate in (normalize_language_tag(language) if language else None, get_settings().default_language):
         if candidate in STRINGS:
             return candidate, STRINGS[candidate]
     return "en", STRINGS["en"]

@@ -25,6 +25,7 @@ from kb.models import (
     ArticleTag,
     TagKind,
 )
+from retrieval.language import normalize_language_tag
 
 # Best kind first; a step falls back to the later kinds when the product has none of the first.
 STEP_ARTICLE_KINDS: dict[StepKind, tuple[ArticleKind, ...]] = {
@@ -50,7 +51,8 @@ def customer_language(customer: Customer) -> str:
 
 
 def _same_language(locale: str, wanted: str) -> bool:
-    return locale.lower() == wanted or locale.lower().split("-")[0] == wanted.split("-")[0]
+    code = normalize_language_tag(locale)
+    return code is not None and code == normalize_language_tag(wanted)
 
 
 def published_content(article: Article, language: str) -> ArticleContent | None:

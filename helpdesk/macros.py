@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, StringConstraints
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -19,7 +19,7 @@ from accounts.models import User
 from accounts.service import Principal
 from aftercare.errors import Conflict, NotFound
 from helpdesk.models import Macro, Ticket
-from retrieval.language import normalize_language_tag
+from helpdesk.schemas import LanguageTag
 
 MAX_TITLE_CHARS = 120
 MAX_BODY_CHARS = 10_000
@@ -77,13 +77,11 @@ def _not_blank(value: str) -> str:
     return value
 
 
-def _language(value: str | None) -> str | None:
-    if value is None or not value.strip():
+def _blank_is_any_language(value: object) -> object:
+    # The form's "any language" choice arrives as an empty string.
+    if isinstance(value, str) and not value.strip():
         return None
-    tag = normalize_language_tag(value)
-    if tag is None:
-        raise ValueError(f"{value!r} is not a language tag such as 'en' or 'pl'")
-    return tag
+    return value
 
 
 MacroTitle = Annotated[
@@ -102,7 +100,7 @@ class MacroWrite(BaseModel):
 
     title: MacroTitle
     body: MacroBody
-    language: Annotated[str | None, AfterValidator(_language)] = None
+    language: Annotated[LanguageTag | None, BeforeValidator(_blank_is_any_language)] = None
 
 
 # Everyone on staff reads and uses canned replies; changing them is for admins.

@@ -30,9 +30,7 @@ def _not_blank(value: str) -> str:
     return value
 
 
-def _language_tag(value: str | None) -> str | None:
-    if value is None:
-        return None
+def _language_tag(value: str) -> str:
     tag = normalize_language_tag(value)
     if tag is None:
         raise ValueError(f"{value!r} is not a language tag such as 'en', 'pl' or 'pt-BR'")
@@ -50,7 +48,11 @@ def _tag(value: str) -> str:
 Subject = Annotated[str, StringConstraints(min_length=1, max_length=MAX_SUBJECT_CHARS), AfterValidator(_not_blank)]
 Body = Annotated[str, StringConstraints(min_length=1, max_length=MAX_BODY_CHARS), AfterValidator(_not_blank)]
 PersonName = Annotated[str, StringConstraints(max_length=MAX_NAME_CHARS, strip_whitespace=True)]
-LanguageTag = Annotated[str | None, AfterValidator(_language_tag)]
+# The one input type of a language, for tickets, macros and articles alike: whatever spelling
+# retrieval.language understands ("pt-BR", "pl_PL", "fil"), kept as its ISO 639-1 code. 35
+# characters hold any real BCP 47 tag (RFC 5646, 4.4.1) and keep a pasted paragraph out of the
+# error message.
+LanguageTag = Annotated[str, StringConstraints(max_length=35), AfterValidator(_language_tag)]
 Tag = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(_tag)]
 
 
@@ -64,7 +66,7 @@ class TicketCreate(StrictInput):
     customer_name: PersonName | None = None
     subject: Subject
     body: Body
-    language: LanguageTag = None
+    language: LanguageTag | None = None
 
 
 class TicketUpdate(StrictInput):

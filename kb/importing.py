@@ -33,13 +33,13 @@ from sqlalchemy.orm import Session
 from accounts.models import User
 from aftercare.config import get_settings
 from aftercare.errors import DomainError, ValidationFailed
+from helpdesk.schemas import LanguageTag
 from kb import service, translations
 from kb.models import Article, ArticleKind, ArticleStatus
 from kb.schemas import (
     ArticleCreate,
     ArticleUpdate,
     Body,
-    Locale,
     Questions,
     Slug,
     StrictInput,
@@ -61,7 +61,7 @@ class ImportRecord(StrictInput):
     title: Title
     kind: ArticleKind | None = None
     status: ArticleStatus = ArticleStatus.DRAFT
-    locale: Locale | None = None
+    locale: LanguageTag | None = None
     products: Tags = []
     tags: Tags = []
     questions: Questions = []

@@ -12,8 +12,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from helpdesk.schemas import LanguageTag
 from kb.models import ArticleKind, ArticleStatus
-from retrieval.language import normalize_language_tag
 
 MAX_TITLE_CHARS = 300
 MAX_ARTICLE_BODY_CHARS = 100_000
@@ -95,13 +95,6 @@ def _slug(value: str) -> str:
     return cleaned
 
 
-def _language_tag(value: str) -> str:
-    tag = normalize_language_tag(value)
-    if tag is None:
-        raise ValueError(f"{value!r} is not a language tag such as 'en', 'pl' or 'th'")
-    return tag
-
-
 Title = Annotated[str, StringConstraints(max_length=MAX_TITLE_CHARS), AfterValidator(_single_line_text)]
 Body = Annotated[str, StringConstraints(max_length=MAX_ARTICLE_BODY_CHARS), AfterValidator(_body)]
 Question = Annotated[str, StringConstraints(max_length=MAX_QUESTION_CHARS), AfterValidator(_single_line_text)]
@@ -109,7 +102,6 @@ Questions = Annotated[list[Question], Field(max_length=MAX_QUESTIONS), AfterVali
 Tag = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(_tag)]
 Tags = Annotated[list[Tag], Field(max_length=MAX_TAGS), AfterValidator(_tags)]
 Slug = Annotated[str, StringConstraints(min_length=1, max_length=MAX_SLUG_CHARS), AfterValidator(_slug)]
-Locale = Annotated[str, StringConstraints(min_length=1, max_length=35), AfterValidator(_language_tag)]
 
 
 class StrictInput(BaseModel):
@@ -135,7 +127,7 @@ class ArticleCreate(StrictInput):
     body: Body
     kind: ArticleKind
     # None means the installation's default language.
-    locale: Locale | None = None
+    locale: LanguageTag | None = None
     status: ArticleStatus = ArticleStatus.DRAFT
     slug: Slug | None = None
     products: Tags = []
@@ -155,7 +147,7 @@ class ArticleUpdate(PatchInput):
 
 
 class TranslationCreate(StrictInput):
-    locale: Locale
+    locale: LanguageTag
     title: Title
     body: Body
     questions: Questions = []

@@ -100,13 +100,9 @@ def match_language(tag: str | None, available: list[str]) -> str | None:
     """``tag`` (any spelling: "pl-PL", "fil", "th_TH") as one of ``available``, or None."""
     if not tag:
         return None
+    # The normal form is already a bare ISO 639-1 code: there is no region left to fall back from.
     normalized = normalize_language_tag(tag)
-    if normalized is None:
-        return None
-    for candidate in (normalized, normalized.split("-")[0].lower()):
-        if candidate in available:
-            return candidate
-    return None
+    return normalized if normalized in available else None
 
 
 def choose_language(

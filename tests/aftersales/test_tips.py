@@ -22,6 +22,13 @@ def test_the_translation_in_the_customers_language_is_preferred(session):
     assert (choice.language, choice.content.title) == ("pl", "Tryb eko")
 
 
+def test_a_customer_language_with_a_region_finds_the_translation(session):
+    # "pl-PL" is Polish: the region does not hide the "pl" translation.
+    f.article(session, title="Eco mode", translations={"pl": "Tryb eko"})
+    choice = select_tip_article(session, f.customer(session, language="pl-PL"), f.product(session), step(), set())
+    assert choice.content.title == "Tryb eko"
+
+
 def test_without_a_translation_the_source_text_is_sent(session):
     f.article(session, title="Eco mode", translations={"pl": "Tryb eko"})
     choice = select_tip_article(session, f.customer(session, language="th"), f.product(session), step(), set())
