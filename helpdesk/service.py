@@ -372,8 +372,9 @@ def list_tickets(
             raise ValidationFailed("assignee must be 'me', 'none' or a user id")
     found = paginate(
         session,
-        query.options(selectinload(Ticket.tag_rows), selectinload(Ticket.requester), selectinload(Ticket.assignee))
-        .order_by(Ticket.updated_at.desc(), Ticket.id.desc()),
+        query.options(
+            selectinload(Ticket.tag_rows), selectinload(Ticket.requester), selectinload(Ticket.assignee)
+        ).order_by(Ticket.updated_at.desc(), Ticket.id.desc()),
         offset=offset,
         limit=page_size,
     )

@@ -115,13 +115,17 @@ def list_threads(
         query = query.where(ForumThread.status == filters.status)
     # Counted before the reply, view and answered columns join in: they cannot change how many threads match.
     total = count_rows(session, query)
-    rows = session.execute(window(
-        query.add_columns(_reply_count(), _view_count(), _answered())
-        .options(selectinload(ForumThread.tag_rows), selectinload(ForumThread.author),
-                 selectinload(ForumThread.category))
-        .order_by(ForumThread.updated_at.desc(), ForumThread.id.desc()),
-        offset=offset, limit=page_size,
-    )).all()
+    rows = session.execute(
+        window(
+            query.add_columns(_reply_count(), _view_count(), _answered())
+            .options(
+                selectinload(ForumThread.tag_rows), selectinload(ForumThread.author), selectinload(ForumThread.category)
+            )
+            .order_by(ForumThread.updated_at.desc(), ForumThread.id.desc()),
+            offset=offset,
+            limit=page_size,
+        )
+    ).all()
     badges = badges_for(session, [row[0].author for row in rows])
     items = [
         ThreadListItem(thread, author_of(thread.author, badges), replies or 0, views or 0, bool(answered))

@@ -84,9 +84,7 @@ def list_inbound(
     if disposition is not None:
         query = query.where(InboundMessage.disposition == disposition)
     found = paginate(session, query.order_by(InboundMessage.id.desc()), offset=offset, limit=limit)
-    return InboundMessagePage(
-        items=[InboundMessageRead.model_validate(row) for row in found.items], total=found.total
-    )
+    return InboundMessagePage(items=[InboundMessageRead.model_validate(row) for row in found.items], total=found.total)
 
 
 @router.get("/outbox", response_model=OutboxPage)
