@@ -102,7 +102,8 @@ def test_opening_two_articles_is_two_events(session):
     one, two = create_article(session), create_article(session)
     service.record_article_opened(session, attempt, one.id)
     service.record_article_opened(session, attempt, two.id)
-    assert session.scalar(select(func.count()).select_from(DeflectionEvent).where(DeflectionEvent.attempt_id == attempt)) == 2
+    events = select(func.count()).select_from(DeflectionEvent).where(DeflectionEvent.attempt_id == attempt)
+    assert session.scalar(events) == 2
 
 
 def test_malformed_attempt_ids_are_ignored(session):
