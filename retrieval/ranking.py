@@ -401,7 +401,7 @@ def rank_entities(
     relevance), else ``DEFAULT_LANGUAGE_OFFSET`` for the query's own language. An entity scores its
     best version so corrected; a translation matching far beyond the usual pull (a ticket in the
     article's own words) still wins. On the demo, 24 of the 36 plainly worded pl/id/tl/th
-    questions of ``tests/search/test_demo_search.py`` got the right answer first ranking versions
+    questions of ``tests/kb/search/test_demo_search.py`` got the right answer first ranking versions
     as they come, all 36 with the language's pull taken out.
 
     Confidence is the calibration of the query's language x the language whose scale the score

@@ -127,3 +127,20 @@ def test_a_circle_is_found(source_copy: Path, monkeypatch: pytest.MonkeyPatch):
     assert Path(importlib.util.find_spec("accounts").origin).is_relative_to(source_copy)
     graph = grimp.build_graph(*ROOT_PACKAGES, cache_dir=None)
     assert ("accounts.schemas", "accounts.service") in _import_circles(graph)
+
+
+# Test folders that mirror no package: browser journeys across every layer.
+CROSS_CUTTING_TEST_FOLDERS = {"tests/e2e"}
+
+
+def test_test_folders_mirror_the_code():
+    folders = sorted(
+        path.relative_to(REPO_ROOT).as_posix()
+        for path in (REPO_ROOT / "tests").rglob("*")
+        if path.is_dir() and path.name != "__pycache__" and (path / "__init__.py").exists()
+    )
+    unmirrored = [
+        folder for folder in folders
+        if folder not in CROSS_CUTTING_TEST_FOLDERS and not (REPO_ROOT / folder.removeprefix("tests/") / "__init__.py").exists()
+    ]
+    assert folders and not unmirrored, f"test folders with no package of that name: {unmirrored}"

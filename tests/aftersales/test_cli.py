@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_cli import run_cli
+from tests.entry.test_cli import run_cli
 
 CSV_TEXT = (
     "external_order_id,customer_email,sku,product_name,amount,currency,purchased_at\n"

@@ -24,7 +24,7 @@ from helpdesk.models import Ticket
 from kb.search.keeper import IndexKeeper, set_active_keeper
 from retrieval.embedders import get_embedder
 from tests.conftest import RollbackDatabase
-from tests.search.conftest import MemoEmbedder
+from tests.kb.search.conftest import MemoEmbedder
 
 HTMX = {"HX-Request": "true"}
 # Demo tickets (by subject), the article an agent should see first and the ticket's language

@@ -387,7 +387,7 @@ def test_translation_history_uses_its_locale(client, session):
 # ---- insights ------------------------------------------------------------------------------
 
 def test_insights_show_every_section_with_a_chart_and_a_table(client, session):
-    from tests.feedback.factories import log_search
+    from tests.kb.feedback.factories import log_search
 
     log_search(session, "reset password", answered=False)
     _admin(client, session)
@@ -405,7 +405,7 @@ def test_insights_are_for_admins_only(client, session):
 
 
 def test_insights_section_with_a_range_is_an_htmx_fragment(client, session):
-    from tests.feedback.factories import log_search
+    from tests.kb.feedback.factories import log_search
 
     log_search(session, "warranty claim")
     _admin(client, session)
@@ -439,7 +439,7 @@ def test_insights_unknown_section_is_404(client, session):
 
 
 def test_insights_escape_search_text(client, session):
-    from tests.feedback.factories import log_search
+    from tests.kb.feedback.factories import log_search
 
     log_search(session, f"help {XSS}", answered=False)
     _admin(client, session)
@@ -450,7 +450,7 @@ def test_insights_escape_search_text(client, session):
 def test_insights_helpfulness_counts_come_from_votes(client, session):
     from kb.feedback import service as feedback
     from kb.feedback.schemas import FeedbackCreate
-    from tests.feedback.factories import visitor
+    from tests.kb.feedback.factories import visitor
 
     article = create_article(session, title="Counted article")
     for helpful in (True, False, False):

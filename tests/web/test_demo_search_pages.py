@@ -80,7 +80,7 @@ def test_contact_form_suggests_the_polish_case_article(client, demo):
 @pytest.mark.parametrize(("subject", "slug", "language"), [
     POLISH_DOCK_TICKET,
     pytest.param(*THAI_PAIRING_TICKET, marks=pytest.mark.xfail(
-        reason="the Thai pairing ticket ranks pulse-one-side-silent first (tests/search/test_demo_search.py)",
+        reason="the Thai pairing ticket ranks pulse-one-side-silent first (tests/kb/search/test_demo_search.py)",
         strict=True)),
     INDONESIAN_POWER_TICKET,
 ], ids=["pl", "th", "id"])

@@ -50,7 +50,7 @@ from helpdesk.schemas import MessageCreate
 from kb.forum import moderation
 from kb.forum.models import FlagReason
 from tests.factories import create_staff, create_ticket, token_for, unique_email
-from tests.forum.factories import create_category, create_reply, create_thread, member
+from tests.kb.forum.factories import create_category, create_reply, create_thread, member
 from tests.kb.factories import add_translation, create_article
 from tests.helpdesk.email import mail_samples
 from helpdesk.email.mail_in.intake import receive_mail

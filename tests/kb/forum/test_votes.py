@@ -10,7 +10,7 @@ from aftercare.errors import Forbidden, InvalidTransition, NotAuthenticated
 from kb.forum import votes
 from kb.forum.indexing import reply_scores
 from kb.forum.models import ForumVote
-from tests.forum.factories import create_reply, create_thread, member, newcomer
+from tests.kb.forum.factories import create_reply, create_thread, member, newcomer
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from kb.search.models import TicketSuggestion
 from kb.search.service import search
 from tests.conftest import env
 from tests.factories import create_ticket
-from tests.search.factories import EARBUDS, VACUUM, WIFI, published
+from tests.kb.search.factories import EARBUDS, VACUUM, WIFI, published
 
 WAIT_SECONDS = 10.0
 # A keeper that only polls, and one that in effect never does: what it learns within WAIT_SECONDS

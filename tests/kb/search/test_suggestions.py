@@ -17,7 +17,7 @@ from kb.search.suggestions import (
     suggestion_quality,
 )
 from tests.factories import create_staff, create_ticket
-from tests.search.factories import EARBUDS, VACUUM, WIFI, published
+from tests.kb.search.factories import EARBUDS, VACUUM, WIFI, published
 
 
 @pytest.fixture
@@ -83,7 +83,7 @@ def test_inserting_an_unknown_suggestion_is_not_found(session):
 
 
 def test_ticket_language_decides_the_preferred_locale(session, keeper):
-    from tests.search.factories import polish_translation
+    from tests.kb.search.factories import polish_translation
 
     wifi = published(session, WIFI)
     polish_translation(session, wifi)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kb.forum import moderation, votes
 from kb.forum.badges import EXPERT_MIN_ACCEPTED_ANSWERS, Badge, badges_for
-from tests.forum.factories import agent, create_reply, create_thread, member
+from tests.kb.forum.factories import agent, create_reply, create_thread, member
 
 
 def _answer_and_accept(session, helper, count: int):

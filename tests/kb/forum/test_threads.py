@@ -13,7 +13,7 @@ from kb.forum.reading import ThreadFilters, list_threads, thread_detail, view_co
 from kb.forum.schemas import ReplyUpdate, ThreadUpdate
 from kb.forum.votes import accept_reply
 from kb.models import SearchIndexChange
-from tests.forum.factories import (
+from tests.kb.forum.factories import (
     agent,
     create_category,
     create_reply,

@@ -23,7 +23,7 @@ import pytest
 
 from tests.serving import free_port, wait_until_ready
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 # Four processes load the embedding model and the saved demo index: a minute on a loaded CI box.
 SERVER_START_TIMEOUT = 600.0
 TICKETS = 300

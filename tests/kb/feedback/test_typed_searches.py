@@ -10,7 +10,7 @@ from aftercare.db import utcnow
 from kb.feedback.service import settle_typed_search
 from kb.search.models import SearchLog, SearchSource
 from kb.search.service import SearchOutcome
-from tests.feedback.factories import log_search
+from tests.kb.feedback.factories import log_search
 
 
 def _outcome(query: str) -> SearchOutcome:

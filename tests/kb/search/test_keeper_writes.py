@@ -27,7 +27,7 @@ from kb.search.keeper import IndexKeeper
 from kb.search.models import SearchLog, SearchSource, TicketSuggestion
 from kb.search.suggestions import compute_on_keeper_thread
 from tests.factories import create_ticket
-from tests.search.factories import EARBUDS, VACUUM, WIFI, published
+from tests.kb.search.factories import EARBUDS, VACUUM, WIFI, published
 
 
 class WriterDuringQueries:

@@ -13,7 +13,7 @@ from kb.feedback.models import FunnelEvent
 from kb.feedback.schemas import FeedbackCreate, FeedbackReason
 from kb.search.models import SearchSource, SuggestionEvent, SuggestionEventKind, TicketSuggestion
 from tests.factories import create_ticket
-from tests.feedback.factories import attempt_id, funnel_event, log_search, visitor
+from tests.kb.feedback.factories import attempt_id, funnel_event, log_search, visitor
 from tests.kb.factories import create_article
 
 TODAY = datetime.now(UTC).date()

@@ -14,7 +14,7 @@ from helpdesk.schemas import MessageCreate
 from kb.forum import moderation
 from kb.forum.reading import view_count
 from tests.factories import create_customer_user, create_staff, create_ticket
-from tests.forum.factories import (
+from tests.kb.forum.factories import (
     agent,
     create_category,
     create_reply,

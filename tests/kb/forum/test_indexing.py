@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from kb.forum import moderation, votes
 from kb.forum.indexing import iter_indexable_threads
 from kb.models import SearchIndexChange
-from tests.forum.factories import agent, create_reply, create_thread, member, newcomer
+from tests.kb.forum.factories import agent, create_reply, create_thread, member, newcomer
 
 
 def _one(session, thread):

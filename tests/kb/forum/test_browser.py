@@ -23,7 +23,7 @@ from aftercare.config import get_settings
 from aftercare.db import Database
 from kb.forum.indexing import iter_indexable_threads
 from kb.forum.models import ForumThread
-from tests.forum.factories import create_thread, trust
+from tests.kb.forum.factories import create_thread, trust
 from web.app import create_app
 
 pytestmark = pytest.mark.browser

@@ -17,7 +17,7 @@ from kb.forum.models import FlagReason, FlagResolution, PostStatus
 from kb.forum.reading import ThreadFilters, list_threads, thread_detail
 from kb.forum.schemas import ReplyCreate
 from kb.forum.threads import add_reply
-from tests.forum.factories import agent, create_reply, create_thread, member, newcomer
+from tests.kb.forum.factories import agent, create_reply, create_thread, member, newcomer
 
 
 def test_only_moderators_hide_threads(session):

@@ -10,7 +10,7 @@ from kb import service as kb_service
 from kb.forum import moderation
 from kb.search.models import SearchLog, SearchSource
 from kb.search.service import normalize_query, search
-from tests.search.factories import (
+from tests.kb.search.factories import (
     EARBUDS,
     VACUUM,
     WIFI,

@@ -8,7 +8,7 @@ from helpdesk import service as helpdesk_service
 from helpdesk.models import MessageKind, TicketStatus
 from helpdesk.schemas import MessageCreate
 from tests.factories import create_ticket, token_for
-from tests.forum.factories import agent, member, newcomer
+from tests.kb.forum.factories import agent, member, newcomer
 from aftercare.config import get_settings
 
 

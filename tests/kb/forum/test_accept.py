@@ -6,7 +6,7 @@ import pytest
 
 from aftercare.errors import Forbidden, InvalidTransition
 from kb.forum import moderation, votes
-from tests.forum.factories import agent, create_reply, create_thread, member
+from tests.kb.forum.factories import agent, create_reply, create_thread, member
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from kb.search.models import SearchLog, TicketSuggestion
 from tests.factories import create_customer_user, create_staff, create_ticket, token_for
-from tests.search.factories import EARBUDS, VACUUM, WIFI, answered_thread, published
+from tests.kb.search.factories import EARBUDS, VACUUM, WIFI, answered_thread, published
 
 
 @pytest.fixture

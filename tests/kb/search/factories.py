@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from kb.forum import votes
 from kb.forum.models import ForumReply, ForumThread
 from kb.models import Article, ArticleContent
-from tests.forum.factories import agent, create_reply, create_thread, member
+from tests.kb.forum.factories import agent, create_reply, create_thread, member
 from tests.kb.factories import add_translation, create_article
 
 WIFI = {

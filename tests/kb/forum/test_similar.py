@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kb.forum import moderation
 from kb.forum.similar import similar_threads
-from tests.forum.factories import agent, create_thread
+from tests.kb.forum.factories import agent, create_thread
 
 
 def test_threads_sharing_title_words_are_suggested(session):

@@ -16,7 +16,7 @@ from kb.forum.indexing import iter_indexable_threads
 from kb.forum.models import PostStatus
 from kb.models import ArticleStatus
 from tests.factories import create_ticket
-from tests.forum.factories import agent, create_reply, create_thread, member
+from tests.kb.forum.factories import agent, create_reply, create_thread, member
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from kb.feedback import service
 from kb.feedback.models import ArticleFeedback, DeflectionEvent, FunnelEvent
 from kb.feedback.schemas import FeedbackCreate, FeedbackReason
 from tests.factories import create_ticket
-from tests.feedback.factories import attempt_id, visitor
+from tests.kb.feedback.factories import attempt_id, visitor
 from tests.kb.factories import create_article
 
 YES = FeedbackCreate(helpful=True, locale="en")

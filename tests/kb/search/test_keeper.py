@@ -14,7 +14,7 @@ from kb.models import Article, ArticleStatus, SearchIndexChange
 from kb.schemas import ArticleUpdate
 from kb.search.documents import article_document, indexable_state, thread_document
 from kb.search.keeper import KEEPER_MANIFEST, IndexKeeper
-from tests.search.factories import EARBUDS, VACUUM, WIFI, answered_thread, polish_translation, published
+from tests.kb.search.factories import EARBUDS, VACUUM, WIFI, answered_thread, polish_translation, published
 
 
 def doc_ids(keeper: IndexKeeper) -> set[str]:
