@@ -57,7 +57,6 @@ class Principal:
         return self.user is None and self.customer is None and self.ticket_link_id is None
 
 
-
 def normalize_email(email: str) -> str:
     return email.strip().lower()
 
@@ -166,7 +165,11 @@ class TokenInvalid(NotAuthenticated):
 
 
 def create_api_token(
-    session: Session, user: User, *, name: str = "default", expires_at: datetime | None = None,
+    session: Session,
+    user: User,
+    *,
+    name: str = "default",
+    expires_at: datetime | None = None,
     now: datetime | None = None,
 ) -> tuple[ApiToken, str]:
     """Create a token; returns the row and the plaintext, which is shown once and never stored."""
@@ -179,34 +182,38 @@ def create_api_token(
             raise ValidationFailed("expires_at needs a time zone (e.g. 2030-01-31T00:00:00Z)")
         if expires_at <= now:
             raise ValidationFailed("expires_at must be in the future")
-    live = session.scalar(
-        select(func.count(ApiToken.id)).where(
-            ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None),
-            or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now),
+    live = (
+        session.scalar(
+            select(func.count(ApiToken.id)).where(
+                ApiToken.user_id == user.id,
+                ApiToken.revoked_at.is_(None),
+                or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now),
+            )
         )
-    ) or 0
+        or 0
+    )
     if live >= MAX_LIVE_TOKENS_PER_USER:
         raise Conflict(f"you already have {live} live API tokens; revoke some before creating more")
     plaintext = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
-        user=user, name=name, token_hash=_sha256(plaintext), prefix=plaintext[:API_TOKEN_SHOWN_CHARS],
-        expires_at=expires_at, created_at=now,
+        user=user,
+        name=name,
+        token_hash=_sha256(plaintext),
+        prefix=plaintext[:API_TOKEN_SHOWN_CHARS],
+        expires_at=expires_at,
+        created_at=now,
     )
     session.add(token)
     session.flush()
     return token, plaintext
 
 
-def issue_api_token(
-    session: Session, user: User, *, name: str = "default", expires_at: datetime | None = None
-) -> str:
+def issue_api_token(session: Session, user: User, *, name: str = "default", expires_at: datetime | None = None) -> str:
     """Create a token and return its plaintext; only its hash is stored."""
     return create_api_token(session, user, name=name, expires_at=expires_at)[1]
 
 
-def check_api_token(
-    session: Session, plaintext: str, *, now: datetime | None = None
-) -> tuple[TokenState, User | None]:
+def check_api_token(session: Session, plaintext: str, *, now: datetime | None = None) -> tuple[TokenState, User | None]:
     """What a presented token is worth: the user when valid, else why not (and records its use)."""
     if not plaintext.startswith(API_TOKEN_PREFIX):
         return TokenState.UNKNOWN, None

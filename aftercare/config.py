@@ -124,11 +124,9 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _check_consistency(self) -> "Settings":
+    def _check_consistency(self) -> Settings:
         if self.default_language not in self.languages:
-            raise ValueError(
-                f"AFTERCARE_DEFAULT_LANGUAGE={self.default_language!r} is not in AFTERCARE_LANGUAGES"
-            )
+            raise ValueError(f"AFTERCARE_DEFAULT_LANGUAGE={self.default_language!r} is not in AFTERCARE_LANGUAGES")
         return self
 
     @property

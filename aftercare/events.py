@@ -52,6 +52,7 @@ from aftercare.db import Database, database_of, on_commit, pending_callbacks
 
 logger = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True)
 class Event:
     """A fact a domain recorded in a transaction; subclasses are frozen dataclasses with a ``name``."""
@@ -120,7 +121,7 @@ def deliver(event: Event, database: Database) -> None:
 def pending(session: Session, event_type: type[E]) -> list[E]:
     """The ``event_type`` events this session's transaction will deliver if it commits now."""
     return [
-        callback.event for callback in pending_callbacks(session)
+        callback.event
+        for callback in pending_callbacks(session)
         if isinstance(callback, _Delivery) and isinstance(callback.event, event_type)
     ]
-

@@ -88,10 +88,17 @@ def import_csv(
     database = _database()
     report = ImportReport()
     try:
-        with file.open(newline="", encoding="utf-8-sig") as stream, Progress(
-            TextColumn("[bold]importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-            console=console, transient=False,
-        ) as progress:
+        with (
+            file.open(newline="", encoding="utf-8-sig") as stream,
+            Progress(
+                TextColumn("[bold]importing"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                console=console,
+                transient=False,
+            ) as progress,
+        ):
             task = progress.add_task("rows", total=total_rows)
             rows = read_csv_rows(stream)
             if all_or_nothing:
@@ -116,8 +123,12 @@ def import_csv(
     except (OperationalError, ProgrammingError) as error:
         if "no such table" in str(error) or "does not exist" in str(error):
             _fail("the database has no schema yet; run 'aftercare db upgrade' first")
-        _stop_if_busy(error, kept="nothing was imported" if all_or_nothing
-                      else "the batches committed so far are kept and a re-run skips them")
+        _stop_if_busy(
+            error,
+            kept="nothing was imported"
+            if all_or_nothing
+            else "the batches committed so far are kept and a re-run skips them",
+        )
         raise
     finally:
         database.dispose()
@@ -139,10 +150,10 @@ def import_csv(
 @app.command("schedule")
 def schedule() -> None:
     """Run the daily pass now: enrol recent buyers, enqueue due tips, send survey invitations."""
+    from sqlalchemy.exc import OperationalError
+
     from aftersales.programmes import run_scheduling_pass
     from aftersales.surveys import run_survey_pass
-
-    from sqlalchemy.exc import OperationalError
 
     database = _database()
     try:
@@ -163,9 +174,9 @@ def schedule() -> None:
 @app.command("scan-lapsed")
 def scan_lapsed() -> None:
     """Recompute the lapsed-buyer list from purchase history."""
-    from aftersales.lapsed import scan
-
     from sqlalchemy.exc import OperationalError
+
+    from aftersales.lapsed import scan
 
     database = _database()
     try:

@@ -70,9 +70,22 @@ SERIES = [
 WINBACK = "Win-back: we miss you"
 # Half a year of NPS answers for the charts: (days ago, score, comment).
 NPS_HISTORY = [
-    (170, 9, ""), (165, 6, "Setup took long"), (150, 10, ""), (140, 8, ""), (125, 3, "Too noisy"),
-    (118, 9, "Great app"), (100, 10, ""), (95, 7, ""), (80, 9, ""), (72, 10, "Love the schedule"),
-    (60, 5, "Battery could be better"), (50, 9, ""), (40, 10, ""), (33, 8, ""), (25, 9, ""), (12, 10, ""),
+    (170, 9, ""),
+    (165, 6, "Setup took long"),
+    (150, 10, ""),
+    (140, 8, ""),
+    (125, 3, "Too noisy"),
+    (118, 9, "Great app"),
+    (100, 10, ""),
+    (95, 7, ""),
+    (80, 9, ""),
+    (72, 10, "Love the schedule"),
+    (60, 5, "Battery could be better"),
+    (50, 9, ""),
+    (40, 10, ""),
+    (33, 8, ""),
+    (25, 9, ""),
+    (12, 10, ""),
 ]
 CSAT_HISTORY = [(160, 5), (130, 4), (110, 2), (90, 5), (70, 4), (45, 5), (30, 3), (10, 5)]
 
@@ -84,30 +97,56 @@ def _products(session: Session) -> None:
             purchases.update_product(session, product, ProductUpdate(tags=tags, renewal_days=renewal))
 
 
-def _buy(session: Session, order_id: str, email: str, name: str, language: str, sku: str, amount: str, days: int) -> bool:
+def _buy(
+    session: Session, order_id: str, email: str, name: str, language: str, sku: str, amount: str, days: int
+) -> bool:
     if session.scalar(select(Purchase.id).where(Purchase.external_order_id == order_id)) is not None:
         return False
     customer = get_or_create_customer(session, email, name=name, language=language)
     # Demo customers agreed to tips at checkout; real ones come with their shop's consent.
     customer.consent_marketing = True
-    purchases.record_purchase(session, PurchaseCreate(
-        external_order_id=order_id, customer_email=email, customer_name=name, customer_language=language, sku=sku,
-        amount=Decimal(amount), currency="EUR", purchased_at=utcnow() - timedelta(days=days), channel="web",
-    ), default_channel="web")
+    purchases.record_purchase(
+        session,
+        PurchaseCreate(
+            external_order_id=order_id,
+            customer_email=email,
+            customer_name=name,
+            customer_language=language,
+            sku=sku,
+            amount=Decimal(amount),
+            currency="EUR",
+            purchased_at=utcnow() - timedelta(days=days),
+            channel="web",
+        ),
+        default_channel="web",
+    )
     return True
 
 
 def _programmes(session: Session) -> None:
     for name, tag in SERIES:
         if session.scalar(select(Programme.id).where(Programme.name == name)) is None:
-            programmes.create_programme(session, ProgrammeCreate(name=name, product_tag=tag, steps=[
-                StepCreate(day_offset=0, kind=StepKind.WELCOME), StepCreate(day_offset=3, kind=StepKind.USAGE),
-                StepCreate(day_offset=14, kind=StepKind.TROUBLESHOOTING),
-            ]))
+            programmes.create_programme(
+                session,
+                ProgrammeCreate(
+                    name=name,
+                    product_tag=tag,
+                    steps=[
+                        StepCreate(day_offset=0, kind=StepKind.WELCOME),
+                        StepCreate(day_offset=3, kind=StepKind.USAGE),
+                        StepCreate(day_offset=14, kind=StepKind.TROUBLESHOOTING),
+                    ],
+                ),
+            )
     if session.scalar(select(Programme.id).where(Programme.name == WINBACK)) is None:
-        programmes.create_programme(session, ProgrammeCreate(
-            name=WINBACK, trigger=ProgrammeTrigger.MANUAL, steps=[StepCreate(day_offset=0, kind=StepKind.USAGE)],
-        ))
+        programmes.create_programme(
+            session,
+            ProgrammeCreate(
+                name=WINBACK,
+                trigger=ProgrammeTrigger.MANUAL,
+                steps=[StepCreate(day_offset=0, kind=StepKind.USAGE)],
+            ),
+        )
 
 
 def _segments(session: Session) -> None:
@@ -127,20 +166,36 @@ def _history(session: Session) -> None:
     products = {p.sku: p for p in purchases.list_products(session)}
     skus = ["NIMBUS-T1", "AURORA-V2", "PULSE-E1"]
     for index, (days, score, comment) in enumerate(NPS_HISTORY):
-        customer = get_or_create_customer(session, f"demo.buyer{index + 1}@example.com", name=f"Demo buyer {index + 1}",
-                                          language=["en", "pl", "id", "tl", "th"][index % 5])
+        customer = get_or_create_customer(
+            session,
+            f"demo.buyer{index + 1}@example.com",
+            name=f"Demo buyer {index + 1}",
+            language=["en", "pl", "id", "tl", "th"][index % 5],
+        )
         moment = now - timedelta(days=days)
-        invitation = SurveyInvitation(kind=SurveyKind.NPS, customer=customer, product=products[skus[index % 3]],
-                                      wave=0, language=customer.language or "en", created_at=moment,
-                                      closes_at=moment + timedelta(days=14))
+        invitation = SurveyInvitation(
+            kind=SurveyKind.NPS,
+            customer=customer,
+            product=products[skus[index % 3]],
+            wave=0,
+            language=customer.language or "en",
+            created_at=moment,
+            closes_at=moment + timedelta(days=14),
+        )
         session.add(invitation)
-        session.add(SurveyResponse(invitation=invitation, score=score, comment=comment, created_at=moment,
-                                   updated_at=moment))
+        session.add(
+            SurveyResponse(invitation=invitation, score=score, comment=comment, created_at=moment, updated_at=moment)
+        )
     requesters = list(session.scalars(select(Customer).join(Ticket, Ticket.requester_id == Customer.id).limit(1)))
     for days, score in CSAT_HISTORY if requesters else []:
         moment = now - timedelta(days=days)
-        invitation = SurveyInvitation(kind=SurveyKind.CSAT, customer=requesters[0], language="en", created_at=moment,
-                                      closes_at=moment + timedelta(days=14))
+        invitation = SurveyInvitation(
+            kind=SurveyKind.CSAT,
+            customer=requesters[0],
+            language="en",
+            created_at=moment,
+            closes_at=moment + timedelta(days=14),
+        )
         session.add(invitation)
         session.add(SurveyResponse(invitation=invitation, score=score, created_at=moment, updated_at=moment))
     session.flush()
@@ -152,11 +207,13 @@ def _detractor(session: Session) -> None:
     answers = {
         "emma.jones@example.com": SurveyAnswer(score=9, comment="The schedule saves us money."),
         "liam.murphy@example.com": SurveyAnswer(
-            score=4, comment="The vacuum keeps getting stuck under the sofa and the app does not help."),
+            score=4, comment="The vacuum keeps getting stuck under the sofa and the app does not help."
+        ),
     }
     for email, answer in answers.items():
         invitation = session.scalar(
-            select(SurveyInvitation).join(Customer, Customer.id == SurveyInvitation.customer_id)
+            select(SurveyInvitation)
+            .join(Customer, Customer.id == SurveyInvitation.customer_id)
             .where(Customer.email == email, SurveyInvitation.kind == SurveyKind.NPS)
         )
         if invitation is not None and invitation.response is None:
@@ -168,8 +225,16 @@ def load_demo(session: Session, echo: Callable[[str], None]) -> None:
     _products(session)
     new_orders = sum(_buy(session, *row) for row in PURCHASES)
     for number, days in enumerate(SUBSCRIPTION_DAYS_AGO, start=1):
-        new_orders += _buy(session, f"DEMO-2{number:03d}", "piotr.kowalski@example.com", "Piotr Kowalski", "pl",
-                           "AURORA-FILTERS", "19.90", days)
+        new_orders += _buy(
+            session,
+            f"DEMO-2{number:03d}",
+            "piotr.kowalski@example.com",
+            "Piotr Kowalski",
+            "pl",
+            "AURORA-FILTERS",
+            "19.90",
+            days,
+        )
     _programmes(session)
     _segments(session)
     first_run = session.scalar(select(SurveyResponse.id).limit(1)) is None

@@ -64,8 +64,12 @@ def _greeting(words: dict[str, str], customer: Customer) -> str:
 
 
 def tip_email(
-    customer: Customer, product: Product, step: ProgrammeStep, choice: TipChoice,
-    *, tracking: tuple[str, str] | None = None,
+    customer: Customer,
+    product: Product,
+    step: ProgrammeStep,
+    choice: TipChoice,
+    *,
+    tracking: tuple[str, str] | None = None,
 ) -> EmailContent:
     """A tip; with ``tracking`` (pixel URL, click URL) the link and an image report opens and clicks."""
     # The frame speaks the customer's language even when the article exists only in its source one.
@@ -77,7 +81,9 @@ def tip_email(
         "title": choice.content.title,
         "body_text": choice.content.body_markdown,
         "body_html": render_markdown(choice.content.body_markdown),
-        "url": tracking[1] if tracking else urls.article_url(get_settings().base_url, choice.article.slug, choice.language),
+        "url": tracking[1]
+        if tracking
+        else urls.article_url(get_settings().base_url, choice.article.slug, choice.language),
         "pixel": tracking[0] if tracking else None,
         "why": words["why_tip"].format(product=product.name),
         "language": language,
@@ -97,13 +103,19 @@ def survey_links(base_link: str, kind: SurveyKind) -> list[tuple[int, str]]:
 
 
 def survey_email(
-    invitation: SurveyInvitation, customer: Customer, link: str, *, ticket: Ticket | None = None,
+    invitation: SurveyInvitation,
+    customer: Customer,
+    link: str,
+    *,
+    ticket: Ticket | None = None,
     product: Product | None = None,
 ) -> EmailContent:
     language, words = strings_for(invitation.language)
     kind = SurveyKind(invitation.kind)
     if kind == SurveyKind.CSAT:
-        subject = words["csat_subject"].format(ticket_id=ticket.id if ticket else "", subject=ticket.subject if ticket else "")
+        subject = words["csat_subject"].format(
+            ticket_id=ticket.id if ticket else "", subject=ticket.subject if ticket else ""
+        )
         intro = words["csat_intro"]
         low, high = words["csat_low"], words["csat_high"]
     else:
@@ -112,11 +124,19 @@ def survey_email(
         intro = words["nps_intro"].format(product=product_name)
         low, high = words["nps_low"], words["nps_high"]
     context = {
-        "w": words, "greeting": _greeting(words, customer), "intro": intro, "low": low, "high": high,
-        "links": survey_links(link, kind), "link": link, "language": language,
+        "w": words,
+        "greeting": _greeting(words, customer),
+        "intro": intro,
+        "low": low,
+        "high": high,
+        "links": survey_links(link, kind),
+        "link": link,
+        "language": language,
     }
     return EmailContent(
-        subject=subject, text=_render("survey.txt", **context), html=_render("survey.html", **context),
+        subject=subject,
+        text=_render("survey.txt", **context),
+        html=_render("survey.html", **context),
         language=language,
     )
 
@@ -124,10 +144,15 @@ def survey_email(
 def broadcast_email(broadcast: Broadcast, customer: Customer) -> EmailContent:
     language, words = strings_for(customer.language)
     context = {
-        "w": words, "greeting": _greeting(words, customer), "body_text": broadcast.body,
-        "body_html": render_markdown(broadcast.body), "language": language,
+        "w": words,
+        "greeting": _greeting(words, customer),
+        "body_text": broadcast.body,
+        "body_html": render_markdown(broadcast.body),
+        "language": language,
     }
     return EmailContent(
-        subject=broadcast.subject, text=_render("broadcast.txt", **context),
-        html=_render("broadcast.html", **context), language=language,
+        subject=broadcast.subject,
+        text=_render("broadcast.txt", **context),
+        html=_render("broadcast.html", **context),
+        language=language,
     )

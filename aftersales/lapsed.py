@@ -83,8 +83,15 @@ def judge(
     if unrenewed:
         expected_by, product_id = max(unrenewed)
         if now - expected_by <= timedelta(days=policy.forget_after_days):
-            return Finding(customer_id, LapseReason.SUBSCRIPTION_NOT_RENEWED, product_id, len(purchases), last_at,
-                           expected_by, None)
+            return Finding(
+                customer_id,
+                LapseReason.SUBSCRIPTION_NOT_RENEWED,
+                product_id,
+                len(purchases),
+                last_at,
+                expected_by,
+                None,
+            )
     if len(days) < policy.min_purchases:
         return None
     gaps = [(later - earlier).days for earlier, later in zip(days, days[1:], strict=False)]
@@ -92,8 +99,15 @@ def judge(
     allowed = max(typical * policy.factor, typical + policy.min_extra_days)
     if now - last_at <= timedelta(days=allowed):
         return None
-    return Finding(customer_id, LapseReason.OVERDUE, None, len(purchases), last_at,
-                   last_at + timedelta(days=typical), round(typical, 1))
+    return Finding(
+        customer_id,
+        LapseReason.OVERDUE,
+        None,
+        len(purchases),
+        last_at,
+        last_at + timedelta(days=typical),
+        round(typical, 1),
+    )
 
 
 def detect(session: Session, *, now: datetime | None = None, policy: LapsePolicy = DEFAULT_POLICY) -> list[Finding]:
@@ -101,7 +115,9 @@ def detect(session: Session, *, now: datetime | None = None, policy: LapsePolicy
     now = now or utcnow()
     renewal_days = {
         product_id: days
-        for product_id, days in session.execute(select(Product.id, Product.renewal_days).where(Product.renewal_days.is_not(None)))
+        for product_id, days in session.execute(
+            select(Product.id, Product.renewal_days).where(Product.renewal_days.is_not(None))
+        )
     }
     rows = session.execute(
         select(Purchase.customer_id, Purchase.product_id, Purchase.purchased_at)
@@ -114,7 +130,9 @@ def detect(session: Session, *, now: datetime | None = None, policy: LapsePolicy
     history: list[tuple[int, datetime]] = []
     for customer_id, product_id, purchased_at in rows:
         if customer_id != current:
-            if current is not None and (found := judge(history, renewal_days, now=now, policy=policy, customer_id=current)):
+            if current is not None and (
+                found := judge(history, renewal_days, now=now, policy=policy, customer_id=current)
+            ):
                 findings.append(found)
             current, history = customer_id, []
         history.append((product_id, purchased_at))

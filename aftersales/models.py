@@ -122,7 +122,9 @@ class Programme(TimestampMixin, Base):
     is_active: Mapped[bool] = mapped_column(default=True)
 
     steps: Mapped[list[ProgrammeStep]] = relationship(
-        back_populates="programme", cascade="all, delete-orphan", order_by="ProgrammeStep.day_offset",
+        back_populates="programme",
+        cascade="all, delete-orphan",
+        order_by="ProgrammeStep.day_offset",
         lazy="selectin",
     )
 
@@ -271,9 +273,7 @@ class SurveyResponse(Base):
     __tablename__ = "survey_responses"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    invitation_id: Mapped[int] = mapped_column(
-        ForeignKey("survey_invitations.id", ondelete="CASCADE"), unique=True
-    )
+    invitation_id: Mapped[int] = mapped_column(ForeignKey("survey_invitations.id", ondelete="CASCADE"), unique=True)
     score: Mapped[int]
     comment: Mapped[str] = mapped_column(Text, default="")
     follow_up_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))

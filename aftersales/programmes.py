@@ -116,9 +116,12 @@ def programme_stats(session: Session, programme: Programme) -> dict[int, int]:
 
 
 def enrolment_count(session: Session, programme: Programme) -> int:
-    return session.scalar(
-        select(func.count()).select_from(ProgrammeEnrolment).where(ProgrammeEnrolment.programme_id == programme.id)
-    ) or 0
+    return (
+        session.scalar(
+            select(func.count()).select_from(ProgrammeEnrolment).where(ProgrammeEnrolment.programme_id == programme.id)
+        )
+        or 0
+    )
 
 
 # --- enrolment ------------------------------------------------------------------------------------
@@ -153,8 +156,12 @@ def enrol_recent_buyers(session: Session, programme: Programme, *, now: datetime
         first_per_customer.setdefault(customer_id, (purchase_id, product_id, purchased_at))
     session.add_all(
         ProgrammeEnrolment(
-            programme_id=programme.id, customer_id=customer_id, purchase_id=purchase_id, product_id=product_id,
-            source=EnrolmentSource.PURCHASE, anchor_at=purchased_at,
+            programme_id=programme.id,
+            customer_id=customer_id,
+            purchase_id=purchase_id,
+            product_id=product_id,
+            source=EnrolmentSource.PURCHASE,
+            anchor_at=purchased_at,
         )
         for customer_id, (purchase_id, product_id, purchased_at) in first_per_customer.items()
     )
@@ -163,7 +170,11 @@ def enrol_recent_buyers(session: Session, programme: Programme, *, now: datetime
 
 
 def enrol_customers(
-    session: Session, programme: Programme, customer_ids: list[int], *, product_id: int | None = None,
+    session: Session,
+    programme: Programme,
+    customer_ids: list[int],
+    *,
+    product_id: int | None = None,
     now: datetime | None = None,
 ) -> EnrolResult:
     """An admin starts a programme for chosen customers (for example lapsed buyers); day 0 is now."""
@@ -188,8 +199,11 @@ def enrol_customers(
     last_products = _last_products(session, new_ids) if product_id is None else {}
     session.add_all(
         ProgrammeEnrolment(
-            programme_id=programme.id, customer_id=cid, product_id=product_id or last_products.get(cid),
-            source=EnrolmentSource.ADMIN, anchor_at=now,
+            programme_id=programme.id,
+            customer_id=cid,
+            product_id=product_id or last_products.get(cid),
+            source=EnrolmentSource.ADMIN,
+            anchor_at=now,
         )
         for cid in new_ids
     )
@@ -301,17 +315,28 @@ def deliver_due_steps(session: Session, due: list[DueStep], *, now: datetime) ->
             tracking = tracking_urls(customer.id, item.step.id) if track else None
             content = tip_email(customer, product, item.step, choice, tracking=tracking)
             message = enqueue_email(
-                session, to=customer.email, subject=content.subject, text=content.text, html=content.html,
-                kind=TIP_EMAIL_KIND, dedupe_key=tip_dedupe_key(customer.id, item.step.id),
-                customer_id=customer.id, language=content.language, now=now,
+                session,
+                to=customer.email,
+                subject=content.subject,
+                text=content.text,
+                html=content.html,
+                kind=TIP_EMAIL_KIND,
+                dedupe_key=tip_dedupe_key(customer.id, item.step.id),
+                customer_id=customer.id,
+                language=content.language,
+                now=now,
             )
             if message is None:
                 declined += 1
                 continue
             session.add(
                 TipDelivery(
-                    customer_id=customer.id, step_id=item.step.id, enrolment_id=item.enrolment.id,
-                    article_id=choice.article.id, language=choice.language, outbox_message_id=message.id,
+                    customer_id=customer.id,
+                    step_id=item.step.id,
+                    enrolment_id=item.enrolment.id,
+                    article_id=choice.article.id,
+                    language=choice.language,
+                    outbox_message_id=message.id,
                     created_at=now,
                 )
             )
@@ -320,7 +345,12 @@ def deliver_due_steps(session: Session, due: list[DueStep], *, now: datetime) ->
             enqueued += 1
         session.flush()
     return SchedulingSummary(
-        enrolled=0, due=len(due), enqueued=enqueued, declined=declined, no_article=no_article, deferred=deferred,
+        enrolled=0,
+        due=len(due),
+        enqueued=enqueued,
+        declined=declined,
+        no_article=no_article,
+        deferred=deferred,
     )
 
 

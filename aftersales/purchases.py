@@ -28,8 +28,18 @@ from aftersales.models import Product, ProductTag, Purchase
 from aftersales.schemas import ProductUpdate, PurchaseCreate, PurchaseRead
 
 CSV_COLUMNS = (
-    "external_order_id", "customer_email", "customer_name", "customer_language", "sku", "product_name",
-    "quantity", "amount", "currency", "purchased_at", "channel", "marketing_consent",
+    "external_order_id",
+    "customer_email",
+    "customer_name",
+    "customer_language",
+    "sku",
+    "product_name",
+    "quantity",
+    "amount",
+    "currency",
+    "purchased_at",
+    "channel",
+    "marketing_consent",
 )
 REQUIRED_CSV_COLUMNS = ("external_order_id", "customer_email", "sku", "amount", "currency", "purchased_at")
 
@@ -102,8 +112,7 @@ def record_purchase(session: Session, data: PurchaseCreate, *, default_channel: 
     if existing is not None:
         if not _same_order(existing, data, email):
             raise Conflict(
-                f"order {data.external_order_id} was already recorded with different details; "
-                "the first version is kept"
+                f"order {data.external_order_id} was already recorded with different details; the first version is kept"
             )
         return RecordResult(existing, created=False)
     customer = get_or_create_customer(session, email, name=data.customer_name, language=data.customer_language)
@@ -128,9 +137,14 @@ def record_purchase(session: Session, data: PurchaseCreate, *, default_channel: 
             session.add(purchase)
             session.flush()
             # Inside the savepoint: an order that lost the race was never recorded.
-            record(session, PurchaseRecorded(
-                purchase_id=purchase.id, customer_id=customer.id, product_id=product.id,
-            ))
+            record(
+                session,
+                PurchaseRecorded(
+                    purchase_id=purchase.id,
+                    customer_id=customer.id,
+                    product_id=product.id,
+                ),
+            )
     except IntegrityError:
         winner = session.scalar(select(Purchase).where(Purchase.external_order_id == data.external_order_id))
         if winner is None:

@@ -36,7 +36,9 @@ from aftersales.surveys import is_detractor, is_promoter
 from helpdesk.email.models import OutboxMessage, OutboxStatus, Suppression, SuppressionSource
 
 UNSUBSCRIBE_SOURCES = (
-    SuppressionSource.UNSUBSCRIBE_LINK, SuppressionSource.ONE_CLICK, SuppressionSource.UNSUBSCRIBE_MAIL,
+    SuppressionSource.UNSUBSCRIBE_LINK,
+    SuppressionSource.ONE_CLICK,
+    SuppressionSource.UNSUBSCRIBE_MAIL,
 )
 
 
@@ -77,8 +79,14 @@ def nps_row(group: str, scores: Sequence[int]) -> NpsRow:
     detractors = sum(1 for s in scores if is_detractor(s))
     total = len(scores)
     nps = round(100.0 * (promoters - detractors) / total, 1) if total else None
-    return NpsRow(group=group, responses=total, promoters=promoters, passives=total - promoters - detractors,
-                  detractors=detractors, nps=nps)
+    return NpsRow(
+        group=group,
+        responses=total,
+        promoters=promoters,
+        passives=total - promoters - detractors,
+        detractors=detractors,
+        nps=nps,
+    )
 
 
 def csat_row(group: str, scores: Sequence[int]) -> CsatRow:
@@ -86,7 +94,9 @@ def csat_row(group: str, scores: Sequence[int]) -> CsatRow:
     satisfied = sum(1 for s in scores if s >= 4)
     total = len(scores)
     return CsatRow(
-        group=group, responses=total, satisfied=satisfied,
+        group=group,
+        responses=total,
+        satisfied=satisfied,
         average=round(sum(scores) / total, 2) if total else None,
         csat=round(100.0 * satisfied / total, 1) if total else None,
     )
@@ -94,7 +104,9 @@ def csat_row(group: str, scores: Sequence[int]) -> CsatRow:
 
 def _answers(session: Session, kind: SurveyKind, since: datetime, until: datetime):
     return session.execute(
-        select(SurveyResponse.score, SurveyResponse.created_at, SurveyInvitation.product_id, SurveyInvitation.customer_id)
+        select(
+            SurveyResponse.score, SurveyResponse.created_at, SurveyInvitation.product_id, SurveyInvitation.customer_id
+        )
         .join(SurveyInvitation, SurveyInvitation.id == SurveyResponse.invitation_id)
         .where(SurveyInvitation.kind == kind, SurveyResponse.created_at >= since, SurveyResponse.created_at < until)
     ).all()
@@ -112,7 +124,9 @@ def nps_over_time(session: Session, *, since: datetime, until: datetime, period:
     return [nps_row(key, scores) for key, scores in grouped.items()]
 
 
-def csat_over_time(session: Session, *, since: datetime, until: datetime, period: Period = Period.MONTH) -> list[CsatRow]:
+def csat_over_time(
+    session: Session, *, since: datetime, until: datetime, period: Period = Period.MONTH
+) -> list[CsatRow]:
     grouped = _by_period(_answers(session, SurveyKind.CSAT, since, until), since, until, period)
     return [csat_row(key, scores) for key, scores in grouped.items()]
 
@@ -164,7 +178,8 @@ def email_over_time(
     unsubscribes = session.scalars(
         select(Suppression.created_at).where(
             Suppression.source.in_([str(s) for s in UNSUBSCRIBE_SOURCES]),
-            Suppression.created_at >= since, Suppression.created_at < until,
+            Suppression.created_at >= since,
+            Suppression.created_at < until,
         )
     )
     for moment in unsubscribes:
@@ -177,7 +192,7 @@ def email_by_programme(session: Session, *, since: datetime, until: datetime) ->
     names = dict(session.execute(select(Programme.id, Programme.name)).all())
     step_programme = dict(session.execute(select(ProgrammeStep.id, ProgrammeStep.programme_id)).all())
     counts: dict[int, dict[str, int]] = defaultdict(lambda: {"sent": 0, "opened": 0, "clicked": 0, "unsubscribed": 0})
-    for step_id, in session.execute(
+    for (step_id,) in session.execute(
         select(TipDelivery.step_id)
         .join(OutboxMessage, OutboxMessage.id == TipDelivery.outbox_message_id)
         .where(OutboxMessage.status == OutboxStatus.SENT, OutboxMessage.sent_at >= since, OutboxMessage.sent_at < until)
@@ -189,12 +204,13 @@ def email_by_programme(session: Session, *, since: datetime, until: datetime) ->
         .where(TipEvent.created_at >= since, TipEvent.created_at < until)
     ):
         counts[step_programme[step_id]]["opened" if kind == TipEventKind.OPENED else "clicked"] += 1
-    for step_id, in session.execute(
+    for (step_id,) in session.execute(
         select(TipDelivery.step_id)
         .join(Suppression, Suppression.outbox_message_id == TipDelivery.outbox_message_id)
         .where(
             Suppression.source.in_([str(s) for s in UNSUBSCRIBE_SOURCES]),
-            Suppression.created_at >= since, Suppression.created_at < until,
+            Suppression.created_at >= since,
+            Suppression.created_at < until,
         )
     ):
         counts[step_programme[step_id]]["unsubscribed"] += 1

@@ -257,4 +257,3 @@ class EmailRow(BaseModel):
     opened: int
     clicked: int
     unsubscribed: int
-

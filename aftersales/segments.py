@@ -58,8 +58,10 @@ def members_query(filters: SegmentFilters, *, now: datetime | None = None) -> Se
     needs_stats = any(
         value is not None
         for value in (
-            filters.min_purchases, filters.max_purchases,
-            filters.min_days_since_last_purchase, filters.max_days_since_last_purchase,
+            filters.min_purchases,
+            filters.max_purchases,
+            filters.min_days_since_last_purchase,
+            filters.max_days_since_last_purchase,
         )
     )
     if needs_stats:
@@ -80,13 +82,9 @@ def members_query(filters: SegmentFilters, *, now: datetime | None = None) -> Se
             query = query.where(purchases <= filters.max_purchases)
         # "Days since the last purchase" only means something for people who bought.
         if filters.min_days_since_last_purchase is not None:
-            query = query.where(
-                stats.c.last_purchase_at <= now - timedelta(days=filters.min_days_since_last_purchase)
-            )
+            query = query.where(stats.c.last_purchase_at <= now - timedelta(days=filters.min_days_since_last_purchase))
         if filters.max_days_since_last_purchase is not None:
-            query = query.where(
-                stats.c.last_purchase_at >= now - timedelta(days=filters.max_days_since_last_purchase)
-            )
+            query = query.where(stats.c.last_purchase_at >= now - timedelta(days=filters.max_days_since_last_purchase))
     return query
 
 
@@ -128,7 +126,9 @@ def get_segment(session: Session, segment_id: int) -> Segment:
 
 def create_broadcast(session: Session, segment: Segment, data: BroadcastCreate, *, author: User | None) -> Broadcast:
     """Queue a broadcast; the worker sends it out in batches (see ``send_broadcast_batch``)."""
-    broadcast = Broadcast(segment=segment, subject=data.subject, body=data.body, created_by_id=author.id if author else None)
+    broadcast = Broadcast(
+        segment=segment, subject=data.subject, body=data.body, created_by_id=author.id if author else None
+    )
     session.add(broadcast)
     session.flush()
     return broadcast
@@ -172,14 +172,23 @@ def send_broadcast_batch(
     for customer in customers:
         content = broadcast_email(broadcast, customer)
         message = enqueue_email(
-            session, to=customer.email, subject=content.subject, text=content.text, html=content.html,
-            kind=EmailKind.MARKETING, dedupe_key=broadcast_dedupe_key(broadcast.id, customer.id),
-            customer_id=customer.id, language=content.language, now=now,
+            session,
+            to=customer.email,
+            subject=content.subject,
+            text=content.text,
+            html=content.html,
+            kind=EmailKind.MARKETING,
+            dedupe_key=broadcast_dedupe_key(broadcast.id, customer.id),
+            customer_id=customer.id,
+            language=content.language,
+            now=now,
         )
         session.add(
             BroadcastDelivery(
-                broadcast_id=broadcast.id, customer_id=customer.id,
-                outbox_message_id=message.id if message is not None else None, created_at=now,
+                broadcast_id=broadcast.id,
+                customer_id=customer.id,
+                outbox_message_id=message.id if message is not None else None,
+                created_at=now,
             )
         )
     if len(ids) < batch_size:

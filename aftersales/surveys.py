@@ -28,10 +28,10 @@ from aftersales.models import Purchase, SurveyInvitation, SurveyKind, SurveyResp
 from aftersales.schemas import SurveyAnswer
 from aftersales.tips import customer_language
 from helpdesk import service as tickets
-from helpdesk.models import Ticket, TicketChannel, TicketStatus, TicketTag
-from helpdesk.schemas import TicketCreate
 from helpdesk.email.models import EmailKind
 from helpdesk.email.outbox import enqueue_email
+from helpdesk.models import Ticket, TicketChannel, TicketStatus, TicketTag
+from helpdesk.schemas import TicketCreate
 
 _LINK_SALT = "aftercare.survey-link"
 FOLLOW_UP_TAG = "survey-follow-up"
@@ -79,7 +79,8 @@ def invitation_from_token(session: Session, secret_key: str, token: str) -> Surv
     except (BadSignature, ValueError, TypeError):
         raise NotFound("this survey link is not valid") from None
     invitation = session.get(
-        SurveyInvitation, invitation_id,
+        SurveyInvitation,
+        invitation_id,
         options=[joinedload(SurveyInvitation.response), joinedload(SurveyInvitation.customer)],
     )
     if invitation is None or invitation.customer_id != customer_id:
@@ -106,9 +107,17 @@ def _send(session: Session, invitation: SurveyInvitation, *, now: datetime, tick
     customer = invitation.customer
     content = survey_email(invitation, customer, survey_url(invitation), ticket=ticket, product=invitation.product)
     message = enqueue_email(
-        session, to=customer.email, subject=content.subject, text=content.text, html=content.html,
-        kind=EmailKind.SURVEY, dedupe_key=survey_dedupe_key(invitation), customer_id=customer.id,
-        ticket_id=ticket.id if ticket is not None else None, language=content.language, now=now,
+        session,
+        to=customer.email,
+        subject=content.subject,
+        text=content.text,
+        html=content.html,
+        kind=EmailKind.SURVEY,
+        dedupe_key=survey_dedupe_key(invitation),
+        customer_id=customer.id,
+        ticket_id=ticket.id if ticket is not None else None,
+        language=content.language,
+        now=now,
     )
     if message is None:
         session.delete(invitation)
@@ -140,9 +149,12 @@ def invite_csat(session: Session, *, now: datetime | None = None, policy: Survey
     sent = 0
     for ticket in due:
         invitation = SurveyInvitation(
-            kind=SurveyKind.CSAT, customer=ticket.requester, ticket_id=ticket.id,
+            kind=SurveyKind.CSAT,
+            customer=ticket.requester,
+            ticket_id=ticket.id,
             language=ticket.language or customer_language(ticket.requester),
-            created_at=now, closes_at=now + timedelta(days=policy.answer_days),
+            created_at=now,
+            closes_at=now + timedelta(days=policy.answer_days),
         )
         session.add(invitation)
         session.flush()
@@ -195,9 +207,14 @@ def invite_nps(session: Session, *, now: datetime | None = None, policy: SurveyP
             if purchase.customer_id in quiet:
                 continue
             invitation = SurveyInvitation(
-                kind=SurveyKind.NPS, customer=purchase.customer, purchase_id=purchase.id,
-                product=purchase.product, wave=wave, language=customer_language(purchase.customer),
-                created_at=now, closes_at=now + timedelta(days=policy.answer_days),
+                kind=SurveyKind.NPS,
+                customer=purchase.customer,
+                purchase_id=purchase.id,
+                product=purchase.product,
+                wave=wave,
+                language=customer_language(purchase.customer),
+                created_at=now,
+                closes_at=now + timedelta(days=policy.answer_days),
             )
             session.add(invitation)
             session.flush()
@@ -230,13 +247,18 @@ def _follow_up_ticket(session: Session, invitation: SurveyInvitation, response: 
     ticket = tickets.create_ticket(
         session,
         TicketCreate(
-            customer_email=customer.email, customer_name=customer.name or None, subject=subject[:300],
-            body=f"{comment}\n\n— {context}", language=language,
+            customer_email=customer.email,
+            customer_name=customer.name or None,
+            subject=subject[:300],
+            body=f"{comment}\n\n— {context}",
+            language=language,
         ),
         channel=TicketChannel.WEB,
     )
     ticket.tag_rows.append(TicketTag(tag=FOLLOW_UP_TAG))
-    ticket.tag_rows.append(TicketTag(tag=f"{invitation.kind}-{'detractor' if invitation.kind == SurveyKind.NPS else 'low'}"))
+    ticket.tag_rows.append(
+        TicketTag(tag=f"{invitation.kind}-{'detractor' if invitation.kind == SurveyKind.NPS else 'low'}")
+    )
     session.flush()
     return ticket
 
@@ -254,8 +276,9 @@ def submit_answer(
         raise ValidationFailed(f"score must be between {allowed.start} and {allowed.stop - 1}")
     response = invitation.response
     if response is None:
-        response = SurveyResponse(invitation=invitation, score=answer.score, comment=answer.comment,
-                                  created_at=now, updated_at=now)
+        response = SurveyResponse(
+            invitation=invitation, score=answer.score, comment=answer.comment, created_at=now, updated_at=now
+        )
         session.add(response)
     else:
         response.score = answer.score
@@ -272,7 +295,8 @@ def list_invitations(
     session: Session, *, kind: SurveyKind | None = None, limit: int = 100, offset: int = 0
 ) -> list[SurveyInvitation]:
     query = select(SurveyInvitation).options(
-        joinedload(SurveyInvitation.customer), joinedload(SurveyInvitation.response),
+        joinedload(SurveyInvitation.customer),
+        joinedload(SurveyInvitation.response),
         joinedload(SurveyInvitation.product),
     )
     if kind is not None:
@@ -281,6 +305,8 @@ def list_invitations(
     return list(session.scalars(window(newest_first, offset=offset, limit=limit)))
 
 
-def run_survey_pass(session: Session, *, now: datetime | None = None, policy: SurveyPolicy = DEFAULT_POLICY) -> dict[str, int]:
+def run_survey_pass(
+    session: Session, *, now: datetime | None = None, policy: SurveyPolicy = DEFAULT_POLICY
+) -> dict[str, int]:
     now = now or utcnow()
     return {"csat": invite_csat(session, now=now, policy=policy), "nps": invite_nps(session, now=now, policy=policy)}

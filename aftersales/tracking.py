@@ -43,9 +43,7 @@ def delivery_for(session: Session, token: str) -> TipDelivery | None:
 
 
 def record_event(session: Session, delivery: TipDelivery, kind: TipEventKind) -> None:
-    exists = session.scalar(
-        select(TipEvent.id).where(TipEvent.delivery_id == delivery.id, TipEvent.kind == kind)
-    )
+    exists = session.scalar(select(TipEvent.id).where(TipEvent.delivery_id == delivery.id, TipEvent.kind == kind))
     if exists is not None:
         return
     try:

@@ -96,7 +96,9 @@ def main() -> None:
             if not views:
                 continue
             view = views[0]
-            article = session.scalar(select(Article).where(Article.slug == view.url.split("/articles/")[1].split("?")[0]))
+            article = session.scalar(
+                select(Article).where(Article.slug == view.url.split("/articles/")[1].split("?")[0])
+            )
             body = next(c.body_markdown for c in article.contents if c.locale == view.reply_locale)
             shares.append(len(view.draft) / len(body))
             print(f"{ticket.subject[:40]:42}{ticket.language:>5}{len(view.draft):>7}{len(body):>9}{shares[-1]:>7.2f}")

@@ -46,29 +46,48 @@ def build(database: Database, tickets: int) -> None:
         agents = [User(email=f"agent{n}@bench.example", name=f"Agent {n}", role=Role.AGENT) for n in range(20)]
         session.add_all(agents)
         session.flush()
-        customers = [{"email": f"c{n}@bench.example", "name": f"Customer {n}", "consent_marketing": False,
-                      "consent_surveys": True, "created_at": now, "updated_at": now} for n in range(tickets // 4)]
+        customers = [
+            {
+                "email": f"c{n}@bench.example",
+                "name": f"Customer {n}",
+                "consent_marketing": False,
+                "consent_surveys": True,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for n in range(tickets // 4)
+        ]
         session.execute(insert(Customer), customers)
         customer_ids = list(session.scalars(select(Customer.id)))
         batch = []
         for n in range(tickets):
             updated = now - timedelta(seconds=rng.randint(0, 365 * 24 * 3600))
             status = rng.choice(STATUSES)
-            batch.append({
-                "subject": " ".join(rng.sample(WORDS, 4)) + f" {n}", "status": status, "priority": "normal",
-                "channel": "web", "language": rng.choice(LANGUAGES), "language_confidence": 0.99,
-                "language_source": "detected", "requester_id": rng.choice(customer_ids),
-                "assignee_id": None if status == "new" or rng.random() < 0.2 else rng.choice(agents).id,
-                "created_at": updated - timedelta(hours=1), "updated_at": updated,
-            })
+            batch.append(
+                {
+                    "subject": " ".join(rng.sample(WORDS, 4)) + f" {n}",
+                    "status": status,
+                    "priority": "normal",
+                    "channel": "web",
+                    "language": rng.choice(LANGUAGES),
+                    "language_confidence": 0.99,
+                    "language_source": "detected",
+                    "requester_id": rng.choice(customer_ids),
+                    "assignee_id": None if status == "new" or rng.random() < 0.2 else rng.choice(agents).id,
+                    "created_at": updated - timedelta(hours=1),
+                    "updated_at": updated,
+                }
+            )
             if len(batch) == 10_000:
                 session.execute(insert(Ticket), batch)
                 batch = []
         if batch:
             session.execute(insert(Ticket), batch)
         ids = list(session.scalars(select(Ticket.id)))
-        session.execute(insert(TicketTag), [{"ticket_id": ticket_id, "tag": tag} for ticket_id in ids
-                                            for tag in rng.sample(TAGS, 2)])
+        session.execute(
+            insert(TicketTag),
+            [{"ticket_id": ticket_id, "tag": tag} for ticket_id in ids for tag in rng.sample(TAGS, 2)],
+        )
     if database.engine.dialect.name == "sqlite":
         with database.engine.begin() as connection:
             connection.execute(text("ANALYZE"))
@@ -115,13 +134,18 @@ def main() -> None:
             print(f"{'first page: ' + view.value:44} {p50:8.1f} {p95:8.1f}")
             # A cursor about 2,000 pages deep (or as deep as the view goes).
             deep_rows = session.scalars(
-                select(Ticket).where(*inbox._filters(query, agent))
-                .order_by(Ticket.updated_at.desc(), Ticket.id.desc()).offset(min(50_000, max(0, first.total - 30)))
+                select(Ticket)
+                .where(*inbox._filters(query, agent))
+                .order_by(Ticket.updated_at.desc(), Ticket.id.desc())
+                .offset(min(50_000, max(0, first.total - 30)))
                 .limit(1)
             ).all()
             if deep_rows:
                 cursor = inbox.Cursor.of(deep_rows[0])
-                p50, p95 = timed(lambda query=query, cursor=cursor: inbox.inbox_page(session, query, agent, older_than=cursor), args.rounds)
+                p50, p95 = timed(
+                    lambda query=query, cursor=cursor: inbox.inbox_page(session, query, agent, older_than=cursor),
+                    args.rounds,
+                )
                 print(f"{'deep page (keyset): ' + view.value:44} {p50:8.1f} {p95:8.1f}")
         for label, query in (
             ("search subject 'docking reset'", inbox.InboxQuery(view=inbox.InboxView.ALL, text="docking reset")),
@@ -132,8 +156,12 @@ def main() -> None:
         if database.engine.dialect.name == "sqlite":
             print("\nquery plans (SQLite):")
             for view in (inbox.InboxView.OPEN, inbox.InboxView.MINE, inbox.InboxView.ALL):
-                statement = (select(Ticket.id).where(*inbox._filters(inbox.InboxQuery(view=view), agent))
-                             .order_by(Ticket.updated_at.desc(), Ticket.id.desc()).limit(26))
+                statement = (
+                    select(Ticket.id)
+                    .where(*inbox._filters(inbox.InboxQuery(view=view), agent))
+                    .order_by(Ticket.updated_at.desc(), Ticket.id.desc())
+                    .limit(26)
+                )
                 compiled = statement.compile(database.engine, compile_kwargs={"literal_binds": True})
                 plan = session.execute(text(f"EXPLAIN QUERY PLAN {compiled}")).all()
                 print(f"  {view.value}: " + " | ".join(row[-1] for row in plan))

@@ -35,25 +35,75 @@ from bench.demo_setup import demo_with_index  # noqa: E402
 
 # (language, subject, body, slug of the article that answers it)
 CASES: list[tuple[str, str, str, str]] = [
-    ("pl", "Słuchawki się nie ładują", "Włożyłam słuchawki do etui i podłączyłam kabel, ale nic się nie ładuje.", "pulse-not-charging"),
-    ("pl", "Termostat bez Wi-Fi", "Po wymianie routera termostat nie łączy się z siecią Wi-Fi.", "nimbus-wifi-reconnect"),
-    ("pl", "Robot nie wraca do stacji", "Odkurzacz kończy sprzątanie na środku pokoju i nie wraca do stacji dokującej.", "aurora-not-returning-to-dock"),
-    ("pl", "Harmonogram ogrzewania", "Jak ustawić inną temperaturę na noc i na dzień w aplikacji?", "nimbus-heating-schedule"),
+    (
+        "pl",
+        "Słuchawki się nie ładują",
+        "Włożyłam słuchawki do etui i podłączyłam kabel, ale nic się nie ładuje.",
+        "pulse-not-charging",
+    ),
+    (
+        "pl",
+        "Termostat bez Wi-Fi",
+        "Po wymianie routera termostat nie łączy się z siecią Wi-Fi.",
+        "nimbus-wifi-reconnect",
+    ),
+    (
+        "pl",
+        "Robot nie wraca do stacji",
+        "Odkurzacz kończy sprzątanie na środku pokoju i nie wraca do stacji dokującej.",
+        "aurora-not-returning-to-dock",
+    ),
+    (
+        "pl",
+        "Harmonogram ogrzewania",
+        "Jak ustawić inną temperaturę na noc i na dzień w aplikacji?",
+        "nimbus-heating-schedule",
+    ),
     ("pl", "Słabe ssanie", "Odkurzacz ssie coraz słabiej i zostawia okruchy na dywanie.", "aurora-weak-suction"),
     ("th", "หูฟังชาร์จไม่เข้า", "ใส่หูฟังในเคสและเสียบสายแล้ว แต่แบตเตอรี่ไม่เพิ่มเลย", "pulse-not-charging"),
     ("th", "เทอร์โมสตัทต่อ Wi-Fi ไม่ได้", "เปลี่ยนเราเตอร์ใหม่แล้วเทอร์โมสตัทเชื่อมต่อ Wi-Fi ไม่ได้", "nimbus-wifi-reconnect"),
     ("th", "จับคู่หูฟังไม่ได้", "หูฟังไม่แสดงในรายการบลูทูธของโทรศัพท์", "pulse-bluetooth-pairing"),
     ("th", "หน้าจอดับ", "หน้าจอเทอร์โมสตัทดับไปทั้งหมด ไม่มีอะไรแสดง", "nimbus-display-blank"),
-    ("id", "Robot vakum tidak mau menyala", "Robot vakum saya tidak mau menyala sama sekali walaupun sudah dicas semalaman.", "aurora-wont-turn-on"),
-    ("id", "Earbud kiri tidak ada suara", "Salah satu earbud tidak mengeluarkan suara, yang lain normal.", "pulse-one-side-silent"),
+    (
+        "id",
+        "Robot vakum tidak mau menyala",
+        "Robot vakum saya tidak mau menyala sama sekali walaupun sudah dicas semalaman.",
+        "aurora-wont-turn-on",
+    ),
+    (
+        "id",
+        "Earbud kiri tidak ada suara",
+        "Salah satu earbud tidak mengeluarkan suara, yang lain normal.",
+        "pulse-one-side-silent",
+    ),
     ("id", "Membersihkan sikat", "Bagaimana cara membersihkan sikat robot yang penuh rambut?", "aurora-clean-brushes"),
     ("id", "Klaim garansi", "Saya ingin klaim garansi dan mengembalikan produk yang rusak.", "warranty-and-returns"),
     ("tl", "I-reset ang thermostat", "Paano i-reset ang thermostat sa factory settings?", "nimbus-factory-reset"),
-    ("tl", "Mabilis maubos ang baterya", "Mabilis maubos ang baterya ng earbuds ko, dalawang oras lang.", "pulse-battery-life"),
-    ("tl", "Hindi ma-pair", "Hindi ma-pair ang earbuds sa phone ko kahit naka-on ang Bluetooth.", "pulse-bluetooth-pairing"),
-    ("en", "Earbuds not charging", "I put the earbuds in the case and plugged in the cable, but they stay empty.", "pulse-not-charging"),
+    (
+        "tl",
+        "Mabilis maubos ang baterya",
+        "Mabilis maubos ang baterya ng earbuds ko, dalawang oras lang.",
+        "pulse-battery-life",
+    ),
+    (
+        "tl",
+        "Hindi ma-pair",
+        "Hindi ma-pair ang earbuds sa phone ko kahit naka-on ang Bluetooth.",
+        "pulse-bluetooth-pairing",
+    ),
+    (
+        "en",
+        "Earbuds not charging",
+        "I put the earbuds in the case and plugged in the cable, but they stay empty.",
+        "pulse-not-charging",
+    ),
     ("en", "Grinding noise", "The vacuum started making a grinding noise while cleaning.", "aurora-grinding-noise"),
-    ("en", "Wrong temperature", "The thermostat shows 23 degrees but the room is much colder.", "nimbus-wrong-temperature"),
+    (
+        "en",
+        "Wrong temperature",
+        "The thermostat shows 23 degrees but the room is much colder.",
+        "nimbus-wrong-temperature",
+    ),
     ("en", "Firmware", "How do I update the firmware of my devices?", "firmware-update"),
     ("en", "Password", "I forgot the password for the app and cannot sign in.", "app-password-reset"),
 ]
@@ -77,14 +127,13 @@ def main() -> None:
     database = demo.database
     from sqlalchemy import select
 
+    from aftercare.config import get_settings
     from helpdesk import service
     from helpdesk.models import TicketChannel
     from helpdesk.schemas import TicketCreate
     from kb.feedback import self_resolution
     from kb.feedback import subscribers as confirmation
     from kb.models import Article, ArticleContent, ArticleStatus
-    from aftercare.config import get_settings
-    from kb.search.service import search
 
     settings = get_settings()
     print(f"index built in {demo.index_seconds:.1f} s (not timed below)")
@@ -93,7 +142,8 @@ def main() -> None:
         translated = {
             (slug, locale)
             for slug, locale in session.execute(
-                select(Article.slug, ArticleContent.locale).join(ArticleContent, ArticleContent.article_id == Article.id)
+                select(Article.slug, ArticleContent.locale)
+                .join(ArticleContent, ArticleContent.article_id == Article.id)
                 .where(ArticleContent.status == ArticleStatus.PUBLISHED)
             )
         }
@@ -109,8 +159,9 @@ def main() -> None:
         email = f"bench-{round_number}-{index}-{int(offered)}@example.com"
         with database.session() as session:
             begin = time.perf_counter()
-            ticket = service.create_ticket(session, TicketCreate(customer_email=email, subject=subject, body=body),
-                                           channel=TicketChannel.WEB)
+            ticket = service.create_ticket(
+                session, TicketCreate(customer_email=email, subject=subject, body=body), channel=TicketChannel.WEB
+            )
             session.commit()
             elapsed = (time.perf_counter() - begin) * 1000
             items = self_resolution.offered_articles(session, ticket) if offered else []
@@ -135,7 +186,7 @@ def main() -> None:
         print(f"{label:24}{statistics.median(values):>10.1f}{percentile(values, 0.95):>10.1f}")
     print(f"{'added by the offer':24}{statistics.median(with_offer) - statistics.median(without):>10.1f}")
 
-    print(f"\noffer quality per ticket language (the answering article among the offered / first / in own language)")
+    print("\noffer quality per ticket language (the answering article among the offered / first / in own language)")
     print(f"{'language':10}{'tickets':>8}{'in top 3':>10}{'first':>8}{'own lang':>10}{'wrong lang':>12}")
     by_language: dict[str, list] = {}
     for case, items in first_round:
@@ -152,7 +203,9 @@ def main() -> None:
                 own_possible += 1
                 own += any(item.slug == slug and item.locale == language for item, _ in items)
             # An offered version neither in the ticket's language nor the default one.
-            wrong += sum(item.locale not in (ticket_language, settings.default_language) for item, ticket_language in items)
+            wrong += sum(
+                item.locale not in (ticket_language, settings.default_language) for item, ticket_language in items
+            )
         totals = [totals[0] + len(rows), totals[1] + found, totals[2] + first, totals[3] + own, totals[4] + wrong]
         print(f"{language:10}{len(rows):>8}{found:>10}{first:>8}{f'{own}/{own_possible}':>10}{wrong:>12}")
     print(f"{'all':10}{totals[0]:>8}{totals[1]:>10}{totals[2]:>8}{totals[3]:>10}{totals[4]:>12}")

@@ -28,10 +28,16 @@ sys.path.insert(0, str(ROOT))
 BENCH_DIR = ROOT / "var" / "bench" / "mail_in"
 
 BODIES = {
-    "en": ("Thermostat offline", "Hi, my Nimbus thermostat shows offline in the app since the router update. "
-                                 "I restarted both twice. What else can I try?"),
-    "pl": ("Odkurzacz nie wraca do stacji", "Dzień dobry, mój robot Aurora od wczoraj nie wraca do stacji dokującej "
-                                            "i rozładowuje się na środku salonu. Jak to naprawić?"),
+    "en": (
+        "Thermostat offline",
+        "Hi, my Nimbus thermostat shows offline in the app since the router update. "
+        "I restarted both twice. What else can I try?",
+    ),
+    "pl": (
+        "Odkurzacz nie wraca do stacji",
+        "Dzień dobry, mój robot Aurora od wczoraj nie wraca do stacji dokującej "
+        "i rozładowuje się na środku salonu. Jak to naprawić?",
+    ),
     "th": ("หูฟังเชื่อมต่อบลูทูธไม่ได้", "สวัสดีครับ หูฟัง Pulse ของผมเชื่อมต่อบลูทูธกับโทรศัพท์ไม่ได้ ลองปิดเปิดใหม่แล้วก็ยังไม่ได้ครับ"),
 }
 
@@ -58,15 +64,24 @@ def messages(count: int, offset: int = 0) -> list[tuple[str, bytes]]:
             raw = samples.thai_tis_620(sender)
         elif kind == 7:
             subject, body = BODIES["en"]
-            raw = samples.html_only(sender, subject, f"<div><p>{body}</p><blockquote>old quoted text</blockquote></div>")
+            raw = samples.html_only(
+                sender, subject, f"<div><p>{body}</p><blockquote>old quoted text</blockquote></div>"
+            )
         elif kind == 8:
-            raw = samples.with_attachments(sender, "Photo of the dock", "The dock light blinks, photo attached.",
-                                           [("dock.png", "image/png", samples.PNG)])
+            raw = samples.with_attachments(
+                sender,
+                "Photo of the dock",
+                "The dock light blinks, photo attached.",
+                [("dock.png", "image/png", samples.PNG)],
+            )
         else:
             # A reply from the sender of message number-9, to the ticket that message opened.
             earlier = f"customer{number - 9}@bench.example.com"
-            raw = samples.plain(earlier, "Re: [#TICKET] Thermostat offline",
-                                "It works again after the reset, thanks!\n\nOn Mon, Support wrote:\n> Try a reset.")
+            raw = samples.plain(
+                earlier,
+                "Re: [#TICKET] Thermostat offline",
+                "It works again after the reset, thanks!\n\nOn Mon, Support wrote:\n> Try a reset.",
+            )
             sender = earlier
         made.append((sender, raw))
     return made
@@ -81,11 +96,15 @@ def main() -> None:
 
     shutil.rmtree(BENCH_DIR, ignore_errors=True)
     BENCH_DIR.mkdir(parents=True)
-    os.environ.update({
-        "AFTERCARE_DATA_DIR": str(BENCH_DIR), "AFTERCARE_QUEUE_URL": "memory://",
-        "AFTERCARE_DATABASE_URL": args.postgres or f"sqlite:///{BENCH_DIR / 'mail_in.db'}",
-        "AFTERCARE_MAIL_IN_RATE_LIMIT": "1000000/hour", "AFTERCARE_MAIL_FROM": "Support <support@help.example.com>",
-    })
+    os.environ.update(
+        {
+            "AFTERCARE_DATA_DIR": str(BENCH_DIR),
+            "AFTERCARE_QUEUE_URL": "memory://",
+            "AFTERCARE_DATABASE_URL": args.postgres or f"sqlite:///{BENCH_DIR / 'mail_in.db'}",
+            "AFTERCARE_MAIL_IN_RATE_LIMIT": "1000000/hour",
+            "AFTERCARE_MAIL_FROM": "Support <support@help.example.com>",
+        }
+    )
 
     from sqlalchemy import func, select, text
 
@@ -93,11 +112,11 @@ def main() -> None:
     from aftercare import migrate
     from aftercare.config import get_settings
     from aftercare.db import Database, make_engine
-    from helpdesk.models import Ticket
     from helpdesk.email.mail_in.intake import store_inbound
     from helpdesk.email.mail_in.parser import parse_mail
     from helpdesk.email.mail_in.receiver import start_receiver, stop_receiver
     from helpdesk.email.models import InboundDisposition, InboundMessage
+    from helpdesk.models import Ticket
 
     settings = get_settings()
     url = settings.database_url_resolved
@@ -123,8 +142,9 @@ def main() -> None:
     for sender, raw in batch:
         if b"[#TICKET]" in raw:
             raw = raw.replace(b"[#TICKET]", f"[#{ticket_of[sender]}]".encode())
-        result = store_inbound(database, raw, envelope_from=sender, envelope_to=["support@help.example.com"],
-                               settings=settings)
+        result = store_inbound(
+            database, raw, envelope_from=sender, envelope_to=["support@help.example.com"], settings=settings
+        )
         ticket_of.setdefault(sender, result.ticket_id)
     intake_seconds = time.perf_counter() - started
 
@@ -145,12 +165,18 @@ def main() -> None:
         languages = dict(session.execute(select(Ticket.language, func.count()).group_by(Ticket.language)).all())
         customers = session.scalar(select(func.count(Customer.id)))
     database.dispose()
-    print(f"backend: {database.engine.dialect.name}; {args.messages:,} messages (en, pl ISO-8859-2, th TIS-620, "
-          f"HTML-only, PNG attachment, threaded replies)")
+    print(
+        f"backend: {database.engine.dialect.name}; {args.messages:,} messages (en, pl ISO-8859-2, th TIS-620, "
+        f"HTML-only, PNG attachment, threaded replies)"
+    )
     print(f"parse only:            {args.messages / parse_seconds:8.0f} messages/s")
-    print(f"parse into tickets:    {args.messages / intake_seconds:8.0f} messages/s "
-          f"(one committed transaction each; {intake_seconds:.2f} s)")
-    print(f"over SMTP, end to end: {len(smtp_batch) / smtp_seconds:8.0f} messages/s ({len(smtp_batch)} messages, one connection)")
+    print(
+        f"parse into tickets:    {args.messages / intake_seconds:8.0f} messages/s "
+        f"(one committed transaction each; {intake_seconds:.2f} s)"
+    )
+    print(
+        f"over SMTP, end to end: {len(smtp_batch) / smtp_seconds:8.0f} messages/s ({len(smtp_batch)} messages, one connection)"
+    )
     print(f"result: {tickets} tickets, {threaded} replies threaded, {customers} customers, languages {languages}")
 
 

@@ -35,7 +35,8 @@ def free_port() -> int:
 def start_sink(port: int) -> subprocess.Popen:
     process = subprocess.Popen(
         [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}", "-c", "aiosmtpd.handlers.Sink"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
@@ -59,12 +60,17 @@ def main() -> None:
     shutil.rmtree(BENCH_DIR, ignore_errors=True)
     BENCH_DIR.mkdir(parents=True)
     port = free_port()
-    os.environ.update({
-        "AFTERCARE_DATA_DIR": str(BENCH_DIR), "AFTERCARE_QUEUE_URL": "memory://",
-        "AFTERCARE_DATABASE_URL": args.postgres or f"sqlite:///{BENCH_DIR / 'outbox.db'}",
-        "AFTERCARE_SMTP_HOST": "127.0.0.1", "AFTERCARE_SMTP_PORT": str(port),
-        "AFTERCARE_MAIL_FROM": "Aftercare <support@help.example.com>", "AFTERCARE_EMAIL_FREQUENCY_CAP_PER_WEEK": "0",
-    })
+    os.environ.update(
+        {
+            "AFTERCARE_DATA_DIR": str(BENCH_DIR),
+            "AFTERCARE_QUEUE_URL": "memory://",
+            "AFTERCARE_DATABASE_URL": args.postgres or f"sqlite:///{BENCH_DIR / 'outbox.db'}",
+            "AFTERCARE_SMTP_HOST": "127.0.0.1",
+            "AFTERCARE_SMTP_PORT": str(port),
+            "AFTERCARE_MAIL_FROM": "Aftercare <support@help.example.com>",
+            "AFTERCARE_EMAIL_FREQUENCY_CAP_PER_WEEK": "0",
+        }
+    )
 
     from sqlalchemy import func, select, text
 
@@ -72,10 +78,10 @@ def main() -> None:
     from aftercare import migrate
     from aftercare.config import get_settings
     from aftercare.db import Database, make_engine
+    from entry.jobs import register_jobs
     from helpdesk.email.delivery import drain_outbox
     from helpdesk.email.models import EmailKind, OutboxMessage, OutboxStatus
     from helpdesk.email.outbox import enqueue_email
-    from entry.jobs import register_jobs
 
     settings = get_settings()
     url = settings.database_url_resolved
@@ -91,21 +97,36 @@ def main() -> None:
     backend = database.engine.dialect.name
 
     with database.session() as session:
-        customers = [Customer(email=f"c{n}@bench.example.com", name=f"Customer {n}", language=["en", "pl", "th"][n % 3],
-                              consent_marketing=True) for n in range(args.messages)]
+        customers = [
+            Customer(
+                email=f"c{n}@bench.example.com",
+                name=f"Customer {n}",
+                language=["en", "pl", "th"][n % 3],
+                consent_marketing=True,
+            )
+            for n in range(args.messages)
+        ]
         session.add_all(customers)
         session.flush()
         people = [(person.id, person.email, person.language) for person in customers]
 
-    html = "<!doctype html><html><body><p>Hello,</p><p>a tip for your thermostat: schedules save energy.</p></body></html>"
+    html = (
+        "<!doctype html><html><body><p>Hello,</p><p>a tip for your thermostat: schedules save energy.</p></body></html>"
+    )
     started = time.perf_counter()
     for start in range(0, len(people), args.batch):
         with database.session() as session:
-            for index, (customer_id, address, language) in enumerate(people[start:start + args.batch], start):
+            for index, (customer_id, address, language) in enumerate(people[start : start + args.batch], start):
                 enqueue_email(
-                    session, to=address, subject=f"Tip {index}", text="Hello,\n\na tip for your thermostat.\n", html=html,
-                    kind=EmailKind.MARKETING if index % 2 else EmailKind.TRANSACTIONAL, customer_id=customer_id,
-                    dedupe_key=f"bench:{index}", language=language,
+                    session,
+                    to=address,
+                    subject=f"Tip {index}",
+                    text="Hello,\n\na tip for your thermostat.\n",
+                    html=html,
+                    kind=EmailKind.MARKETING if index % 2 else EmailKind.TRANSACTIONAL,
+                    customer_id=customer_id,
+                    dedupe_key=f"bench:{index}",
+                    language=language,
                 )
     enqueue_seconds = time.perf_counter() - started
 
@@ -130,9 +151,13 @@ def main() -> None:
     parallel_sent = sum(result.sent for result in results)
     print(f"backend: {backend}; messages: {args.messages:,} (half marketing with unsubscribe footer and headers)")
     print(f"enqueue:                 {args.messages / enqueue_seconds:8.0f} messages/s ({args.batch} per transaction)")
-    print(f"send, 1 worker:          {single.sent / single_seconds:8.0f} messages/s ({single.sent} in {single_seconds:.2f} s)")
-    print(f"send, {args.threads} worker threads:  {parallel_sent / parallel_seconds:8.0f} messages/s "
-          f"({parallel_sent} in {parallel_seconds:.2f} s)")
+    print(
+        f"send, 1 worker:          {single.sent / single_seconds:8.0f} messages/s ({single.sent} in {single_seconds:.2f} s)"
+    )
+    print(
+        f"send, {args.threads} worker threads:  {parallel_sent / parallel_seconds:8.0f} messages/s "
+        f"({parallel_sent} in {parallel_seconds:.2f} s)"
+    )
     print(f"sent exactly once: {sent == args.messages} ({sent} rows sent)")
 
 

@@ -100,8 +100,9 @@ def _env(data_dir: Path, port: int) -> dict[str, str]:
 
 
 def _cli(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run([sys.executable, "-m", "entry.cli", *args], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=1800)
+    result = subprocess.run(
+        [sys.executable, "-m", "entry.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800
+    )
     if result.returncode != 0:
         raise SystemExit(f"aftercare {' '.join(args)} failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
     return result.stdout
@@ -134,7 +135,9 @@ class MixedEmbedder:
         computed = dict(zip(unknown, self.real.embed_passages(unknown), strict=True)) if unknown else {}
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return np.stack([self.known[text] if text in self.known else computed[text] for text in texts]).astype(np.float32)
+        return np.stack([self.known[text] if text in self.known else computed[text] for text in texts]).astype(
+            np.float32
+        )
 
 
 def add_synthetic_articles(data_dir: Path, count: int) -> float:
@@ -155,18 +158,46 @@ def add_synthetic_articles(data_dir: Path, count: int) -> float:
     now = datetime.now(UTC)
     database = Database(f"sqlite:///{data_dir / 'aftercare.db'}")
     with database.session() as session:
-        session.execute(insert(Article), [
-            {"id": ID_OFFSET + a["id"], "slug": f"synthetic-{a['id']}", "kind": "faq", "status": "published",
-             "source_locale": "en", "created_at": now, "updated_at": now, "published_at": now} for a in articles
-        ])
-        session.execute(insert(ArticleContent), [
-            {"id": ID_OFFSET + a["id"], "article_id": ID_OFFSET + a["id"], "locale": "en", "title": a["title"],
-             "body_markdown": a["body"], "status": "published", "created_at": now, "updated_at": now} for a in articles
-        ])
-        session.execute(insert(ArticleQuestion), [
-            {"content_id": ID_OFFSET + a["id"], "position": position, "text": text}
-            for a in articles for position, text in enumerate(a["questions"])
-        ])
+        session.execute(
+            insert(Article),
+            [
+                {
+                    "id": ID_OFFSET + a["id"],
+                    "slug": f"synthetic-{a['id']}",
+                    "kind": "faq",
+                    "status": "published",
+                    "source_locale": "en",
+                    "created_at": now,
+                    "updated_at": now,
+                    "published_at": now,
+                }
+                for a in articles
+            ],
+        )
+        session.execute(
+            insert(ArticleContent),
+            [
+                {
+                    "id": ID_OFFSET + a["id"],
+                    "article_id": ID_OFFSET + a["id"],
+                    "locale": "en",
+                    "title": a["title"],
+                    "body_markdown": a["body"],
+                    "status": "published",
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for a in articles
+            ],
+        )
+        session.execute(
+            insert(ArticleQuestion),
+            [
+                {"content_id": ID_OFFSET + a["id"], "position": position, "text": text}
+                for a in articles
+                for position, text in enumerate(a["questions"])
+            ],
+        )
     print(f"  {count} articles inserted; building the search index ...", flush=True)
     keeper = IndexKeeper(MixedEmbedder(known), index_dir=data_dir / "index")
     started = time.perf_counter()
@@ -174,8 +205,10 @@ def add_synthetic_articles(data_dir: Path, count: int) -> float:
         keeper.rebuild(session)
     build_seconds = time.perf_counter() - started
     keeper.save(force=True)
-    print(f"  index: {len(keeper.engine)} documents, {keeper.engine.unit_count} units in {build_seconds:.0f} s",
-          flush=True)
+    print(
+        f"  index: {len(keeper.engine)} documents, {keeper.engine.unit_count} units in {build_seconds:.0f} s",
+        flush=True,
+    )
     database.dispose()
     return build_seconds
 
@@ -185,9 +218,22 @@ def start_server(data_dir: Path, env: dict[str, str], port: int) -> tuple[subpro
     log = (data_dir / "server.log").open("w")
     started = time.perf_counter()
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "entry.asgi:app", "--host", "127.0.0.1", "--port", str(port),
-         "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "entry.asgi:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + SERVER_START_TIMEOUT
     while True:
@@ -232,7 +278,9 @@ def measure(base_url: str) -> dict:
     latencies: list[float] = []
     final: list[float] = []
     answered = 0
-    with httpx.Client(base_url=base_url, timeout=30, headers={"HX-Request": "true", "HX-Current-URL": f"{base_url}/"}) as client:
+    with httpx.Client(
+        base_url=base_url, timeout=30, headers={"HX-Request": "true", "HX-Current-URL": f"{base_url}/"}
+    ) as client:
         # Warm-up, one query per language: the model, the connection, and Thai word segmentation,
         # whose dictionary loads on the first Thai query after a start (about 2 s here, reported apart).
         for query in ("thermostat offline", "termostat", "หูฟั", "earbud", "paano"):
@@ -257,9 +305,13 @@ def measure(base_url: str) -> dict:
                     time.sleep(max(0.0, PACE_SECONDS - elapsed / 1000))
     return {
         "requests": len(latencies),
-        "p50": statistics.median(latencies), "p95": percentile(latencies, 0.95), "max": max(latencies),
-        "full_p50": statistics.median(final), "full_p95": percentile(final, 0.95),
-        "answered": answered / len(final), "first_thai": first_thai,
+        "p50": statistics.median(latencies),
+        "p95": percentile(latencies, 0.95),
+        "max": max(latencies),
+        "full_p50": statistics.median(final),
+        "full_p95": percentile(final, 0.95),
+        "answered": answered / len(final),
+        "first_thai": first_thai,
     }
 
 
@@ -288,21 +340,29 @@ def run_size(size: str, rebuild: bool) -> dict:
 def print_table(rows: list[dict]) -> None:
     print()
     print("Portal search, typing to results through HTTP (GET /search as htmx sends it, one uvicorn worker)")
-    print(f"{'knowledge base':<18}{'requests':>9}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}"
-          f"{'typing→results p50':>21}{'p95':>7}{'final-query p95':>17}{'answered':>10}{'server start s':>16}")
+    print(
+        f"{'knowledge base':<18}{'requests':>9}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}"
+        f"{'typing→results p50':>21}{'p95':>7}{'final-query p95':>17}{'answered':>10}{'server start s':>16}"
+    )
     for row in rows:
         label = "demo" if row["size"] == "demo" else f"demo + {SYNTHETIC_ARTICLES:,} articles"
-        print(f"{label:<18}{row['requests']:>9}{row['p50']:>9.0f}{row['p95']:>9.0f}{row['max']:>9.0f}"
-              f"{row['p50'] + DEBOUNCE_MS:>21.0f}{row['p95'] + DEBOUNCE_MS:>7.0f}{row['full_p95']:>17.0f}"
-              f"{row['answered']:>10.0%}{row['start_s']:>16.1f}")
+        print(
+            f"{label:<18}{row['requests']:>9}{row['p50']:>9.0f}{row['p95']:>9.0f}{row['max']:>9.0f}"
+            f"{row['p50'] + DEBOUNCE_MS:>21.0f}{row['p95'] + DEBOUNCE_MS:>7.0f}{row['full_p95']:>17.0f}"
+            f"{row['answered']:>10.0%}{row['start_s']:>16.1f}"
+        )
     for row in rows:
-        print(f"{row['size']}: the first Thai query after the server started took {row['first_thai']:.0f} ms "
-              "(warm-up, not in the figures above)")
+        print(
+            f"{row['size']}: the first Thai query after the server started took {row['first_thai']:.0f} ms "
+            "(warm-up, not in the figures above)"
+        )
     built = [row for row in rows if row.get("build_s")]
     for row in built:
         print(f"index build for {row['size']} (pool vectors cached, demo texts embedded): {row['build_s']:.0f} s")
-    print(f"typing→results = debounce ({DEBOUNCE_MS} ms, in the browser) + request latency; "
-          "'answered' = final queries with a confident answer.")
+    print(
+        f"typing→results = debounce ({DEBOUNCE_MS} ms, in the browser) + request latency; "
+        "'answered' = final queries with a confident answer."
+    )
 
 
 def main() -> None:

@@ -128,11 +128,17 @@ def synthetic_articles(count: int, utterances: list[str], sentences: list[str]) 
     for number in range(1, count + 1):
         title, first, second = rng.sample(utterances, 3)
         body = rng.sample(sentences, 3)
-        articles.append({
-            "id": number, "title": title[:1].upper() + title[1:], "questions": [first, second], "body": " ".join(body),
-            # The pool sentences the texts came from (their vectors make the units' vectors).
-            "title_source": title, "body_sentences": body,
-        })
+        articles.append(
+            {
+                "id": number,
+                "title": title[:1].upper() + title[1:],
+                "questions": [first, second],
+                "body": " ".join(body),
+                # The pool sentences the texts came from (their vectors make the units' vectors).
+                "title_source": title,
+                "body_sentences": body,
+            }
+        )
     return articles
 
 
@@ -168,7 +174,9 @@ def unit_vectors(articles: list[dict], pool: dict[str, np.ndarray]) -> dict[str,
 
     known: dict[str, np.ndarray] = {}
     for article in articles:
-        document = IndexedDocument(f"article:{article['id']}:en", "en", article["title"], article["questions"], article["body"])
+        document = IndexedDocument(
+            f"article:{article['id']}:en", "en", article["title"], article["questions"], article["body"]
+        )
         title_vector = pool[article["title_source"]]
         body_vector = sum(pool[sentence] for sentence in article["body_sentences"])
         for kind, _text, indexed in document_units(document):
@@ -207,18 +215,46 @@ def write_database(path: Path, articles: list[dict]) -> str:
     now = datetime.now(UTC)
     database = Database(url)
     with database.session() as session:
-        session.execute(insert(Article), [
-            {"id": a["id"], "slug": f"synthetic-{a['id']}", "kind": "faq", "status": "published", "source_locale": "en",
-             "created_at": now, "updated_at": now, "published_at": now} for a in articles
-        ])
-        session.execute(insert(ArticleContent), [
-            {"id": a["id"], "article_id": a["id"], "locale": "en", "title": a["title"], "body_markdown": a["body"],
-             "status": "published", "created_at": now, "updated_at": now} for a in articles
-        ])
-        session.execute(insert(ArticleQuestion), [
-            {"content_id": a["id"], "position": position, "text": text}
-            for a in articles for position, text in enumerate(a["questions"])
-        ])
+        session.execute(
+            insert(Article),
+            [
+                {
+                    "id": a["id"],
+                    "slug": f"synthetic-{a['id']}",
+                    "kind": "faq",
+                    "status": "published",
+                    "source_locale": "en",
+                    "created_at": now,
+                    "updated_at": now,
+                    "published_at": now,
+                }
+                for a in articles
+            ],
+        )
+        session.execute(
+            insert(ArticleContent),
+            [
+                {
+                    "id": a["id"],
+                    "article_id": a["id"],
+                    "locale": "en",
+                    "title": a["title"],
+                    "body_markdown": a["body"],
+                    "status": "published",
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for a in articles
+            ],
+        )
+        session.execute(
+            insert(ArticleQuestion),
+            [
+                {"content_id": a["id"], "position": position, "text": text}
+                for a in articles
+                for position, text in enumerate(a["questions"])
+            ],
+        )
     database.dispose()
     return url
 
@@ -285,7 +321,8 @@ def run_size(units: int, query_count: int, data: Path) -> dict:
     exact_scores = query_vectors @ matrix.T
     tenth = -np.sort(-exact_scores, axis=1)[:, 9]
     hits = [
-        sum(1 for unit_id in row if unit_id >= 0 and exact_scores[q, position[unit_id]] >= tenth[q] - TIE_TOLERANCE) / 10
+        sum(1 for unit_id in row if unit_id >= 0 and exact_scores[q, position[unit_id]] >= tenth[q] - TIE_TOLERANCE)
+        / 10
         for q, row in enumerate(approximate.tolist())
     ]
     recall = float(np.mean(hits))
@@ -354,7 +391,10 @@ def real_embedding_speed(data: Path, count: int = 96) -> tuple[float, float]:
     rng = random.Random(3)
     sentences = sentence_pool(data)
     short = [f"{text} ({rng.random():.6f})" for text in rng.sample(utterance_pool(data), count)]
-    chunks = [chunk_markdown(" ".join(rng.sample(sentences, 3)))[0].context_text("Synthetic article") for _ in range(count // 3)]
+    chunks = [
+        chunk_markdown(" ".join(rng.sample(sentences, 3)))[0].context_text("Synthetic article")
+        for _ in range(count // 3)
+    ]
     model = get_embedder("e5")
     speeds = []
     for texts in (short, chunks):
@@ -370,8 +410,11 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--during-import", action="store_true",
-                        help="Search latency through a real server while articles are posted (bench_search_import.py).")
+    parser.add_argument(
+        "--during-import",
+        action="store_true",
+        help="Search latency through a real server while articles are posted (bench_search_import.py).",
+    )
     parser.add_argument("--articles", type=int, default=1000, help="Articles posted with --during-import.")
     args = parser.parse_args()
     if args.during_import:
@@ -390,17 +433,32 @@ def main() -> None:
     for units in (int(size) for size in args.sizes.split(",")):
         print(f"size {units} units ...", flush=True)
         result = subprocess.run(
-            [sys.executable, __file__, "--worker", str(units), "--queries", str(args.queries), "--data", str(args.data)],
-            capture_output=True, text=True, env={**os.environ, "AFTERCARE_DATA_DIR": str(BENCH_DIR / "search-data")},
+            [
+                sys.executable,
+                __file__,
+                "--worker",
+                str(units),
+                "--queries",
+                str(args.queries),
+                "--data",
+                str(args.data),
+            ],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "AFTERCARE_DATA_DIR": str(BENCH_DIR / "search-data")},
         )
         if result.returncode != 0:
             sys.exit(result.stderr[-3000:])
         rows.append(json.loads(result.stdout.strip().splitlines()[-1]))
 
     print()
-    print(f"real e5 passage embedding here: {speed[0]:.0f} short units/s (titles, questions), {speed[1]:.1f} chunks/s (~80 words)")
+    print(
+        f"real e5 passage embedding here: {speed[0]:.0f} short units/s (titles, questions), {speed[1]:.1f} chunks/s (~80 words)"
+    )
     print("index build below: everything but the model (pool vectors; see the module docstring)")
-    print(f"latency over {rows[0]['queries']} real queries (en intents + sib200 pl/id/tl/th) through kb.search.service.search")
+    print(
+        f"latency over {rows[0]['queries']} real queries (en intents + sib200 pl/id/tl/th) through kb.search.service.search"
+    )
     print_table(
         f"{'units':>7} {'articles':>8} {'index':>5} {'build s':>8} {'units/s':>8} {'RSS MB':>7} {'+index':>7} "
         f"{'p50 ms':>7} {'p95 ms':>7} {'embed p50/p95':>14} {'engine p50/p95':>15} {'recall@10':>9} {'save s':>6} {'stall ms':>8} {'load s':>6}",
@@ -413,7 +471,9 @@ def main() -> None:
         ],
     )
     print()
-    print("the same searches by query length: short = clinc150/banking77 intents (~6-12 words), sentence = sib200 (~20-40 words)")
+    print(
+        "the same searches by query length: short = clinc150/banking77 intents (~6-12 words), sentence = sib200 (~20-40 words)"
+    )
     print_table(
         f"{'units':>7} {'short p50/p95':>15} {'sentence p50/p95':>17}",
         [
@@ -429,6 +489,7 @@ def print_table(header: str, lines: list[str]) -> None:
     print("-" * len(header))
     for line in lines:
         print(line)
+
 
 if __name__ == "__main__":
     main()

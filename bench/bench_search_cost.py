@@ -26,8 +26,10 @@ from aftercare.config import Settings  # noqa: E402
 from retrieval.embedders import get_embedder  # noqa: E402
 from web.ratelimit import parse_limit, search_cost  # noqa: E402
 
-ENGLISH = ("My Nimbus thermostat keeps going offline every evening after the router restarts and I have "
-           "tried everything in the app, the reset button and a new network name ") * 5
+ENGLISH = (
+    "My Nimbus thermostat keeps going offline every evening after the router restarts and I have "
+    "tried everything in the app, the reset button and a new network name "
+) * 5
 THAI = "ฉันจะรีเซ็ตรหัสผ่านเราเตอร์ได้อย่างไรหลังจากอัปเดตเฟิร์มแวร์และตั้งค่าเครือข่ายใหม่ " * 10
 LENGTHS = (10, 25, 50, 100, 200, 300, 500)
 
@@ -56,17 +58,23 @@ def main() -> None:
             seconds = best_time(embedder.embed_queries, text, args.repeats)
             units = search_cost(text)
             rows.append((language, length, seconds, units))
-            print(f"{language:8} {length:>5} {len(text.encode()):>5} {seconds * 1000:>9.1f} {units:>5} "
-                  f"{seconds * 1000 / units:>8.1f}")
+            print(
+                f"{language:8} {length:>5} {len(text.encode()):>5} {seconds * 1000:>9.1f} {units:>5} "
+                f"{seconds * 1000 / units:>8.1f}"
+            )
 
     limit = parse_limit(Settings().search_rate_limit)
-    print(f"\nDefault search limit {Settings().search_rate_limit!r}: searches a client gets per window, "
-          "and the embedding CPU they take")
+    print(
+        f"\nDefault search limit {Settings().search_rate_limit!r}: searches a client gets per window, "
+        "and the embedding CPU they take"
+    )
     for language, length, seconds, units in rows:
         if length in (25, 500):
             allowed = max(1, limit.amount // units)
-            print(f"  {language} {length:>3} chars: {allowed:>4} searches ({allowed * seconds:5.1f} s of embedding); "
-                  f"if every search cost 1: {limit.amount} ({limit.amount * seconds:5.1f} s)")
+            print(
+                f"  {language} {length:>3} chars: {allowed:>4} searches ({allowed * seconds:5.1f} s of embedding); "
+                f"if every search cost 1: {limit.amount} ({limit.amount * seconds:5.1f} s)"
+            )
 
 
 if __name__ == "__main__":

@@ -60,10 +60,22 @@ WORST_MS = 1000.0
 
 # ---- articles ------------------------------------------------------------------------------
 PRODUCTS = {
-    "pulse": ("Pulse earbuds", ["charging case", "left earbud", "right earbud", "ear tips", "touch controls", "microphone"]),
-    "nimbus": ("Nimbus thermostat", ["display", "heating schedule", "temperature sensor", "wall plate", "boiler relay", "Wi-Fi module"]),
-    "aurora": ("Aurora robot vacuum", ["docking station", "side brush", "dust bin", "bumper sensor", "map", "main roller"]),
-    "skyline": ("Skyline Home app", ["account", "home sharing", "notifications", "device list", "automations", "voice assistant"]),
+    "pulse": (
+        "Pulse earbuds",
+        ["charging case", "left earbud", "right earbud", "ear tips", "touch controls", "microphone"],
+    ),
+    "nimbus": (
+        "Nimbus thermostat",
+        ["display", "heating schedule", "temperature sensor", "wall plate", "boiler relay", "Wi-Fi module"],
+    ),
+    "aurora": (
+        "Aurora robot vacuum",
+        ["docking station", "side brush", "dust bin", "bumper sensor", "map", "main roller"],
+    ),
+    "skyline": (
+        "Skyline Home app",
+        ["account", "home sharing", "notifications", "device list", "automations", "voice assistant"],
+    ),
 }
 PROBLEMS = [
     ("stops working after an update", "How do I fix the {part} after a firmware update?"),
@@ -103,7 +115,14 @@ PARAGRAPHS = [
     "When the light blinks orange three times, the device could not reach our servers. It keeps working offline, "
     "but schedules and notifications wait until it is back online.",
 ]
-HEADINGS = ["Before you start", "Quick fix", "If that did not help", "Reset the device", "Still not working?", "Good to know"]
+HEADINGS = [
+    "Before you start",
+    "Quick fix",
+    "If that did not help",
+    "Reset the device",
+    "Still not working?",
+    "Good to know",
+]
 
 
 @dataclass(frozen=True)
@@ -174,7 +193,10 @@ def start_server(data_dir: Path, env: dict[str, str], port: int) -> subprocess.P
     log = (data_dir / "server.log").open("w")
     server = subprocess.Popen(
         [sys.executable, "-m", "entry.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + SERVER_START_TIMEOUT
     while True:
@@ -201,11 +223,17 @@ def stop_server(server: subprocess.Popen) -> None:
 
 # ---- measuring ----------------------------------------------------------------------------
 def summary(latencies: list[float]) -> dict:
-    return {"count": len(latencies), "p50": statistics.median(latencies), "p95": percentile(latencies, 0.95),
-            "max": max(latencies)}
+    return {
+        "count": len(latencies),
+        "p50": statistics.median(latencies),
+        "p95": percentile(latencies, 0.95),
+        "max": max(latencies),
+    }
 
 
-def found(client: httpx.Client, article: GeneratedArticle, article_id: int, latencies: list[float] | None = None) -> bool:
+def found(
+    client: httpx.Client, article: GeneratedArticle, article_id: int, latencies: list[float] | None = None
+) -> bool:
     """Whether a search for the article's code finds it (its latency added to ``latencies`` if given)."""
     started = time.perf_counter()
     response = client.get("/api/v1/search", params={"q": article.code, "lang": "en", "limit": 5, "types": "article"})
@@ -265,8 +293,23 @@ def run(article_count: int) -> dict:
     print(f"data dir {data_dir}; aftercare db upgrade, demo, create-user ...", flush=True)
     _cli(env, "db", "upgrade")
     _cli(env, "demo")
-    token = _cli(env, "create-user", "--email", "bench-admin@example.com", "--name", "Bench Admin", "--role", "admin",
-                 "--password", "bench-admin-password-0123").strip().splitlines()[-1].strip()
+    token = (
+        _cli(
+            env,
+            "create-user",
+            "--email",
+            "bench-admin@example.com",
+            "--name",
+            "Bench Admin",
+            "--role",
+            "admin",
+            "--password",
+            "bench-admin-password-0123",
+        )
+        .strip()
+        .splitlines()[-1]
+        .strip()
+    )
     articles = generated_articles(article_count)
     print("starting aftercare serve (it builds the demo's index first) ...", flush=True)
     server = start_server(data_dir, env, port)
@@ -302,9 +345,12 @@ def run(article_count: int) -> dict:
                     raise SystemExit("the articles did not all become searchable in time")
                 if position % 500 == 0:
                     so_far = summary(posting + during)
-                    print(f"  {time.perf_counter() - job.first_post:.0f} s: {len(job.ids)}/{article_count} posted; "
-                          f"{position} searches, p50 {so_far['p50']:.0f} ms, p95 {so_far['p95']:.0f} ms, "
-                          f"max {so_far['max']:.0f} ms; load {os.getloadavg()[0]:.1f}", flush=True)
+                    print(
+                        f"  {time.perf_counter() - job.first_post:.0f} s: {len(job.ids)}/{article_count} posted; "
+                        f"{position} searches, p50 {so_far['p50']:.0f} ms, p95 {so_far['p95']:.0f} ms, "
+                        f"max {so_far['max']:.0f} ms; load {os.getloadavg()[0]:.1f}",
+                        flush=True,
+                    )
                 time.sleep(PACE_SECONDS)
             during = posting + during
 
@@ -339,28 +385,40 @@ def run(article_count: int) -> dict:
 def report(result: dict) -> bool:
     idle, during, posting, after = result["idle"], result["during"], result["while_posting"], result["idle_after"]
     print()
-    print(f"Search during an import of {result['articles']:,} articles through the API "
-          f"(median body {result['body_chars_median']:.0f} characters), one client searching, one posting")
+    print(
+        f"Search during an import of {result['articles']:,} articles through the API "
+        f"(median body {result['body_chars_median']:.0f} characters), one client searching, one posting"
+    )
     print(f"{'':<24}{'searches':>9}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}")
-    rows = (("idle, before", idle), ("during the import", during), ("  of which while posting", posting),
-            ("idle, after", after))
+    rows = (
+        ("idle, before", idle),
+        ("during the import", during),
+        ("  of which while posting", posting),
+        ("idle, after", after),
+    )
     for label, row in rows:
         print(f"{label:<24}{row['count']:>9}{row['p50']:>9.0f}{row['p95']:>9.0f}{row['max']:>9.0f}")
-    print(f"posting: {result['post_seconds']:.0f} s ({result['articles'] / result['post_seconds']:.1f} articles/s); "
-          f"all searchable {result['searchable_seconds']:.0f} s after the first post "
-          f"({result['articles'] / result['searchable_seconds']:.2f} articles/s indexed)")
+    print(
+        f"posting: {result['post_seconds']:.0f} s ({result['articles'] / result['post_seconds']:.1f} articles/s); "
+        f"all searchable {result['searchable_seconds']:.0f} s after the first post "
+        f"({result['articles'] / result['searchable_seconds']:.2f} articles/s indexed)"
+    )
     if result["missing"]:
         print(f"NOT searchable after the sweep: {len(result['missing'])} (e.g. {', '.join(result['missing'][:5])})")
     before, later = result["load"]
-    print(f"load average (1/5/15 min) before the first idle phase {before[0]:.1f}/{before[1]:.1f}/{before[2]:.1f}, "
-          f"after the last {later[0]:.1f}/{later[1]:.1f}/{later[2]:.1f} on {os.cpu_count()} cores")
+    print(
+        f"load average (1/5/15 min) before the first idle phase {before[0]:.1f}/{before[1]:.1f}/{before[2]:.1f}, "
+        f"after the last {later[0]:.1f}/{later[1]:.1f}/{later[2]:.1f} on {os.cpu_count()} cores"
+    )
     # The lower of the two idle p95s: others' load on a shared box drifts over a long run, and the
     # target should not pass because the box happened to be busier in an idle phase.
     baseline = min(idle["p95"], after["p95"])
     p95_ok = during["p95"] <= P95_FACTOR * baseline
     worst_ok = during["max"] <= WORST_MS
-    print(f"p95 during / idle (the lower idle p95, {baseline:.0f} ms) = {during['p95'] / baseline:.2f} "
-          f"(target <= {P95_FACTOR:.0f}): {'PASS' if p95_ok else 'FAIL'}")
+    print(
+        f"p95 during / idle (the lower idle p95, {baseline:.0f} ms) = {during['p95'] / baseline:.2f} "
+        f"(target <= {P95_FACTOR:.0f}): {'PASS' if p95_ok else 'FAIL'}"
+    )
     print(f"worst during = {during['max']:.0f} ms (target <= {WORST_MS:.0f} ms): {'PASS' if worst_ok else 'FAIL'}")
     ok = p95_ok and worst_ok and not result["missing"]
     print("PASS" if ok else "FAIL")

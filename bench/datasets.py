@@ -55,9 +55,7 @@ def _intent_articles(pools: dict[str, list[str]], seed: int) -> tuple[list[Index
         rng.shuffle(utterances)
         questions, rest[intent] = utterances[:QUESTIONS_PER_ARTICLE], utterances[QUESTIONS_PER_ARTICLE:]
         documents.append(
-            IndexedDocument(
-                doc_id=intent_doc_id(intent), locale="en", title=intent_title(intent), questions=questions
-            )
+            IndexedDocument(doc_id=intent_doc_id(intent), locale="en", title=intent_title(intent), questions=questions)
         )
     return documents, rest
 
@@ -199,7 +197,9 @@ def sib_passage_articles(data: Path, language: str, per_article: int = 4, title_
     rows: list[tuple[int, str, str]] = []
     for split in ("train", "dev", "test"):
         with open(data / "sib200" / SIB_LANGUAGES[language] / f"{split}.tsv", encoding="utf-8") as handle:
-            rows += [(int(row["index_id"]), row["category"], row["text"]) for row in csv.DictReader(handle, delimiter="\t")]
+            rows += [
+                (int(row["index_id"]), row["category"], row["text"]) for row in csv.DictReader(handle, delimiter="\t")
+            ]
     by_topic: dict[str, list[tuple[int, str]]] = defaultdict(list)
     for index_id, topic, text in sorted(rows):
         by_topic[topic].append((index_id, text))
@@ -213,7 +213,10 @@ def sib_passage_articles(data: Path, language: str, per_article: int = 4, title_
             title = " ".join(sentences[0].rstrip(".").split()[:title_words])
             body = "\n\n".join(" ".join(sentences[i : i + 2]) for i in range(0, len(sentences), 2))
             document = IndexedDocument(
-                doc_id=f"sibart:{group[0][0]}:{language}", locale=language, title=title, body_markdown=body,
+                doc_id=f"sibart:{group[0][0]}:{language}",
+                locale=language,
+                title=title,
+                body_markdown=body,
                 extra={"is_source": True},
             )
             articles.append(PassageArticle(document, neighbour, "tune" if len(articles) % 2 == 0 else "test"))

@@ -25,10 +25,14 @@ class DemoSetup:
 
 def demo_with_index(prefix: str) -> DemoSetup:
     data_dir = Path(tempfile.mkdtemp(prefix=prefix))
-    os.environ.update({
-        "AFTERCARE_DATA_DIR": str(data_dir), "AFTERCARE_DATABASE_URL": f"sqlite:///{data_dir / 'bench.db'}",
-        "AFTERCARE_ENVIRONMENT": "development", "HF_HUB_OFFLINE": "1",
-    })
+    os.environ.update(
+        {
+            "AFTERCARE_DATA_DIR": str(data_dir),
+            "AFTERCARE_DATABASE_URL": f"sqlite:///{data_dir / 'bench.db'}",
+            "AFTERCARE_ENVIRONMENT": "development",
+            "HF_HUB_OFFLINE": "1",
+        }
+    )
     from aftercare import migrate
     from aftercare.config import get_settings
     from aftercare.db import Database

@@ -51,7 +51,9 @@ class CachedEmbedder:
             for start in range(0, len(missing), 256):
                 batch = missing[start : start + 256]
                 vectors = embed(batch)
-                rows = [(self._key(role, text), vectors[i].astype(np.float32).tobytes()) for i, text in enumerate(batch)]
+                rows = [
+                    (self._key(role, text), vectors[i].astype(np.float32).tobytes()) for i, text in enumerate(batch)
+                ]
                 self._db.executemany("INSERT OR REPLACE INTO embedding VALUES (?, ?)", rows)
                 self._db.commit()
                 found.update({key: vectors[i] for i, (key, _) in enumerate(rows)})

@@ -288,11 +288,15 @@ def tune(data: Path) -> None:
     start = np.concatenate([np.full(n_features, 0.3), np.zeros(n_languages - 1)])
     fitted = minimize(loss, start, jac=True, method="L-BFGS-B")
     weights, biases = unpack(fitted.x)
-    print(f"fitted: FASTTEXT_WEIGHT={weights[0]:.2f} NGRAM_WEIGHT={weights[1]:.2f} "
-          f"LANGUAGE_BIAS={ {language: round(float(b), 2) for language, b in zip(languages, biases, strict=True)} }")
+    print(
+        f"fitted: FASTTEXT_WEIGHT={weights[0]:.2f} NGRAM_WEIGHT={weights[1]:.2f} "
+        f"LANGUAGE_BIAS={ {language: round(float(b), 2) for language, b in zip(languages, biases, strict=True)} }"
+    )
     print(f"in use: FASTTEXT_WEIGHT={FASTTEXT_WEIGHT} NGRAM_WEIGHT={NGRAM_WEIGHT} LANGUAGE_BIAS={LANGUAGE_BIAS}")
 
-    in_use = x @ np.array([FASTTEXT_WEIGHT, NGRAM_WEIGHT]) + np.array([LANGUAGE_BIAS.get(lang, 0.0) for lang in languages])
+    in_use = x @ np.array([FASTTEXT_WEIGHT, NGRAM_WEIGHT]) + np.array(
+        [LANGUAGE_BIAS.get(lang, 0.0) for lang in languages]
+    )
     print()
     print("accuracy (%) of the constants in use, by language and prefix words (0 = full sentence):")
     print(f"{'lang':<5}" + "".join(f"{count:>7}" for count in TUNE_PREFIXES))
@@ -313,8 +317,10 @@ def tune(data: Path) -> None:
     for low, high in TUNE_LETTER_BUCKETS:
         chosen = (letters >= low) & (letters < high)
         label = f"{low}-{high - 1}" if high < sys.maxsize else f"{low}+"
-        print(f"  {label:>6} letters: {chosen.sum():6d} texts, right {100 * (in_use[chosen].argmax(1) == y[chosen]).mean():5.1f} %,"
-              f" mean confidence {100 * probabilities[chosen].max(1).mean():5.1f} %")
+        print(
+            f"  {label:>6} letters: {chosen.sum():6d} texts, right {100 * (in_use[chosen].argmax(1) == y[chosen]).mean():5.1f} %,"
+            f" mean confidence {100 * probabilities[chosen].max(1).mean():5.1f} %"
+        )
 
     print()
     print(f"the customer's known language as a prior (KNOWN_LANGUAGE_BONUS in use: {KNOWN_LANGUAGE_BONUS}):")

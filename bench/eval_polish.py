@@ -62,7 +62,27 @@ INFLECT_MIN_LETTERS = 5
 # the same list (the longest that the word ends with). Indonesian and Tagalog barely inflect, so
 # their lists hold suffixes (-nya, -kan, -an / -in, -an) and the style mostly adds or drops them.
 ENDINGS = {
-    "pl": ["ami", "ach", "ego", "emu", "ych", "ymi", "owi", "ów", "om", "em", "ie", "ą", "ę", "a", "y", "u", "i", "e", "o"],
+    "pl": [
+        "ami",
+        "ach",
+        "ego",
+        "emu",
+        "ych",
+        "ymi",
+        "owi",
+        "ów",
+        "om",
+        "em",
+        "ie",
+        "ą",
+        "ę",
+        "a",
+        "y",
+        "u",
+        "i",
+        "e",
+        "o",
+    ],
     "en": ["ing", "ed", "es", "s", "er", "ly"],
     "id": ["nya", "kan", "an", "i"],
     "tl": ["in", "an", "ng"],
@@ -93,7 +113,9 @@ def read_sentences(data: Path, language: str) -> list[tuple[int, str, str]]:
     rows = []
     for split in ("train", "dev", "test"):
         with open(data / "sib200" / SIB_LANGUAGES[language] / f"{split}.tsv", encoding="utf-8") as handle:
-            rows += [(int(row["index_id"]), row["category"], row["text"]) for row in csv.DictReader(handle, delimiter="\t")]
+            rows += [
+                (int(row["index_id"]), row["category"], row["text"]) for row in csv.DictReader(handle, delimiter="\t")
+            ]
     return sorted(rows)
 
 
@@ -113,8 +135,12 @@ def build_articles(data: Path, language: str, per_article: int) -> list[Article]
             held_out = [group.pop(size * (i + 1) // (HELD_OUT + 1) - i)[1] for i in range(HELD_OUT)]
             sentences = [text for _, text in group]
             title = " ".join(sentences[0].rstrip(".").split()[:TITLE_WORDS])
-            paragraphs = [" ".join(sentences[i : i + PARAGRAPH_SENTENCES]) for i in range(0, len(sentences), PARAGRAPH_SENTENCES)]
-            articles.append(Article(f"sib:{group[0][0]}:{language}", title, "\n\n".join(paragraphs), sentences, held_out))
+            paragraphs = [
+                " ".join(sentences[i : i + PARAGRAPH_SENTENCES]) for i in range(0, len(sentences), PARAGRAPH_SENTENCES)
+            ]
+            articles.append(
+                Article(f"sib:{group[0][0]}:{language}", title, "\n\n".join(paragraphs), sentences, held_out)
+            )
     return articles
 
 
@@ -143,10 +169,16 @@ def make_query(sentence: str, style: str, language: str, rng: random.Random) -> 
     return " ".join(words)
 
 
-def queries_for(articles: list[Article], style: str, language: str, limit: int | None, seed: int) -> list[tuple[str, str]]:
+def queries_for(
+    articles: list[Article], style: str, language: str, limit: int | None, seed: int
+) -> list[tuple[str, str]]:
     rng = random.Random(seed)
     if style == "neighbour":
-        rows = [(make_query(text, "prefix", language, rng), article.doc_id) for article in articles for text in article.held_out]
+        rows = [
+            (make_query(text, "prefix", language, rng), article.doc_id)
+            for article in articles
+            for text in article.held_out
+        ]
     else:
         rows = [
             (make_query(sentence, style, language, rng), article.doc_id)
@@ -169,7 +201,9 @@ def metrics(found: list[int | None]) -> Metrics:
     )
 
 
-def engine_ranks(engine: SearchEngine, queries: list[tuple[str, str]], mode: SearchMode, language: str) -> list[int | None]:
+def engine_ranks(
+    engine: SearchEngine, queries: list[tuple[str, str]], mode: SearchMode, language: str
+) -> list[int | None]:
     vectors = engine.embed_queries([text for text, _ in queries], [language] * len(queries))
     found = []
     for (text, expected), vector in zip(queries, vectors, strict=True):
@@ -179,7 +213,9 @@ def engine_ranks(engine: SearchEngine, queries: list[tuple[str, str]], mode: Sea
     return found
 
 
-def whole_article_ranks(embedder: Embedder, articles: list[Article], queries: list[tuple[str, str]]) -> list[int | None]:
+def whole_article_ranks(
+    embedder: Embedder, articles: list[Article], queries: list[tuple[str, str]]
+) -> list[int | None]:
     """Plain e5: each article (title and body) one passage, cosine similarity, no units, no BM25."""
     passages = embedder.embed_passages([f"{article.title}\n\n{article.body}" for article in articles])
     vectors = embedder.embed_queries([text for text, _ in queries])
@@ -229,7 +265,9 @@ def main(argv: list[str] | None = None) -> None:
     for language in args.languages:
         started = time.perf_counter()
         articles = build_articles(args.data, language, args.sentences)
-        documents = [IndexedDocument(article.doc_id, language, article.title, body_markdown=article.body) for article in articles]
+        documents = [
+            IndexedDocument(article.doc_id, language, article.title, body_markdown=article.body) for article in articles
+        ]
         engine = SearchEngine(embedder)
         engine.add(documents)
         words = sum(len(article.body.split()) for article in articles) / len(articles)

@@ -108,7 +108,9 @@ def query_vectors(engine: SearchEngine, texts: list[str]) -> list[QueryEmbedding
     return engine.embed_queries(texts)
 
 
-def ranks(engine: SearchEngine, queries: Labelled, vectors: list[QueryEmbedding], mode: SearchMode, k: int = 10) -> list[int | None]:
+def ranks(
+    engine: SearchEngine, queries: Labelled, vectors: list[QueryEmbedding], mode: SearchMode, k: int = 10
+) -> list[int | None]:
     """1-based rank of the expected document in the top k, or None."""
     out = []
     for (text, expected), vector in zip(queries, vectors, strict=True):
@@ -151,7 +153,9 @@ def load_set(name: str, data: Path) -> RetrievalSet:
 
 
 # ---- out-of-scope ("no confident answer") -------------------------------------------------
-def top_features(engine: SearchEngine, texts: list[str], mode: SearchMode, embeddings: list[QueryEmbedding] | None = None) -> list[tuple[str | None, float, float, float]]:
+def top_features(
+    engine: SearchEngine, texts: list[str], mode: SearchMode, embeddings: list[QueryEmbedding] | None = None
+) -> list[tuple[str | None, float, float, float]]:
     """(top doc id, score, margin to runner-up, lexical strength) per query."""
     embeddings = embeddings or query_vectors(engine, texts)
     rows = []
@@ -230,17 +234,23 @@ def tune_fusion(args: argparse.Namespace, embedder: Embedder) -> FusionConfig:
         dev = subsample(dataset.dev, args.max_queries)
         vectors = query_vectors(engine, [text for text, _ in dev])
         for key in grid:
-            engine.fusion = replace(engine.fusion, lexical_weight=key[0], second_unit_weight=key[1], lexical_scope=key[2])
+            engine.fusion = replace(
+                engine.fusion, lexical_weight=key[0], second_unit_weight=key[1], lexical_scope=key[2]
+            )
             scores[key].append(metrics(ranks(engine, dev, vectors, SearchMode.HYBRID)).r1)
     print("\nfusion grid (mean dev recall@1 over " + ", ".join(d.name for d in sets if d.dev) + ")")
     for key in sorted(grid, key=lambda key: -np.mean(scores[key])):
-        print(f"  lexical_weight={key[0]:<5} second_unit_weight={key[1]:<4} scope={key[2]:<9} "
-              f"mean={np.mean(scores[key]):.4f}  " + " ".join(f"{s:.3f}" for s in scores[key]))
+        print(
+            f"  lexical_weight={key[0]:<5} second_unit_weight={key[1]:<4} scope={key[2]:<9} "
+            f"mean={np.mean(scores[key]):.4f}  " + " ".join(f"{s:.3f}" for s in scores[key])
+        )
     best = max(grid, key=lambda key: np.mean(scores[key]))
     return replace(FusionConfig(), lexical_weight=best[0], second_unit_weight=best[1], lexical_scope=best[2])
 
 
-def tune_calibration(args: argparse.Namespace, embedder: Embedder, fusion: FusionConfig) -> dict[str, dict[SearchMode, Calibration]]:
+def tune_calibration(
+    args: argparse.Namespace, embedder: Embedder, fusion: FusionConfig
+) -> dict[str, dict[SearchMode, Calibration]]:
     """Per route and mode: logistic regression of "top result right" on clinc150 val + oos_val,
     then the threshold (see choose_threshold)."""
     from sklearn.linear_model import LogisticRegression
@@ -256,7 +266,9 @@ def tune_calibration(args: argparse.Namespace, embedder: Embedder, fusion: Fusio
         calibrations[route] = {}
         for mode in MODES:
             features, labels, is_oos = [], [], []
-            for (_, expected), row in zip(dataset.dev, top_features(engine, val_texts, mode, val_embeddings), strict=True):
+            for (_, expected), row in zip(
+                dataset.dev, top_features(engine, val_texts, mode, val_embeddings), strict=True
+            ):
                 features.append(row[1:])
                 labels.append(int(row[0] == expected))
                 is_oos.append(False)
@@ -269,7 +281,9 @@ def tune_calibration(args: argparse.Namespace, embedder: Embedder, fusion: Fusio
             weights = np.where(is_oos_array, 10.0, 1.0)
             model = LogisticRegression(C=10.0, max_iter=2000).fit(x, y, sample_weight=weights)
             intercept, (w_score, w_margin, w_lexical) = float(model.intercept_[0]), model.coef_[0].tolist()
-            calibration = Calibration(round(intercept, 3), round(w_score, 3), round(w_margin, 3), round(w_lexical, 3), 0.5)
+            calibration = Calibration(
+                round(intercept, 3), round(w_score, 3), round(w_margin, 3), round(w_lexical, 3), 0.5
+            )
             confidence = np.array([calibration.confidence(*row) for row in x])
             threshold = choose_threshold(confidence, y, is_oos_array, args.target_declined, args.target_precision)
             calibrations[route][mode] = replace(calibration, threshold=threshold)
@@ -284,7 +298,9 @@ def tune_calibration(args: argparse.Namespace, embedder: Embedder, fusion: Fusio
     return calibrations
 
 
-def choose_threshold(confidence: np.ndarray, correct: np.ndarray, is_oos: np.ndarray, declined: float, precision: float) -> float:
+def choose_threshold(
+    confidence: np.ndarray, correct: np.ndarray, is_oos: np.ndarray, declined: float, precision: float
+) -> float:
     """Lowest threshold meeting both targets on the tuning data (answering as much as allowed)."""
     for threshold in np.round(np.arange(0.05, 0.99, 0.01), 2):
         answered = confidence >= threshold
@@ -330,8 +346,11 @@ def latency_report(args: argparse.Namespace) -> None:
 
     if args.embedder == "hybrid":
         english = get_embedder("minilm")
-        embedder = HybridEmbedder(SyntheticPassages(get_embedder("e5")), SyntheticPassages(english),
-                                  english_vocabulary=tokenizer_words(english))
+        embedder = HybridEmbedder(
+            SyntheticPassages(get_embedder("e5")),
+            SyntheticPassages(english),
+            english_vocabulary=tokenizer_words(english),
+        )
     else:
         embedder = SyntheticPassages(get_embedder(args.embedder))
     texts = all_utterances(args.data)
@@ -344,8 +363,10 @@ def latency_report(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     engine = SearchEngine(embedder)
     engine.add(documents)
-    print(f"\nlatency: {len(engine)} articles, {engine.unit_count} units, index {engine._vectors.kind}, "
-          f"built in {time.perf_counter() - started:.1f}s")
+    print(
+        f"\nlatency: {len(engine)} articles, {engine.unit_count} units, index {engine._vectors.kind}, "
+        f"built in {time.perf_counter() - started:.1f}s"
+    )
     sib = load_set("sib200", args.data)
     queries = rng.sample(texts, 150) + [t for lang in sib.by_language.values() for t, _ in lang["test"][:25]]
     embed_ms, embeddings = [], []
@@ -353,7 +374,9 @@ def latency_report(args: argparse.Namespace) -> None:
         begun = time.perf_counter()
         embeddings.append(engine.embed_queries([query])[0])
         embed_ms.append((time.perf_counter() - begun) * 1000)
-    print(f"  {'embed':<8} p50 {np.percentile(embed_ms, 50):6.1f} ms   p95 {np.percentile(embed_ms, 95):6.1f} ms   (query embedding alone)")
+    print(
+        f"  {'embed':<8} p50 {np.percentile(embed_ms, 50):6.1f} ms   p95 {np.percentile(embed_ms, 95):6.1f} ms   (query embedding alone)"
+    )
     for mode in MODES:
         rank_ms, total_ms = [], []
         for query, embedding in zip(queries, embeddings, strict=True):
@@ -363,8 +386,10 @@ def latency_report(args: argparse.Namespace) -> None:
             begun = time.perf_counter()
             engine.search(query, limit=5, mode=mode)
             total_ms.append((time.perf_counter() - begun) * 1000)
-        print(f"  {mode:<8} p50 {np.percentile(total_ms, 50):6.1f} ms   p95 {np.percentile(total_ms, 95):6.1f} ms   "
-              f"(ranking alone: p50 {np.percentile(rank_ms, 50):.1f}, p95 {np.percentile(rank_ms, 95):.1f})")
+        print(
+            f"  {mode:<8} p50 {np.percentile(total_ms, 50):6.1f} ms   p95 {np.percentile(total_ms, 95):6.1f} ms   "
+            f"(ranking alone: p50 {np.percentile(rank_ms, 50):.1f}, p95 {np.percentile(rank_ms, 95):.1f})"
+        )
 
 
 def ann_report(args: argparse.Namespace, embedder: Embedder) -> None:
@@ -458,7 +483,9 @@ def sib_pair_engine(data: Path, embedder: Embedder, language: str) -> SearchEngi
     return engine
 
 
-def sib_pair_queries(data: Path, query_language: str, splits: tuple[str, ...], limit: int | None) -> list[tuple[str, str, bool]]:
+def sib_pair_queries(
+    data: Path, query_language: str, splits: tuple[str, ...], limit: int | None
+) -> list[tuple[str, str, bool]]:
     """(query text, index_id, whole sentence?) for sentences of ``query_language``; the same
     sentences whatever the document language, so embeddings are shared."""
     rows = subsample(sib_sentences(data, query_language, splits), limit)
@@ -481,7 +508,11 @@ def observe(
     observations = []
     for (text, gold), embedding in zip(queries, embeddings, strict=True):
         response = engine.search(
-            text, query_language=query_language, limit=SERVICE_CANDIDATES, mode=SearchMode.HYBRID, query_embedding=embedding
+            text,
+            query_language=query_language,
+            limit=SERVICE_CANDIDATES,
+            mode=SearchMode.HYBRID,
+            query_embedding=embedding,
         )
         if gold is None:
             variants = [(False, response.results)]
@@ -493,7 +524,11 @@ def observe(
             answered, confidence, top = {}, {}, None
             for name, config in configs.items():
                 ranked = rank_entities(
-                    results, query_language, config=config, route=response.route, mode=response.mode,
+                    results,
+                    query_language,
+                    config=config,
+                    route=response.route,
+                    mode=response.mode,
                     query_language=query_language,
                 )
                 top = ranked[0] if ranked else None
@@ -503,10 +538,13 @@ def observe(
                 continue
             observations.append(
                 PairObservation(
-                    pair=top.calibrated_as, source=source, answerable=answerable,
+                    pair=top.calibrated_as,
+                    source=source,
+                    answerable=answerable,
                     right=answerable and top.key == article_key(gold or ""),
                     features=top.evidence,
-                    answered=answered, confidence=confidence,
+                    answered=answered,
+                    confidence=confidence,
                 )
             )
     return observations
@@ -550,7 +588,9 @@ def pair_observations(
     if "en" in args.pair_languages and not args.no_clinc_pairs:
         started = time.perf_counter()
         dataset = load_set("clinc150", args.data)
-        dataset.documents = [replace(document, extra={**document.extra, "is_source": True}) for document in dataset.documents]
+        dataset.documents = [
+            replace(document, extra={**document.extra, "is_source": True}) for document in dataset.documents
+        ]
         engine = build_engine(dataset, embedder)
         split = "dev" if tuning else "test"
         answerable = subsample(dataset.dev if tuning else dataset.test, args.pair_queries)
@@ -626,8 +666,12 @@ def print_pair_table(observations: list[PairObservation], names: list[str], titl
 def pair_report(args: argparse.Namespace, embedder: Embedder) -> None:
     configs = {"before": FusionConfig(pair_calibrations={}), "after": FusionConfig()}
     observations = pair_observations(args, embedder, configs, REPORT_SPLITS)
-    print_pair_table(observations, list(configs), "confidence per language pair (held out: sib200 test, clinc150 test; "
-                     "before = one calibration per route, after = per pair)")
+    print_pair_table(
+        observations,
+        list(configs),
+        "confidence per language pair (held out: sib200 test, clinc150 test; "
+        "before = one calibration per route, after = per pair)",
+    )
 
 
 def tune_pairs(args: argparse.Namespace, embedder: Embedder) -> dict[str, Calibration]:
@@ -658,7 +702,9 @@ def tune_pairs(args: argparse.Namespace, embedder: Embedder) -> dict[str, Calibr
         else:
             model = LogisticRegression(C=10.0, max_iter=5000).fit(x, y, sample_weight=weights)
             intercept, (w_score, w_margin, w_lexical) = float(model.intercept_[0]), model.coef_[0].tolist()
-            calibration = Calibration(round(intercept, 3), round(w_score, 3), round(w_margin, 3), round(w_lexical, 3), 0.5)
+            calibration = Calibration(
+                round(intercept, 3), round(w_score, 3), round(w_margin, 3), round(w_lexical, 3), 0.5
+            )
         confidence = np.asarray([calibration.confidence(*o.features) for o in rows])
         answerable = np.asarray([o.answerable for o in rows])
         threshold = 0.99
@@ -712,11 +758,15 @@ def run_reports(args: argparse.Namespace, embedder: Embedder, fusion: FusionConf
         if dataset.by_language:
             for language, splits in dataset.by_language.items():
                 queries = subsample(splits[args.split], args.max_queries)
-                print_table(f"{dataset.name} {language}->en ({len(dataset.documents)} English articles, {args.split})",
-                            evaluate_modes(engine, queries))
+                print_table(
+                    f"{dataset.name} {language}->en ({len(dataset.documents)} English articles, {args.split})",
+                    evaluate_modes(engine, queries),
+                )
         else:
             queries = subsample(dataset.test if args.split == "test" else dataset.dev, args.max_queries)
-            print_table(f"{dataset.name} ({len(dataset.documents)} articles, {args.split})", evaluate_modes(engine, queries))
+            print_table(
+                f"{dataset.name} ({len(dataset.documents)} articles, {args.split})", evaluate_modes(engine, queries)
+            )
         if dataset.unanswerable:
             decline_report(engine, dataset, "dev" if args.split == "dev" else "test", args.max_queries)
         print(f"  ({time.perf_counter() - started:.1f}s)")
@@ -741,7 +791,9 @@ def forum_threads(data: Path, seed: int = 0) -> tuple[list[IndexedDocument], Lab
         asked = list(dict.fromkeys(pools[intent]))
         rng.shuffle(asked)
         for number, question in enumerate(asked[:FORUM_THREADS_PER_INTENT]):
-            threads.append(IndexedDocument(doc_id=f"thread:{intent}#{number}:en", locale="en", title=question, kind="thread"))
+            threads.append(
+                IndexedDocument(doc_id=f"thread:{intent}#{number}:en", locale="en", title=question, kind="thread")
+            )
     with open(data / "banking77" / "test.csv", encoding="utf-8") as handle:
         queries = [(row["text"], f"thread:{row['category']}#") for row in csv.DictReader(handle)]
     return threads, queries
@@ -789,13 +841,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lexical-scope", default="document")
     parser.add_argument("--target-declined", type=float, default=0.85)
     parser.add_argument("--target-precision", type=float, default=0.93)
-    parser.add_argument("--pairs", action=argparse.BooleanOptionalAction, default=True,
-                        help="confidence per language pair, before/after (on by default)")
+    parser.add_argument(
+        "--pairs",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="confidence per language pair, before/after (on by default)",
+    )
     parser.add_argument("--pairs-only", action="store_true", help="only the per-pair confidence report")
     parser.add_argument("--tune-pairs", action="store_true", help="fit per-pair calibrations on train/dev")
     parser.add_argument("--pair-languages", nargs="+", default=list(PAIR_LANGUAGES), choices=list(PAIR_LANGUAGES))
-    parser.add_argument("--pair-queries", type=int, default=400,
-                        help="sentences per query language (and clinc150 queries) per split in the pair report")
+    parser.add_argument(
+        "--pair-queries",
+        type=int,
+        default=400,
+        help="sentences per query language (and clinc150 queries) per split in the pair report",
+    )
     parser.add_argument("--no-clinc-pairs", action="store_true", help="en>en from sib200 only")
     parser.add_argument("--pair-articles", action="store_true", help="also the article protocol (a stress test)")
     parser.add_argument("--pair-cache", type=Path, help="with --tune-pairs: keep the tuning observations in this file")

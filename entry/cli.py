@@ -96,8 +96,10 @@ def serve(
     # Here, not in the app: with --workers N this is the supervisor, so N web processes run one worker.
     worker = embedded.start(settings)
     if worker is not None:
-        typer.echo("serve: the task queue's worker runs in this process (AFTERCARE_EMBEDDED_WORKER=off to leave "
-                   "it to 'aftercare worker')")
+        typer.echo(
+            "serve: the task queue's worker runs in this process (AFTERCARE_EMBEDDED_WORKER=off to leave "
+            "it to 'aftercare worker')"
+        )
         # uvicorn re-raises the SIGTERM it stopped on once it is done; as an exception here (not the
         # default handler's instant death) it lets the worker finish the job in hand below.
         signal.signal(signal.SIGTERM, _exit_on_sigterm)
@@ -109,7 +111,8 @@ def serve(
             workers=workers if not reload else 1,
             reload=reload,
             # X-Forwarded-* only from AFTERCARE_TRUSTED_PROXIES (uvicorn's default trusts 127.0.0.1).
-            proxy_headers=bool(settings.trusted_proxies), forwarded_allow_ips=settings.trusted_proxies or None,
+            proxy_headers=bool(settings.trusted_proxies),
+            forwarded_allow_ips=settings.trusted_proxies or None,
         )
     finally:
         if worker is not None:
@@ -122,7 +125,8 @@ def create_user(
     name: str = typer.Option(..., help="Display name."),
     role: str = typer.Option(..., help="customer, agent or admin."),
     password: str | None = typer.Option(
-        None, help="Password for browser sign-in (or set AFTERCARE_NEW_USER_PASSWORD).",
+        None,
+        help="Password for browser sign-in (or set AFTERCARE_NEW_USER_PASSWORD).",
         envvar="AFTERCARE_NEW_USER_PASSWORD",
     ),
 ) -> None:

@@ -24,7 +24,8 @@ def worker(
     workers: int = typer.Option(2, "--workers", "-w", min=1, help="Worker threads (or processes) running jobs."),
     once: bool = typer.Option(False, "--once", help="Run every job that is due now, then exit (cron-style)."),
     periodic: bool = typer.Option(
-        True, "--periodic/--no-periodic",
+        True,
+        "--periodic/--no-periodic",
         help="Run the periodic scheduler here (with several consumers, keep it on one of them).",
     ),
     worker_type: str = typer.Option("thread", help="thread or process."),
@@ -55,7 +56,9 @@ def mail_in(
     port: int = typer.Option(2525, help="TCP port."),
     lmtp: bool = typer.Option(False, "--lmtp", help="Speak LMTP instead of SMTP."),
     stdin: bool = typer.Option(
-        False, "--stdin", help="Read one message from standard input instead (a mail server's pipe transport).",
+        False,
+        "--stdin",
+        help="Read one message from standard input instead (a mail server's pipe transport).",
     ),
 ) -> None:
     """Receive e-mail into tickets: an SMTP/LMTP server, or one message from standard input."""

@@ -132,8 +132,6 @@ def _filters(query: InboxQuery, principal: Principal) -> list[ColumnElement[bool
     return conditions
 
 
-
-
 def view_counts(session: Session, principal: Principal) -> dict[InboxView, int]:
     """How many tickets each view holds, in one pass over the tickets."""
     guards.require_staff(principal)
@@ -147,8 +145,10 @@ def view_counts(session: Session, principal: Principal) -> dict[InboxView, int]:
 
 
 def _page_query(conditions: list[ColumnElement[bool]]) -> Select[tuple[Ticket]]:
-    return select(Ticket).where(*conditions).options(
-        selectinload(Ticket.tag_rows), selectinload(Ticket.requester), selectinload(Ticket.assignee)
+    return (
+        select(Ticket)
+        .where(*conditions)
+        .options(selectinload(Ticket.tag_rows), selectinload(Ticket.requester), selectinload(Ticket.assignee))
     )
 
 
@@ -185,10 +185,13 @@ def inbox_page(
     newest_first = (Ticket.updated_at.desc(), Ticket.id.desc())
     if newer_than is not None:
         # Walk towards the newest, then turn the rows around for display.
-        rows = list(session.scalars(
-            _page_query([*conditions, _after(newer_than)])
-            .order_by(Ticket.updated_at.asc(), Ticket.id.asc()).limit(size + 1)
-        ))
+        rows = list(
+            session.scalars(
+                _page_query([*conditions, _after(newer_than)])
+                .order_by(Ticket.updated_at.asc(), Ticket.id.asc())
+                .limit(size + 1)
+            )
+        )
         if len(rows) <= size:
             # Back at the newest end: show a full first page rather than a short one.
             return inbox_page(session, query, principal, size=size)

@@ -88,7 +88,9 @@ MacroTitle = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TITLE_CHARS), AfterValidator(_not_blank)
 ]
 MacroBody = Annotated[
-    str, StringConstraints(min_length=1, max_length=MAX_BODY_CHARS), AfterValidator(_not_blank),
+    str,
+    StringConstraints(min_length=1, max_length=MAX_BODY_CHARS),
+    AfterValidator(_not_blank),
     AfterValidator(_known_placeholders_only),
 ]
 
@@ -112,7 +114,7 @@ def list_macros(session: Session, *, language: str | None = None) -> list[Macro]
     macros = list(session.scalars(select(Macro).order_by(func.lower(Macro.title), Macro.id)))
     if language is None:
         return macros
-    return sorted(macros, key=lambda macro: (0 if macro.language == language else 1 if macro.language is None else 2))
+    return sorted(macros, key=lambda macro: 0 if macro.language == language else 1 if macro.language is None else 2)
 
 
 def get_macro(session: Session, macro_id: int) -> Macro:
@@ -134,7 +136,9 @@ def create_macro(session: Session, data: MacroWrite, principal: Principal) -> Ma
     guards.require_admin(principal, ADMINS_ONLY)
     _check_title_free(session, data.title)
     macro = Macro(
-        title=data.title, body=data.body, language=data.language,
+        title=data.title,
+        body=data.body,
+        language=data.language,
         created_by_id=principal.user.id if principal.user else None,
         updated_by_id=principal.user.id if principal.user else None,
     )
@@ -174,4 +178,3 @@ def render_macro(macro: Macro, ticket: Ticket, agent: User | None) -> str:
         return produce() if produce is not None else match.group(0)
 
     return PLACEHOLDER.sub(substitute, macro.body)
-

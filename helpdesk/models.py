@@ -72,21 +72,15 @@ class Ticket(TimestampMixin, Base):
     untimed_links_issued_at: Mapped[datetime | None]
     # The ticket this one may belong to, for an agent to merge: mail that named that ticket in its
     # subject but could not be trusted to come from its requester (helpdesk.email.mail_in.threading).
-    related_ticket_id: Mapped[int | None] = mapped_column(
-        ForeignKey("tickets.id", ondelete="SET NULL"), index=True
-    )
+    related_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"), index=True)
 
     requester: Mapped[Customer] = relationship()
     assignee: Mapped[User | None] = relationship()
     messages: Mapped[list[Message]] = relationship(
         back_populates="ticket", order_by="Message.id", cascade="all, delete-orphan"
     )
-    tag_rows: Mapped[list[TicketTag]] = relationship(
-        cascade="all, delete-orphan", order_by="TicketTag.tag"
-    )
-    events: Mapped[list[TicketEvent]] = relationship(
-        order_by="TicketEvent.id", cascade="all, delete-orphan"
-    )
+    tag_rows: Mapped[list[TicketTag]] = relationship(cascade="all, delete-orphan", order_by="TicketTag.tag")
+    events: Mapped[list[TicketEvent]] = relationship(order_by="TicketEvent.id", cascade="all, delete-orphan")
 
     @property
     def tags(self) -> list[str]:
@@ -145,7 +139,6 @@ class TicketEvent(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     actor_user: Mapped[User | None] = relationship()
-
 
 
 # --- Agent workspace: canned replies, and the index behind the inbox's keyset pagination.

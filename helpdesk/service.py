@@ -31,6 +31,8 @@ from aftercare.db import utcnow
 from aftercare.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
 from aftercare.events import pending, record
 from aftercare.pagination import page_offset, paginate
+from helpdesk.email import notifications
+from helpdesk.email.models import OutboxMessage
 from helpdesk.events import PublicReplyAdded, TicketCreated
 from helpdesk.models import (
     AuditField,
@@ -46,8 +48,6 @@ from helpdesk.models import (
 from helpdesk.schemas import MessageCreate, TicketCreate, TicketUpdate
 from helpdesk.ticket_links import can_read_ticket
 from retrieval.language import LanguageSource, detect_language
-from helpdesk.email import notifications
-from helpdesk.email.models import OutboxMessage
 
 # The state machine. "Reopen" is solved/pending -> open; closed is final (a customer who writes
 # again after closing gets a follow-up ticket, as in every mainstream help desk).
@@ -59,9 +59,7 @@ ALLOWED_TRANSITIONS: dict[TicketStatus, frozenset[TicketStatus]] = {
     TicketStatus.CLOSED: frozenset(),
 }
 # What a customer may do to their own ticket: mark it solved, close a solved one, reopen.
-CUSTOMER_TRANSITIONS: frozenset[TicketStatus] = frozenset(
-    {TicketStatus.SOLVED, TicketStatus.CLOSED, TicketStatus.OPEN}
-)
+CUSTOMER_TRANSITIONS: frozenset[TicketStatus] = frozenset({TicketStatus.SOLVED, TicketStatus.CLOSED, TicketStatus.OPEN})
 MAX_PAGE_SIZE = 100
 
 
@@ -148,10 +146,17 @@ def create_ticket(
     )
     session.flush()
     # The requester's confirmation e-mail with their signed link, queued after the commit.
-    record(session, TicketCreated(
-        ticket_id=ticket.id, channel=str(channel), confirm=confirm, in_reply_to=in_reply_to,
-        references=tuple(references), at=now,
-    ))
+    record(
+        session,
+        TicketCreated(
+            ticket_id=ticket.id,
+            channel=str(channel),
+            confirm=confirm,
+            in_reply_to=in_reply_to,
+            references=tuple(references),
+            at=now,
+        ),
+    )
     return ticket
 
 
@@ -161,16 +166,28 @@ def note_related_tickets(session: Session, ticket: Ticket, related: Ticket, *, r
     Used when mail named ``related`` but could not be trusted to come from its requester: it
     became ``ticket`` instead, and ``related`` is neither changed nor reopened (only noted).
     """
-    session.add(Message(
-        ticket=ticket, kind=MessageKind.INTERNAL_NOTE, channel=TicketChannel.EMAIL,
-        body=(f"This e-mail named ticket #{related.id} (/agent/tickets/{related.id}) in its subject, but {reason}, "
-              f"so it was not added there. If it really is from the requester of #{related.id}, merge the two."),
-    ))
-    session.add(Message(
-        ticket=related, kind=MessageKind.INTERNAL_NOTE, channel=TicketChannel.EMAIL,
-        body=(f"An e-mail naming this ticket became ticket #{ticket.id} (/agent/tickets/{ticket.id}) instead: "
-              f"{reason}. Nothing was added to this ticket and its status is unchanged."),
-    ))
+    session.add(
+        Message(
+            ticket=ticket,
+            kind=MessageKind.INTERNAL_NOTE,
+            channel=TicketChannel.EMAIL,
+            body=(
+                f"This e-mail named ticket #{related.id} (/agent/tickets/{related.id}) in its subject, but {reason}, "
+                f"so it was not added there. If it really is from the requester of #{related.id}, merge the two."
+            ),
+        )
+    )
+    session.add(
+        Message(
+            ticket=related,
+            kind=MessageKind.INTERNAL_NOTE,
+            channel=TicketChannel.EMAIL,
+            body=(
+                f"An e-mail naming this ticket became ticket #{ticket.id} (/agent/tickets/{ticket.id}) instead: "
+                f"{reason}. Nothing was added to this ticket and its status is unchanged."
+            ),
+        )
+    )
     session.flush()
 
 
@@ -332,10 +349,14 @@ def add_message(session: Session, ticket: Ticket, data: MessageCreate, principal
     if principal.is_staff and message.kind == MessageKind.PUBLIC_REPLY:
         notifications.on_agent_reply(session, ticket, message)
         # Whatever the route (the agent's page or the API): e.g. suggestion outcomes (kb).
-        record(session, PublicReplyAdded(
-            ticket_id=ticket.id, message_id=message.id,
-            author_user_id=principal.user.id if principal.user is not None else None,
-        ))
+        record(
+            session,
+            PublicReplyAdded(
+                ticket_id=ticket.id,
+                message_id=message.id,
+                author_user_id=principal.user.id if principal.user is not None else None,
+            ),
+        )
     return message
 
 

@@ -131,7 +131,9 @@ def _report_failure(error: ImportFailed) -> None:
 
 @app.command("export")
 def export_command(
-    format: ExportFormat = typer.Option(ExportFormat.JSONL, "--format", help="jsonl (one file) or markdown (a folder)."),
+    format: ExportFormat = typer.Option(
+        ExportFormat.JSONL, "--format", help="jsonl (one file) or markdown (a folder)."
+    ),
     out: Path | None = typer.Option(None, "--out", help="File (jsonl) or folder (markdown); jsonl defaults to stdout."),
 ) -> None:
     """Export every article and translation in a format 'aftercare kb import' reads back."""

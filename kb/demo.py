@@ -25,4 +25,6 @@ def load_demo(session: Session, echo: Callable[[str], None]) -> None:
     author = session.scalar(select(User).where(User.email == DEMO_AUTHOR_EMAIL, User.role == Role.ADMIN))
     records = read_import_path(DEMO_CONTENT_DIR)
     report = import_records(session, records, author=author, only_missing=True)
-    echo(f"  knowledge base: {len(report.created)} new articles and translations, {len(report.unchanged)} already there")
+    echo(
+        f"  knowledge base: {len(report.created)} new articles and translations, {len(report.unchanged)} already there"
+    )

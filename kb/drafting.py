@@ -30,15 +30,17 @@ def one_line(text: str, limit: int) -> str:
     return line if len(line) <= limit else line[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
-def draft_article_from_ticket(session: Session, ticket: Ticket, principal: Principal, *,
-                              placeholder: str = NO_ANSWER_YET) -> Article:
+def draft_article_from_ticket(
+    session: Session, ticket: Ticket, principal: Principal, *, placeholder: str = NO_ANSWER_YET
+) -> Article:
     """A draft article from ``ticket`` (agents only; the caller has checked they may read it).
 
     ``placeholder`` is the body used when no agent has answered publicly, in the ticket's language.
     """
     guards.require_staff(principal)
     messages = session.scalars(
-        select(Message).where(Message.ticket_id == ticket.id, Message.kind == MessageKind.PUBLIC_REPLY)
+        select(Message)
+        .where(Message.ticket_id == ticket.id, Message.kind == MessageKind.PUBLIC_REPLY)
         .order_by(Message.id)
     ).all()
     first = next((m for m in messages if m.author_customer_id is not None or m.author_user is None), None)
@@ -51,7 +53,10 @@ def draft_article_from_ticket(session: Session, ticket: Ticket, principal: Princ
     # An article is written in a language the site offers; a ticket may be in any language.
     locale = ticket.language if ticket.language in settings.languages else settings.default_language
     data = ArticleCreate(
-        title=one_line(ticket.subject, MAX_TITLE_CHARS), body=body, kind=ArticleKind.TROUBLESHOOTING,
-        locale=locale, questions=[q for q in questions if q.strip()],
+        title=one_line(ticket.subject, MAX_TITLE_CHARS),
+        body=body,
+        kind=ArticleKind.TROUBLESHOOTING,
+        locale=locale,
+        questions=[q for q in questions if q.strip()],
     )
     return service.create_article(session, data, author=principal.user)

@@ -196,7 +196,7 @@ def _read_markdown_file(path: Path, problems: list[str]) -> tuple[dict[str, Any]
         problems.append(f"{path}:{line}: 'body' is the Markdown after the front matter, not a front matter field")
         return None
     body_line = closing + 2
-    fields = {**metadata, "body": "\n".join(lines[closing + 1:])}
+    fields = {**metadata, "body": "\n".join(lines[closing + 1 :])}
     return fields, front_matter_lines, body_line
 
 
@@ -287,7 +287,9 @@ def _locate(records: list[tuple[ImportRecord, Location]], problems: list[str]) -
         located.append(LocatedRecord(record, where, slug, locale))
     for item in located:
         if item.record.is_translation and source_locale.get(item.article_slug) == item.locale:
-            problems.append(f"{item.where}: {item.locale} is the source locale of {item.article_slug!r}, not a translation")
+            problems.append(
+                f"{item.where}: {item.locale} is the source locale of {item.article_slug!r}, not a translation"
+            )
     return located
 
 
@@ -341,8 +343,15 @@ def _apply_source(session: Session, item: LocatedRecord, author: User | None, re
     article = service.find_article_by_slug(session, item.article_slug)
     if article is None:
         data = ArticleCreate(
-            title=record.title, body=record.body, kind=record.kind, locale=item.locale, status=record.status,
-            slug=item.article_slug, products=record.products, tags=record.tags, questions=record.questions,
+            title=record.title,
+            body=record.body,
+            kind=record.kind,
+            locale=item.locale,
+            status=record.status,
+            slug=item.article_slug,
+            products=record.products,
+            tags=record.tags,
+            questions=record.questions,
         )
         service.create_article(session, data, author=author)
         report.created.append(item.label)
@@ -363,7 +372,9 @@ def _apply_translation(session: Session, item: LocatedRecord, author: User | Non
     record = item.record
     article = service.find_article_by_slug(session, item.article_slug)
     if article is None:
-        raise ValidationFailed(f"translation_of: no article with slug {item.article_slug!r} (in the database or this import)")
+        raise ValidationFailed(
+            f"translation_of: no article with slug {item.article_slug!r} (in the database or this import)"
+        )
     if article.source_locale == item.locale:
         raise ValidationFailed(f"{item.locale} is the source locale of {article.slug!r}, not a translation")
     source_now = current_version(session, article.id, article.source_locale)
@@ -372,8 +383,12 @@ def _apply_translation(session: Session, item: LocatedRecord, author: User | Non
     content = article.content(item.locale)
     if content is None:
         data = TranslationCreate(
-            locale=item.locale, title=record.title, body=record.body, questions=record.questions,
-            status=record.status, source_version=stale_version if record.stale else source_now,
+            locale=item.locale,
+            title=record.title,
+            body=record.body,
+            questions=record.questions,
+            status=record.status,
+            source_version=stale_version if record.stale else source_now,
         )
         translations.add_translation(session, article, data, author=author)
         report.created.append(item.label)

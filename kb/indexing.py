@@ -58,9 +58,7 @@ class IndexableDocument:
         return f"{ARTICLE_ENTITY}:{self.article_id}:{self.locale}"
 
 
-def iter_indexable_documents(
-    session: Session, article_ids: Iterable[int] | None = None
-) -> list[IndexableDocument]:
+def iter_indexable_documents(session: Session, article_ids: Iterable[int] | None = None) -> list[IndexableDocument]:
     """Documents of published articles in their published locales, ordered by (article id, locale).
 
     ``article_ids`` limits the result to those articles (an incremental update); ``None`` means
@@ -107,7 +105,9 @@ def iter_indexable_documents(
 def record_search_change(session: Session, entity_id: int, *, entity_type: str = ARTICLE_ENTITY) -> None:
     """Note, inside the current transaction, that this entity's searchable form may have changed."""
     session.add(SearchIndexChange(entity_type=entity_type, entity_id=entity_id))
-    changed = ForumPostChanged(thread_id=entity_id) if entity_type == THREAD_ENTITY else ArticleChanged(article_id=entity_id)
+    changed = (
+        ForumPostChanged(thread_id=entity_id) if entity_type == THREAD_ENTITY else ArticleChanged(article_id=entity_id)
+    )
     record(session, changed)
 
 

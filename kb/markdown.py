@@ -18,10 +18,33 @@ from markupsafe import Markup
 
 ALLOWED_TAGS = frozenset(
     {
-        "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6",
-        "strong", "em", "s", "del", "code", "pre", "blockquote",
-        "ul", "ol", "li", "a", "img",
-        "table", "thead", "tbody", "tr", "th", "td",
+        "p",
+        "br",
+        "hr",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "strong",
+        "em",
+        "s",
+        "del",
+        "code",
+        "pre",
+        "blockquote",
+        "ul",
+        "ol",
+        "li",
+        "a",
+        "img",
+        "table",
+        "thead",
+        "tbody",
+        "tr",
+        "th",
+        "td",
     }
 )
 ALLOWED_ATTRIBUTES = {

@@ -23,7 +23,6 @@ MAX_TAGS = 20
 MAX_SLUG_CHARS = 120
 
 
-
 def _is_word_char(char: str) -> bool:
     # Letters and digits of any script, and combining marks (Thai vowels and tone marks are marks).
     return char.isalnum() or unicodedata.category(char).startswith("M")

@@ -179,9 +179,7 @@ def _set_tags(article: Article, kind: TagKind, values: Iterable[str]) -> bool:
     return True
 
 
-def set_status(
-    session: Session, article: Article, status: ArticleStatus, *, enforce_transitions: bool = True
-) -> bool:
+def set_status(session: Session, article: Article, status: ArticleStatus, *, enforce_transitions: bool = True) -> bool:
     """Change the article's status (the source content's status follows). Returns whether it changed.
 
     ``enforce_transitions=False`` is for declarative imports, where the file states the outcome.

@@ -157,8 +157,7 @@ def language_coverage(session: Session, article: Article) -> Coverage:
     source_now = versions.get((article.id, article.source_locale), 0)
     ordered = sorted(article.contents, key=lambda content: (not content.is_source, content.locale))
     contents = [
-        (content, versions.get((article.id, content.locale), 0), is_stale(content, source_now))
-        for content in ordered
+        (content, versions.get((article.id, content.locale), 0), is_stale(content, source_now)) for content in ordered
     ]
     present = {content.locale for content in article.contents}
     missing = [locale for locale in get_settings().languages if locale not in present]

@@ -64,7 +64,7 @@ def set_questions(content: ArticleContent, questions: Sequence[str]) -> None:
             rows[position].text = text
         else:
             rows.append(ArticleQuestion(position=position, text=text))
-    del rows[len(questions):]
+    del rows[len(questions) :]
 
 
 def save_content(

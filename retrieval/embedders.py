@@ -248,7 +248,11 @@ class SentenceTransformerEmbedder:
         if torch.get_num_threads() != threads:
             torch.set_num_threads(threads)
         vectors = model.encode(
-            texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False,
+            texts,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
         )
         return _as_matrix(vectors, self.dim)
 

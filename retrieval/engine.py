@@ -67,7 +67,9 @@ class _DocCandidate:
 
 
 class SearchEngine:
-    def __init__(self, embedder: Embedder, *, fusion: FusionConfig | None = None, vector_index: VectorIndex | None = None) -> None:
+    def __init__(
+        self, embedder: Embedder, *, fusion: FusionConfig | None = None, vector_index: VectorIndex | None = None
+    ) -> None:
         self.embedder = embedder
         self.fusion = fusion or FusionConfig()
         self._vectors = vector_index or VectorIndex(embedder.id, embedder.dim)
@@ -204,16 +206,24 @@ class SearchEngine:
         return removed
 
     # ---- search ---------------------------------------------------------------------------
-    def embed_queries(self, queries: Sequence[str], languages: Sequence[str | None] | None = None) -> list[QueryEmbedding]:
+    def embed_queries(
+        self, queries: Sequence[str], languages: Sequence[str | None] | None = None
+    ) -> list[QueryEmbedding]:
         """Embed queries in one batch (what ``search`` does for one query)."""
         queries = [query.strip() for query in queries]
         languages = list(languages) if languages is not None else [None] * len(queries)
         if isinstance(self.embedder, RoutedEmbedder):
-            routes = [self.embedder.route_for(query, language) for query, language in zip(queries, languages, strict=True)]
+            routes = [
+                self.embedder.route_for(query, language) for query, language in zip(queries, languages, strict=True)
+            ]
         else:
             routes = [self.embedder.id] * len(queries)
         with self._reuse_lock:
-            found = {i: self._reused[(route, query)] for i, (route, query) in enumerate(zip(routes, queries, strict=True)) if (route, query) in self._reused}
+            found = {
+                i: self._reused[(route, query)]
+                for i, (route, query) in enumerate(zip(routes, queries, strict=True))
+                if (route, query) in self._reused
+            }
         missing = [i for i in range(len(queries)) if i not in found]
         if missing:
             texts = [queries[i] for i in missing]
@@ -225,7 +235,9 @@ class SearchEngine:
         return [found[i] for i in range(len(queries))]
 
     @contextmanager
-    def reusing(self, queries: Sequence[str], languages: Sequence[str | None] | None = None) -> Iterator[list[QueryEmbedding]]:
+    def reusing(
+        self, queries: Sequence[str], languages: Sequence[str | None] | None = None
+    ) -> Iterator[list[QueryEmbedding]]:
         """Embed ``queries`` now; inside the block, a search for one of them (same text and route)
         uses that embedding instead of embedding it again.
 
@@ -351,8 +363,13 @@ class SearchEngine:
             )
             unit = self._units[self._snippet_unit(candidate, mode, query_vector, lexical)]
             confidence, threshold = config.confidence(
-                route, mode, query_language, document.locale,
-                score=float(scores[i]), margin=margin, strength=candidate.strength,
+                route,
+                mode,
+                query_language,
+                document.locale,
+                score=float(scores[i]),
+                margin=margin,
+                strength=candidate.strength,
             )
             results.append(
                 SearchResult(

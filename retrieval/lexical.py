@@ -443,7 +443,9 @@ class LexicalSnapshot:
         with open(path, "w", encoding="utf-8") as handle:
             handle.write(json.dumps({"k1": self.k1, "b": self.b}) + "\n")
             for key, slot in yield_gil(self.slots.items()):
-                handle.write(json.dumps([key, self.forward[slot] or {}], ensure_ascii=False, separators=(",", ":")) + "\n")
+                handle.write(
+                    json.dumps([key, self.forward[slot] or {}], ensure_ascii=False, separators=(",", ":")) + "\n"
+                )
 
 
 def yield_gil(items: Iterable[T], every: int = 32) -> Iterator[T]:

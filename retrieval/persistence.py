@@ -23,7 +23,9 @@ from retrieval.lexical import LexicalIndex, yield_gil
 from retrieval.snapshot import IndexSnapshot, StoredIndex
 from retrieval.vector_index import VectorIndex
 
-ENGINE_FORMAT = 3  # 2: lexical.jsonl (one key per line); 3: hyphenated words also indexed joined, long articles also whole
+ENGINE_FORMAT = (
+    3  # 2: lexical.jsonl (one key per line); 3: hyphenated words also indexed joined, long articles also whole
+)
 ENGINE_MANIFEST = "engine.json"
 DOCUMENTS_FILE = "documents.jsonl"
 LEXICAL_FILE = "lexical.jsonl"
@@ -81,7 +83,10 @@ def read_index(directory: Path, embedder_id: str) -> StoredIndex:
         for line in handle:
             row = json.loads(line)
             document = IndexedDocument(**row["document"])
-            units = [Unit(unit_id, document.doc_id, UnitKind(kind), text, indexed) for unit_id, kind, text, indexed in row["units"]]
+            units = [
+                Unit(unit_id, document.doc_id, UnitKind(kind), text, indexed)
+                for unit_id, kind, text, indexed in row["units"]
+            ]
             unit_ids.update(unit.unit_id for unit in units)
             documents.append((document, units))
     if len(unit_ids) != len(vectors):

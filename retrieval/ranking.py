@@ -81,13 +81,21 @@ _LEXICAL = Calibration(intercept=-3.739, w_score=2.015, w_margin=7.596, w_lexica
 DEFAULT_CALIBRATIONS: dict[str, dict[SearchMode, Calibration]] = {
     HYBRID_ENGLISH_ROUTE: {
         SearchMode.LEXICAL: _LEXICAL,
-        SearchMode.DENSE: Calibration(intercept=-13.006, w_score=14.73, w_margin=18.666, w_lexical=2.819, threshold=0.54),
-        SearchMode.HYBRID: Calibration(intercept=-15.45, w_score=18.764, w_margin=17.692, w_lexical=-0.5, threshold=0.52),
+        SearchMode.DENSE: Calibration(
+            intercept=-13.006, w_score=14.73, w_margin=18.666, w_lexical=2.819, threshold=0.54
+        ),
+        SearchMode.HYBRID: Calibration(
+            intercept=-15.45, w_score=18.764, w_margin=17.692, w_lexical=-0.5, threshold=0.52
+        ),
     },
     E5_ROUTE: {
         SearchMode.LEXICAL: _LEXICAL,
-        SearchMode.DENSE: Calibration(intercept=-20.737, w_score=21.432, w_margin=25.984, w_lexical=3.653, threshold=0.73),
-        SearchMode.HYBRID: Calibration(intercept=-26.077, w_score=28.427, w_margin=30.085, w_lexical=-1.124, threshold=0.64),
+        SearchMode.DENSE: Calibration(
+            intercept=-20.737, w_score=21.432, w_margin=25.984, w_lexical=3.653, threshold=0.73
+        ),
+        SearchMode.HYBRID: Calibration(
+            intercept=-26.077, w_score=28.427, w_margin=30.085, w_lexical=-1.124, threshold=0.64
+        ),
     },
     MINILM_ROUTE: {
         SearchMode.LEXICAL: _LEXICAL,
@@ -148,7 +156,7 @@ PAIR_CALIBRATIONS: dict[str, dict[SearchMode, dict[str, Calibration]]] = {
 
 
 def base_language(tag: str | None) -> str:
-    """"pt-BR" -> "pt", "" for none."""
+    """ "pt-BR" -> "pt", "" for none."""
     return (tag or "").strip().lower().replace("_", "-").split("-")[0]
 
 
@@ -259,7 +267,7 @@ R = TypeVar("R", bound=Ranked)
 
 
 def article_key(doc_id: str) -> str:
-    """"article:12:pl" -> "article:12" (the part before the last colon names the article)."""
+    """ "article:12:pl" -> "article:12" (the part before the last colon names the article)."""
     return doc_id.rsplit(":", 1)[0] if ":" in doc_id else doc_id
 
 
@@ -292,7 +300,13 @@ def collapse_locales(
     chosen: list[tuple[float, int, R]] = []
     for order, versions in enumerate(groups.values()):
         best = max(versions, key=lambda result: result.score)
-        chosen.append((best.score, order, _readable_version(versions, best, preferred_locale, margin, locale_of, fallback_locales)))
+        chosen.append(
+            (
+                best.score,
+                order,
+                _readable_version(versions, best, preferred_locale, margin, locale_of, fallback_locales),
+            )
+        )
     chosen.sort(key=lambda item: (-item[0], item[1]))
     return [pick for _, _, pick in chosen]
 
@@ -454,7 +468,13 @@ def rank_entities(
         if key == keys[0] == raw_keys[0] == main_top:
             raw = raw_best[key]
             raw_confidence, raw_threshold = config.confidence(
-                route, mode, query_language, raw.locale, score=raw.score, margin=raw_margin, strength=raw.lexical_strength
+                route,
+                mode,
+                query_language,
+                raw.locale,
+                score=raw.score,
+                margin=raw_margin,
+                strength=raw.lexical_strength,
             )
             # The stronger claim of the two, judged by its own pair's threshold.
             if raw_confidence - raw_threshold > confidence - threshold:
@@ -485,7 +505,9 @@ def language_offsets(
         for result in found:
             if result is not source:
                 differences.setdefault(result.locale, []).append(result.dense_part - source.dense_part)
-    measured = {locale: min(MAX_LANGUAGE_OFFSET, max(0.0, statistics.median(gaps))) for locale, gaps in differences.items()}
+    measured = {
+        locale: min(MAX_LANGUAGE_OFFSET, max(0.0, statistics.median(gaps))) for locale, gaps in differences.items()
+    }
 
     def offset(locale: str) -> float:
         if locale == main_locale:

@@ -39,8 +39,6 @@ RETRAIN_GROWTH = 2.0
 HASHTABLE_DIRECT_MAP: int = faiss.DirectMap.Hashtable  # type: ignore[attr-defined]
 
 
-
-
 class IndexKind(StrEnum):
     FLAT = "flat"
     IVF = "ivf"
@@ -165,7 +163,11 @@ class VectorIndex:
         quantizer.this.disown()  # type: ignore[attr-defined]
         # Training on a bounded sample (64 points per list) keeps a rebuild's training short for any
         # number of vectors.
-        sample = vectors if len(vectors) <= 64 * nlist else vectors[np.random.default_rng(0).choice(len(vectors), 64 * nlist, replace=False)]
+        sample = (
+            vectors
+            if len(vectors) <= 64 * nlist
+            else vectors[np.random.default_rng(0).choice(len(vectors), 64 * nlist, replace=False)]
+        )
         index.train(np.ascontiguousarray(sample))
         index.set_direct_map_type(HASHTABLE_DIRECT_MAP)
         index.nprobe = max(1, int(round(nlist * NPROBE_SHARE)))

@@ -106,8 +106,8 @@ def settings():
 
 @pytest.fixture
 def app(database: RollbackDatabase, settings):
-    from web.app import create_app
     from web import ratelimit
+    from web.app import create_app
 
     ratelimit.reset(settings.rate_limit_storage_url)
     return create_app(settings, database=database)

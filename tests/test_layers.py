@@ -50,22 +50,36 @@ def source_copy(tmp_path: Path) -> Path:
 # Each case adds one import that goes up a layer (or out of retrieval) and names the contract that
 # must catch it.
 UPWARD_IMPORTS = [
-    pytest.param("helpdesk/models.py", "import aftersales.models", "Layers:",
-                 id="helpdesk-imports-aftersales"),
-    pytest.param("kb/models.py", "import aftersales.models", "Layers:",
-                 id="kb-imports-aftersales"),
+    pytest.param("helpdesk/models.py", "import aftersales.models", "Layers:", id="helpdesk-imports-aftersales"),
+    pytest.param("kb/models.py", "import aftersales.models", "Layers:", id="kb-imports-aftersales"),
     pytest.param("kb/models.py", "import web.app", "Layers:", id="kb-imports-web"),
     pytest.param("aftersales/models.py", "import web.app", "Layers:", id="aftersales-imports-web"),
-    pytest.param("retrieval/engine.py", "import aftercare.config", "retrieval imports no domain",
-                 id="retrieval-imports-the-settings"),
-    pytest.param("retrieval/engine.py", "import sqlalchemy", "retrieval imports no domain (and no database)",
-                 id="retrieval-imports-a-database"),
+    pytest.param(
+        "retrieval/engine.py",
+        "import aftercare.config",
+        "retrieval imports no domain",
+        id="retrieval-imports-the-settings",
+    ),
+    pytest.param(
+        "retrieval/engine.py",
+        "import sqlalchemy",
+        "retrieval imports no domain (and no database)",
+        id="retrieval-imports-a-database",
+    ),
     pytest.param("helpdesk/macros.py", "import kb.models", "Layers:", id="helpdesk-imports-kb"),
     pytest.param("aftercare/config.py", "import helpdesk.models", "Layers:", id="the-shell-imports-helpdesk"),
-    pytest.param("workers/queue.py", "import helpdesk.email.outbox", "workers is the queue runtime",
-                 id="workers-imports-the-mail-domain"),
-    pytest.param("accounts/service.py", "import helpdesk.models", "accounts knows no other domain",
-                 id="accounts-imports-helpdesk"),
+    pytest.param(
+        "workers/queue.py",
+        "import helpdesk.email.outbox",
+        "workers is the queue runtime",
+        id="workers-imports-the-mail-domain",
+    ),
+    pytest.param(
+        "accounts/service.py",
+        "import helpdesk.models",
+        "accounts knows no other domain",
+        id="accounts-imports-helpdesk",
+    ),
     pytest.param("web/app.py", "import entry.jobs", "Layers:", id="web-imports-the-entry-layer"),
     pytest.param("aftercare/db.py", "import accounts.models", "Layers:", id="the-base-imports-accounts"),
 ]
@@ -108,15 +122,18 @@ def _import_circles(graph: grimp.ImportGraph) -> list[tuple[str, str]]:
 def test_no_module_imports_one_that_leads_back_to_it():
     graph = grimp.build_graph(*ROOT_PACKAGES, cache_dir=None)
     circles = _import_circles(graph)
-    described = [f"{a} -> {b} -> ... -> {a}: {' -> '.join(graph.find_shortest_chain(importer=b, imported=a))}"
-                 for a, b in circles]
+    described = [
+        f"{a} -> {b} -> ... -> {a}: {' -> '.join(graph.find_shortest_chain(importer=b, imported=a))}"
+        for a, b in circles
+    ]
     assert not circles, "\n".join(described)
 
 
 def test_a_circle_is_found(source_copy: Path, monkeypatch: pytest.MonkeyPatch):
     # The oracle for the check above: two modules made to import each other must be reported.
     (source_copy / "accounts" / "service.py").write_text(
-        (source_copy / "accounts" / "service.py").read_text() + "\nimport accounts.schemas  # circle\n")
+        (source_copy / "accounts" / "service.py").read_text() + "\nimport accounts.schemas  # circle\n"
+    )
     monkeypatch.syspath_prepend(str(source_copy))
     for name in list(sys.modules):
         if name.split(".")[0] in ROOT_PACKAGES:
@@ -140,7 +157,9 @@ def test_test_folders_mirror_the_code():
         if path.is_dir() and path.name != "__pycache__" and (path / "__init__.py").exists()
     )
     unmirrored = [
-        folder for folder in folders
-        if folder not in CROSS_CUTTING_TEST_FOLDERS and not (REPO_ROOT / folder.removeprefix("tests/") / "__init__.py").exists()
+        folder
+        for folder in folders
+        if folder not in CROSS_CUTTING_TEST_FOLDERS
+        and not (REPO_ROOT / folder.removeprefix("tests/") / "__init__.py").exists()
     ]
     assert folders and not unmirrored, f"test folders with no package of that name: {unmirrored}"

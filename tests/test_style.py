@@ -19,8 +19,9 @@ RUFF_TIMEOUT_SECONDS = 300
 
 def _ruff(*args: str) -> subprocess.CompletedProcess[str]:
     assert RUFF.exists(), f"{RUFF} is missing: install the test extra (pip install -e '.[test]')"
-    return subprocess.run([str(RUFF), *args], cwd=REPO_ROOT, capture_output=True, text=True,
-                          timeout=RUFF_TIMEOUT_SECONDS)
+    return subprocess.run(
+        [str(RUFF), *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=RUFF_TIMEOUT_SECONDS
+    )
 
 
 def test_ruff_check_finds_nothing():

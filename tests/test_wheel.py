@@ -54,7 +54,9 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     isolation = ["--no-build-isolation"] if _setuptools_is_recent() else []
     result = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", *isolation, "-w", str(out), str(source)],
-        capture_output=True, text=True, timeout=600,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     (built,) = out.glob("aftercare-*.whl")

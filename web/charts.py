@@ -111,7 +111,9 @@ def _y_axis(low: float, high: float, step: float, y_of, unit: str) -> list[str]:
     tick = low
     while tick <= high + step / 1000:
         y = y_of(tick)
-        parts.append(f'<line class="chart-grid" x1="{MARGIN_LEFT}" x2="{WIDTH - MARGIN_RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>')
+        parts.append(
+            f'<line class="chart-grid" x1="{MARGIN_LEFT}" x2="{WIDTH - MARGIN_RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>'
+        )
         parts.append(
             f'<text class="chart-tick" x="{MARGIN_LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{escape(_fmt(tick, unit))}</text>'
         )
@@ -185,18 +187,21 @@ def line_chart(
         for points in runs:
             if len(points) > 1:
                 parts.insert(0, f'<polyline class="chart-line {css}" points="{" ".join(points)}"/>')
-    latest = [
-        f"{s.name} {_fmt(next((v for v in reversed(s.values) if v is not None), None), unit)}" for s in series
-    ]
+    latest = [f"{s.name} {_fmt(next((v for v in reversed(s.values) if v is not None), None), unit)}" for s in series]
     summary = description or f"{title} from {labels[0]} to {labels[-1]}; latest: {', '.join(latest)}."
     legend = ""
     if len(series) > 1:
-        legend = '<ul class="chart-legend">' + "".join(
-            f'<li><span class="chart-swatch series-{i % SERIES_CLASSES}" aria-hidden="true"></span>{escape(s.name)}</li>'
-            for i, s in enumerate(series)
-        ) + "</ul>"
-    return _frame(chart_id, title, summary, "".join(parts),
-                  _data_table(title, label_heading, labels, series, unit), legend)
+        legend = (
+            '<ul class="chart-legend">'
+            + "".join(
+                f'<li><span class="chart-swatch series-{i % SERIES_CLASSES}" aria-hidden="true"></span>{escape(s.name)}</li>'
+                for i, s in enumerate(series)
+            )
+            + "</ul>"
+        )
+    return _frame(
+        chart_id, title, summary, "".join(parts), _data_table(title, label_heading, labels, series, unit), legend
+    )
 
 
 def bar_chart(
@@ -247,7 +252,9 @@ def bar_chart(
             f'<text class="chart-value" x="{x_of(i):.1f}" y="{label_y:.1f}" text-anchor="middle">'
             f"{escape(_fmt(value, unit))}</text>"
         )
-    parts.append(f'<line class="chart-axis" x1="{MARGIN_LEFT}" x2="{WIDTH - MARGIN_RIGHT}" y1="{zero:.1f}" y2="{zero:.1f}"/>')
+    parts.append(
+        f'<line class="chart-axis" x1="{MARGIN_LEFT}" x2="{WIDTH - MARGIN_RIGHT}" y1="{zero:.1f}" y2="{zero:.1f}"/>'
+    )
     pairs = [f"{label} {_fmt(value, unit)}" for label, value in zip(labels, values, strict=False)]
     summary = description or f"{title}: " + "; ".join(pairs[:20]) + ("…" if len(pairs) > 20 else "") + "."
     return _frame(chart_id, title, summary, "".join(parts), _data_table(title, label_heading, labels, series, unit))

@@ -40,9 +40,7 @@ def set_csrf_cookie_if_new(request: Request, response: Response) -> None:
     value = getattr(request.state, "new_csrf_value", None)
     if value and not request.cookies.get(CSRF_COOKIE):
         settings = request.app.state.settings
-        response.set_cookie(
-            CSRF_COOKIE, value, httponly=True, samesite="lax", secure=settings.secure_cookies, path="/"
-        )
+        response.set_cookie(CSRF_COOKIE, value, httponly=True, samesite="lax", secure=settings.secure_cookies, path="/")
 
 
 async def verify_csrf(request: Request) -> None:

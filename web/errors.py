@@ -22,16 +22,14 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from fastapi.responses import RedirectResponse
-from urllib.parse import quote
 
 from aftercare.db import is_database_busy
 from aftercare.errors import DomainError, NotAuthenticated, RateLimited
@@ -72,7 +70,12 @@ def _validation_message(errors: list[dict[str, Any]]) -> str:
 
 
 def error_response(
-    request: Request, status_code: int, code: str, message: str, *, extra: dict[str, Any] | None = None,
+    request: Request,
+    status_code: int,
+    code: str,
+    message: str,
+    *,
+    extra: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
     if _wants_json(request):
@@ -129,7 +132,10 @@ def _is_nul_text(error: BaseException) -> bool:
 
 def busy_response(request: Request) -> Response:
     return error_response(
-        request, 503, "database_busy", "the database is busy; please try again in a moment",
+        request,
+        503,
+        "database_busy",
+        "the database is busy; please try again in a moment",
         headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)},
     )
 
@@ -248,7 +254,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, error: StarletteHTTPException) -> Response:
         message = error.detail if isinstance(error.detail, str) else "request failed"
-        return error_response(request, error.status_code, "http_error", message, headers=getattr(error, "headers", None))
+        return error_response(
+            request, error.status_code, "http_error", message, headers=getattr(error, "headers", None)
+        )
 
     @app.exception_handler(OverflowError)
     async def _overflow(request: Request, error: OverflowError) -> Response:

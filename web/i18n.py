@@ -154,6 +154,7 @@ def babel_locale(language: str) -> Locale:
 # --- Jinja glue: every function reads the language from the template's own context, so one
 # shared environment serves concurrent requests in different languages without global state.
 
+
 def context_language(context: Context) -> str:
     language = context.get("ui_language")
     return language if isinstance(language, str) else SOURCE_LANGUAGE

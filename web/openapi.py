@@ -94,11 +94,15 @@ TICKET_LINK_QUERY = "ticketLinkQuery"
 SECURITY_SCHEMES: dict[str, Any] = {
     BEARER: {"type": "http", "scheme": "bearer", "description": "An API token from `aftercare create-user`."},
     TICKET_LINK_HEADER: {
-        "type": "apiKey", "in": "header", "name": deps.TICKET_TOKEN_HEADER,
+        "type": "apiKey",
+        "in": "header",
+        "name": deps.TICKET_TOKEN_HEADER,
         "description": "A ticket's signed access token: reads and replies to that one ticket.",
     },
     TICKET_LINK_QUERY: {
-        "type": "apiKey", "in": "query", "name": deps.TICKET_TOKEN_QUERY,
+        "type": "apiKey",
+        "in": "query",
+        "name": deps.TICKET_TOKEN_QUERY,
         "description": "The same signed access token, as in the link e-mailed to the customer.",
     },
 }

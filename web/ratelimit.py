@@ -108,7 +108,10 @@ class _Limiter:
         if first:
             logger.warning(
                 "rate-limit store %s is unreachable (%s): counting in this process's memory until it answers; "
-                "trying it again every %.0f s", self.scheme, self._down_error, RETRY_SECONDS,
+                "trying it again every %.0f s",
+                self.scheme,
+                self._down_error,
+                RETRY_SECONDS,
             )
 
     def _mark_up(self) -> None:

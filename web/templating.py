@@ -189,6 +189,9 @@ def render_error_page(
     request.state.principal = _principal_for_error_page(request)
     title = ERROR_TITLES.get(status_code, ERROR_TITLES[500] if status_code >= 500 else ERROR_TITLES[400])
     return render(
-        request, "pages/error.html", {"status_code": status_code, "message": message, "title": title},
-        status_code=status_code, headers=headers,
+        request,
+        "pages/error.html",
+        {"status_code": status_code, "message": message, "title": title},
+        status_code=status_code,
+        headers=headers,
     )

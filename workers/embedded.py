@@ -109,6 +109,8 @@ def start(settings: Settings) -> EmbeddedConsumer | None:
 
     monitor = threading.Thread(target=watch, name="embedded-worker-health", daemon=True)
     monitor.start()
-    logger.info("embedded worker started: queued mail, tips, surveys and scans run in this process "
-                "(AFTERCARE_EMBEDDED_WORKER=off where separate 'aftercare worker' processes run them)")
+    logger.info(
+        "embedded worker started: queued mail, tips, surveys and scans run in this process "
+        "(AFTERCARE_EMBEDDED_WORKER=off where separate 'aftercare worker' processes run them)"
+    )
     return EmbeddedConsumer(consumer, lock, stop, monitor)

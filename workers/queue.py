@@ -64,8 +64,19 @@ from aftercare.config import Settings, get_settings
 from aftercare.db import Database, is_database_busy
 
 __all__ = [
-    "Job", "RunSummary", "build_huey", "crontab", "enqueue_job", "get_huey", "job", "periodic", "run_once",
-    "register_task_modules", "set_huey", "use_database", "worker_database",
+    "Job",
+    "RunSummary",
+    "build_huey",
+    "crontab",
+    "enqueue_job",
+    "get_huey",
+    "job",
+    "periodic",
+    "run_once",
+    "register_task_modules",
+    "set_huey",
+    "use_database",
+    "worker_database",
 ]
 
 logger = logging.getLogger(__name__)
@@ -183,7 +194,9 @@ def _instance_for(queue_url: str, data_dir: Path) -> Huey:
         return MemoryHuey(QUEUE_NAME, results=False)
     if queue_url == "immediate://":
         return MemoryHuey(QUEUE_NAME, results=False, immediate=True)
-    raise ValueError(f"unsupported AFTERCARE_QUEUE_URL {queue_url!r}: use '', sqlite:///, redis://, memory:// or immediate://")
+    raise ValueError(
+        f"unsupported AFTERCARE_QUEUE_URL {queue_url!r}: use '', sqlite:///, redis://, memory:// or immediate://"
+    )
 
 
 def retry_when_busy(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -196,8 +209,9 @@ def retry_when_busy(func: Callable[..., Any]) -> Callable[..., Any]:
         except Exception as error:
             if not is_database_busy(error):
                 raise
-            logger.warning("%s: the database stayed locked; running it again in %s s", _job_name(func),
-                           BUSY_RETRY_DELAY_SECONDS)
+            logger.warning(
+                "%s: the database stayed locked; running it again in %s s", _job_name(func), BUSY_RETRY_DELAY_SECONDS
+            )
             raise RetryTask("database busy", delay=BUSY_RETRY_DELAY_SECONDS) from error
 
     return run
@@ -222,14 +236,15 @@ def build_huey(queue_url: str, data_dir: Path) -> Huey:
     for spec in registered_jobs().values():
         if spec.schedule is None:
             huey.task(retries=spec.retries, retry_delay=spec.retry_delay, name=spec.func.__name__)(
-                retry_when_busy(spec.func))
+                retry_when_busy(spec.func)
+            )
         else:
             huey.periodic_task(spec.schedule, name=spec.func.__name__)(_periodic_body(huey, spec))
     tasks_by_name = huey._registry._registry
     for old_module, module in _FORMER_MODULES.items():
         for name, task_class in list(tasks_by_name.items()):
             if name.startswith(module + "."):
-                tasks_by_name.setdefault(old_module + name[len(module):], task_class)
+                tasks_by_name.setdefault(old_module + name[len(module) :], task_class)
     return huey
 
 

@@ -13,8 +13,21 @@ from aftercare.errors import ValidationFailed
 # RFC 5322 field names: printable ASCII except colon.
 _HEADER_NAME = re.compile(r"^[!-9;-~]{1,76}$")
 # Headers the outbox writes itself; a caller setting them would break threading or delivery.
-RESERVED_HEADERS = frozenset({"from", "to", "cc", "bcc", "subject", "date", "message-id", "mime-version",
-                              "content-type", "content-transfer-encoding", "return-path"})
+RESERVED_HEADERS = frozenset(
+    {
+        "from",
+        "to",
+        "cc",
+        "bcc",
+        "subject",
+        "date",
+        "message-id",
+        "mime-version",
+        "content-type",
+        "content-transfer-encoding",
+        "return-path",
+    }
+)
 _MESSAGE_ID = re.compile(r"<[^<>\s]{1,245}>")
 
 

@@ -68,8 +68,10 @@ class DrainSummary:
 
     def __str__(self) -> str:
         down = " (SMTP server unavailable)" if self.server_unavailable else ""
-        return (f"sent {self.sent}, retry later {self.retried}, failed {self.failed}, "
-                f"suppressed {self.suppressed}, taken back {self.reclaimed}{down}")
+        return (
+            f"sent {self.sent}, retry later {self.retried}, failed {self.failed}, "
+            f"suppressed {self.suppressed}, taken back {self.reclaimed}{down}"
+        )
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -114,7 +116,8 @@ def reclaim_stale(session: Session, *, now: datetime, lease: timedelta, horizon:
 def claim_next(session: Session, *, now: datetime) -> OutboxMessage | None:
     """Take the next due row for this worker alone, or None when nothing is due."""
     return session.scalars(
-        _claim_statement(session.get_bind().dialect.name), {"now": now},
+        _claim_statement(session.get_bind().dialect.name),
+        {"now": now},
         execution_options={"synchronize_session": False, "populate_existing": True},
     ).first()
 
@@ -142,7 +145,8 @@ def _claim_statement(dialect: str) -> Any:
 def _finish(session: Session, row_id: int, **values: object) -> bool:
     """Record an outcome, but only if the row is still ours (not taken back after a lease ran out)."""
     result = session.execute(
-        _finish_statement(tuple(sorted(values))), {"row_id": row_id, **values},
+        _finish_statement(tuple(sorted(values))),
+        {"row_id": row_id, **values},
         execution_options={"synchronize_session": False},
     )
     if not result.rowcount:
@@ -162,7 +166,11 @@ def _finish_statement(columns: tuple[str, ...]) -> Any:
 
 
 def _record_failure(
-    session: Session, row: OutboxMessage, error: DeliveryError, now: datetime, summary: DrainSummary,
+    session: Session,
+    row: OutboxMessage,
+    error: DeliveryError,
+    now: datetime,
+    summary: DrainSummary,
     horizon: timedelta,
 ) -> None:
     deadline = give_up_at(row, horizon)
@@ -177,11 +185,22 @@ def _record_failure(
         return
     # The last try falls on the horizon itself, so that a message is never failed before its time.
     next_attempt = min(now + retry_delay(row.attempts), deadline)
-    _finish(session, row.id, status=OutboxStatus.QUEUED, last_error=error.detail, next_attempt_at=next_attempt,
-            updated_at=now)
+    _finish(
+        session,
+        row.id,
+        status=OutboxStatus.QUEUED,
+        last_error=error.detail,
+        next_attempt_at=next_attempt,
+        updated_at=now,
+    )
     summary.retried += 1
-    logger.warning("outbox row %s not sent (attempt %s), will retry until %s: %s", row.id, row.attempts,
-                   deadline.isoformat(timespec="minutes"), error.detail)
+    logger.warning(
+        "outbox row %s not sent (attempt %s), will retry until %s: %s",
+        row.id,
+        row.attempts,
+        deadline.isoformat(timespec="minutes"),
+        error.detail,
+    )
 
 
 def _describe(span: timedelta) -> str:
@@ -226,7 +245,9 @@ def drain_outbox(
                     break
                 refusal = recheck_before_send(session, row, now=moment)
                 if refusal is not None:
-                    _finish(session, row.id, status=OutboxStatus.SUPPRESSED, suppressed_reason=refusal, updated_at=moment)
+                    _finish(
+                        session, row.id, status=OutboxStatus.SUPPRESSED, suppressed_reason=refusal, updated_at=moment
+                    )
                     summary.suppressed += 1
                     continue
             try:
@@ -235,8 +256,13 @@ def drain_outbox(
                 # Composing is deterministic: retrying cannot help, and the row must not block the queue.
                 logger.exception("outbox row %s cannot be composed", row.id)
                 with database.session(write=True) as session:
-                    _finish(session, row.id, status=OutboxStatus.FAILED, last_error=f"cannot compose: {error}"[:1000],
-                            updated_at=moment)
+                    _finish(
+                        session,
+                        row.id,
+                        status=OutboxStatus.FAILED,
+                        last_error=f"cannot compose: {error}"[:1000],
+                        updated_at=moment,
+                    )
                 summary.failed += 1
                 continue
             try:
@@ -251,8 +277,14 @@ def drain_outbox(
                 continue
             # The duplicate window is from the server's "250" to this commit: keep it tiny.
             with database.session(write=True) as session:
-                _finish(session, row.id, status=OutboxStatus.SENT, sent_at=now or utcnow(), last_error=None,
-                        updated_at=now or utcnow())
+                _finish(
+                    session,
+                    row.id,
+                    status=OutboxStatus.SENT,
+                    sent_at=now or utcnow(),
+                    last_error=None,
+                    updated_at=now or utcnow(),
+                )
             summary.sent += 1
     if summary.sent or summary.retried or summary.failed or summary.reclaimed:
         logger.info("outbox drain: %s", summary)

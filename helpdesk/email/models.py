@@ -188,9 +188,7 @@ class Attachment(Base):
     __tablename__ = "attachments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    inbound_message_id: Mapped[int] = mapped_column(
-        ForeignKey("inbound_messages.id", ondelete="CASCADE"), index=True
-    )
+    inbound_message_id: Mapped[int] = mapped_column(ForeignKey("inbound_messages.id", ondelete="CASCADE"), index=True)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"), index=True)
     ticket_message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
     # The sender's name for it, cleaned for display; never used as a path.

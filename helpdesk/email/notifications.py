@@ -32,19 +32,27 @@ from sqlalchemy.orm import Session
 
 from aftercare.config import Settings, get_settings
 from aftercare.db import utcnow
-from helpdesk.models import Message, MessageKind, Ticket
-from helpdesk.ticket_links import sign_ticket_link
 from helpdesk.email.addressing import one_line
 from helpdesk.email.models import EmailKind, InboundMessage, OutboxMessage, OutboxStatus
 from helpdesk.email.outbox import enqueue_email
 from helpdesk.email.rendering import greeting, render_email
 from helpdesk.email.strings import LANGUAGE_NAMES
-
+from helpdesk.models import Message, MessageKind, Ticket
+from helpdesk.ticket_links import sign_ticket_link
 
 # Addresses that never read mail: answering them only feeds loops and bounces.
-AUTOMATED_LOCAL_PARTS = frozenset({
-    "mailer-daemon", "postmaster", "noreply", "no-reply", "donotreply", "do-not-reply", "bounce", "bounces",
-})
+AUTOMATED_LOCAL_PARTS = frozenset(
+    {
+        "mailer-daemon",
+        "postmaster",
+        "noreply",
+        "no-reply",
+        "donotreply",
+        "do-not-reply",
+        "bounce",
+        "bounces",
+    }
+)
 MAX_REFERENCES = 10
 # RFC 3834 §2: an automatic responder answers one sender at most so often. Also stops someone
 # from flooding an address with confirmations by opening tickets in its name.
@@ -102,8 +110,13 @@ def may_confirm(session: Session, ticket: Ticket, now: datetime | None = None) -
 
 
 def send_ticket_confirmation(
-    session: Session, ticket: Ticket, *, suggestions: Sequence[Suggestion] = (), in_reply_to: str | None = None,
-    references: Sequence[str] | None = None, now: datetime | None = None,
+    session: Session,
+    ticket: Ticket,
+    *,
+    suggestions: Sequence[Suggestion] = (),
+    in_reply_to: str | None = None,
+    references: Sequence[str] | None = None,
+    now: datetime | None = None,
 ) -> OutboxMessage | None:
     """Queue the confirmation of ``ticket`` with its signed link and the articles ``suggestions``
     (relative links are made absolute here); None when ``may_confirm`` says no."""
@@ -129,20 +142,33 @@ def send_ticket_confirmation(
         headers["In-Reply-To"] = in_reply_to
         headers["References"] = " ".join([*(references or [])[-MAX_REFERENCES:], in_reply_to])
     return enqueue_email(
-        session, to=customer.email, subject=rendered.subject, text=rendered.text, html=rendered.html,
-        kind=EmailKind.TRANSACTIONAL, dedupe_key=f"{CONFIRMATION_PREFIX}{ticket.id}", customer_id=customer.id,
-        ticket_id=ticket.id, headers=headers, language=rendered.language, now=now,
+        session,
+        to=customer.email,
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+        kind=EmailKind.TRANSACTIONAL,
+        dedupe_key=f"{CONFIRMATION_PREFIX}{ticket.id}",
+        customer_id=customer.id,
+        ticket_id=ticket.id,
+        headers=headers,
+        language=rendered.language,
+        now=now,
     )
 
 
 def _confirmations_today(session: Session, customer_id: int, now: datetime | None) -> int:
     since = (now or utcnow()) - timedelta(days=1)
-    return session.scalar(
-        select(func.count(OutboxMessage.id)).where(
-            OutboxMessage.customer_id == customer_id, OutboxMessage.dedupe_key.like(f"{CONFIRMATION_PREFIX}%"),
-            OutboxMessage.created_at > since,
+    return (
+        session.scalar(
+            select(func.count(OutboxMessage.id)).where(
+                OutboxMessage.customer_id == customer_id,
+                OutboxMessage.dedupe_key.like(f"{CONFIRMATION_PREFIX}%"),
+                OutboxMessage.created_at > since,
+            )
         )
-    ) or 0
+        or 0
+    )
 
 
 def thread_ids(session: Session, ticket_id: int) -> tuple[list[str], str | None]:
@@ -162,7 +188,7 @@ def thread_ids(session: Session, ticket_id: int) -> tuple[list[str], str | None]
     answer_to = last_from_customer or (chain[-1] if chain else None)
     if len(chain) > MAX_REFERENCES:
         # RFC 5322: keep the first (the thread's root) and the most recent ones.
-        chain = [chain[0], *chain[-(MAX_REFERENCES - 1):]]
+        chain = [chain[0], *chain[-(MAX_REFERENCES - 1) :]]
     return chain, answer_to
 
 
@@ -178,7 +204,12 @@ def on_agent_reply(session: Session, ticket: Ticket, message: Message) -> Outbox
     rendered = render_email(
         "agent_reply",
         ticket.language,
-        {"ticket": ticket, "body": message.body, "agent_name": one_line(agent_name), "link": ticket_link(settings, ticket)},
+        {
+            "ticket": ticket,
+            "body": message.body,
+            "agent_name": one_line(agent_name),
+            "link": ticket_link(settings, ticket),
+        },
     )
     chain, answer_to = thread_ids(session, ticket.id)
     headers: dict[str, str] = {}
@@ -186,7 +217,15 @@ def on_agent_reply(session: Session, ticket: Ticket, message: Message) -> Outbox
         headers["In-Reply-To"] = answer_to
         headers["References"] = " ".join(chain)
     return enqueue_email(
-        session, to=customer.email, subject=rendered.subject, text=rendered.text, html=rendered.html,
-        kind=EmailKind.TRANSACTIONAL, dedupe_key=f"ticket-message:{message.id}", customer_id=customer.id,
-        ticket_id=ticket.id, headers=headers, language=rendered.language,
+        session,
+        to=customer.email,
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+        kind=EmailKind.TRANSACTIONAL,
+        dedupe_key=f"ticket-message:{message.id}",
+        customer_id=customer.id,
+        ticket_id=ticket.id,
+        headers=headers,
+        language=rendered.language,
     )

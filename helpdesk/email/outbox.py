@@ -50,8 +50,6 @@ from aftercare.db import Database, utcnow
 from aftercare.errors import Conflict, NotFound, ValidationFailed
 from aftercare.events import record, subscribe
 from aftercare.pagination import paginate
-from helpdesk.events import EmailQueued
-from helpdesk.models import Ticket
 from helpdesk.email.addressing import (
     checked_headers,
     new_message_id,
@@ -62,6 +60,8 @@ from helpdesk.email.addressing import (
 from helpdesk.email.models import EmailKind, OutboxMessage, OutboxStatus, SuppressReason
 from helpdesk.email.suppression import is_suppressed
 from helpdesk.email.unsubscribe import list_unsubscribe_headers
+from helpdesk.events import EmailQueued
+from helpdesk.models import Ticket
 
 __all__ = ["EmailKind", "OutboxMessage", "OutboxStatus", "enqueue_email", "list_outbox", "retry_message"]
 
@@ -118,8 +118,9 @@ def enqueue_email(
     # The retry horizon counts from the first time the message is due, not from when it was queued.
     content["delivering_since"] = content["next_attempt_at"]
 
-    refusal = _refusal(session, settings, kind=kind, address=address, customer_id=customer_id, ticket_id=ticket_id,
-                       now=now)
+    refusal = _refusal(
+        session, settings, kind=kind, address=address, customer_id=customer_id, ticket_id=ticket_id, now=now
+    )
     message_id = new_message_id(settings)
     values = {
         **content,
@@ -167,9 +168,7 @@ def _insert_if_absent(dialect: str) -> Any:
     # Built once, executed with parameters: rebuilding it per row cost more than the insert.
     insert = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}[dialect]
     return (
-        insert(OutboxMessage)
-        .on_conflict_do_nothing(index_elements=[OutboxMessage.dedupe_key])
-        .returning(OutboxMessage)
+        insert(OutboxMessage).on_conflict_do_nothing(index_elements=[OutboxMessage.dedupe_key]).returning(OutboxMessage)
     )
 
 
@@ -186,8 +185,15 @@ def _customer(session: Session, customer_id: int | None, address: str) -> Custom
 
 
 def _refusal(
-    session: Session, settings: Settings, *, kind: EmailKind, address: str, customer_id: int | None,
-    ticket_id: int | None, now: datetime, check_cap: bool = True,
+    session: Session,
+    settings: Settings,
+    *,
+    kind: EmailKind,
+    address: str,
+    customer_id: int | None,
+    ticket_id: int | None,
+    now: datetime,
+    check_cap: bool = True,
 ) -> SuppressReason | None:
     """Why this message must not go out, or None."""
     if is_suppressed(session, address, kind) and not _is_reply_to_own_ticket(session, kind, address, ticket_id):
@@ -227,19 +233,31 @@ def _over_frequency_cap(session: Session, settings: Settings, customer: Customer
     return (recent or 0) >= cap
 
 
-def recheck_before_send(session: Session, message: OutboxMessage, *, now: datetime | None = None) -> SuppressReason | None:
+def recheck_before_send(
+    session: Session, message: OutboxMessage, *, now: datetime | None = None
+) -> SuppressReason | None:
     """The send-time check: an unsubscribe or a suppression that arrived after the enqueue wins.
 
     The frequency cap is not counted again: it was decided when the row was queued.
     """
     return _refusal(
-        session, get_settings(), kind=EmailKind(message.kind), address=message.to_address,
-        customer_id=message.customer_id, ticket_id=message.ticket_id, now=now or utcnow(), check_cap=False,
+        session,
+        get_settings(),
+        kind=EmailKind(message.kind),
+        address=message.to_address,
+        customer_id=message.customer_id,
+        ticket_id=message.ticket_id,
+        now=now or utcnow(),
+        check_cap=False,
     )
 
 
 def _reconsider(
-    session: Session, settings: Settings, row: OutboxMessage, kind: EmailKind, refusal: SuppressReason | None,
+    session: Session,
+    settings: Settings,
+    row: OutboxMessage,
+    kind: EmailKind,
+    refusal: SuppressReason | None,
     content: dict,
 ) -> OutboxMessage | None:
     """A row declined before under this key: decline again, or revive it with the new content."""
@@ -285,8 +303,12 @@ def _nudge_worker(_event: EmailQueued, _database: Database) -> None:
 
 
 def list_outbox(
-    session: Session, *, status: OutboxStatus | None = None, ticket_id: int | None = None,
-    limit: int = 50, offset: int = 0,
+    session: Session,
+    *,
+    status: OutboxStatus | None = None,
+    ticket_id: int | None = None,
+    limit: int = 50,
+    offset: int = 0,
 ) -> tuple[list[OutboxMessage], int]:
     query = select(OutboxMessage)
     if status is not None:

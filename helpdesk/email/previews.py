@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from helpdesk.models import Ticket
 from helpdesk.email.models import EmailKind
 from helpdesk.email.notifications import Suggestion
 from helpdesk.email.rendering import RenderedEmail, greeting, render_email, render_footer
+from helpdesk.models import Ticket
 
 PREVIEWS = {
     "ticket_confirmation": "Confirmation of a new ticket (with article suggestions)",
@@ -30,22 +30,51 @@ def render_preview(name: str, language: str) -> RenderedEmail:
         body = "<!doctype html><html><body><p>…</p>" + html + "</body></html>"
         return RenderedEmail(subject="(footer)", text=text, html=body, language=language)
     if name == "ticket_link":
-        return render_email("ticket_link", language, {
-            "ticket": ticket, "greeting": greeting(language, "Alex"), "link": SAMPLE_LINK, "days": 30,
-        })
+        return render_email(
+            "ticket_link",
+            language,
+            {
+                "ticket": ticket,
+                "greeting": greeting(language, "Alex"),
+                "link": SAMPLE_LINK,
+                "days": 30,
+            },
+        )
     if name == "agent_reply":
-        return render_email("agent_reply", language, {
-            "ticket": ticket, "body": "Hello Alex,\n\nplease hold the dial for 10 seconds until the light blinks.\n"
-                                      "More: https://help.example.com/articles/reset",
-            "agent_name": "Bruno Agent", "link": SAMPLE_LINK,
-        })
-    return render_email("ticket_confirmation", language, {
-        "ticket": ticket, "greeting": greeting(language, "Alex"), "link": SAMPLE_LINK, "is_reply": True,
-        "suggestions": [
-            Suggestion("How to reset your Nimbus thermostat", "https://help.example.com/articles/reset", article_id=7,
-                       answers=True, solved_url="https://help.example.com/tickets/1234/solved/7?access_token=SAMPLE"),
-            Suggestion("Reconnect the Nimbus thermostat to Wi-Fi", "https://help.example.com/articles/wifi",
-                       article_id=8, language="en" if language != "en" else None,
-                       solved_url="https://help.example.com/tickets/1234/solved/8?access_token=SAMPLE"),
-        ],
-    })
+        return render_email(
+            "agent_reply",
+            language,
+            {
+                "ticket": ticket,
+                "body": "Hello Alex,\n\nplease hold the dial for 10 seconds until the light blinks.\n"
+                "More: https://help.example.com/articles/reset",
+                "agent_name": "Bruno Agent",
+                "link": SAMPLE_LINK,
+            },
+        )
+    return render_email(
+        "ticket_confirmation",
+        language,
+        {
+            "ticket": ticket,
+            "greeting": greeting(language, "Alex"),
+            "link": SAMPLE_LINK,
+            "is_reply": True,
+            "suggestions": [
+                Suggestion(
+                    "How to reset your Nimbus thermostat",
+                    "https://help.example.com/articles/reset",
+                    article_id=7,
+                    answers=True,
+                    solved_url="https://help.example.com/tickets/1234/solved/7?access_token=SAMPLE",
+                ),
+                Suggestion(
+                    "Reconnect the Nimbus thermostat to Wi-Fi",
+                    "https://help.example.com/articles/wifi",
+                    article_id=8,
+                    language="en" if language != "en" else None,
+                    solved_url="https://help.example.com/tickets/1234/solved/8?access_token=SAMPLE",
+                ),
+            ],
+        },
+    )

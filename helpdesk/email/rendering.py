@@ -28,10 +28,40 @@ from helpdesk.email.strings import email_language, words
 TEMPLATES_DIR = Path(__file__).parent / "templates" / "email"
 _URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]]")
 # What survives in e-mail HTML we did not write ourselves: text formatting and links, nothing active.
-EMAIL_TAGS = {"a", "b", "blockquote", "br", "code", "em", "h1", "h2", "h3", "h4", "hr", "i", "li", "ol",
-              "p", "pre", "strong", "table", "tbody", "td", "th", "thead", "tr", "u", "ul", "img"}
-EMAIL_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "width", "height"}, "td": {"colspan"},
-                    "th": {"colspan"}}
+EMAIL_TAGS = {
+    "a",
+    "b",
+    "blockquote",
+    "br",
+    "code",
+    "em",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "hr",
+    "i",
+    "li",
+    "ol",
+    "p",
+    "pre",
+    "strong",
+    "table",
+    "tbody",
+    "td",
+    "th",
+    "thead",
+    "tr",
+    "u",
+    "ul",
+    "img",
+}
+EMAIL_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "width", "height"},
+    "td": {"colspan"},
+    "th": {"colspan"},
+}
 
 
 @dataclass(frozen=True)
@@ -44,8 +74,9 @@ class RenderedEmail:
 
 def safe_html(fragment: str) -> Markup:
     """HTML from elsewhere (an article, a customer) reduced to harmless formatting and links."""
-    return Markup(nh3.clean(fragment, tags=EMAIL_TAGS, attributes=EMAIL_ATTRIBUTES,
-                            url_schemes={"http", "https", "mailto"}))
+    return Markup(
+        nh3.clean(fragment, tags=EMAIL_TAGS, attributes=EMAIL_ATTRIBUTES, url_schemes={"http", "https", "mailto"})
+    )
 
 
 def text_to_html(text: str) -> Markup:

@@ -24,7 +24,7 @@ from email.message import EmailMessage, Message
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.policy import SMTPUTF8 as SMTPUTF8_POLICY
-from email.utils import formataddr, format_datetime, parseaddr
+from email.utils import format_datetime, formataddr, parseaddr
 
 from aftercare.config import Settings
 from helpdesk.email.addressing import envelope_sender
@@ -148,7 +148,9 @@ class SmtpTransport:
         try:
             if settings.smtp_tls:
                 connection: smtplib.SMTP = smtplib.SMTP_SSL(
-                    settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_seconds,
+                    settings.smtp_host,
+                    settings.smtp_port,
+                    timeout=settings.smtp_timeout_seconds,
                     context=ssl.create_default_context(),
                 )
             else:
@@ -182,10 +184,14 @@ class SmtpTransport:
             raise MessageRefused(f"recipient refused: {code} {_text(reply)}", code=code) from error
         except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as error:
             self._reset()
-            raise MessageRefused(f"refused: {error.smtp_code} {_text(error.smtp_error)}", code=error.smtp_code) from error
+            raise MessageRefused(
+                f"refused: {error.smtp_code} {_text(error.smtp_error)}", code=error.smtp_code
+            ) from error
         except smtplib.SMTPResponseException as error:
             self.close()
-            raise MessageRefused(f"refused: {error.smtp_code} {_text(error.smtp_error)}", code=error.smtp_code) from error
+            raise MessageRefused(
+                f"refused: {error.smtp_code} {_text(error.smtp_error)}", code=error.smtp_code
+            ) from error
         except (OSError, smtplib.SMTPException) as error:
             # Dropped mid-message: the server did not accept it. Reconnect for the next one.
             self.close()

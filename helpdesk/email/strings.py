@@ -10,7 +10,11 @@ from aftercare.config import get_settings
 
 # Each language by its own name: said beside an article that is not in the reader's language.
 LANGUAGE_NAMES: dict[str, str] = {
-    "en": "English", "pl": "Polski", "id": "Bahasa Indonesia", "tl": "Tagalog", "th": "ไทย",
+    "en": "English",
+    "pl": "Polski",
+    "id": "Bahasa Indonesia",
+    "tl": "Tagalog",
+    "th": "ไทย",
 }
 
 STRINGS: dict[str, dict[str, str]] = {

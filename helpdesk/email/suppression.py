@@ -59,9 +59,7 @@ def add_suppression(
     existing = session.scalar(select(Suppression).where(Suppression.email == email, Suppression.scope == scope))
     if existing is not None:
         return existing
-    row = Suppression(
-        email=email, scope=scope, source=source, outbox_message_id=outbox_message_id, note=note[:500]
-    )
+    row = Suppression(email=email, scope=scope, source=source, outbox_message_id=outbox_message_id, note=note[:500])
     session.add(row)
     session.flush()
     return row
@@ -77,7 +75,9 @@ def remove_suppression(session: Session, email: str, scopes: Iterable[Suppressio
     return removed
 
 
-def list_suppressions(session: Session, *, email: str | None = None, limit: int = 100, offset: int = 0) -> list[Suppression]:
+def list_suppressions(
+    session: Session, *, email: str | None = None, limit: int = 100, offset: int = 0
+) -> list[Suppression]:
     query = select(Suppression).order_by(Suppression.id.desc())
     if email:
         query = query.where(Suppression.email == normalize_email(email))

@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session
 
 from aftercare.config import get_settings
 from aftercare.db import utcnow
-from helpdesk.models import Ticket
 from helpdesk.email.models import EmailKind, OutboxMessage
 from helpdesk.email.notifications import is_automated_address, ticket_link
 from helpdesk.email.outbox import enqueue_email
 from helpdesk.email.rendering import greeting, render_email
+from helpdesk.models import Ticket
 
 
 def send_new_ticket_link(session: Session, ticket: Ticket, *, now: datetime | None = None) -> OutboxMessage | None:
@@ -41,9 +41,16 @@ def send_new_ticket_link(session: Session, ticket: Ticket, *, now: datetime | No
         },
     )
     return enqueue_email(
-        session, to=customer.email, subject=rendered.subject, text=rendered.text, html=rendered.html,
+        session,
+        to=customer.email,
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
         kind=EmailKind.TRANSACTIONAL,
         dedupe_key=f"ticket-link:{ticket.id}:{ticket.link_generation}:{now:%Y%m%d%H}",
-        customer_id=customer.id, ticket_id=ticket.id, headers={"Auto-Submitted": "auto-replied"},
-        language=rendered.language, now=now,
+        customer_id=customer.id,
+        ticket_id=ticket.id,
+        headers={"Auto-Submitted": "auto-replied"},
+        language=rendered.language,
+        now=now,
     )

@@ -85,6 +85,7 @@ def parse_range(start: str | None, end: str | None, *, today: date | None = None
 
 # ---- searches ------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class TopSearch:
     wording: str  # the most common spelling customers typed
@@ -100,7 +101,8 @@ class TopSearch:
 
 def _search_window(period: DateRange, sources: Sequence[SearchSource]):
     return and_(
-        SearchLog.created_at >= period.since, SearchLog.created_at < period.until,
+        SearchLog.created_at >= period.since,
+        SearchLog.created_at < period.until,
         SearchLog.source.in_([str(source) for source in sources]),
     )
 
@@ -153,14 +155,18 @@ def top_searches(
     languages = _languages(session, keys, where)
     return [
         TopSearch(
-            wording=spellings.get(key, [(key, 0)])[0][0], normalized=key, searches=count,
-            answered=int(answered_count or 0), languages=languages.get(key, ()),
+            wording=spellings.get(key, [(key, 0)])[0][0],
+            normalized=key,
+            searches=count,
+            answered=int(answered_count or 0),
+            languages=languages.get(key, ()),
         )
         for key, count, answered_count in rows
     ]
 
 
 # ---- content gaps --------------------------------------------------------------------------
+
 
 @dataclass
 class ContentGap:
@@ -188,7 +194,9 @@ def _jaccard(a: set[str], b: set[str]) -> float:
 
 
 def group_wordings(
-    counted: Sequence[tuple[str, int]], *, embed: EmbedFunction | None = None,
+    counted: Sequence[tuple[str, int]],
+    *,
+    embed: EmbedFunction | None = None,
     threshold: float = EMBEDDING_SIMILARITY,
 ) -> list[list[int]]:
     """Cluster texts; returns lists of indexes into ``counted``, each list in the given order.
@@ -228,7 +236,11 @@ def group_wordings(
 
 
 def content_gaps(
-    session: Session, period: DateRange, *, limit: int = 20, embed: EmbedFunction | None = None,
+    session: Session,
+    period: DateRange,
+    *,
+    limit: int = 20,
+    embed: EmbedFunction | None = None,
     sources: Sequence[SearchSource] = SELF_SERVICE_SOURCES,
 ) -> list[ContentGap]:
     where = and_(_search_window(period, sources), SearchLog.answered.is_(False), SearchLog.normalized_query != "")
@@ -263,6 +275,7 @@ def content_gaps(
 
 # ---- article helpfulness -------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class ArticleHelpfulness:
     article_id: int
@@ -287,8 +300,10 @@ def _titles(session: Session, article_ids: Sequence[int]) -> dict[int, tuple[str
         return {}
     rows = session.execute(
         select(Article.id, Article.slug, ArticleContent.title)
-        .join(ArticleContent, and_(ArticleContent.article_id == Article.id,
-                                   ArticleContent.locale == Article.source_locale))
+        .join(
+            ArticleContent,
+            and_(ArticleContent.article_id == Article.id, ArticleContent.locale == Article.source_locale),
+        )
         .where(Article.id.in_(list(article_ids)))
     )
     return {article_id: (slug, title) for article_id, slug, title in rows}
@@ -319,15 +334,19 @@ def article_helpfulness(session: Session, period: DateRange, *, limit: int = 20)
                 reasons[article_id].append(reason)
     return [
         ArticleHelpfulness(
-            article_id=article_id, title=titles.get(article_id, (None, None))[1],
-            slug=titles.get(article_id, (None, None))[0], helpful=int(helpful or 0),
-            not_helpful=int(total) - int(helpful or 0), reasons=tuple(reasons.get(article_id, ())),
+            article_id=article_id,
+            title=titles.get(article_id, (None, None))[1],
+            slug=titles.get(article_id, (None, None))[0],
+            helpful=int(helpful or 0),
+            not_helpful=int(total) - int(helpful or 0),
+            reasons=tuple(reasons.get(article_id, ())),
         )
         for article_id, helpful, total in rows
     ]
 
 
 # ---- deflection funnel ---------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class FunnelStage:
@@ -355,31 +374,42 @@ def deflection_funnel(session: Session, period: DateRange) -> DeflectionFunnel:
     started = (
         select(DeflectionEvent.attempt_id)
         .group_by(DeflectionEvent.attempt_id)
-        .having(and_(func.min(DeflectionEvent.created_at) >= period.since,
-                     func.min(DeflectionEvent.created_at) < period.until))
+        .having(
+            and_(
+                func.min(DeflectionEvent.created_at) >= period.since,
+                func.min(DeflectionEvent.created_at) < period.until,
+            )
+        )
     ).subquery()
     attempts = session.scalar(select(func.count()).select_from(started)) or 0
-    counts = dict(session.execute(
-        select(DeflectionEvent.event, func.count(distinct(DeflectionEvent.attempt_id)))
-        .where(DeflectionEvent.attempt_id.in_(select(started.c.attempt_id)))
-        .group_by(DeflectionEvent.event)
-    ).all())
+    counts = dict(
+        session.execute(
+            select(DeflectionEvent.event, func.count(distinct(DeflectionEvent.attempt_id)))
+            .where(DeflectionEvent.attempt_id.in_(select(started.c.attempt_id)))
+            .group_by(DeflectionEvent.event)
+        ).all()
+    )
     opened = aliased(DeflectionEvent)
     submitted = aliased(DeflectionEvent)
-    deflected = session.scalar(
-        select(func.count(distinct(opened.attempt_id))).where(
-            opened.attempt_id.in_(select(started.c.attempt_id)),
-            opened.event == FunnelEvent.ARTICLE_OPENED,
-            ~exists().where(submitted.attempt_id == opened.attempt_id,
-                            submitted.event == FunnelEvent.TICKET_SUBMITTED),
+    deflected = (
+        session.scalar(
+            select(func.count(distinct(opened.attempt_id))).where(
+                opened.attempt_id.in_(select(started.c.attempt_id)),
+                opened.event == FunnelEvent.ARTICLE_OPENED,
+                ~exists().where(
+                    submitted.attempt_id == opened.attempt_id, submitted.event == FunnelEvent.TICKET_SUBMITTED
+                ),
+            )
         )
-    ) or 0
+        or 0
+    )
     counts[FunnelEvent.DEFLECTED] = deflected
     stages = tuple(FunnelStage(stage, int(counts.get(stage, 0))) for stage in FunnelEvent)
     return DeflectionFunnel(attempts=attempts, stages=stages)
 
 
 # ---- suggestion insertion rate -------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class SuggestionUse:
@@ -400,15 +430,23 @@ def suggestion_insertions(session: Session, period: DateRange, *, limit: int = 2
 
     Counts distinct suggestions (an agent inserting the same one twice is one insertion).
     """
+
     def counted(kind: SuggestionEventKind):
         return func.count(distinct(SuggestionEvent.ticket_suggestion_id)).filter(SuggestionEvent.event == kind)
 
     rows = session.execute(
-        select(TicketSuggestion.article_id, counted(SuggestionEventKind.SHOWN),
-               counted(SuggestionEventKind.INSERTED), counted(SuggestionEventKind.SENT_WITH))
+        select(
+            TicketSuggestion.article_id,
+            counted(SuggestionEventKind.SHOWN),
+            counted(SuggestionEventKind.INSERTED),
+            counted(SuggestionEventKind.SENT_WITH),
+        )
         .join(SuggestionEvent, SuggestionEvent.ticket_suggestion_id == TicketSuggestion.id)
-        .where(SuggestionEvent.created_at >= period.since, SuggestionEvent.created_at < period.until,
-               TicketSuggestion.article_id.is_not(None))
+        .where(
+            SuggestionEvent.created_at >= period.since,
+            SuggestionEvent.created_at < period.until,
+            TicketSuggestion.article_id.is_not(None),
+        )
         .group_by(TicketSuggestion.article_id)
         .order_by(counted(SuggestionEventKind.SHOWN).desc(), TicketSuggestion.article_id)
         .limit(limit)
@@ -416,14 +454,19 @@ def suggestion_insertions(session: Session, period: DateRange, *, limit: int = 2
     titles = _titles(session, [row[0] for row in rows])
     return [
         SuggestionUse(
-            article_id=article_id, title=titles.get(article_id, (None, None))[1],
-            slug=titles.get(article_id, (None, None))[0], shown=int(shown), inserted=int(inserted), sent=int(sent),
+            article_id=article_id,
+            title=titles.get(article_id, (None, None))[1],
+            slug=titles.get(article_id, (None, None))[0],
+            shown=int(shown),
+            inserted=int(inserted),
+            sent=int(sent),
         )
         for article_id, shown, inserted, sent in rows
     ]
 
 
 # ---- self-resolution ("This solved it" on the articles offered on intake) --------------------
+
 
 @dataclass(frozen=True)
 class SelfResolutionRow:
@@ -490,8 +533,11 @@ def self_resolution(session: Session, period: DateRange, *, limit: int = 20) -> 
         ),
         by_article=tuple(
             ArticleSelfResolution(
-                offered=int(count), solved=int(done), article_id=article_id,
-                title=titles.get(article_id, (None, None))[1], slug=titles.get(article_id, (None, None))[0],
+                offered=int(count),
+                solved=int(done),
+                article_id=article_id,
+                title=titles.get(article_id, (None, None))[1],
+                slug=titles.get(article_id, (None, None))[0],
             )
             for article_id, count, done in articles
         ),

@@ -37,6 +37,7 @@ class FeedbackReason(BaseModel):
 
 # ---- the self-resolution report (output) -------------------------------------------------------
 
+
 class SelfResolutionFigures(BaseModel):
     """Requests offered articles on intake, and how many the customer closed with "This solved it"."""
 

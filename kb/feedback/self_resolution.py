@@ -31,6 +31,7 @@ from aftercare.config import get_settings
 from aftercare.db import utcnow
 from aftercare.errors import Forbidden, InvalidTransition, NotFound
 from helpdesk import service as tickets
+from helpdesk.email import notifications
 from helpdesk.models import Ticket, TicketStatus
 from helpdesk.schemas import MessageCreate
 from kb.feedback.models import IntakeSuggestion, SolvedVia
@@ -38,7 +39,6 @@ from kb.models import Article, ArticleStatus
 from kb.search import suggestions as ticket_suggestions
 from kb.search.keeper import IndexKeeper
 from kb.service import article_path, published_versions
-from helpdesk.email import notifications
 
 logger = logging.getLogger(__name__)
 
@@ -71,9 +71,11 @@ class OfferedArticle:
 
 
 def _stored(session: Session, ticket_id: int) -> list[IntakeSuggestion]:
-    return list(session.scalars(
-        select(IntakeSuggestion).where(IntakeSuggestion.ticket_id == ticket_id).order_by(IntakeSuggestion.rank)
-    ))
+    return list(
+        session.scalars(
+            select(IntakeSuggestion).where(IntakeSuggestion.ticket_id == ticket_id).order_by(IntakeSuggestion.rank)
+        )
+    )
 
 
 def _readable(ticket: Ticket) -> list[str]:
@@ -92,11 +94,19 @@ def _present(session: Session, ticket: Ticket, rows: list[IntakeSuggestion]) -> 
         version = next((versions[key] for key in keys if key in versions), None)
         if version is None:
             continue
-        offered.append(OfferedArticle(
-            article_id=row.article_id, slug=version.slug, title=version.title, locale=version.locale,
-            source_locale=version.source_locale, rank=row.rank, answered=row.answered,
-            other_language=version.locale != ticket.language, solved=row.solved_at is not None,
-        ))
+        offered.append(
+            OfferedArticle(
+                article_id=row.article_id,
+                slug=version.slug,
+                title=version.title,
+                locale=version.locale,
+                source_locale=version.source_locale,
+                rank=row.rank,
+                answered=row.answered,
+                other_language=version.locale != ticket.language,
+                solved=row.solved_at is not None,
+            )
+        )
     return offered
 
 
@@ -131,7 +141,9 @@ def offer_articles(
     return _present(session, ticket, rows)
 
 
-def _search_and_store(session: Session, ticket: Ticket, limit: int, keeper: IndexKeeper | None) -> list[IntakeSuggestion]:
+def _search_and_store(
+    session: Session, ticket: Ticket, limit: int, keeper: IndexKeeper | None
+) -> list[IntakeSuggestion]:
     found = ticket_suggestions.suggest_for_ticket(session, ticket, limit * CANDIDATES_PER_OFFER, keeper=keeper)
     hits = [hit for hit in found.results if hit.article_id is not None]
     versions = published_versions(session, [hit.article_id for hit in hits])
@@ -143,10 +155,16 @@ def _search_and_store(session: Session, ticket: Ticket, limit: int, keeper: Inde
         locale = next((language for language in _readable(ticket) if (hit.article_id, language) in versions), None)
         if locale is None:
             continue
-        rows.append(IntakeSuggestion(
-            ticket_id=ticket.id, rank=len(rows) + 1, article_id=hit.article_id, locale=locale,
-            language=ticket.language, answered=found.answered and position == 0,
-        ))
+        rows.append(
+            IntakeSuggestion(
+                ticket_id=ticket.id,
+                rank=len(rows) + 1,
+                article_id=hit.article_id,
+                locale=locale,
+                language=ticket.language,
+                answered=found.answered and position == 0,
+            )
+        )
         if len(rows) == limit:
             break
     session.add_all(rows)
@@ -158,14 +176,18 @@ def intake_suggestions(session: Session, ticket: Ticket) -> list[notifications.S
     """What the confirmation e-mail offers: relative links, made absolute there."""
     return [
         notifications.Suggestion(
-            title=item.title, url=item.url, article_id=item.article_id,
-            language=item.locale if item.other_language else None, answers=item.answered,
+            title=item.title,
+            url=item.url,
+            article_id=item.article_id,
+            language=item.locale if item.other_language else None,
+            answers=item.answered,
         )
         for item in offer_articles(session, ticket)
     ]
 
 
 # ---- "This solved it" --------------------------------------------------------------------------
+
 
 def is_requester(ticket: Ticket, principal: Principal) -> bool:
     return not principal.is_staff and principal.customer is not None and principal.customer.id == ticket.requester_id
@@ -192,9 +214,11 @@ def solve_with_article(
     thread, the status goes to solved, and the offered row records it."""
     require_requester(ticket, principal)
     offered_article(session, ticket, article_id)
-    row = session.scalar(select(IntakeSuggestion).where(
-        and_(IntakeSuggestion.ticket_id == ticket.id, IntakeSuggestion.article_id == article_id)
-    ))
+    row = session.scalar(
+        select(IntakeSuggestion).where(
+            and_(IntakeSuggestion.ticket_id == ticket.id, IntakeSuggestion.article_id == article_id)
+        )
+    )
     assert row is not None  # offered_article found it
     if row.solved_at is not None:
         return row  # the same answer twice (a double click, the e-mail after the page)

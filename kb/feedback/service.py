@@ -59,6 +59,7 @@ def visitor_key(token: str) -> str:
 
 # ---- "Was this helpful?" -------------------------------------------------------------------
 
+
 def find_feedback(session: Session, article_id: int, visitor_token: str) -> ArticleFeedback | None:
     if not is_token(visitor_token):
         return None
@@ -117,6 +118,7 @@ def feedback_counts(session: Session, article_id: int) -> FeedbackCounts:
 
 # ---- the contact-form funnel ---------------------------------------------------------------
 
+
 def record_funnel_event(
     session: Session,
     attempt_id: str | None,
@@ -130,11 +132,13 @@ def record_funnel_event(
     if not is_token(attempt_id) or event == FunnelEvent.DEFLECTED:
         return None
     existing = session.scalar(
-        select(DeflectionEvent).where(
+        select(DeflectionEvent)
+        .where(
             DeflectionEvent.attempt_id == attempt_id,
             DeflectionEvent.event == event,
             DeflectionEvent.article_id.is_(None) if article_id is None else DeflectionEvent.article_id == article_id,
-        ).limit(1)
+        )
+        .limit(1)
     )
     if existing is not None:
         return existing
@@ -167,39 +171,53 @@ def record_ticket_submitted(session: Session, attempt_id: str | None, ticket: Ti
 def attempt_opened(session: Session, attempt_id: str | None, article_id: int) -> bool:
     if not is_token(attempt_id):
         return False
-    return session.scalar(
-        select(DeflectionEvent.id).where(
-            DeflectionEvent.attempt_id == attempt_id,
-            DeflectionEvent.event == FunnelEvent.ARTICLE_OPENED,
-            DeflectionEvent.article_id == article_id,
-        ).limit(1)
-    ) is not None
+    return (
+        session.scalar(
+            select(DeflectionEvent.id)
+            .where(
+                DeflectionEvent.attempt_id == attempt_id,
+                DeflectionEvent.event == FunnelEvent.ARTICLE_OPENED,
+                DeflectionEvent.article_id == article_id,
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def deflection_confirmed(session: Session, attempt_id: str | None, article_id: int) -> bool:
     if not is_token(attempt_id):
         return False
-    return session.scalar(
-        select(DeflectionEvent.id).where(
-            DeflectionEvent.attempt_id == attempt_id,
-            DeflectionEvent.event == FunnelEvent.DEFLECTION_CONFIRMED,
-            DeflectionEvent.article_id == article_id,
-        ).limit(1)
-    ) is not None
+    return (
+        session.scalar(
+            select(DeflectionEvent.id)
+            .where(
+                DeflectionEvent.attempt_id == attempt_id,
+                DeflectionEvent.event == FunnelEvent.DEFLECTION_CONFIRMED,
+                DeflectionEvent.article_id == article_id,
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def attempt_finished(session: Session, attempt_id: str | None) -> bool:
     """Whether this attempt already ended (a ticket was sent, or the customer said they were helped)."""
     if not is_token(attempt_id):
         return False
-    return session.scalar(
-        select(DeflectionEvent.id).where(
-            DeflectionEvent.attempt_id == attempt_id, DeflectionEvent.event.in_(FINISHING_EVENTS)
-        ).limit(1)
-    ) is not None
+    return (
+        session.scalar(
+            select(DeflectionEvent.id)
+            .where(DeflectionEvent.attempt_id == attempt_id, DeflectionEvent.event.in_(FINISHING_EVENTS))
+            .limit(1)
+        )
+        is not None
+    )
 
 
 # ---- searches typed a little at a time -----------------------------------------------------
+
 
 def settle_typed_search(
     session: Session, outcome: SearchOutcome, source: SearchSource, *, previous_log_id: int | None

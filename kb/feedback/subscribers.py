@@ -36,8 +36,12 @@ def confirm_ticket(event: TicketCreated, database: Database) -> None:
             logger.exception("suggestions for ticket %s failed; confirming without them", ticket.id)
             offered = []
         notifications.send_ticket_confirmation(
-            session, ticket, suggestions=offered, in_reply_to=event.in_reply_to,
-            references=list(event.references), now=event.at,
+            session,
+            ticket,
+            suggestions=offered,
+            in_reply_to=event.in_reply_to,
+            references=list(event.references),
+            now=event.at,
         )
 
 

@@ -66,7 +66,8 @@ def can_accept(thread: ForumThread, principal: Principal) -> bool:
 
 def get_thread(session: Session, thread_id: int) -> ForumThread:
     thread = session.get(
-        ForumThread, thread_id,
+        ForumThread,
+        thread_id,
         options=[selectinload(ForumThread.tag_rows), selectinload(ForumThread.acceptance)],
     )
     if thread is None:

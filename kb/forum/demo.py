@@ -64,7 +64,9 @@ class DemoThread:
 
 DEMO_THREADS = [
     DemoThread(
-        "olivia.brown@example.com", "nimbus-thermostat", "en",
+        "olivia.brown@example.com",
+        "nimbus-thermostat",
+        "en",
         "Nimbus thermostat shows offline after I changed my router",
         "I replaced my old router with a new mesh system yesterday. Since then the Nimbus app says the "
         "thermostat is **offline**, although heating still follows the schedule. How do I get it back online?",
@@ -88,7 +90,9 @@ DEMO_THREADS = [
         ),
     ),
     DemoThread(
-        "piotr.kowalski@example.com", "aurora-vacuum", "pl",
+        "piotr.kowalski@example.com",
+        "aurora-vacuum",
+        "pl",
         "Aurora nie wraca do stacji dokującej",
         "Od kilku dni mój odkurzacz Aurora kończy sprzątanie na środku salonu i nie wraca do stacji. "
         "Stacja stoi przy ścianie, dioda świeci na zielono. Czy ktoś miał podobny problem?",
@@ -104,7 +108,9 @@ DEMO_THREADS = [
         ),
     ),
     DemoThread(
-        "siti.rahma@example.com", "pulse-earbuds", "id",
+        "siti.rahma@example.com",
+        "pulse-earbuds",
+        "id",
         "Earbud Pulse kiri tidak ada suara",
         "Earbud kiri saya tidak mengeluarkan suara sama sekali, padahal yang kanan normal. "
         "Sudah saya isi daya semalaman. Ada yang tahu cara memperbaikinya?",
@@ -120,7 +126,9 @@ DEMO_THREADS = [
         ),
     ),
     DemoThread(
-        "jose.reyes@example.com", "nimbus-thermostat", "tl",
+        "jose.reyes@example.com",
+        "nimbus-thermostat",
+        "tl",
         "Paano i-reset ang Nimbus thermostat?",
         "Lilipat na kami ng bahay at gusto kong ibalik sa factory settings ang aking Nimbus thermostat "
         "bago ko ito tanggalin. Paano po ito gagawin?",
@@ -129,14 +137,16 @@ DEMO_THREADS = [
             DemoReply(
                 "maria.santos@example.com",
                 "Pindutin nang matagal ang dial nang 10 segundo hanggang mag-blink ang ilaw, tapos piliin ang "
-                "\"Factory reset\" sa menu. Huwag kalimutang alisin din ito sa app.",
+                '"Factory reset" sa menu. Huwag kalimutang alisin din ito sa app.',
                 upvoters=("jose.reyes@example.com", "olivia.brown@example.com"),
                 accepted=True,
             ),
         ),
     ),
     DemoThread(
-        "somchai.s@example.com", "pulse-earbuds", "th",
+        "somchai.s@example.com",
+        "pulse-earbuds",
+        "th",
         "หูฟัง Pulse เชื่อมต่อบลูทูธไม่ได้",
         "หูฟัง Pulse ของผมเชื่อมต่อบลูทูธกับโทรศัพท์ไม่ได้ ลองปิดเปิดใหม่แล้วก็ยังไม่ได้ครับ มีใครเคยเจอไหมครับ",
         ("pulse", "bluetooth"),
@@ -150,7 +160,9 @@ DEMO_THREADS = [
         ),
     ),
     DemoThread(
-        "liam.murphy@example.com", "aurora-vacuum", "en",
+        "liam.murphy@example.com",
+        "aurora-vacuum",
+        "en",
         "Can the Aurora vacuum keep maps of two floors?",
         "We live in a two-storey house. Can the Aurora remember a map for each floor, or do I need two robots?",
         ("aurora", "maps"),
@@ -158,7 +170,9 @@ DEMO_THREADS = [
 ]
 
 NEWCOMER_THREAD = DemoThread(
-    NEWCOMER[0], "general", "en",
+    NEWCOMER[0],
+    "general",
+    "en",
     "Where can I buy replacement brushes?",
     "My Aurora's side brush is worn out. Is there an official shop for spare parts?",
     ("aurora", "parts"),
@@ -180,9 +194,17 @@ def _publish(session: Session, post: ForumThread | ForumReply, moderator: Princi
 def _load_thread(
     session: Session, item: DemoThread, people: dict[str, Principal], moderator: Principal, *, approve: bool = True
 ) -> ForumThread:
-    thread = threads.create_thread(session, ThreadCreate(
-        title=item.title, body=item.body, category=item.category, tags=list(item.tags), language=item.language,
-    ), people[item.author])
+    thread = threads.create_thread(
+        session,
+        ThreadCreate(
+            title=item.title,
+            body=item.body,
+            category=item.category,
+            tags=list(item.tags),
+            language=item.language,
+        ),
+        people[item.author],
+    )
     if approve:
         _publish(session, thread, moderator)
     for demo_reply in item.replies:
@@ -201,8 +223,9 @@ def load_demo(session: Session, echo: Callable[[str], None]) -> None:
     """Idempotent: adds only what is missing."""
     for position, (slug, name, description) in enumerate(CATEGORIES):
         threads.ensure_category(session, slug, name, description, position)
-    people = {email: principal_for_user(_person(session, email, name, role)) for email, name, role in
-              [*PEOPLE, NEWCOMER]}
+    people = {
+        email: principal_for_user(_person(session, email, name, role)) for email, name, role in [*PEOPLE, NEWCOMER]
+    }
     moderator = people["agent@example.com"]
     created = 0
     for item in [*DEMO_THREADS, NEWCOMER_THREAD]:

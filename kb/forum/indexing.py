@@ -52,7 +52,8 @@ def reply_scores(session: Session, reply_ids: Iterable[int]) -> dict[int, int]:
     if not ids:
         return {}
     rows = session.execute(
-        select(ForumVote.reply_id, func.sum(ForumVote.value)).where(ForumVote.reply_id.in_(ids))
+        select(ForumVote.reply_id, func.sum(ForumVote.value))
+        .where(ForumVote.reply_id.in_(ids))
         .group_by(ForumVote.reply_id)
     ).all()
     scores = dict.fromkeys(ids, 0)
@@ -70,9 +71,9 @@ def _answers(session: Session, thread_ids: list[int]) -> dict[int, tuple[str, bo
     if not replies:
         return {}
     scores = reply_scores(session, [row.id for row in replies])
-    accepted = set(session.scalars(
-        select(ForumAcceptedAnswer.reply_id).where(ForumAcceptedAnswer.thread_id.in_(thread_ids))
-    ))
+    accepted = set(
+        session.scalars(select(ForumAcceptedAnswer.reply_id).where(ForumAcceptedAnswer.thread_id.in_(thread_ids)))
+    )
     best: dict[int, tuple[str, bool, int]] = {}
     for row in replies:
         score = scores[row.id]
@@ -105,21 +106,21 @@ def _records(session: Session, threads: list[ForumThread]) -> Iterator[Indexable
         )
 
 
-def iter_indexable_threads(
-    session: Session, thread_ids: Iterable[int] | None = None
-) -> Iterator[IndexableThread]:
+def iter_indexable_threads(session: Session, thread_ids: Iterable[int] | None = None) -> Iterator[IndexableThread]:
     """Every published thread (or those of ``thread_ids`` still published), in id order.
 
     A requested id that is not yielded is gone from search: hidden, pending review or deleted.
     """
     query = (
-        select(ForumThread).where(ForumThread.status == PostStatus.PUBLISHED)
-        .options(selectinload(ForumThread.tag_rows)).order_by(ForumThread.id)
+        select(ForumThread)
+        .where(ForumThread.status == PostStatus.PUBLISHED)
+        .options(selectinload(ForumThread.tag_rows))
+        .order_by(ForumThread.id)
     )
     if thread_ids is not None:
         wanted = sorted(set(thread_ids))
         for start in range(0, len(wanted), BATCH_SIZE):
-            chunk = wanted[start:start + BATCH_SIZE]
+            chunk = wanted[start : start + BATCH_SIZE]
             threads = list(session.scalars(query.where(ForumThread.id.in_(chunk))))
             yield from _records(session, threads)
         return

@@ -87,24 +87,18 @@ class ForumThread(_Moderated, TimestampMixin, Base):
     # The ticket an agent opened from this thread.
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
     # The solved ticket this thread was published from (anonymised); one thread per ticket.
-    source_ticket_id: Mapped[int | None] = mapped_column(
-        ForeignKey("tickets.id", ondelete="SET NULL"), unique=True
-    )
+    source_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"), unique=True)
     # No foreign key: the articles table belongs to the KB migration, a sibling of this one.
     promoted_article_id: Mapped[int | None]
 
     author: Mapped[User | None] = relationship(foreign_keys=[author_id])
     category: Mapped[ForumCategory | None] = relationship()
     duplicate_of: Mapped[ForumThread | None] = relationship(remote_side="ForumThread.id")
-    tag_rows: Mapped[list[ForumThreadTag]] = relationship(
-        cascade="all, delete-orphan", order_by="ForumThreadTag.tag"
-    )
+    tag_rows: Mapped[list[ForumThreadTag]] = relationship(cascade="all, delete-orphan", order_by="ForumThreadTag.tag")
     replies: Mapped[list[ForumReply]] = relationship(
         back_populates="thread", order_by="ForumReply.id", cascade="all, delete-orphan"
     )
-    acceptance: Mapped[ForumAcceptedAnswer | None] = relationship(
-        cascade="all, delete-orphan", uselist=False
-    )
+    acceptance: Mapped[ForumAcceptedAnswer | None] = relationship(cascade="all, delete-orphan", uselist=False)
 
     @property
     def tags(self) -> list[str]:
@@ -174,12 +168,20 @@ class ForumFlag(Base):
         # One flag per user per post. Two partial indexes because NULLs never collide in a
         # plain unique constraint (SQLite and PostgreSQL alike).
         Index(
-            "uq_forum_flags_user_thread", "user_id", "thread_id", unique=True,
-            sqlite_where=text("reply_id IS NULL"), postgresql_where=text("reply_id IS NULL"),
+            "uq_forum_flags_user_thread",
+            "user_id",
+            "thread_id",
+            unique=True,
+            sqlite_where=text("reply_id IS NULL"),
+            postgresql_where=text("reply_id IS NULL"),
         ),
         Index(
-            "uq_forum_flags_user_reply", "user_id", "reply_id", unique=True,
-            sqlite_where=text("reply_id IS NOT NULL"), postgresql_where=text("reply_id IS NOT NULL"),
+            "uq_forum_flags_user_reply",
+            "user_id",
+            "reply_id",
+            unique=True,
+            sqlite_where=text("reply_id IS NOT NULL"),
+            postgresql_where=text("reply_id IS NOT NULL"),
         ),
         Index("ix_forum_flags_resolved_at", "resolved_at"),
     )

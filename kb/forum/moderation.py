@@ -174,18 +174,24 @@ def moderation_queue(session: Session, principal: Principal, *, limit: int = 100
     """Posts waiting for first-post review (oldest first), then posts with open flags."""
     require_moderator(principal)
     pending_threads = session.scalars(
-        select(ForumThread).where(ForumThread.status == PostStatus.PENDING_REVIEW)
-        .order_by(ForumThread.created_at, ForumThread.id).limit(limit)
+        select(ForumThread)
+        .where(ForumThread.status == PostStatus.PENDING_REVIEW)
+        .order_by(ForumThread.created_at, ForumThread.id)
+        .limit(limit)
     ).all()
     pending_replies = session.scalars(
-        select(ForumReply).where(ForumReply.status == PostStatus.PENDING_REVIEW)
-        .options(selectinload(ForumReply.thread)).order_by(ForumReply.created_at, ForumReply.id).limit(limit)
+        select(ForumReply)
+        .where(ForumReply.status == PostStatus.PENDING_REVIEW)
+        .options(selectinload(ForumReply.thread))
+        .order_by(ForumReply.created_at, ForumReply.id)
+        .limit(limit)
     ).all()
     pending_posts: list[Post] = sorted([*pending_threads, *pending_replies], key=lambda post: post.created_at)
     pending = [QueueItem(post, _thread_of(post), []) for post in pending_posts[:limit]]
 
     open_flags = session.scalars(
-        select(ForumFlag).where(ForumFlag.resolved_at.is_(None))
+        select(ForumFlag)
+        .where(ForumFlag.resolved_at.is_(None))
         .options(selectinload(ForumFlag.thread), selectinload(ForumFlag.reply), selectinload(ForumFlag.user))
         .order_by(ForumFlag.created_at, ForumFlag.id)
     ).all()

@@ -172,7 +172,8 @@ def anonymise(text: str, names: Iterable[str], *, whole_words: Iterable[str] = (
         text = _name_pattern(whole, whole=True).sub(NAME_MARK, text)
     parts = sorted(
         {part for full in full_names for part in full.split() if len(part) >= MIN_NAME_PART_CHARS},
-        key=len, reverse=True,
+        key=len,
+        reverse=True,
     )
     for part in parts:
         text = _name_pattern(part, whole=False).sub(NAME_MARK, text)
@@ -215,9 +216,7 @@ def preview_ticket_publication(session: Session, ticket_id: int, principal: Prin
     ticket = helpdesk_service.get_ticket(session, ticket_id)
     if ticket.status not in (TicketStatus.SOLVED, TicketStatus.CLOSED):
         raise InvalidTransition(f"ticket {ticket.id} is {ticket.status}; only solved tickets can be published")
-    question = next(
-        (m for m in ticket.messages if m.is_public and not _is_staff_message(m)), None
-    )
+    question = next((m for m in ticket.messages if m.is_public and not _is_staff_message(m)), None)
     answer = next((m for m in reversed(ticket.messages) if _is_staff_message(m)), None)
     if question is None or answer is None:
         raise InvalidTransition(f"ticket {ticket.id} has no customer question and agent answer to publish")
@@ -260,7 +259,9 @@ def publish_ticket(
     session.add(thread)
     session.flush()
     reply = ForumReply(
-        thread=thread, author=publication.answer_author or agent, body=publication.answer,
+        thread=thread,
+        author=publication.answer_author or agent,
+        body=publication.answer,
         status=PostStatus.PUBLISHED,
     )
     session.add(reply)

@@ -73,26 +73,35 @@ class ThreadListItem:
 
 def _reply_count():
     return (
-        select(func.count()).select_from(ForumReply)
+        select(func.count())
+        .select_from(ForumReply)
         .where(ForumReply.thread_id == ForumThread.id, ForumReply.status == PostStatus.PUBLISHED)
-        .correlate(ForumThread).scalar_subquery()
+        .correlate(ForumThread)
+        .scalar_subquery()
     )
 
 
 def _view_count():
     return (
-        select(func.count()).select_from(ForumThreadView)
-        .where(ForumThreadView.thread_id == ForumThread.id).correlate(ForumThread).scalar_subquery()
+        select(func.count())
+        .select_from(ForumThreadView)
+        .where(ForumThreadView.thread_id == ForumThread.id)
+        .correlate(ForumThread)
+        .scalar_subquery()
     )
 
 
 def _answered():
     # Only an accepted answer that readers can see makes a thread "answered".
-    return exists().where(
-        ForumAcceptedAnswer.thread_id == ForumThread.id,
-        ForumAcceptedAnswer.reply_id == ForumReply.id,
-        ForumReply.status == PostStatus.PUBLISHED,
-    ).correlate(ForumThread)
+    return (
+        exists()
+        .where(
+            ForumAcceptedAnswer.thread_id == ForumThread.id,
+            ForumAcceptedAnswer.reply_id == ForumReply.id,
+            ForumReply.status == PostStatus.PUBLISHED,
+        )
+        .correlate(ForumThread)
+    )
 
 
 def list_threads(
@@ -135,8 +144,10 @@ def list_threads(
 
 
 def view_count(session: Session, thread_id: int) -> int:
-    return session.scalar(select(func.count()).select_from(ForumThreadView).where(
-        ForumThreadView.thread_id == thread_id)) or 0
+    return (
+        session.scalar(select(func.count()).select_from(ForumThreadView).where(ForumThreadView.thread_id == thread_id))
+        or 0
+    )
 
 
 @dataclass(frozen=True)
@@ -171,9 +182,12 @@ class ThreadDetail:
 def thread_detail(session: Session, thread: ForumThread, principal: Principal) -> ThreadDetail:
     """The thread as this principal may see it: the accepted answer first, then replies in order."""
     replies = [
-        reply for reply in session.scalars(
-            select(ForumReply).where(ForumReply.thread_id == thread.id, visible_clause(ForumReply, principal))
-            .options(selectinload(ForumReply.author)).order_by(ForumReply.id)
+        reply
+        for reply in session.scalars(
+            select(ForumReply)
+            .where(ForumReply.thread_id == thread.id, visible_clause(ForumReply, principal))
+            .options(selectinload(ForumReply.author))
+            .order_by(ForumReply.id)
         )
     ]
     ids = [reply.id for reply in replies]
@@ -196,8 +210,9 @@ def thread_detail(session: Session, thread: ForumThread, principal: Principal) -
         for reply in replies
     ]
     details.sort(key=lambda item: (not item.accepted, item.reply.id))
-    duplicate_of = thread.duplicate_of if thread.duplicate_of is not None and can_see(
-        thread.duplicate_of, principal) else None
+    duplicate_of = (
+        thread.duplicate_of if thread.duplicate_of is not None and can_see(thread.duplicate_of, principal) else None
+    )
     member = principal.user is not None
     return ThreadDetail(
         thread=thread,

@@ -73,8 +73,9 @@ def _engine_matches(session: Session, title: str, body: str, limit: int) -> list
     query = compose_query(title, body)
     if not keepers or len(query.strip()) < 3:
         return []
-    outcome = search(session, query, limit=limit, types=("thread",), source=SearchSource.FORUM,
-                     keeper=keepers[0], log=False)
+    outcome = search(
+        session, query, limit=limit, types=("thread",), source=SearchSource.FORUM, keeper=keepers[0], log=False
+    )
     return [
         SimilarThread(id=hit.thread_id or hit.id, title=hit.title, answered=bool(hit.has_answer))
         for hit in outcome.results
@@ -89,11 +90,15 @@ def _title_matches(session: Session, title: str, limit: int) -> list[SimilarThre
     matches = [func.lower(ForumThread.title).like(f"%{_escape_like(word)}%", escape="\\") for word in words]
     # Rank by how many of the words a title contains.
     score = sum((case((match, 1), else_=0) for match in matches), literal(0))
-    answered = exists().where(
-        ForumAcceptedAnswer.thread_id == ForumThread.id,
-        ForumAcceptedAnswer.reply_id == ForumReply.id,
-        ForumReply.status == PostStatus.PUBLISHED,
-    ).correlate(ForumThread)
+    answered = (
+        exists()
+        .where(
+            ForumAcceptedAnswer.thread_id == ForumThread.id,
+            ForumAcceptedAnswer.reply_id == ForumReply.id,
+            ForumReply.status == PostStatus.PUBLISHED,
+        )
+        .correlate(ForumThread)
+    )
     rows = session.execute(
         select(ForumThread.id, ForumThread.title, answered)
         .where(ForumThread.status == PostStatus.PUBLISHED, or_(*matches))
@@ -101,4 +106,3 @@ def _title_matches(session: Session, title: str, limit: int) -> list[SimilarThre
         .limit(limit)
     ).all()
     return [SimilarThread(id=row[0], title=row[1], answered=bool(row[2])) for row in rows]
-

@@ -146,9 +146,11 @@ def edit_thread(session: Session, thread: ForumThread, data: ThreadUpdate, princ
     title = data.title if "title" in given and data.title is not None else thread.title
     body = data.body if "body" in given and data.body is not None else thread.body
     if (title, body) != (thread.title, thread.body):
-        session.add(ForumRevision(
-            thread_id=thread.id, previous_title=thread.title, previous_body=thread.body, editor_id=editor.id
-        ))
+        session.add(
+            ForumRevision(
+                thread_id=thread.id, previous_title=thread.title, previous_body=thread.body, editor_id=editor.id
+            )
+        )
         thread.title, thread.body = title, body
         if thread.language_source != LanguageSource.GIVEN:
             guess = _detect(title, body, thread.author)
@@ -167,16 +169,18 @@ def edit_thread(session: Session, thread: ForumThread, data: ThreadUpdate, princ
 def edit_reply(session: Session, reply: ForumReply, data: ReplyUpdate, principal: Principal) -> ForumReply:
     editor = _require_editable(reply, reply.thread, principal)
     if data.body != reply.body:
-        session.add(ForumRevision(
-            thread_id=reply.thread_id, reply_id=reply.id, previous_body=reply.body, editor_id=editor.id
-        ))
+        session.add(
+            ForumRevision(thread_id=reply.thread_id, reply_id=reply.id, previous_body=reply.body, editor_id=editor.id)
+        )
         reply.body = data.body
         note_search_change(session, reply.thread)
     session.flush()
     return reply
 
 
-def revisions(session: Session, thread: ForumThread, reply: ForumReply | None, principal: Principal) -> list[ForumRevision]:
+def revisions(
+    session: Session, thread: ForumThread, reply: ForumReply | None, principal: Principal
+) -> list[ForumRevision]:
     """Earlier texts of one post, newest first: for its author and for moderators."""
     post = reply if reply is not None else thread
     if principal.user is None or not can_see(post, principal):
@@ -198,11 +202,13 @@ def record_view(session: Session, thread: ForumThread, principal: Principal) -> 
         if viewer.id == thread.author_id:
             return
         recent = session.scalar(
-            select(ForumThreadView.id).where(
+            select(ForumThreadView.id)
+            .where(
                 ForumThreadView.thread_id == thread.id,
                 ForumThreadView.viewer_id == viewer.id,
                 ForumThreadView.viewed_at > utcnow() - VIEW_DEDUP_WINDOW,
-            ).limit(1)
+            )
+            .limit(1)
         )
         if recent is not None:
             return

@@ -44,8 +44,9 @@ def my_votes(session: Session, reply_ids: list[int], principal: Principal) -> di
     if principal.user is None or not reply_ids:
         return {}
     rows = session.execute(
-        select(ForumVote.reply_id, ForumVote.value)
-        .where(ForumVote.user_id == principal.user.id, ForumVote.reply_id.in_(reply_ids))
+        select(ForumVote.reply_id, ForumVote.value).where(
+            ForumVote.user_id == principal.user.id, ForumVote.reply_id.in_(reply_ids)
+        )
     ).all()
     return {reply_id: value for reply_id, value in rows}
 

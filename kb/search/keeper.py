@@ -186,7 +186,9 @@ class IndexKeeper:
     def _new_engine(self) -> SearchEngine:
         return SearchEngine(self.embedder, fusion=self.fusion)
 
-    def _install(self, engine: SearchEngine, horizon: int, recent: dict[int, datetime], generation: str, built_at: str) -> None:
+    def _install(
+        self, engine: SearchEngine, horizon: int, recent: dict[int, datetime], generation: str, built_at: str
+    ) -> None:
         entity_docs: dict[str, set[str]] = {}
         for doc_id in engine.doc_ids():
             entity_docs.setdefault(entity_key(doc_id), set()).add(doc_id)
@@ -209,7 +211,9 @@ class IndexKeeper:
             if latest_search_change_id(session) < int(manifest["applied_change_id"]):
                 logger.warning("search index is ahead of the database (restored backup?); rebuilding")
                 return self.rebuild(session, progress=progress)
-            self._install(engine, int(manifest["horizon"]), _recent_of(manifest), manifest["generation"], manifest["built_at"])
+            self._install(
+                engine, int(manifest["horizon"]), _recent_of(manifest), manifest["generation"], manifest["built_at"]
+            )
             report = self._catch_up(session)
             report += self.reconcile(session, progress=progress)
             logger.info("search index loaded: %d documents, version %d", len(engine), self.applied_change_id)
@@ -293,7 +297,9 @@ class IndexKeeper:
             self._horizon = max(self._horizon, max(settled))
             self._recent = {change_id: at for change_id, at in self._recent.items() if change_id > self._horizon}
 
-    def _apply(self, session: Session, entities: dict[str, set[int]], *, progress: Progress | None = None) -> SyncReport:
+    def _apply(
+        self, session: Session, entities: dict[str, set[int]], *, progress: Progress | None = None
+    ) -> SyncReport:
         # A page of entities at a time: reading a thousand articles in one go (after an import) is
         # a long stretch of ORM work in Python, during which searches' threads wait for the GIL;
         # a page's read is short, and each page is searchable as soon as it is embedded.
@@ -351,7 +357,10 @@ class IndexKeeper:
             if not force and on_disk:
                 if on_disk.get("generation") != self._generation and on_disk.get("built_at", "") > self._built_at:
                     return False  # somebody rebuilt since; adopt theirs rather than overwrite it
-                if on_disk.get("generation") == self._generation and on_disk.get("applied_change_id", -1) >= self.applied_change_id:
+                if (
+                    on_disk.get("generation") == self._generation
+                    and on_disk.get("applied_change_id", -1) >= self.applied_change_id
+                ):
                     self._dirty = False  # another worker already saved this state (or a newer one)
                     return False
             store.save(
@@ -380,14 +389,20 @@ class IndexKeeper:
             return False
         self._manifest_mtime = mtime
         manifest = store.read_manifest()
-        if not manifest or manifest.get("generation") == self._generation or manifest.get("built_at", "") <= self._built_at:
+        if (
+            not manifest
+            or manifest.get("generation") == self._generation
+            or manifest.get("built_at", "") <= self._built_at
+        ):
             return False
         loaded = self._load_from_disk()  # the slow part, outside the sync lock
         if loaded is None:
             return False
         engine, manifest = loaded
         with self._lock:
-            self._install(engine, int(manifest["horizon"]), _recent_of(manifest), manifest["generation"], manifest["built_at"])
+            self._install(
+                engine, int(manifest["horizon"]), _recent_of(manifest), manifest["generation"], manifest["built_at"]
+            )
         logger.info("adopted the search index rebuilt at %s", manifest["built_at"])
         return True
 

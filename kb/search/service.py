@@ -165,7 +165,9 @@ def search(
     if given is not None:
         query_language, language_source = given, LanguageSource.GIVEN
     else:
-        guess = detect_language(text, allowed=settings.languages, default=settings.default_language, known=customer_language)
+        guess = detect_language(
+            text, allowed=settings.languages, default=settings.default_language, known=customer_language
+        )
         query_language, language_source = guess.language, guess.source
 
     keeper = keeper or active_keeper()
@@ -177,11 +179,19 @@ def search(
     checked = _check_against_database(session, candidates)
     fresh_by_doc = {result.doc_id: fresh for result, fresh in checked}
     ranked: list[RankedEntity[SearchResult]] = rank_entities(
-        [result for result, _ in checked], given or query_language,
-        config=engine.fusion, route=response.route, mode=response.mode, query_language=query_language,
-        locale_margin=LOCALE_MARGIN, fallback_locales=(settings.default_language,),
+        [result for result, _ in checked],
+        given or query_language,
+        config=engine.fusion,
+        route=response.route,
+        mode=response.mode,
+        query_language=query_language,
+        locale_margin=LOCALE_MARGIN,
+        fallback_locales=(settings.default_language,),
     )
-    hits = [_hit(entity.shown, fresh_by_doc[entity.shown.doc_id], text, entity.score, entity.confidence) for entity in ranked[:limit]]
+    hits = [
+        _hit(entity.shown, fresh_by_doc[entity.shown.doc_id], text, entity.score, entity.confidence)
+        for entity in ranked[:limit]
+    ]
     answered = bool(ranked) and ranked[0].confident
 
     outcome = SearchOutcome(
@@ -248,12 +258,18 @@ def _check_against_database(session: Session, candidates: Sequence[SearchResult]
         )
         threads = {thread_id: (title, stamp(updated)) for thread_id, title, updated in rows}
     stale_threads = [
-        thread_id for thread_id, (_, updated) in threads.items()
-        if any(r.kind == ResultType.THREAD and r.extra["thread_id"] == thread_id and r.extra.get("updated_at") != updated for r in candidates)
+        thread_id
+        for thread_id, (_, updated) in threads.items()
+        if any(
+            r.kind == ResultType.THREAD and r.extra["thread_id"] == thread_id and r.extra.get("updated_at") != updated
+            for r in candidates
+        )
     ]
     # A thread changed since it was indexed (a reply hidden, an answer accepted): only text that
     # is visible now may be shown, so read its current form.
-    current = {record.thread_id: record for record in iter_indexable_threads(session, stale_threads)} if stale_threads else {}
+    current = (
+        {record.thread_id: record for record in iter_indexable_threads(session, stale_threads)} if stale_threads else {}
+    )
 
     checked: list[tuple[SearchResult, _Fresh]] = []
     for result in candidates:
@@ -288,15 +304,34 @@ def _hit(result: SearchResult, fresh: _Fresh, query: str, score: float, confiden
         article_id = int(result.extra["article_id"])
         url = article_path(fresh.slug, result.locale, fresh.source_locale)
         return SearchHit(
-            type=ResultType.ARTICLE.value, id=article_id, article_id=article_id, slug=fresh.slug, title=fresh.title,
-            locale=result.locale, snippet=snippet, highlights=terms, highlight_spans=spans, score=round(score, 4),
-            confidence=round(confidence, 4), url=url,
+            type=ResultType.ARTICLE.value,
+            id=article_id,
+            article_id=article_id,
+            slug=fresh.slug,
+            title=fresh.title,
+            locale=result.locale,
+            snippet=snippet,
+            highlights=terms,
+            highlight_spans=spans,
+            score=round(score, 4),
+            confidence=round(confidence, 4),
+            url=url,
         )
     thread_id = int(result.extra["thread_id"])
     return SearchHit(
-        type=ResultType.THREAD.value, id=thread_id, thread_id=thread_id, slug=None, title=fresh.title,
-        locale=result.locale, snippet=snippet, highlights=terms, highlight_spans=spans, score=round(score, 4),
-        confidence=round(confidence, 4), url=f"/forum/t/{thread_id}", has_answer=fresh.has_answer,
+        type=ResultType.THREAD.value,
+        id=thread_id,
+        thread_id=thread_id,
+        slug=None,
+        title=fresh.title,
+        locale=result.locale,
+        snippet=snippet,
+        highlights=terms,
+        highlight_spans=spans,
+        score=round(score, 4),
+        confidence=round(confidence, 4),
+        url=f"/forum/t/{thread_id}",
+        has_answer=fresh.has_answer,
     )
 
 

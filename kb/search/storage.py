@@ -85,7 +85,9 @@ class IndexStore:
             with self.lock(exclusive=False):
                 manifest = json.loads((self.directory / KEEPER_MANIFEST).read_text(encoding="utf-8"))
                 if manifest.get("format") != KEEPER_FORMAT or manifest.get("embedder_id") != embedder.id:
-                    raise ValueError(f"made for embedder {manifest.get('embedder_id')!r}, format {manifest.get('format')!r}")
+                    raise ValueError(
+                        f"made for embedder {manifest.get('embedder_id')!r}, format {manifest.get('format')!r}"
+                    )
                 engine = SearchEngine.load(self.directory / ENGINE_FOLDER, embedder, fusion=fusion)
                 if len(engine) != int(manifest["documents"]):
                     raise ValueError(f"{len(engine)} documents on disk, manifest says {manifest['documents']}")

@@ -133,8 +133,14 @@ def suggest_for_ticket(
 
     query, language = ticket_query(session, ticket), _ticket_language(ticket)
     outcome = search(
-        session, query, language=language, limit=limit, types=wanted, source=SearchSource.TICKET,
-        keeper=keeper, log=not stored,  # one log row per ticket, not one per recomputation
+        session,
+        query,
+        language=language,
+        limit=limit,
+        types=wanted,
+        source=SearchSource.TICKET,
+        keeper=keeper,
+        log=not stored,  # one log row per ticket, not one per recomputation
     )
     ids: list[int | None] = [None] * len(outcome.results)
     if stores:
@@ -143,13 +149,22 @@ def suggest_for_ticket(
 
 
 def _store(
-    session: Session, ticket: Ticket, hits: Sequence[SearchHit], answered: bool, version: int, stored: list[TicketSuggestion]
+    session: Session,
+    ticket: Ticket,
+    hits: Sequence[SearchHit],
+    answered: bool,
+    version: int,
+    stored: list[TicketSuggestion],
 ) -> list[TicketSuggestion]:
     if [(row.article_id, row.locale) for row in stored] == [(hit.article_id, hit.locale) for hit in hits]:
         # Same suggestions: keep the rows (and their events), refresh the figures.
         for row, hit in zip(stored, hits, strict=True):
             row.index_version, row.score, row.confidence, row.snippet, row.answered = (
-                version, hit.score, hit.confidence, hit.snippet, answered
+                version,
+                hit.score,
+                hit.confidence,
+                hit.snippet,
+                answered,
             )
         session.flush()
         return stored
@@ -158,8 +173,15 @@ def _store(
         row.superseded_at = now
     rows = [
         TicketSuggestion(
-            ticket_id=ticket.id, rank=rank, article_id=hit.article_id, locale=hit.locale, score=hit.score,
-            confidence=hit.confidence, snippet=hit.snippet, answered=answered, index_version=version,
+            ticket_id=ticket.id,
+            rank=rank,
+            article_id=hit.article_id,
+            locale=hit.locale,
+            score=hit.score,
+            confidence=hit.confidence,
+            snippet=hit.snippet,
+            answered=answered,
+            index_version=version,
         )
         for rank, hit in enumerate(hits, start=1)
     ]
@@ -181,17 +203,33 @@ def _from_rows(session: Session, ticket: Ticket, rows: list[TicketSuggestion]) -
         snippet, spans = excerpt(row.snippet, terms)
         hits.append(
             SearchHit(
-                type=ResultType.ARTICLE.value, id=row.article_id, article_id=row.article_id, slug=found.slug, title=found.title,
-                locale=row.locale, snippet=snippet, highlights=terms, highlight_spans=spans, score=row.score,
-                confidence=row.confidence, url=found.url,
+                type=ResultType.ARTICLE.value,
+                id=row.article_id,
+                article_id=row.article_id,
+                slug=found.slug,
+                title=found.title,
+                locale=row.locale,
+                snippet=snippet,
+                highlights=terms,
+                highlight_spans=spans,
+                score=row.score,
+                confidence=row.confidence,
+                url=found.url,
             )
         )
     return TicketSuggestions(
-        ticket.id, ticket.language, bool(rows) and rows[0].answered, hits, [row.id for row in rows], rows[0].index_version
+        ticket.id,
+        ticket.language,
+        bool(rows) and rows[0].answered,
+        hits,
+        [row.id for row in rows],
+        rows[0].index_version,
     )
 
 
-def compute_for_ticket_id(session: Session, ticket_id: int, *, keeper: IndexKeeper | None = None) -> TicketSuggestions | None:
+def compute_for_ticket_id(
+    session: Session, ticket_id: int, *, keeper: IndexKeeper | None = None
+) -> TicketSuggestions | None:
     ticket = session.get(Ticket, ticket_id)
     if ticket is None:
         return None
@@ -224,7 +262,11 @@ def _suggestion(session: Session, suggestion_id: int) -> TicketSuggestion:
 
 def record_shown(session: Session, suggestion_ids: Iterable[int], user: User | None) -> list[SuggestionEvent]:
     events = [
-        SuggestionEvent(ticket_suggestion_id=_suggestion(session, suggestion_id).id, event=SuggestionEventKind.SHOWN, user_id=user.id if user else None)
+        SuggestionEvent(
+            ticket_suggestion_id=_suggestion(session, suggestion_id).id,
+            event=SuggestionEventKind.SHOWN,
+            user_id=user.id if user else None,
+        )
         for suggestion_id in dict.fromkeys(suggestion_ids)
     ]
     session.add_all(events)
@@ -234,13 +276,17 @@ def record_shown(session: Session, suggestion_ids: Iterable[int], user: User | N
 
 def record_inserted(session: Session, suggestion_id: int, user: User | None) -> SuggestionEvent:
     row = _suggestion(session, suggestion_id)
-    recorded = SuggestionEvent(ticket_suggestion_id=row.id, event=SuggestionEventKind.INSERTED, user_id=user.id if user else None)
+    recorded = SuggestionEvent(
+        ticket_suggestion_id=row.id, event=SuggestionEventKind.INSERTED, user_id=user.id if user else None
+    )
     session.add(recorded)
     session.flush()
     return recorded
 
 
-def record_reply_sent(session: Session, ticket: Ticket, reply_body: str, user: User | None = None) -> list[SuggestionEvent]:
+def record_reply_sent(
+    session: Session, ticket: Ticket, reply_body: str, user: User | None = None
+) -> list[SuggestionEvent]:
     """After an agent's reply went out: each suggestion inserted since its last outcome is
     ``sent_with`` when its article link or the start of its snippet is still in the reply, else ``removed``."""
     last_events = (
@@ -266,7 +312,9 @@ def record_reply_sent(session: Session, ticket: Ticket, reply_body: str, user: U
     events = []
     for row, slug in open_rows:
         snippet_start = " ".join(row.snippet.split()).removeprefix("… ")[:SNIPPET_MATCH_CHARS]
-        kept = (slug is not None and f"/articles/{slug}" in body) or (len(snippet_start) >= 20 and snippet_start in body)
+        kept = (slug is not None and f"/articles/{slug}" in body) or (
+            len(snippet_start) >= 20 and snippet_start in body
+        )
         kind = SuggestionEventKind.SENT_WITH if kept else SuggestionEventKind.REMOVED
         events.append(SuggestionEvent(ticket_suggestion_id=row.id, event=kind, user_id=user.id if user else None))
     session.add_all(events)
@@ -373,8 +421,14 @@ def _reflow(markdown: str) -> str:
     """Lines wrapped inside a paragraph joined; list items, headings and blank lines kept."""
     out: list[str] = []
     for line in markdown.split("\n"):
-        joins = (out and out[-1].strip() and line.strip() and not _LIST_MARKER.match(line)
-                 and not _HEADING_LINE.match(line) and not _HEADING_LINE.match(out[-1]))
+        joins = (
+            out
+            and out[-1].strip()
+            and line.strip()
+            and not _LIST_MARKER.match(line)
+            and not _HEADING_LINE.match(line)
+            and not _HEADING_LINE.match(out[-1])
+        )
         if joins:
             out[-1] = f"{out[-1].rstrip()} {line.strip()}"
         else:
@@ -422,4 +476,3 @@ def matched_passage(
     if index is None:
         index = _section_sharing_words(sections, query)
     return _cut_passage(_reflow(sections[index or 0]), max_chars)
-

@@ -166,8 +166,9 @@ def test_revoking_twice_keeps_the_first_time(session):
 
 def test_live_tokens_per_user_are_bounded_and_revoking_frees_room(session):
     user = create_staff(session)
-    tokens = [accounts.create_api_token(session, user, name=f"t{n}")[0]
-              for n in range(accounts.MAX_LIVE_TOKENS_PER_USER)]
+    tokens = [
+        accounts.create_api_token(session, user, name=f"t{n}")[0] for n in range(accounts.MAX_LIVE_TOKENS_PER_USER)
+    ]
     with pytest.raises(Conflict):
         accounts.create_api_token(session, user, name="one too many")
     accounts.revoke_api_token(session, tokens[0].id, user)

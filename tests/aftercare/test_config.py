@@ -1,4 +1,5 @@
 """Settings read from the environment the way an operator writes them (comma lists, not JSON)."""
+
 from __future__ import annotations
 
 import pytest

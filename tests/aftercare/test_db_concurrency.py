@@ -53,8 +53,12 @@ def _environment(data_dir: Path, port: int) -> dict[str, str]:
 
 def _cli(env: dict[str, str], *args: str) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "entry.cli", *args], cwd=REPO_ROOT, env=env,
-        capture_output=True, text=True, timeout=600,
+        [sys.executable, "-m", "entry.cli", *args],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, f"aftercare {' '.join(args)} failed:\n{result.stderr[-3000:]}"
 
@@ -73,9 +77,22 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     log_path = data_dir / "server.log"
     with log_path.open("w") as log:
         server = subprocess.Popen(
-            [sys.executable, "-m", "entry.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-             "--workers", str(WEB_WORKERS)],
-            cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "entry.cli",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                str(WEB_WORKERS),
+            ],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         base_url = f"http://127.0.0.1:{port}"
         try:

@@ -178,4 +178,3 @@ def test_pending_lists_what_a_commit_would_deliver(database, heard):
         assert pending(session, ThingHappened) == [ThingHappened(1), ThingHappened(2)]
     with database.session() as session:
         assert pending(session, ThingHappened) == []
-

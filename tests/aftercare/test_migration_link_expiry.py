@@ -30,19 +30,34 @@ def _database_with_a_ticket_and_a_token(tmp_path) -> str:
     engine = make_engine(url)
     now = "2026-01-01 00:00:00"
     with engine.begin() as connection:
-        connection.execute(text(
-            "INSERT INTO customers (id, email, name, consent_marketing, consent_surveys, created_at, updated_at) "
-            "VALUES (1, 'old@example.com', 'Old Customer', 0, 1, :now, :now)"), {"now": now})
-        connection.execute(text(
-            "INSERT INTO tickets (id, subject, status, priority, channel, language, language_confidence, "
-            "language_source, requester_id, created_at, updated_at) "
-            "VALUES (7, 'Old ticket', 'open', 'normal', 'web', 'en', 1.0, 'detected', 1, :now, :now)"), {"now": now})
-        connection.execute(text(
-            "INSERT INTO users (id, email, name, role, is_active, created_at, updated_at) "
-            "VALUES (1, 'agent@example.com', 'Agent', 'agent', 1, :now, :now)"), {"now": now})
-        connection.execute(text(
-            "INSERT INTO api_tokens (id, user_id, name, token_hash, created_at) VALUES (1, 1, 'cli', :hash, :now)"),
-            {"hash": hashlib.sha256(OLD_TOKEN.encode()).hexdigest(), "now": now})
+        connection.execute(
+            text(
+                "INSERT INTO customers (id, email, name, consent_marketing, consent_surveys, created_at, updated_at) "
+                "VALUES (1, 'old@example.com', 'Old Customer', 0, 1, :now, :now)"
+            ),
+            {"now": now},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO tickets (id, subject, status, priority, channel, language, language_confidence, "
+                "language_source, requester_id, created_at, updated_at) "
+                "VALUES (7, 'Old ticket', 'open', 'normal', 'web', 'en', 1.0, 'detected', 1, :now, :now)"
+            ),
+            {"now": now},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO users (id, email, name, role, is_active, created_at, updated_at) "
+                "VALUES (1, 'agent@example.com', 'Agent', 'agent', 1, :now, :now)"
+            ),
+            {"now": now},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO api_tokens (id, user_id, name, token_hash, created_at) VALUES (1, 1, 'cli', :hash, :now)"
+            ),
+            {"hash": hashlib.sha256(OLD_TOKEN.encode()).hexdigest(), "now": now},
+        )
     engine.dispose()
     migrate.upgrade(url)
     return url
@@ -59,8 +74,9 @@ def test_untimed_links_work_for_one_lifetime_after_the_upgrade(tmp_path):
         old_link = URLSafeSerializer("key", salt="aftercare.ticket-link").dumps([7, 1])
         lifetime = timedelta(days=30)
         live = ticket_links.check_ticket_link(session, "key", old_link, max_age=lifetime)
-        later = ticket_links.check_ticket_link(session, "key", old_link, max_age=lifetime,
-                                           now=utcnow() + lifetime + timedelta(minutes=5))
+        later = ticket_links.check_ticket_link(
+            session, "key", old_link, max_age=lifetime, now=utcnow() + lifetime + timedelta(minutes=5)
+        )
         assert live.state is ticket_links.LinkState.VALID and later.state is ticket_links.LinkState.EXPIRED
     engine.dispose()
 

@@ -21,8 +21,9 @@ def csrf_from(html: str) -> str:
 def sign_in(client, session, role: Role):
     user = create_staff(session, role=role, password=PASSWORD)
     token = csrf_from(client.get("/login").text)
-    response = client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token},
-                           follow_redirects=False)
+    response = client.post(
+        "/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token}, follow_redirects=False
+    )
     assert response.status_code == 303
     return client
 

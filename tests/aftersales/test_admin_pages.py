@@ -32,22 +32,41 @@ def test_agents_are_not_admins(agent_client):
 
 def test_a_programme_is_created_from_the_form(admin_client, session):
     token = csrf_from(admin_client.get("/admin/programmes").text)
-    response = admin_client.post("/admin/programmes", data={
-        "csrf_token": token, "name": "Nimbus basics", "trigger": "purchase", "product_tag": "nimbus",
-        "step_day": ["0", "3", ""], "step_kind": ["welcome", "usage", "usage"], "step_tag": ["getting-started", "", ""],
-    }, follow_redirects=False)
+    response = admin_client.post(
+        "/admin/programmes",
+        data={
+            "csrf_token": token,
+            "name": "Nimbus basics",
+            "trigger": "purchase",
+            "product_tag": "nimbus",
+            "step_day": ["0", "3", ""],
+            "step_kind": ["welcome", "usage", "usage"],
+            "step_tag": ["getting-started", "", ""],
+        },
+        follow_redirects=False,
+    )
     assert response.status_code == 303
     programme = session.scalar(select(Programme).where(Programme.name == "Nimbus basics"))
     assert [(s.day_offset, s.kind, s.article_tag) for s in programme.steps] == [
-        (0, "welcome", "getting-started"), (3, "usage", None)]
+        (0, "welcome", "getting-started"),
+        (3, "usage", None),
+    ]
 
 
 def test_a_programme_form_with_errors_keeps_the_input(admin_client):
     token = csrf_from(admin_client.get("/admin/programmes").text)
-    response = admin_client.post("/admin/programmes", data={
-        "csrf_token": token, "name": "Kept name", "trigger": "purchase", "product_tag": "",
-        "step_day": ["0"], "step_kind": ["welcome"], "step_tag": [""],
-    })
+    response = admin_client.post(
+        "/admin/programmes",
+        data={
+            "csrf_token": token,
+            "name": "Kept name",
+            "trigger": "purchase",
+            "product_tag": "",
+            "step_day": ["0"],
+            "step_kind": ["welcome"],
+            "step_tag": [""],
+        },
+    )
     assert response.status_code == 422 and "Kept name" in response.text
 
 
@@ -67,9 +86,16 @@ def test_the_segment_count_updates_for_htmx(admin_client, session):
 
 def test_a_segment_is_saved_from_the_form(admin_client, session):
     token = csrf_from(admin_client.get("/admin/segments").text)
-    response = admin_client.post("/admin/segments", data={
-        "csrf_token": token, "name": "Loyal", "min_purchases": "3", "consent_marketing": "yes",
-    }, follow_redirects=False)
+    response = admin_client.post(
+        "/admin/segments",
+        data={
+            "csrf_token": token,
+            "name": "Loyal",
+            "min_purchases": "3",
+            "consent_marketing": "yes",
+        },
+        follow_redirects=False,
+    )
     assert response.status_code == 303
     segment = session.scalar(select(Segment).where(Segment.name == "Loyal"))
     assert segment.filters["min_purchases"] == 3 and segment.filters["consent_marketing"] is True
@@ -84,9 +110,15 @@ def test_an_admin_sends_a_manual_series_to_lapsed_buyers(admin_client, session):
     winback = f.programme(session, trigger=ProgrammeTrigger.MANUAL, steps=[(0, StepKind.WELCOME)], name="Win-back")
     page = admin_client.get("/admin/lapsed")
     assert who.email in page.text and "not renewed" in page.text
-    response = admin_client.post("/admin/lapsed/enrol", data={
-        "csrf_token": csrf_from(page.text), "programme_id": str(winback.id), "customer_ids": [str(who.id)],
-    }, follow_redirects=False)
+    response = admin_client.post(
+        "/admin/lapsed/enrol",
+        data={
+            "csrf_token": csrf_from(page.text),
+            "programme_id": str(winback.id),
+            "customer_ids": [str(who.id)],
+        },
+        follow_redirects=False,
+    )
     assert response.status_code == 303 and "enrolled=1" in response.headers["location"]
     assert session.scalar(select(ProgrammeEnrolment.customer_id)) == who.id
 
@@ -105,7 +137,9 @@ def test_a_report_downloads_as_csv(admin_client):
 def test_products_can_be_tagged_from_the_page(admin_client, session):
     item = f.product(session, tags=[])
     token = csrf_from(admin_client.get("/admin/products").text)
-    admin_client.post(f"/admin/products/{item.id}", data={"csrf_token": token, "name": item.name,
-                                                          "tags": "nimbus, Thermostat", "renewal_days": ""})
+    admin_client.post(
+        f"/admin/products/{item.id}",
+        data={"csrf_token": token, "name": item.name, "tags": "nimbus, Thermostat", "renewal_days": ""},
+    )
     session.expire_all()
     assert item.tags == ["nimbus", "thermostat"]

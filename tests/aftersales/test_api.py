@@ -71,8 +71,11 @@ def test_unknown_fields_and_bad_values_are_refused(client, session):
 def test_purchases_are_listed_by_customer_email(client, session):
     headers = admin_headers(session)
     client.post("/api/v1/purchases", json=ORDER, headers=headers)
-    client.post("/api/v1/purchases", json={**ORDER, "external_order_id": "WEB-1002", "customer_email": "x@example.com"},
-                headers=headers)
+    client.post(
+        "/api/v1/purchases",
+        json={**ORDER, "external_order_id": "WEB-1002", "customer_email": "x@example.com"},
+        headers=headers,
+    )
     rows = client.get("/api/v1/purchases", params={"customer_email": "zofia@example.com"}, headers=headers).json()
     assert [r["external_order_id"] for r in rows] == ["WEB-1001"]
 
@@ -80,15 +83,19 @@ def test_purchases_are_listed_by_customer_email(client, session):
 def test_product_tags_can_be_set(client, session):
     headers = admin_headers(session)
     item = f.product(session, tags=[])
-    response = client.patch(f"/api/v1/products/{item.id}", json={"tags": ["Nimbus", "thermostat"], "renewal_days": 365},
-                            headers=headers)
+    response = client.patch(
+        f"/api/v1/products/{item.id}", json={"tags": ["Nimbus", "thermostat"], "renewal_days": 365}, headers=headers
+    )
     assert response.json()["tags"] == ["nimbus", "thermostat"] and response.json()["renewal_days"] == 365
 
 
 def test_a_programme_is_created_and_listed(client, session):
     headers = admin_headers(session)
-    body = {"name": "Nimbus first weeks", "product_tag": "nimbus",
-            "steps": [{"day_offset": 0, "kind": "welcome"}, {"day_offset": 3, "kind": "usage"}]}
+    body = {
+        "name": "Nimbus first weeks",
+        "product_tag": "nimbus",
+        "steps": [{"day_offset": 0, "kind": "welcome"}, {"day_offset": 3, "kind": "usage"}],
+    }
     created = client.post("/api/v1/programmes", json=body, headers=headers)
     assert created.status_code == 201
     assert [s["day_offset"] for s in client.get("/api/v1/programmes", headers=headers).json()[0]["steps"]] == [0, 3]
@@ -113,8 +120,9 @@ def test_segment_counts_are_live(client, session):
 def test_a_broadcast_is_queued(client, session):
     headers = admin_headers(session)
     segment = client.post("/api/v1/segments", json={"name": "All"}, headers=headers).json()
-    response = client.post(f"/api/v1/segments/{segment['id']}/broadcasts", json={"subject": "News", "body": "Hi"},
-                           headers=headers)
+    response = client.post(
+        f"/api/v1/segments/{segment['id']}/broadcasts", json={"subject": "News", "body": "Hi"}, headers=headers
+    )
     assert response.status_code == 202 and response.json()["status"] == "queued"
 
 

@@ -8,12 +8,12 @@ from sqlalchemy import func, select
 
 from aftersales import programmes
 from aftersales.models import ProgrammeEnrolment, ProgrammeTrigger, StepKind, TipDelivery
-from aftersales.purchases import record_purchase
 from aftersales.programmes import find_due_steps, run_scheduling_pass, tip_dedupe_key
-from kb.models import ArticleKind
-from tests.aftersales import factories as f
+from aftersales.purchases import record_purchase
 from helpdesk.email.models import EmailKind, OutboxMessage, SuppressionScope, SuppressionSource
 from helpdesk.email.suppression import add_suppression
+from kb.models import ArticleKind
+from tests.aftersales import factories as f
 
 NOW = f.NOW
 
@@ -73,8 +73,12 @@ def test_running_the_pass_again_adds_nothing(session):
 
 def test_the_same_purchase_imported_twice_is_one_purchase_and_one_series(session):
     series, item, who = setup_series(session)
-    data = f.purchase_data(external_order_id="SHOP-77", customer_email=who.email, sku=item.sku,
-                           purchased_at=NOW - timedelta(days=14, hours=1))
+    data = f.purchase_data(
+        external_order_id="SHOP-77",
+        customer_email=who.email,
+        sku=item.sku,
+        purchased_at=NOW - timedelta(days=14, hours=1),
+    )
     for day in (0, 3, 14):
         record_purchase(session, data)
         run_scheduling_pass(session, now=data.purchased_at + timedelta(days=day, hours=2))

@@ -22,8 +22,12 @@ def purchase_count(session) -> int:
 
 
 def test_unknown_sku_creates_the_product_and_customer(session):
-    result = record_purchase(session, purchase_data(sku="AURORA-9", product_name="Aurora vacuum",
-                                                    customer_email="New.Buyer@Example.com", customer_language="pl"))
+    result = record_purchase(
+        session,
+        purchase_data(
+            sku="AURORA-9", product_name="Aurora vacuum", customer_email="New.Buyer@Example.com", customer_language="pl"
+        ),
+    )
     assert result.created
     assert result.purchase.product.name == "Aurora vacuum"
     assert result.purchase.customer.email == "new.buyer@example.com"
@@ -105,6 +109,8 @@ def test_a_replayed_order_does_not_change_consent(session):
 
 
 def test_the_csv_consent_column_is_read(session):
-    csv_text = HEADER.strip() + ",marketing_consent\n" + "E-1,eve@example.com,Eve,NIM-1,Nimbus,1,1.00,EUR,2026-01-05,yes\n"
+    csv_text = (
+        HEADER.strip() + ",marketing_consent\n" + "E-1,eve@example.com,Eve,NIM-1,Nimbus,1,1.00,EUR,2026-01-05,yes\n"
+    )
     import_rows(session, read_csv_rows(io.StringIO(csv_text)))
     assert session.scalar(select(Purchase).where(Purchase.external_order_id == "E-1")).customer.consent_marketing

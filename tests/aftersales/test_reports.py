@@ -9,16 +9,17 @@ from aftersales.models import SurveyInvitation, SurveyKind, SurveyResponse
 from aftersales.programmes import run_scheduling_pass
 from aftersales.reports import Period, csat_row, nps_row, period_keys, to_csv
 from aftersales.schemas import NpsRow
-from tests.aftersales import factories as f
 from helpdesk.email.models import OutboxMessage, OutboxStatus
+from tests.aftersales import factories as f
 
 NOW = f.NOW
 
 
 def answer(session, score: int, *, at: datetime, product=None, kind: SurveyKind = SurveyKind.NPS) -> None:
     who = f.customer(session)
-    invitation = SurveyInvitation(kind=kind, customer=who, product=product, language="en", created_at=at,
-                                  closes_at=at + timedelta(days=14))
+    invitation = SurveyInvitation(
+        kind=kind, customer=who, product=product, language="en", created_at=at, closes_at=at + timedelta(days=14)
+    )
     session.add(invitation)
     session.add(SurveyResponse(invitation=invitation, score=score, created_at=at, updated_at=at))
     session.flush()
@@ -48,8 +49,14 @@ def test_nps_over_time_groups_answers_by_month(session):
     answer(session, 10, at=datetime(2026, 1, 10, tzinfo=UTC))
     answer(session, 2, at=datetime(2026, 1, 20, tzinfo=UTC))
     answer(session, 9, at=datetime(2026, 3, 5, tzinfo=UTC))
-    rows = reports.nps_over_time(session, since=datetime(2026, 1, 1, tzinfo=UTC), until=datetime(2026, 3, 31, tzinfo=UTC))
-    assert [(r.group, r.responses, r.nps) for r in rows] == [("2026-01", 2, 0.0), ("2026-02", 0, None), ("2026-03", 1, 100.0)]
+    rows = reports.nps_over_time(
+        session, since=datetime(2026, 1, 1, tzinfo=UTC), until=datetime(2026, 3, 31, tzinfo=UTC)
+    )
+    assert [(r.group, r.responses, r.nps) for r in rows] == [
+        ("2026-01", 2, 0.0),
+        ("2026-02", 0, None),
+        ("2026-03", 1, 100.0),
+    ]
 
 
 def test_nps_per_product(session):
@@ -63,7 +70,9 @@ def test_nps_per_product(session):
 def test_csat_over_time_counts_only_csat(session):
     answer(session, 5, at=NOW, kind=SurveyKind.CSAT)
     answer(session, 0, at=NOW)
-    [row] = reports.csat_over_time(session, since=NOW - timedelta(hours=1), until=NOW + timedelta(hours=1), period=Period.DAY)
+    [row] = reports.csat_over_time(
+        session, since=NOW - timedelta(hours=1), until=NOW + timedelta(hours=1), period=Period.DAY
+    )
     assert (row.responses, row.csat) == (1, 100.0)
 
 
@@ -83,8 +92,10 @@ def test_tips_sent_are_counted_from_outbox_rows(session):
 
 
 def test_csv_export_neutralises_formulas():
-    text = to_csv([NpsRow(group="=HYPERLINK(1)", responses=1, promoters=1, passives=0, detractors=0, nps=100.0)],
-                  ("group", "responses", "nps"))
+    text = to_csv(
+        [NpsRow(group="=HYPERLINK(1)", responses=1, promoters=1, passives=0, detractors=0, nps=100.0)],
+        ("group", "responses", "nps"),
+    )
     assert text.splitlines() == ["group,responses,nps", "'=HYPERLINK(1),1,100.0"]
 
 

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from aftersales import segments
 from aftersales.models import BroadcastDelivery, BroadcastStatus
 from aftersales.schemas import BroadcastCreate, SegmentCreate, SegmentFilters
-from tests.aftersales import factories as f
 from helpdesk.email.models import EmailKind, OutboxMessage
+from tests.aftersales import factories as f
 
 NOW = f.NOW
 
@@ -83,9 +83,12 @@ def test_a_broadcast_reaches_consenting_members_once(session, settings):
     f.customer(session, language="th", marketing=False)
     for person in consenting:
         f.buy(session, person, item)
-    segment = segments.create_segment(session, SegmentCreate(name="Thai buyers", filters=SegmentFilters(languages=["th"])))
-    broadcast = segments.create_broadcast(session, segment, BroadcastCreate(subject="New colours", body="**Hello**"),
-                                          author=None)
+    segment = segments.create_segment(
+        session, SegmentCreate(name="Thai buyers", filters=SegmentFilters(languages=["th"]))
+    )
+    broadcast = segments.create_broadcast(
+        session, segment, BroadcastCreate(subject="New colours", body="**Hello**"), author=None
+    )
     assert segments.send_broadcast_batch(session, broadcast, batch_size=2, now=NOW) == 2
     assert broadcast.status == BroadcastStatus.QUEUED
     assert segments.send_broadcast_batch(session, broadcast, batch_size=2, now=NOW) == 1

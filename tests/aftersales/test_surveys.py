@@ -12,11 +12,11 @@ from aftersales import surveys
 from aftersales.models import SurveyInvitation, SurveyKind, SurveyResponse
 from aftersales.schemas import SurveyAnswer
 from helpdesk import service
+from helpdesk.email.models import EmailKind, OutboxMessage
 from helpdesk.models import Ticket, TicketStatus
 from helpdesk.schemas import TicketUpdate
 from tests.aftersales import factories as f
 from tests.factories import create_ticket, staff_principal
-from helpdesk.email.models import EmailKind, OutboxMessage
 
 NOW = f.NOW
 
@@ -136,7 +136,9 @@ def test_an_answer_cannot_change_after_the_survey_closes(session):
 
 def test_a_detractor_opens_one_follow_up_ticket(session):
     invitation = nps_invitation(session)
-    response = surveys.submit_answer(session, invitation, SurveyAnswer(score=3, comment="It keeps disconnecting"), now=NOW)
+    response = surveys.submit_answer(
+        session, invitation, SurveyAnswer(score=3, comment="It keeps disconnecting"), now=NOW
+    )
     ticket = session.get(Ticket, response.follow_up_ticket_id)
     assert ticket.requester_id == invitation.customer_id
     assert "It keeps disconnecting" in ticket.messages[0].body and "survey-follow-up" in ticket.tags

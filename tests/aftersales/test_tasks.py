@@ -16,8 +16,12 @@ from workers.queue import registered_jobs, use_database
 
 def test_the_jobs_are_registered_with_the_worker():
     names = set(registered_jobs())
-    assert {"aftersales.tasks.schedule_tip_steps", "aftersales.tasks.send_survey_invitations",
-            "aftersales.tasks.scan_lapsed_buyers", "aftersales.tasks.send_broadcasts"} <= names
+    assert {
+        "aftersales.tasks.schedule_tip_steps",
+        "aftersales.tasks.send_survey_invitations",
+        "aftersales.tasks.scan_lapsed_buyers",
+        "aftersales.tasks.send_broadcasts",
+    } <= names
 
 
 def test_the_tip_job_enqueues_due_steps_once(database, session):

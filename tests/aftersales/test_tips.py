@@ -7,9 +7,9 @@ from datetime import timedelta
 from aftersales.models import ProgrammeStep, StepKind
 from aftersales.programmes import run_scheduling_pass
 from aftersales.tips import select_tip_article
+from helpdesk.email.models import OutboxMessage
 from kb.models import ArticleContent, ArticleKind, ArticleStatus
 from tests.aftersales import factories as f
-from helpdesk.email.models import OutboxMessage
 
 
 def step(kind: StepKind = StepKind.USAGE, article_tag: str | None = None) -> ProgrammeStep:
@@ -74,8 +74,9 @@ def test_a_troubleshooting_step_prefers_troubleshooting_articles(session):
 def test_a_steps_preferred_topic_tag_wins(session):
     f.article(session, title="Eco mode")
     f.article(session, title="Unboxing", topics=["getting-started"])
-    choice = select_tip_article(session, f.customer(session), f.product(session),
-                                step(StepKind.WELCOME, article_tag="getting-started"), set())
+    choice = select_tip_article(
+        session, f.customer(session), f.product(session), step(StepKind.WELCOME, article_tag="getting-started"), set()
+    )
     assert choice.content.title == "Unboxing"
 
 

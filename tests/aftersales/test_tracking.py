@@ -11,9 +11,9 @@ from aftersales import reports
 from aftersales.models import TipDelivery, TipEvent, TipEventKind
 from aftersales.programmes import run_scheduling_pass
 from aftersales.tracking import tracking_token
+from helpdesk.email.models import OutboxMessage
 from tests.aftersales import factories as f
 from tests.conftest import env
-from helpdesk.email.models import OutboxMessage
 
 
 def send_one_tip(session) -> TipDelivery:

@@ -28,8 +28,13 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT_DIR = REPO_ROOT / "artifacts" / "screenshots"
 CHROMIUM = os.environ.get("AFTERCARE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 DEMO_PASSWORD = "aftercare-demo"
 # The live server's SQLite file, for journeys that read what it e-mailed (the outbox).
@@ -66,8 +71,10 @@ def _free_port() -> int:
 def _run(command: list[str], env: dict[str, str]) -> None:
     result = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
     if result.returncode != 0:
-        pytest.fail(f"{' '.join(command[2:])} failed ({result.returncode}):\n{result.stdout[-3000:]}\n"
-                    f"{result.stderr[-3000:]}", pytrace=False)
+        pytest.fail(
+            f"{' '.join(command[2:])} failed ({result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}",
+            pytrace=False,
+        )
 
 
 @pytest.fixture(scope="session")
@@ -98,9 +105,22 @@ def live_server() -> Iterator[str]:
     log_path = data_dir / "server.log"
     log = log_path.open("w")
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "entry.asgi:app", "--host", "127.0.0.1", "--port", str(port),
-         "--log-level", "warning"],
-        cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "entry.asgi:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
@@ -162,7 +182,9 @@ def open_session(browser, live_server, request):
 
     def _open(*, locale: str = "en-GB", viewport: dict | None = None) -> BrowserSession:
         context = browser.new_context(
-            base_url=live_server, locale=locale, viewport=viewport or {"width": 1280, "height": 900},
+            base_url=live_server,
+            locale=locale,
+            viewport=viewport or {"width": 1280, "height": 900},
         )
         context.set_default_timeout(15_000)
         page = context.new_page()

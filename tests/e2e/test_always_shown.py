@@ -22,8 +22,12 @@ POLISH_CHARGING_TITLE = "Problem z ładowaniem słuchawek Pulse lub etui"
 POLISH_DOCK_TICKET = "Odkurzacz nie wraca do stacji ładującej"
 DOCK_ARTICLE = "/articles/aurora-not-returning-to-dock?lang=pl"
 # Headings of the demo's Polish dock article: an inserted passage is one of its sections.
-DOCK_SECTION_HEADINGS = ("Sprawdź, gdzie stoi stacja", "Wyczyść czujniki i styki", "Sprawdź lampkę stacji",
-                         "Przestawiona stacja?")
+DOCK_SECTION_HEADINGS = (
+    "Sprawdź, gdzie stoi stacja",
+    "Wyczyść czujniki i styki",
+    "Sprawdź lampkę stacji",
+    "Przestawiona stacja?",
+)
 # The whole Polish dock article is about 1,450 characters; a section with its citation is far less.
 PASSAGE_MAX_CHARS = 900
 

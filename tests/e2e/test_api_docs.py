@@ -28,15 +28,34 @@ def live_server() -> Iterator[str]:
     """The app on an empty, migrated database: the docs need no demo data (nor its index build)."""
     data_dir = Path(tempfile.mkdtemp(prefix="aftercare-docs-"))
     port = _free_port()
-    env = {**os.environ, "AFTERCARE_ENVIRONMENT": "development", "AFTERCARE_DATA_DIR": str(data_dir),
-           "AFTERCARE_DATABASE_URL": "", "AFTERCARE_SECRET_KEY": "docs-secret-key-0123456789-0123456789-abcdef",
-           "AFTERCARE_BASE_URL": f"http://127.0.0.1:{port}",
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH", "")]))}
+    env = {
+        **os.environ,
+        "AFTERCARE_ENVIRONMENT": "development",
+        "AFTERCARE_DATA_DIR": str(data_dir),
+        "AFTERCARE_DATABASE_URL": "",
+        "AFTERCARE_SECRET_KEY": "docs-secret-key-0123456789-0123456789-abcdef",
+        "AFTERCARE_BASE_URL": f"http://127.0.0.1:{port}",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])),
+    }
     env.pop("AFTERCARE_TEST_DATABASE_URL", None)
     _run([sys.executable, "-m", "entry.cli", "db", "upgrade"], env)
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "entry.asgi:app", "--host", "127.0.0.1", "--port", str(port),
-         "--log-level", "warning"], cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "entry.asgi:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     base_url = f"http://127.0.0.1:{port}"
     try:

@@ -20,8 +20,9 @@ XSS = '<img src=x onerror=alert(1)><script>alert(2)</script>"><svg onload=alert(
 def emailed_link(ticket_id: int) -> str:
     """The ticket page's signed address, from the confirmation e-mail in the live server's outbox."""
     with sqlite3.connect(LIVE_DATA["database"]) as database:
-        [text] = database.execute("SELECT text_body FROM outbox_messages WHERE dedupe_key = ?",
-                                  (f"ticket-confirmation:{ticket_id}",)).fetchone()
+        [text] = database.execute(
+            "SELECT text_body FROM outbox_messages WHERE dedupe_key = ?", (f"ticket-confirmation:{ticket_id}",)
+        ).fetchone()
     return re.search(rf"/tickets/{ticket_id}\?access_token=\S+", text).group(0)
 
 
@@ -50,7 +51,8 @@ def test_customer_submits_a_ticket_in_polish(open_session, screenshot):
     expect(page.locator("h1")).to_have_text("Skontaktuj się z pomocą")
     screenshot(page, "contact-form")
     submit_contact_form(
-        page, subject=f"Robot nie wraca do stacji {next(_unique)}",
+        page,
+        subject=f"Robot nie wraca do stacji {next(_unique)}",
         body="Dzień dobry, mój robot Aurora od wczoraj nie wraca do stacji dokującej i rozładowuje się w salonie.",
     )
     expect(page.get_by_role("status")).to_contain_text("Dziękujemy, otrzymaliśmy Twoje zgłoszenie")
@@ -63,7 +65,9 @@ def test_agent_replies_with_an_edited_macro_and_the_customer_sees_it(open_sessio
     customer = open_session(locale="pl-PL")
     subject = f"Harmonogram ogrzewania {next(_unique)}"
     link = submit_contact_form(
-        customer.page, subject=subject, name="Marta Wiśniewska",
+        customer.page,
+        subject=subject,
+        name="Marta Wiśniewska",
         body="Witam, chciałabym ustawić inną temperaturę na noc i na dzień. Gdzie w aplikacji jest harmonogram?",
     )
 
@@ -89,7 +93,9 @@ def test_agent_replies_with_an_edited_macro_and_the_customer_sees_it(open_sessio
     expect(editor).to_be_focused()
     drafted = editor.input_value()
     assert "{{" not in drafted and "Bruno Agent" in drafted
-    edited = drafted.replace("Pozdrawiamy", "Harmonogram znajdzie Pani w zakładce Ustawienia > Ogrzewanie.\n\nPozdrawiamy")
+    edited = drafted.replace(
+        "Pozdrawiamy", "Harmonogram znajdzie Pani w zakładce Ustawienia > Ogrzewanie.\n\nPozdrawiamy"
+    )
     editor.fill(edited)
     page.select_option("#reply-status", "pending")
     screenshot(page, "agent-draft")
@@ -194,8 +200,11 @@ def test_inbox_filters_replace_results_without_reloading(open_session):
 def test_phone_layout_has_no_sideways_scrolling(open_session, screenshot):
     phone = open_session(locale="id-ID", viewport={"width": 390, "height": 844})
     page = phone.page
-    link = submit_contact_form(page, subject=f"Earbud kiri tidak ada suara {next(_unique)}",
-                               body="Halo, earbud Pulse sebelah kiri saya tidak mengeluarkan suara sama sekali.")
+    link = submit_contact_form(
+        page,
+        subject=f"Earbud kiri tidak ada suara {next(_unique)}",
+        body="Halo, earbud Pulse sebelah kiri saya tidak mengeluarkan suara sama sekali.",
+    )
     page.goto(link)
     assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
     screenshot(page, "ticket-phone")

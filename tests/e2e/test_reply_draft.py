@@ -62,17 +62,47 @@ def small_server() -> Iterator[tuple[str, int]]:
     }
     env.pop("AFTERCARE_TEST_DATABASE_URL", None)
     _run([sys.executable, "-m", "entry.cli", "db", "upgrade"], env)
-    _run([sys.executable, "-m", "entry.cli", "create-user", "--email", AGENT_EMAIL, "--name", "Dana Agent",
-          "--role", "agent", "--password", AGENT_PASSWORD], env)
-    made = subprocess.run([sys.executable, "-c", MAKE_TICKET], cwd=REPO_ROOT, env=env, capture_output=True,
-                          text=True, timeout=300)
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "entry.cli",
+            "create-user",
+            "--email",
+            AGENT_EMAIL,
+            "--name",
+            "Dana Agent",
+            "--role",
+            "agent",
+            "--password",
+            AGENT_PASSWORD,
+        ],
+        env,
+    )
+    made = subprocess.run(
+        [sys.executable, "-c", MAKE_TICKET], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
     assert made.returncode == 0, made.stderr
     ticket_id = int(made.stdout.strip().splitlines()[-1])
     log_path = data_dir / "server.log"
     with log_path.open("w") as log:
         server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "entry.asgi:app", "--host", "127.0.0.1", "--port", str(port),
-             "--log-level", "warning"], cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "entry.asgi:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         base_url = f"http://127.0.0.1:{port}"
         try:

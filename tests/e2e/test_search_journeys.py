@@ -72,8 +72,9 @@ def test_results_page_says_plainly_when_there_is_no_answer(open_session, screens
 def test_customer_is_deflected_by_a_suggestion(open_session, screenshot):
     customer = open_session()
     page = customer.page
-    _start_contact(page, subject="My Pulse earbuds won't charge",
-                   body="I put them in the case overnight but the light stays off.")
+    _start_contact(
+        page, subject="My Pulse earbuds won't charge", body="I put them in the case overnight but the light stays off."
+    )
     # Results show while typing, confident or not; only a confident set links into the deflection
     # funnel, so wait for the panel that answers the whole text typed.
     confident = page.locator("#deflection-panel [data-deflection-suggestions]:not([data-unconfident])")
@@ -97,7 +98,8 @@ def test_customer_submits_anyway_and_an_agent_sends_an_edited_suggestion(open_se
     subject = f"Thermostat shows the wrong temperature {next(_unique)}"
     _start_contact(page, subject=subject, body="The Nimbus says 24 degrees but the room is cold.")
     expect(page.locator("#deflection-panel .suggestion-title").first).to_have_text(
-        "The thermostat shows the wrong room temperature")
+        "The thermostat shows the wrong room temperature"
+    )
     page.locator("form.contact-form button[type=submit]").click()
     page.wait_for_url(re.compile(r"/contact/sent\?receipt="))
     ticket_id = page.locator("[data-ticket-id]").get_attribute("data-ticket-id")

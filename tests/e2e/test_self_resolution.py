@@ -21,7 +21,9 @@ POLISH_CHARGING_TITLE = "Problem z ładowaniem słuchawek Pulse lub etui"
 
 def _polish_charging_ticket(page) -> str:
     return submit_contact_form(
-        page, subject=f"Słuchawki się nie ładują {next(_unique)}", name="Anna Kowalska",
+        page,
+        subject=f"Słuchawki się nie ładują {next(_unique)}",
+        name="Anna Kowalska",
         body="Dzień dobry, włożyłam słuchawki Pulse do etui i podłączyłam kabel, ale etui się nie ładuje.",
     )
 
@@ -34,7 +36,8 @@ def test_the_receipt_offers_the_article_and_this_solved_it_closes_the_request(op
     expect(offer.get_by_role("link", name=POLISH_CHARGING_TITLE)).to_be_visible()
     screenshot(page, "receipt-offered")
     offer.locator("li", has=page.get_by_role("link", name=POLISH_CHARGING_TITLE)).get_by_role(
-        "button", name="To rozwiązało problem").click()
+        "button", name="To rozwiązało problem"
+    ).click()
     expect(page.get_by_role("status").filter(has_text="cieszymy się, że artykuł pomógł")).to_be_visible()
     expect(page.locator(".heading-row .status")).to_have_text("Rozwiązane")
     # A receipt, not the ticket: no conversation is shown to whoever sent the form.
@@ -52,10 +55,13 @@ def test_customer_sees_suggestions_and_says_this_solved_it(open_session, screens
     expect(article).to_have_attribute("href", re.compile(r"^/articles/[\w-]+\?lang=pl$"))
     screenshot(page, "offered")
     offer.locator("li", has=page.get_by_role("link", name=POLISH_CHARGING_TITLE)).get_by_role(
-        "button", name="To rozwiązało problem").click()
+        "button", name="To rozwiązało problem"
+    ).click()
     expect(page.get_by_role("status")).to_contain_text("cieszymy się, że artykuł pomógł")
     expect(page.locator(".heading-row .status")).to_have_text("Rozwiązane")
-    expect(page.locator("ol.thread")).to_contain_text(f"Rozwiązane przez klienta dzięki artykułowi „{POLISH_CHARGING_TITLE}”.")
+    expect(page.locator("ol.thread")).to_contain_text(
+        f"Rozwiązane przez klienta dzięki artykułowi „{POLISH_CHARGING_TITLE}”."
+    )
     screenshot(page, "solved")
     customer.watch.assert_clean()
 
@@ -66,8 +72,11 @@ def test_the_email_link_asks_before_closing(open_session, screenshot):
     ticket_url = _polish_charging_ticket(page)
     page.goto(ticket_url)
     offer = page.locator("section.offered-articles")
-    form_action = offer.locator("li", has=page.get_by_role("link", name=POLISH_CHARGING_TITLE)).locator(
-        "form").get_attribute("action")
+    form_action = (
+        offer.locator("li", has=page.get_by_role("link", name=POLISH_CHARGING_TITLE))
+        .locator("form")
+        .get_attribute("action")
+    )
     # The e-mail's link is the same address, opened with GET (what a mail scanner would do too).
     page.goto(form_action)
     expect(page.get_by_text("Czy ten artykuł rozwiązał Twój problem?")).to_be_visible()

@@ -62,8 +62,14 @@ def test_create_user_without_schema_says_to_migrate(tmp_path):
 
 
 def test_serve_refuses_default_secret_in_production(migrated):
-    result = run_cli(migrated, "serve", "--port", "8765", AFTERCARE_ENVIRONMENT="production",
-                     AFTERCARE_SECRET_KEY="dev-insecure-change-me")
+    result = run_cli(
+        migrated,
+        "serve",
+        "--port",
+        "8765",
+        AFTERCARE_ENVIRONMENT="production",
+        AFTERCARE_SECRET_KEY="dev-insecure-change-me",
+    )
     assert result.returncode != 0 and "AFTERCARE_SECRET_KEY" in result.stderr
 
 
@@ -96,7 +102,9 @@ def test_serve_answers_healthz(migrated):
     env = {**os.environ, "AFTERCARE_DATA_DIR": str(migrated), "AFTERCARE_DATABASE_URL": ""}
     process = subprocess.Popen(
         [sys.executable, "-m", "entry.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     try:
         deadline = time.monotonic() + 120
@@ -122,8 +130,14 @@ def run_cli_briefly(tmp_path: Path, *args: str, **extra_env: str) -> subprocess.
     env = {**os.environ, "AFTERCARE_DATA_DIR": str(tmp_path), "AFTERCARE_DATABASE_URL": "", **extra_env}
     env.pop("AFTERCARE_TEST_DATABASE_URL", None)
     try:
-        return subprocess.run([sys.executable, "-m", "entry.cli", *args], env=env, capture_output=True,
-                              text=True, timeout=60, stdin=subprocess.DEVNULL)
+        return subprocess.run(
+            [sys.executable, "-m", "entry.cli", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+        )
     except subprocess.TimeoutExpired:
         pytest.fail(f"aftercare {' '.join(args)} started instead of refusing the default secret key")
 
@@ -138,8 +152,16 @@ def _free_port() -> int:
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.0.2.10", "example.com"])
 def test_serve_on_a_non_loopback_address_refuses_the_default_secret_even_in_development(migrated, host):
-    result = run_cli_briefly(migrated, "serve", "--host", host, "--port", str(_free_port()),
-                             AFTERCARE_ENVIRONMENT="development", AFTERCARE_SECRET_KEY=DEFAULT_SECRET)
+    result = run_cli_briefly(
+        migrated,
+        "serve",
+        "--host",
+        host,
+        "--port",
+        str(_free_port()),
+        AFTERCARE_ENVIRONMENT="development",
+        AFTERCARE_SECRET_KEY=DEFAULT_SECRET,
+    )
     assert result.returncode == 1
     assert "AFTERCARE_SECRET_KEY" in result.stderr and "non-loopback" in result.stderr
     assert "Traceback" not in result.stderr
@@ -150,13 +172,20 @@ def test_serve_on_loopback_in_development_accepts_the_default_secret(migrated):
     import urllib.request
 
     port = _free_port()
-    env = {**os.environ, "AFTERCARE_DATA_DIR": str(migrated), "AFTERCARE_DATABASE_URL": "",
-           "AFTERCARE_ENVIRONMENT": "development", "AFTERCARE_SECRET_KEY": DEFAULT_SECRET,
-           "AFTERCARE_EMBEDDED_WORKER": "off"}
+    env = {
+        **os.environ,
+        "AFTERCARE_DATA_DIR": str(migrated),
+        "AFTERCARE_DATABASE_URL": "",
+        "AFTERCARE_ENVIRONMENT": "development",
+        "AFTERCARE_SECRET_KEY": DEFAULT_SECRET,
+        "AFTERCARE_EMBEDDED_WORKER": "off",
+    }
     env.pop("AFTERCARE_TEST_DATABASE_URL", None)
     process = subprocess.Popen(
         [sys.executable, "-m", "entry.cli", "serve", "--host", "localhost", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     try:
         deadline = time.monotonic() + 120
@@ -174,21 +203,35 @@ def test_serve_on_loopback_in_development_accepts_the_default_secret(migrated):
 
 @pytest.mark.parametrize("environment", ["production", "test"])
 def test_worker_outside_development_refuses_the_default_secret(migrated, environment):
-    result = run_cli_briefly(migrated, "worker", "--once", AFTERCARE_ENVIRONMENT=environment,
-                             AFTERCARE_SECRET_KEY=DEFAULT_SECRET, AFTERCARE_QUEUE_URL="")
+    result = run_cli_briefly(
+        migrated,
+        "worker",
+        "--once",
+        AFTERCARE_ENVIRONMENT=environment,
+        AFTERCARE_SECRET_KEY=DEFAULT_SECRET,
+        AFTERCARE_QUEUE_URL="",
+    )
     assert result.returncode == 1
     assert "AFTERCARE_SECRET_KEY" in result.stderr and f"AFTERCARE_ENVIRONMENT={environment}" in result.stderr
 
 
 def test_worker_in_development_runs_with_the_default_secret(migrated):
-    result = run_cli_briefly(migrated, "worker", "--once", AFTERCARE_ENVIRONMENT="development",
-                             AFTERCARE_SECRET_KEY=DEFAULT_SECRET, AFTERCARE_QUEUE_URL="")
+    result = run_cli_briefly(
+        migrated,
+        "worker",
+        "--once",
+        AFTERCARE_ENVIRONMENT="development",
+        AFTERCARE_SECRET_KEY=DEFAULT_SECRET,
+        AFTERCARE_QUEUE_URL="",
+    )
     assert result.returncode == 0, result.stderr
     assert "ran " in result.stdout
 
 
-MESSAGE = (b"From: Ann Customer <ann@example.com>\r\nTo: support@help.example.com\r\n"
-           b"Subject: The robot will not charge\r\nMessage-ID: <refused-1@example.com>\r\n\r\nIt stays at 0 %.\r\n")
+MESSAGE = (
+    b"From: Ann Customer <ann@example.com>\r\nTo: support@help.example.com\r\n"
+    b"Subject: The robot will not charge\r\nMessage-ID: <refused-1@example.com>\r\n\r\nIt stays at 0 %.\r\n"
+)
 
 
 def _ticket_count(data_dir: Path) -> int:
@@ -199,11 +242,21 @@ def _ticket_count(data_dir: Path) -> int:
 
 
 def test_mail_in_from_a_pipe_outside_development_defers_the_message_with_the_default_secret(migrated):
-    env = {**os.environ, "AFTERCARE_DATA_DIR": str(migrated), "AFTERCARE_DATABASE_URL": "",
-           "AFTERCARE_ENVIRONMENT": "production", "AFTERCARE_SECRET_KEY": DEFAULT_SECRET}
+    env = {
+        **os.environ,
+        "AFTERCARE_DATA_DIR": str(migrated),
+        "AFTERCARE_DATABASE_URL": "",
+        "AFTERCARE_ENVIRONMENT": "production",
+        "AFTERCARE_SECRET_KEY": DEFAULT_SECRET,
+    }
     env.pop("AFTERCARE_TEST_DATABASE_URL", None)
-    result = subprocess.run([sys.executable, "-m", "entry.cli", "mail-in", "--stdin"], input=MESSAGE, env=env,
-                            capture_output=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "entry.cli", "mail-in", "--stdin"],
+        input=MESSAGE,
+        env=env,
+        capture_output=True,
+        timeout=120,
+    )
     # 75 (EX_TEMPFAIL): the mail server keeps the message and retries, rather than bouncing it.
     assert result.returncode == 75
     assert b"AFTERCARE_SECRET_KEY" in result.stderr
@@ -211,7 +264,15 @@ def test_mail_in_from_a_pipe_outside_development_defers_the_message_with_the_def
 
 
 def test_mail_in_server_on_a_non_loopback_address_refuses_the_default_secret(migrated):
-    result = run_cli_briefly(migrated, "mail-in", "--host", "0.0.0.0", "--port", str(_free_port()),
-                             AFTERCARE_ENVIRONMENT="development", AFTERCARE_SECRET_KEY=DEFAULT_SECRET)
+    result = run_cli_briefly(
+        migrated,
+        "mail-in",
+        "--host",
+        "0.0.0.0",
+        "--port",
+        str(_free_port()),
+        AFTERCARE_ENVIRONMENT="development",
+        AFTERCARE_SECRET_KEY=DEFAULT_SECRET,
+    )
     assert result.returncode == 1
     assert "AFTERCARE_SECRET_KEY" in result.stderr and "non-loopback" in result.stderr

@@ -23,8 +23,9 @@ def _write(**values):
 
 def test_placeholders_are_filled(session, admin):
     ticket = create_ticket(session, customer_name="Marta Wiśniewska")
-    macro = macros.create_macro(session, _write(body="Hi {{ customer.first_name }}, re #{{ticket.id}}. {{agent.name}}"),
-                                admin)
+    macro = macros.create_macro(
+        session, _write(body="Hi {{ customer.first_name }}, re #{{ticket.id}}. {{agent.name}}"), admin
+    )
     assert macros.render_macro(macro, ticket, admin.user) == f"Hi Marta, re #{ticket.id}. Ada Admin"
 
 

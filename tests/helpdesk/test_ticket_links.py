@@ -106,8 +106,9 @@ def test_untimed_link_from_before_the_upgrade_works_for_one_lifetime_after_it(se
     ticket.untimed_links_issued_at = upgraded
     link = _untimed_link("secret-key", ticket)
     live = ticket_links.check_ticket_link(session, "secret-key", link, max_age=LINK_LIFETIME)
-    gone = ticket_links.check_ticket_link(session, "secret-key", link, max_age=LINK_LIFETIME,
-                                      now=upgraded + LINK_LIFETIME + timedelta(seconds=1))
+    gone = ticket_links.check_ticket_link(
+        session, "secret-key", link, max_age=LINK_LIFETIME, now=upgraded + LINK_LIFETIME + timedelta(seconds=1)
+    )
     assert live.state is ticket_links.LinkState.VALID and gone.state is ticket_links.LinkState.EXPIRED
 
 
@@ -116,14 +117,20 @@ def test_untimed_link_stops_when_the_tickets_links_are_revoked(session):
     ticket.untimed_links_issued_at = accounts.utcnow()
     link = _untimed_link("secret-key", ticket)
     ticket_links.revoke_ticket_links(session, ticket, staff_principal(session))
-    assert ticket_links.check_ticket_link(session, "secret-key", link, max_age=LINK_LIFETIME).state is ticket_links.LinkState.REVOKED
+    assert (
+        ticket_links.check_ticket_link(session, "secret-key", link, max_age=LINK_LIFETIME).state
+        is ticket_links.LinkState.REVOKED
+    )
 
 
 def test_untimed_link_to_a_ticket_made_after_the_upgrade_is_expired(session):
     ticket = create_ticket(session)
     assert ticket.untimed_links_issued_at is None
     link = _untimed_link("secret-key", ticket)
-    assert ticket_links.check_ticket_link(session, "secret-key", link, max_age=LINK_LIFETIME).state is ticket_links.LinkState.EXPIRED
+    assert (
+        ticket_links.check_ticket_link(session, "secret-key", link, max_age=LINK_LIFETIME).state
+        is ticket_links.LinkState.EXPIRED
+    )
 
 
 def test_ticket_link_for_a_changed_requester_is_invalid(session):

@@ -45,9 +45,9 @@ def add_translation(session: Session, article: Article, **overrides: Any) -> Art
 def search_changes(session: Session, article_id: int) -> int:
     """How many search index changes are recorded for this article."""
     return session.scalar(
-        select(func.count()).select_from(SearchIndexChange).where(
-            SearchIndexChange.entity_type == "article", SearchIndexChange.entity_id == article_id
-        )
+        select(func.count())
+        .select_from(SearchIndexChange)
+        .where(SearchIndexChange.entity_type == "article", SearchIndexChange.entity_id == article_id)
     )
 
 

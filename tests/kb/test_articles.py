@@ -15,8 +15,14 @@ from tests.kb.factories import create_article
 
 def test_create_article_stores_source_content_tags_and_questions(session):
     author = create_staff(session, role=Role.ADMIN)
-    article = create_article(session, title="Clean the Aurora brushes", author=author, products=["aurora"],
-                             tags=["Maintenance", "brushes"], questions=["How do I clean the brush?"])
+    article = create_article(
+        session,
+        title="Clean the Aurora brushes",
+        author=author,
+        products=["aurora"],
+        tags=["Maintenance", "brushes"],
+        questions=["How do I clean the brush?"],
+    )
     assert article.slug == "clean-the-aurora-brushes"
     assert (article.status, article.source_locale, article.author_id) == ("draft", "en", author.id)
     assert article.products == ["aurora"]
@@ -148,8 +154,14 @@ def test_get_visible_article_hides_drafts_from_readers(session):
 
 
 def test_list_filters_by_product_kind_tag_and_title(session):
-    wanted = create_article(session, title="Aurora grinding noise", kind="troubleshooting", products=["aurora"],
-                            tags=["noise"], status="published")
+    wanted = create_article(
+        session,
+        title="Aurora grinding noise",
+        kind="troubleshooting",
+        products=["aurora"],
+        tags=["noise"],
+        status="published",
+    )
     create_article(session, title="Aurora schedule", kind="usage_tip", products=["aurora"], status="published")
     create_article(session, title="Nimbus grinding", kind="troubleshooting", products=["nimbus"], status="published")
     filters = service.ArticleFilters(product="aurora", kind="troubleshooting", tag="noise", q="GRINDING")
@@ -176,7 +188,9 @@ def test_list_paginates(session):
 def test_title_search_treats_wildcards_literally(session):
     create_article(session, title="100% battery in one hour", products=["wild"])
     create_article(session, title="1000 hours of battery", products=["wild"])
-    items, _ = service.list_articles(session, service.ArticleFilters(product="wild", q="100%"), include_unpublished=True)
+    items, _ = service.list_articles(
+        session, service.ArticleFilters(product="wild", q="100%"), include_unpublished=True
+    )
     assert [a.source.title for a in items] == ["100% battery in one hour"]
 
 

@@ -15,20 +15,26 @@ from tests.factories import create_customer_user, create_ticket, staff_principal
 
 def test_a_draft_takes_the_customers_questions_and_the_agents_last_answer(session):
     agent = staff_principal(session)
-    ticket = create_ticket(session, subject="Robot stops in the middle of the room",
-                           body="My Aurora stops and beeps twice in the living room.")
+    ticket = create_ticket(
+        session,
+        subject="Robot stops in the middle of the room",
+        body="My Aurora stops and beeps twice in the living room.",
+    )
     service.add_message(session, ticket, MessageCreate(body="Try turning it off and on."), agent)
     service.add_message(session, ticket, MessageCreate(body="Clean the wheel sensors with a dry cloth."), agent)
     article = draft_article_from_ticket(session, ticket, agent)
     assert article.status == ArticleStatus.DRAFT and article.author_id == agent.user.id
     assert article.source.body_markdown == "Clean the wheel sensors with a dry cloth."
     assert [q.strip() for q in article.source.questions] == [
-        "Robot stops in the middle of the room", "My Aurora stops and beeps twice in the living room."]
+        "Robot stops in the middle of the room",
+        "My Aurora stops and beeps twice in the living room.",
+    ]
 
 
 def test_a_ticket_nobody_answered_gets_the_placeholder(session):
-    article = draft_article_from_ticket(session, create_ticket(session), staff_principal(session),
-                                        placeholder="Opisz rozwiązanie.")
+    article = draft_article_from_ticket(
+        session, create_ticket(session), staff_principal(session), placeholder="Opisz rozwiązanie."
+    )
     assert article.source.body_markdown == "Opisz rozwiązanie."
 
 

@@ -166,7 +166,7 @@ def test_file_without_front_matter_is_refused(tmp_path):
 
 def test_bad_json_line_names_its_line_number(tmp_path):
     good = json.dumps({"slug": "a", "title": "A", "kind": "faq", "body": "x"})
-    path = write(tmp_path, "kb.jsonl", f"{good}\n\n{{\"title\": \"B\", oops}}\n")
+    path = write(tmp_path, "kb.jsonl", f'{good}\n\n{{"title": "B", oops}}\n')
     [problem] = problems_of(path)
     assert problem.startswith(f"{path}:3: invalid JSON")
 
@@ -233,8 +233,15 @@ def _export_jsonl(session) -> str:
 
 
 def _sample_knowledge_base(session) -> None:
-    article = create_article(session, title="Pair Pulse earbuds", kind="usage_tip", status="published",
-                             products=["pulse"], tags=["bluetooth"], questions=["How do I pair my earbuds?"])
+    article = create_article(
+        session,
+        title="Pair Pulse earbuds",
+        kind="usage_tip",
+        status="published",
+        products=["pulse"],
+        tags=["bluetooth"],
+        questions=["How do I pair my earbuds?"],
+    )
     add_translation(session, article, locale="th", title="จับคู่หูฟัง Pulse", status="published")
     add_translation(session, article, locale="pl", title="Parowanie słuchawek Pulse")
     service.update_article(session, article, ArticleUpdate(body="## Pairing\n\n1. Open the case.\n2. Hold the button."))

@@ -21,10 +21,18 @@ def test_documents_are_published_locales_of_published_articles(session):
     add_translation(session, article, locale="th", title="ไวไฟ", status="draft")
     create_article(session, status="draft")
     documents = indexing.iter_indexable_documents(session, [article.id])
-    assert [(d.article_id, d.locale, d.is_source) for d in documents] == [(article.id, "en", True), (article.id, "pl", False)]
+    assert [(d.article_id, d.locale, d.is_source) for d in documents] == [
+        (article.id, "en", True),
+        (article.id, "pl", False),
+    ]
     english = documents[0]
     assert english.questions == tuple(article.source.questions)
-    assert (english.kind, english.products, english.tags, english.slug) == ("troubleshooting", ("nimbus",), ("wifi",), article.slug)
+    assert (english.kind, english.products, english.tags, english.slug) == (
+        "troubleshooting",
+        ("nimbus",),
+        ("wifi",),
+        article.slug,
+    )
     assert english.doc_id == f"article:{article.id}:en"
 
 

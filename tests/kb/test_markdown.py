@@ -133,11 +133,22 @@ def test_relative_links_survive():
 
 
 def test_ordinary_markdown_survives():
-    html = str(render_markdown(
-        "## Steps\n\n1. Press **Menu**\n2. Choose *Reset*\n\n> Note\n\n`code`\n\n```\nblock\n```\n\n~~old~~\n\n---"
-    ))
-    for fragment in ("<h2>Steps</h2>", "<ol>", "<strong>Menu</strong>", "<em>Reset</em>", "<blockquote>",
-                     "<code>code</code>", "<pre><code>block", "<s>old</s>", "<hr>"):
+    html = str(
+        render_markdown(
+            "## Steps\n\n1. Press **Menu**\n2. Choose *Reset*\n\n> Note\n\n`code`\n\n```\nblock\n```\n\n~~old~~\n\n---"
+        )
+    )
+    for fragment in (
+        "<h2>Steps</h2>",
+        "<ol>",
+        "<strong>Menu</strong>",
+        "<em>Reset</em>",
+        "<blockquote>",
+        "<code>code</code>",
+        "<pre><code>block",
+        "<s>old</s>",
+        "<hr>",
+    ):
         assert fragment in html
 
 

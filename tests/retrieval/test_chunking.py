@@ -32,7 +32,10 @@ def test_short_sections_are_not_merged_across_headings():
 
 def test_context_text_prefixes_title_and_heading_path():
     chunk = chunk_markdown(GUIDE)[2]
-    assert chunk.context_text("Money back") == "Money back › Refunds › Bank transfers: Transfers are refunded in three days."
+    assert (
+        chunk.context_text("Money back")
+        == "Money back › Refunds › Bank transfers: Transfers are refunded in three days."
+    )
 
 
 def test_long_sections_are_split_into_bounded_chunks():

@@ -61,7 +61,13 @@ def test_hybrid_routes_english_queries_to_both_models(hybrid):
 
 
 @pytest.mark.parametrize(
-    "query", ["Jak zresetować hasło do konta?", "Paano ko ire-reset ang password ko?", "ลืมรหัสผ่าน", "Bagaimana cara mengatur ulang kata sandi?"]
+    "query",
+    [
+        "Jak zresetować hasło do konta?",
+        "Paano ko ire-reset ang password ko?",
+        "ลืมรหัสผ่าน",
+        "Bagaimana cara mengatur ulang kata sandi?",
+    ],
 )
 def test_hybrid_routes_other_languages_to_the_multilingual_model(hybrid, query):
     assert hybrid.route_for(query) == hybrid.multilingual_route

@@ -104,7 +104,9 @@ def test_save_and_load_round_trip(engine, e5, tmp_path):
     assert len(loaded) == 3
     before = engine.search("refund to my card", limit=3)
     after = loaded.search("refund to my card", limit=3)
-    assert [(r.doc_id, round(r.score, 5)) for r in after.results] == [(r.doc_id, round(r.score, 5)) for r in before.results]
+    assert [(r.doc_id, round(r.score, 5)) for r in after.results] == [
+        (r.doc_id, round(r.score, 5)) for r in before.results
+    ]
 
 
 def test_loading_with_another_embedder_is_refused(engine, minilm, tmp_path):
@@ -122,8 +124,12 @@ def test_thai_query_finds_thai_article_lexically(e5):
     engine = SearchEngine(e5)
     engine.add(
         [
-            IndexedDocument(doc_id="article:1:th", locale="th", title="การขอคืนเงิน", body_markdown="คุณสามารถขอคืนเงินได้ภายในสิบสี่วัน"),
-            IndexedDocument(doc_id="article:2:th", locale="th", title="การจัดส่งสินค้า", body_markdown="เราจัดส่งสินค้าทั่วประเทศ"),
+            IndexedDocument(
+                doc_id="article:1:th", locale="th", title="การขอคืนเงิน", body_markdown="คุณสามารถขอคืนเงินได้ภายในสิบสี่วัน"
+            ),
+            IndexedDocument(
+                doc_id="article:2:th", locale="th", title="การจัดส่งสินค้า", body_markdown="เราจัดส่งสินค้าทั่วประเทศ"
+            ),
         ]
     )
     result = engine.search("ฉันอยากขอคืนเงิน", mode=SearchMode.LEXICAL, limit=2).results[0]

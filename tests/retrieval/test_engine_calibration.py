@@ -20,16 +20,28 @@ THAI_CHARGING = IndexedDocument(
     doc_id="article:1:th", locale="th", title="หูฟังชาร์จไม่เข้า", body_markdown="ใส่หูฟังในเคสแล้วตรวจสอบสายชาร์จ"
 )
 ENGLISH_CHARGING = IndexedDocument(
-    doc_id="article:2:en", locale="en", title="Earbuds are not charging", body_markdown="Put the earbuds in the case and check the cable."
+    doc_id="article:2:en",
+    locale="en",
+    title="Earbuds are not charging",
+    body_markdown="Put the earbuds in the case and check the cable.",
 )
 THREAD = IndexedDocument(
-    doc_id="thread:3:en", locale="en", title="My earbuds stopped charging", body_markdown="They do not charge in the case.",
-    kind="thread", boost=0.94,
+    doc_id="thread:3:en",
+    locale="en",
+    title="My earbuds stopped charging",
+    body_markdown="They do not charge in the case.",
+    kind="thread",
+    boost=0.94,
 )
 
 
 def logistic(calibration: Calibration, score: float, margin: float, strength: float) -> float:
-    z = calibration.intercept + calibration.w_score * score + calibration.w_margin * margin + calibration.w_lexical * strength
+    z = (
+        calibration.intercept
+        + calibration.w_score * score
+        + calibration.w_margin * margin
+        + calibration.w_lexical * strength
+    )
     return 1.0 / (1.0 + math.exp(-z))
 
 

@@ -37,8 +37,7 @@ SENTENCES = {
     "Bisakah Anda memeriksa di mana paket saya?",
     "tl": "Magandang araw po, umorder ako ng headphones noong isang linggo pero hanggang ngayon "
     "hindi pa dumarating. Pwede po bang tingnan kung nasaan na ang package ko?",
-    "th": "สวัสดีครับ ผมสั่งหูฟังไปเมื่อสัปดาห์ที่แล้วแต่ยังไม่ได้รับของเลย "
-    "ช่วยตรวจสอบให้หน่อยได้ไหมครับว่าพัสดุอยู่ที่ไหน",
+    "th": "สวัสดีครับ ผมสั่งหูฟังไปเมื่อสัปดาห์ที่แล้วแต่ยังไม่ได้รับของเลย ช่วยตรวจสอบให้หน่อยได้ไหมครับว่าพัสดุอยู่ที่ไหน",
 }
 
 
@@ -344,7 +343,9 @@ def test_detection_works_offline_without_downloading(tmp_path):
     result = subprocess.run(
         [sys.executable, "-c", OFFLINE_SCRIPT], capture_output=True, text=True, env=environment, timeout=120
     )
-    assert (result.returncode, result.stdout.split(), list(cache.iterdir())) == (0, ["tl", "detected"], []), result.stderr
+    assert (result.returncode, result.stdout.split(), list(cache.iterdir())) == (0, ["tl", "detected"], []), (
+        result.stderr
+    )
 
 
 @pytest.mark.parametrize(

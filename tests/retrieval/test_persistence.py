@@ -10,7 +10,9 @@ from retrieval.engine import IndexedDocument, SearchEngine
 from retrieval.persistence import DOCUMENTS_FILE, ENGINE_MANIFEST, read_index, write_index
 
 REFUND = IndexedDocument(doc_id="article:1:en", locale="en", title="Refunds", questions=["How do I get my money back?"])
-DELIVERY = IndexedDocument(doc_id="article:2:en", locale="en", title="Delivery times", body_markdown="Orders ship in two days.")
+DELIVERY = IndexedDocument(
+    doc_id="article:2:en", locale="en", title="Delivery times", body_markdown="Orders ship in two days."
+)
 
 
 @pytest.fixture
@@ -53,7 +55,9 @@ def test_an_index_whose_documents_lost_units_is_refused(engine, e5, tmp_path):
     engine.save(tmp_path / "index")
     documents_path = tmp_path / "index" / DOCUMENTS_FILE
     # Dropping the last document's line leaves vectors no unit owns.
-    documents_path.write_text("".join(documents_path.read_text(encoding="utf-8").splitlines(keepends=True)[:-1]), encoding="utf-8")
+    documents_path.write_text(
+        "".join(documents_path.read_text(encoding="utf-8").splitlines(keepends=True)[:-1]), encoding="utf-8"
+    )
 
     with pytest.raises(ValueError, match="inconsistent"):
         SearchEngine.load(tmp_path / "index", e5)

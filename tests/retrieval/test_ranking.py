@@ -52,10 +52,14 @@ def test_the_readers_language_still_wins_over_the_fallback():
 
 def test_the_fallback_choice_keeps_the_articles_rank():
     hits = [
-        Hit("article:1:id", 0.90, "id"), Hit("article:1:en", 0.60, "en", {"is_source": True}),
+        Hit("article:1:id", 0.90, "id"),
+        Hit("article:1:en", 0.60, "en", {"is_source": True}),
         Hit("article:2:en", 0.80, "en", {"is_source": True}),
     ]
-    assert [hit.doc_id for hit in collapse_locales(hits, "pl", fallback_locales=("en",))] == ["article:1:en", "article:2:en"]
+    assert [hit.doc_id for hit in collapse_locales(hits, "pl", fallback_locales=("en",))] == [
+        "article:1:en",
+        "article:2:en",
+    ]
 
 
 def test_article_key_drops_the_locale():

@@ -31,27 +31,49 @@ def config() -> FusionConfig:
 
 
 def logistic(calibration: Calibration, score: float, margin: float, strength: float) -> float:
-    z = calibration.intercept + calibration.w_score * score + calibration.w_margin * margin + calibration.w_lexical * strength
+    z = (
+        calibration.intercept
+        + calibration.w_score * score
+        + calibration.w_margin * margin
+        + calibration.w_lexical * strength
+    )
     return 1.0 / (1.0 + math.exp(-z))
 
 
 LEXICAL_WEIGHT = 0.1  # FusionConfig's default weight of lexical strength in hybrid fusion
 
 
-def version(doc_id: str, dense_part: float, lexical_strength: float = 0.0, boost: float = 1.0, source: bool = False) -> SearchResult:
+def version(
+    doc_id: str, dense_part: float, lexical_strength: float = 0.0, boost: float = 1.0, source: bool = False
+) -> SearchResult:
     """A SearchResult as the engine makes it: score = (dense part + lexical part) x boost."""
     lexical_part = LEXICAL_WEIGHT * lexical_strength
     return SearchResult(
-        doc_id=doc_id, score=(dense_part + lexical_part) * boost, confidence=0.0, snippet="", snippet_kind=UnitKind.TITLE,
-        matched_terms=[], dense_score=dense_part, lexical_strength=lexical_strength, locale=doc_id.rsplit(":", 1)[1],
-        title="", kind=doc_id.split(":", 1)[0], extra={"is_source": True} if source else {},
-        dense_part=dense_part, lexical_part=lexical_part, boost=boost,
+        doc_id=doc_id,
+        score=(dense_part + lexical_part) * boost,
+        confidence=0.0,
+        snippet="",
+        snippet_kind=UnitKind.TITLE,
+        matched_terms=[],
+        dense_score=dense_part,
+        lexical_strength=lexical_strength,
+        locale=doc_id.rsplit(":", 1)[1],
+        title="",
+        kind=doc_id.split(":", 1)[0],
+        extra={"is_source": True} if source else {},
+        dense_part=dense_part,
+        lexical_part=lexical_part,
+        boost=boost,
     )
 
 
 def rank(results, query_language="pl", preferred=None):
     return rank_entities(
-        results, preferred or query_language, config=config(), route=ROUTE, mode=SearchMode.HYBRID,
+        results,
+        preferred or query_language,
+        config=config(),
+        route=ROUTE,
+        mode=SearchMode.HYBRID,
         query_language=query_language,
     )
 
@@ -61,7 +83,13 @@ def test_no_results_rank_nothing():
 
 
 def test_versions_of_one_article_become_one_entity():
-    ranked = rank([version("article:1:en", 0.80, source=True), version("article:1:pl", 0.86), version("article:2:en", 0.70, source=True)])
+    ranked = rank(
+        [
+            version("article:1:en", 0.80, source=True),
+            version("article:1:pl", 0.86),
+            version("article:2:en", 0.70, source=True),
+        ]
+    )
     assert [entity.key for entity in ranked] == ["article:1", "article:2"]
 
 
@@ -104,13 +132,22 @@ def test_the_preferred_language_is_shown_when_close():
 
 
 def test_margin_is_over_the_next_entity_not_over_a_translation():
-    ranked = rank([version("article:1:en", 0.90, source=True), version("article:1:tl", 0.89), version("article:2:en", 0.70, source=True)], query_language="pl")
+    ranked = rank(
+        [
+            version("article:1:en", 0.90, source=True),
+            version("article:1:tl", 0.89),
+            version("article:2:en", 0.70, source=True),
+        ],
+        query_language="pl",
+    )
     assert ranked[0].margin == pytest.approx(0.90 - 0.70)
 
 
 def test_same_language_result_uses_its_pairs_calibration():
     # A Polish article that is its own source: its score is on the pl>pl scale.
-    ranked = rank([version("article:1:pl", 0.88, lexical_strength=0.5, source=True), version("article:2:pl", 0.80, source=True)])
+    ranked = rank(
+        [version("article:1:pl", 0.88, lexical_strength=0.5, source=True), version("article:2:pl", 0.80, source=True)]
+    )
     top = ranked[0]
     score = (0.88 + 0.1 * 0.5) * 1.0
     assert top.calibrated_as == "pl>pl"

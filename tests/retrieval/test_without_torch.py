@@ -21,11 +21,16 @@ BLOCK = f"import sys; sys.modules.update(dict.fromkeys({NOT_INSTALLED!r}))\n"
 
 
 def run_without_torch(code: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "AFTERCARE_DATA_DIR": str(tmp_path), "AFTERCARE_DATABASE_URL": "",
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH", "")]))}
+    env = {
+        **os.environ,
+        "AFTERCARE_DATA_DIR": str(tmp_path),
+        "AFTERCARE_DATABASE_URL": "",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])),
+    }
     env.pop("AFTERCARE_TEST_DATABASE_URL", None)
-    return subprocess.run([sys.executable, "-c", BLOCK + code], cwd=REPO_ROOT, env=env, capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-c", BLOCK + code], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_the_default_embedder_and_a_search_need_no_torch(tmp_path):

@@ -40,7 +40,9 @@ def demo_embedder() -> MemoEmbedder:
 
 
 @pytest.fixture(scope="module")
-def demo_database(engine, database_url: str, demo_embedder: MemoEmbedder) -> Iterator[tuple[RollbackDatabase, IndexKeeper]]:
+def demo_database(
+    engine, database_url: str, demo_embedder: MemoEmbedder
+) -> Iterator[tuple[RollbackDatabase, IndexKeeper]]:
     connection = engine.connect()
     outer = connection.begin()
     database = RollbackDatabase(database_url, connection)
@@ -85,6 +87,7 @@ def demo_ticket(session: Session, subject: str) -> Ticket:
 
 # ---- the agent's suggestion panel, as a browser reads it ---------------------------------------
 
+
 def panel(client, ticket_id: int):
     return client.get(f"/agent/tickets/{ticket_id}/suggestions", headers=HTMX)
 
@@ -97,5 +100,10 @@ def drafts(html: str) -> list[str]:
 def candidates(html: str) -> list[tuple[str, str]]:
     """(article link, confidence label) of each listed suggestion, in the panel's order."""
     items = re.findall(r'<li data-suggestion="\d+".*?</li>', html, flags=re.S)
-    return [(re.search(r'class="suggestion-title" href="([^"]+)"', item).group(1),
-             re.search(r"Confidence (&lt;1%|\d+%)", item).group(1)) for item in items]
+    return [
+        (
+            re.search(r'class="suggestion-title" href="([^"]+)"', item).group(1),
+            re.search(r"Confidence (&lt;1%|\d+%)", item).group(1),
+        )
+        for item in items
+    ]

@@ -31,17 +31,29 @@ def keeper(e5: Embedder) -> Iterator[IndexKeeper]:
 def publish_small_kb(session):
     """Three published articles on different products; the thermostat one also in Polish."""
     wifi = create_article(
-        session, title="Reconnect the Nimbus thermostat to Wi-Fi", status="published",
+        session,
+        title="Reconnect the Nimbus thermostat to Wi-Fi",
+        status="published",
         body="## Steps\n\n1. Open the app.\n2. Tap **Settings > Wi-Fi** and choose your network.",
         questions=["Why does my thermostat keep going offline?"],
     )
     add_translation(session, wifi, locale="pl", status="published")
     brushes = create_article(
-        session, title="Clean the Aurora brushes", status="published", products=["aurora"], tags=["cleaning"],
-        body="Remove the main brush and cut away hair with scissors.", questions=["How do I clean the brushes?"],
+        session,
+        title="Clean the Aurora brushes",
+        status="published",
+        products=["aurora"],
+        tags=["cleaning"],
+        body="Remove the main brush and cut away hair with scissors.",
+        questions=["How do I clean the brushes?"],
     )
     charging = create_article(
-        session, title="Charge the Pulse earbuds", status="published", products=["pulse"], tags=["battery"],
-        body="Put both earbuds in the case and connect the cable.", questions=["Why are my earbuds not charging?"],
+        session,
+        title="Charge the Pulse earbuds",
+        status="published",
+        products=["pulse"],
+        tags=["battery"],
+        body="Put both earbuds in the case and connect the cable.",
+        questions=["Why are my earbuds not charging?"],
     )
     return wifi, brushes, charging

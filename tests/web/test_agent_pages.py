@@ -15,8 +15,9 @@ from tests.web.pages_support import csrf_from, sign_in
 
 def _macro(session, **values):
     admin = principal_for_user(create_staff(session, role=Role.ADMIN))
-    return create_macro(session, MacroWrite(**{"title": "Thanks", "body": "Hi {{customer.first_name}}", **values}),
-                        admin)
+    return create_macro(
+        session, MacroWrite(**{"title": "Thanks", "body": "Hi {{customer.first_name}}", **values}), admin
+    )
 
 
 def test_inbox_shows_views_with_counts(client, session):
@@ -92,8 +93,10 @@ def test_internal_notes_are_marked_apart_from_replies(client, session):
     sign_in(client, session)
     ticket = create_ticket(session)
     token = csrf_from(client.get(f"/agent/tickets/{ticket.id}").text)
-    client.post(f"/agent/tickets/{ticket.id}/messages",
-                data={"csrf_token": token, "body": "Checked the logs.", "kind": "internal_note"})
+    client.post(
+        f"/agent/tickets/{ticket.id}/messages",
+        data={"csrf_token": token, "body": "Checked the logs.", "kind": "internal_note"},
+    )
     html = client.get(f"/agent/tickets/{ticket.id}").text
     note = re.search(r'<li class="message internal[^"]*"[^>]*>(.*?)</li>', html, re.S)
     assert note and "Checked the logs." in note.group(1) and "Internal note" in note.group(1)
@@ -177,8 +180,10 @@ def test_a_refused_status_keeps_the_reply_with_the_error_beside_it(client, sessi
     sign_in(client, session)
     ticket = _ticket_with_status(session, TicketStatus.PENDING)
     token = csrf_from(client.get(f"/agent/tickets/{ticket.id}").text)
-    response = client.post(f"/agent/tickets/{ticket.id}/messages",
-                           data={"csrf_token": token, "body": REPLY, "kind": "public_reply", "status": "closed"})
+    response = client.post(
+        f"/agent/tickets/{ticket.id}/messages",
+        data={"csrf_token": token, "body": REPLY, "kind": "public_reply", "status": "closed"},
+    )
     assert response.status_code == 409
     assert _textarea(response.text) == REPLY
     error = re.search(r'<p class="field-error" id="reply-status-error" role="alert">(.*?)</p>', response.text, re.S)
@@ -195,10 +200,15 @@ def test_the_same_reply_with_a_legal_status_then_goes_out(client, session):
     sign_in(client, session)
     ticket = _ticket_with_status(session, TicketStatus.PENDING)
     token = csrf_from(client.get(f"/agent/tickets/{ticket.id}").text)
-    client.post(f"/agent/tickets/{ticket.id}/messages",
-                data={"csrf_token": token, "body": REPLY, "kind": "public_reply", "status": "closed"})
-    response = client.post(f"/agent/tickets/{ticket.id}/messages", follow_redirects=False,
-                           data={"csrf_token": token, "body": REPLY, "kind": "public_reply", "status": "solved"})
+    client.post(
+        f"/agent/tickets/{ticket.id}/messages",
+        data={"csrf_token": token, "body": REPLY, "kind": "public_reply", "status": "closed"},
+    )
+    response = client.post(
+        f"/agent/tickets/{ticket.id}/messages",
+        follow_redirects=False,
+        data={"csrf_token": token, "body": REPLY, "kind": "public_reply", "status": "solved"},
+    )
     assert response.status_code == 303
     session.expire_all()
     assert ticket.status == TicketStatus.SOLVED and ticket.messages[-1].body == REPLY
@@ -208,8 +218,10 @@ def test_an_invalid_reply_keeps_what_was_typed(client, session):
     sign_in(client, session)
     ticket = create_ticket(session)
     token = csrf_from(client.get(f"/agent/tickets/{ticket.id}").text)
-    response = client.post(f"/agent/tickets/{ticket.id}/messages",
-                           data={"csrf_token": token, "body": REPLY, "kind": "shout", "status": "nonsense"})
+    response = client.post(
+        f"/agent/tickets/{ticket.id}/messages",
+        data={"csrf_token": token, "body": REPLY, "kind": "shout", "status": "nonsense"},
+    )
     assert response.status_code == 422
     assert _textarea(response.text) == REPLY
     assert 'id="reply-error"' in response.text and 'id="reply-status-error"' in response.text
@@ -225,8 +237,9 @@ def test_a_closed_ticket_takes_internal_notes_only(client, session):
     assert re.search(r'<input type="radio" name="kind" value="internal_note" checked>', html)
     assert _options(html, "reply-status") == [""]
     token = csrf_from(html)
-    response = client.post(f"/agent/tickets/{ticket.id}/messages",
-                           data={"csrf_token": token, "body": REPLY, "kind": "public_reply"})
+    response = client.post(
+        f"/agent/tickets/{ticket.id}/messages", data={"csrf_token": token, "body": REPLY, "kind": "public_reply"}
+    )
     assert response.status_code == 409 and _textarea(response.text) == REPLY
     assert re.search(r'id="reply-error" role="alert">[^<]*closed', response.text)
 
@@ -237,8 +250,9 @@ def test_a_refused_change_in_the_properties_is_an_error_on_the_page(client, sess
     sign_in(client, session)
     ticket = _ticket_with_status(session, TicketStatus.PENDING)
     token = csrf_from(client.get(f"/agent/tickets/{ticket.id}").text)
-    response = client.post(f"/agent/tickets/{ticket.id}/update",
-                           data={"csrf_token": token, "status": "closed", "priority": "high"})
+    response = client.post(
+        f"/agent/tickets/{ticket.id}/update", data={"csrf_token": token, "status": "closed", "priority": "high"}
+    )
     assert response.status_code == 409
     assert re.search(r'<p class="field-error" role="alert">status: [^<]*closed', response.text)
     session.expire_all()
@@ -254,8 +268,10 @@ def test_a_refused_change_keeps_the_tags_that_were_typed(client, session):
     sign_in(client, session)
     ticket = _ticket_with_status(session, TicketStatus.PENDING)
     token = csrf_from(client.get(f"/agent/tickets/{ticket.id}").text)
-    response = client.post(f"/agent/tickets/{ticket.id}/update",
-                           data={"csrf_token": token, "status": "closed", "tags": "wifi, firmware-2.1"})
+    response = client.post(
+        f"/agent/tickets/{ticket.id}/update",
+        data={"csrf_token": token, "status": "closed", "tags": "wifi, firmware-2.1"},
+    )
     assert response.status_code == 409
     assert '<input id="tags" name="tags" value="wifi, firmware-2.1"' in response.text
 

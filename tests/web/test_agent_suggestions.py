@@ -42,8 +42,9 @@ def test_ticket_page_loads_the_panel_with_htmx(client, session):
 def test_panel_shows_the_matching_article_with_confidence_and_language(client, session, keeper):
     publish_small_kb(session)
     sign_in(client, session)
-    ticket = create_ticket(session, subject="My earbuds are not charging",
-                           body="I put them in the case overnight but they are still dead.")
+    ticket = create_ticket(
+        session, subject="My earbuds are not charging", body="I put them in the case overnight but they are still dead."
+    )
     html = _panel(client, ticket.id).text
     assert "Charge the Pulse earbuds" in html and re.search(r"Confidence \d+%", html)
     assert "English" in html and "data-insert-text=" in html and "<html" not in html
@@ -71,8 +72,9 @@ def test_panel_shows_the_closest_articles_when_nothing_is_confident(client, sess
 def test_confident_suggestion_is_marked(client, session, keeper):
     publish_small_kb(session)
     sign_in(client, session)
-    ticket = create_ticket(session, subject="My earbuds are not charging",
-                           body="I put them in the case overnight but they are still dead.")
+    ticket = create_ticket(
+        session, subject="My earbuds are not charging", body="I put them in the case overnight but they are still dead."
+    )
     html = _panel(client, ticket.id).text
     first = re.search(r'<li data-suggestion="\d+" data-confident="(\w+)".*?</li>', html, flags=re.S)
     assert first.group(1) == "true" and "Charge the Pulse earbuds" in first.group(0) and "No confident" not in html
@@ -81,8 +83,11 @@ def test_confident_suggestion_is_marked(client, session, keeper):
 def test_draft_is_in_the_tickets_language_when_translated(client, session, keeper):
     wifi, _b, _c = publish_small_kb(session)
     sign_in(client, session)
-    ticket = create_ticket(session, subject="Termostat ciągle traci połączenie z Wi-Fi",
-                           body="Dzień dobry, termostat Nimbus rozłącza się z siecią Wi-Fi kilka razy dziennie.")
+    ticket = create_ticket(
+        session,
+        subject="Termostat ciągle traci połączenie z Wi-Fi",
+        body="Dzień dobry, termostat Nimbus rozłącza się z siecią Wi-Fi kilka razy dziennie.",
+    )
     draft = _drafts(_panel(client, ticket.id).text)[0]
     # The Polish translation's steps (tests.kb.factories.add_translation), cited in Polish.
     assert "1. Otwórz aplikację." in draft and "Ponowne łączenie termostatu Nimbus z Wi-Fi" in draft
@@ -92,8 +97,9 @@ def test_draft_is_in_the_tickets_language_when_translated(client, session, keepe
 def test_draft_falls_back_to_the_source_without_a_translation(client, session, keeper):
     _w, _b, charging = publish_small_kb(session)
     sign_in(client, session)
-    ticket = create_ticket(session, subject="Earbuds Pulse tidak mengisi daya",
-                           body="Earbuds Pulse tidak mengisi daya.")
+    ticket = create_ticket(
+        session, subject="Earbuds Pulse tidak mengisi daya", body="Earbuds Pulse tidak mengisi daya."
+    )
     draft = _drafts(_panel(client, ticket.id).text)[0]
     assert "Put both earbuds in the case" in draft and f"/articles/{charging.slug}" in draft
 
@@ -111,11 +117,17 @@ SECTIONED_BODY = (
 
 
 def test_insert_carries_the_matching_section_not_the_whole_article(client, session, keeper):
-    article = create_article(session, title="Pulse charging case guide", status="published", body=SECTIONED_BODY,
-                             questions=["Why does my Pulse case not charge?"])
+    article = create_article(
+        session,
+        title="Pulse charging case guide",
+        status="published",
+        body=SECTIONED_BODY,
+        questions=["Why does my Pulse case not charge?"],
+    )
     sign_in(client, session)
-    ticket = create_ticket(session, subject="Case does not charge",
-                           body="The light on the case never turns green with my USB-C cable.")
+    ticket = create_ticket(
+        session, subject="Case does not charge", body="The light on the case never turns green with my USB-C cable."
+    )
     draft = _drafts(_panel(client, ticket.id).text)[0]
     assert "The light on the case blinks amber" in draft and f"/articles/{article.slug}" in draft
     # The other sections stay in the article, one click away.
@@ -160,12 +172,14 @@ def test_insert_then_send_records_sent_with(client, session, keeper):
     suggestion_id = _shown_suggestion(client, session, ticket.id)
     page = client.get(f"/agent/tickets/{ticket.id}").text
     token = csrf_from(page)
-    inserted = client.post(f"/agent/tickets/{ticket.id}/suggestions/{suggestion_id}/inserted",
-                           headers={"X-CSRF-Token": token, **HTMX})
+    inserted = client.post(
+        f"/agent/tickets/{ticket.id}/suggestions/{suggestion_id}/inserted", headers={"X-CSRF-Token": token, **HTMX}
+    )
     assert inserted.status_code == 204
     body = "Hello,\n\n" + _drafts(_panel(client, ticket.id).text)[0]
-    client.post(f"/agent/tickets/{ticket.id}/messages", data={"csrf_token": token, "body": body,
-                                                                "kind": "public_reply"})
+    client.post(
+        f"/agent/tickets/{ticket.id}/messages", data={"csrf_token": token, "body": body, "kind": "public_reply"}
+    )
     assert _events(session)[-1] == "sent_with" and "inserted" in _events(session)
 
 
@@ -177,8 +191,11 @@ def test_a_reply_sent_through_the_api_settles_an_insertion_like_the_page(client,
     token = csrf_from(client.get(f"/agent/tickets/{ticket.id}").text)
     client.post(f"/agent/tickets/{ticket.id}/suggestions/{suggestion_id}/inserted", headers={"X-CSRF-Token": token})
     body = "Hello,\n\n" + _drafts(_panel(client, ticket.id).text)[0]
-    sent = client.post(f"/api/v1/tickets/{ticket.id}/messages", json={"body": body, "kind": "public_reply"},
-                       headers=token_for(session, agent))
+    sent = client.post(
+        f"/api/v1/tickets/{ticket.id}/messages",
+        json={"body": body, "kind": "public_reply"},
+        headers=token_for(session, agent),
+    )
     assert sent.status_code == 201, sent.text
     assert _events(session)[-1] == "sent_with"
 
@@ -190,8 +207,10 @@ def test_insert_then_send_without_it_records_removed(client, session, keeper):
     suggestion_id = _shown_suggestion(client, session, ticket.id)
     token = csrf_from(client.get(f"/agent/tickets/{ticket.id}").text)
     client.post(f"/agent/tickets/{ticket.id}/suggestions/{suggestion_id}/inserted", headers={"X-CSRF-Token": token})
-    client.post(f"/agent/tickets/{ticket.id}/messages", data={"csrf_token": token, "body": "Please send it to us.",
-                                                                "kind": "public_reply"})
+    client.post(
+        f"/agent/tickets/{ticket.id}/messages",
+        data={"csrf_token": token, "body": "Please send it to us.", "kind": "public_reply"},
+    )
     assert _events(session)[-1] == "removed"
 
 
@@ -202,8 +221,10 @@ def test_internal_note_does_not_settle_an_insertion(client, session, keeper):
     suggestion_id = _shown_suggestion(client, session, ticket.id)
     token = csrf_from(client.get(f"/agent/tickets/{ticket.id}").text)
     client.post(f"/agent/tickets/{ticket.id}/suggestions/{suggestion_id}/inserted", headers={"X-CSRF-Token": token})
-    client.post(f"/agent/tickets/{ticket.id}/messages", data={"csrf_token": token, "body": "Note to self",
-                                                                "kind": "internal_note"})
+    client.post(
+        f"/agent/tickets/{ticket.id}/messages",
+        data={"csrf_token": token, "body": "Note to self", "kind": "internal_note"},
+    )
     assert _events(session)[-1] == "inserted"
 
 
@@ -222,20 +243,27 @@ def test_insert_of_another_tickets_suggestion_is_404(client, session, keeper):
     other = create_ticket(session)
     suggestion_id = _shown_suggestion(client, session, ticket.id)
     token = csrf_from(client.get(f"/agent/tickets/{ticket.id}").text)
-    response = client.post(f"/agent/tickets/{other.id}/suggestions/{suggestion_id}/inserted",
-                           headers={"X-CSRF-Token": token})
+    response = client.post(
+        f"/agent/tickets/{other.id}/suggestions/{suggestion_id}/inserted", headers={"X-CSRF-Token": token}
+    )
     assert response.status_code == 404
 
 
 def test_draft_article_from_a_ticket_prefills_question_and_answer(client, session):
     agent = sign_in(client, session)
-    ticket = create_ticket(session, subject="Robot stops in the middle of the room",
-                           body="My Aurora stops and beeps twice in the living room.")
+    ticket = create_ticket(
+        session,
+        subject="Robot stops in the middle of the room",
+        body="My Aurora stops and beeps twice in the living room.",
+    )
     token = csrf_from(client.get(f"/agent/tickets/{ticket.id}").text)
-    client.post(f"/agent/tickets/{ticket.id}/messages", data={"csrf_token": token, "kind": "public_reply",
-                                                                "body": "Please clean the wheel sensors with a dry cloth."})
-    response = client.post(f"/agent/tickets/{ticket.id}/draft-article", data={"csrf_token": token},
-                           follow_redirects=False)
+    client.post(
+        f"/agent/tickets/{ticket.id}/messages",
+        data={"csrf_token": token, "kind": "public_reply", "body": "Please clean the wheel sensors with a dry cloth."},
+    )
+    response = client.post(
+        f"/agent/tickets/{ticket.id}/draft-article", data={"csrf_token": token}, follow_redirects=False
+    )
     assert response.status_code == 303
     article_id = int(re.search(r"/admin/articles/(\d+)\?done=drafted", response.headers["location"]).group(1))
     session.expire_all()
@@ -268,8 +296,13 @@ def test_draft_article_needs_staff(client, session):
 
 
 def test_suggestion_titles_are_escaped(client, session, keeper):
-    create_article(session, title='Charge the Pulse earbuds <script>alert(1)</script>', status="published",
-                   body="Put both earbuds in the case.", questions=["Why are my earbuds not charging?"])
+    create_article(
+        session,
+        title="Charge the Pulse earbuds <script>alert(1)</script>",
+        status="published",
+        body="Put both earbuds in the case.",
+        questions=["Why are my earbuds not charging?"],
+    )
     sign_in(client, session)
     ticket = create_ticket(session, subject="My earbuds are not charging", body="Still dead after a night.")
     html = _panel(client, ticket.id).text

@@ -9,8 +9,9 @@ from tests.factories import create_customer_user, create_staff, create_ticket, t
 
 def test_an_agent_drafts_an_article_from_a_ticket(client, session):
     ticket = create_ticket(session, subject="Robot stops in the middle of the room")
-    response = client.post(f"/api/v1/tickets/{ticket.id}/draft-article",
-                           headers=token_for(session, create_staff(session)))
+    response = client.post(
+        f"/api/v1/tickets/{ticket.id}/draft-article", headers=token_for(session, create_staff(session))
+    )
     assert response.status_code == 201, response.text
     data = response.json()
     assert (data["status"], data["title"]) == ("draft", "Robot stops in the middle of the room")
@@ -19,15 +20,17 @@ def test_an_agent_drafts_an_article_from_a_ticket(client, session):
 
 def test_with_no_answer_yet_the_body_asks_for_one_in_the_tickets_language(client, session):
     ticket = create_ticket(session, subject="Termostat nie łączy się z Wi-Fi", language="pl")
-    response = client.post(f"/api/v1/tickets/{ticket.id}/draft-article",
-                           headers=token_for(session, create_staff(session, role=Role.ADMIN)))
+    response = client.post(
+        f"/api/v1/tickets/{ticket.id}/draft-article", headers=token_for(session, create_staff(session, role=Role.ADMIN))
+    )
     assert response.json()["body"] == "Opisz tutaj rozwiązanie."
 
 
 def test_a_customer_may_not_draft(client, session):
     ticket = create_ticket(session)
-    response = client.post(f"/api/v1/tickets/{ticket.id}/draft-article",
-                           headers=token_for(session, create_customer_user(session)))
+    response = client.post(
+        f"/api/v1/tickets/{ticket.id}/draft-article", headers=token_for(session, create_customer_user(session))
+    )
     assert response.status_code == 403
 
 

@@ -129,8 +129,9 @@ def test_get_ticket_with_bad_token_is_401(client, session):
 
 def test_agent_reads_any_ticket_with_internal_notes(client, session, agent_headers):
     ticket = create_ticket(session)
-    client.post(f"/api/v1/tickets/{ticket.id}/messages", json={"body": "VIP", "kind": "internal_note"},
-                headers=agent_headers)
+    client.post(
+        f"/api/v1/tickets/{ticket.id}/messages", json={"body": "VIP", "kind": "internal_note"}, headers=agent_headers
+    )
     response = client.get(f"/api/v1/tickets/{ticket.id}", headers=agent_headers)
     assert [m["kind"] for m in response.json()["messages"]] == ["public_reply", "internal_note"]
 
@@ -138,8 +139,9 @@ def test_agent_reads_any_ticket_with_internal_notes(client, session, agent_heade
 def test_customer_reads_own_ticket_without_internal_notes(client, session, agent_headers):
     customer = create_customer_user(session)
     ticket = create_ticket(session, customer_email=customer.email)
-    client.post(f"/api/v1/tickets/{ticket.id}/messages", json={"body": "VIP", "kind": "internal_note"},
-                headers=agent_headers)
+    client.post(
+        f"/api/v1/tickets/{ticket.id}/messages", json={"body": "VIP", "kind": "internal_note"}, headers=agent_headers
+    )
     response = client.get(f"/api/v1/tickets/{ticket.id}", headers=token_for(session, customer))
     assert response.status_code == 200
     assert [m["kind"] for m in response.json()["messages"]] == ["public_reply"]
@@ -211,7 +213,8 @@ def test_list_tickets_rejects_unknown_status(client, agent_headers):
 def test_agent_reply_with_status_change(client, session, agent_headers):
     ticket = create_ticket(session)
     response = client.post(
-        f"/api/v1/tickets/{ticket.id}/messages", json={"body": "Try a restart.", "status": "pending"},
+        f"/api/v1/tickets/{ticket.id}/messages",
+        json={"body": "Try a restart.", "status": "pending"},
         headers=agent_headers,
     )
     assert response.status_code == 201
@@ -241,7 +244,10 @@ def test_patch_changes_status_priority_tags_and_assignee(client, session, agent_
     data = response.json()
     assert response.status_code == 200, response.text
     assert (data["priority"], data["tags"], data["assignee"]["id"], data["status"]) == (
-        "high", ["nimbus", "wifi"], agent.id, "pending"
+        "high",
+        ["nimbus", "wifi"],
+        agent.id,
+        "pending",
     )
 
 
@@ -265,8 +271,9 @@ def test_patch_unknown_status_is_422(client, session, agent_headers):
 def test_patch_by_customer_is_403(client, session):
     customer = create_customer_user(session)
     ticket = create_ticket(session, customer_email=customer.email)
-    response = client.patch(f"/api/v1/tickets/{ticket.id}", json={"priority": "urgent"},
-                            headers=token_for(session, customer))
+    response = client.patch(
+        f"/api/v1/tickets/{ticket.id}", json={"priority": "urgent"}, headers=token_for(session, customer)
+    )
     assert response.status_code == 403
 
 

@@ -18,8 +18,9 @@ def _bearer(plaintext: str) -> dict[str, str]:
 
 
 def _sign_in_as(client, session, user) -> None:
-    client.cookies.set(get_settings().session_cookie_name,
-                       start_login_session(session, user, lifetime=timedelta(hours=1)))
+    client.cookies.set(
+        get_settings().session_cookie_name, start_login_session(session, user, lifetime=timedelta(hours=1))
+    )
 
 
 # --- 401s that say what is wrong ------------------------------------------------------------------
@@ -72,14 +73,19 @@ def test_token_expiry_chosen_in_days_is_that_many_days_away(client, session):
 
 def test_token_expiry_in_the_past_is_a_422(client, session):
     headers = _bearer(accounts.issue_api_token(session, create_staff(session)))
-    response = client.post("/api/v1/tokens", json={"name": "old", "expires_at": "2001-01-01T00:00:00Z"}, headers=headers)
+    response = client.post(
+        "/api/v1/tokens", json={"name": "old", "expires_at": "2001-01-01T00:00:00Z"}, headers=headers
+    )
     assert response.status_code == 422 and response.json()["code"] == "validation_failed"
 
 
 def test_token_expiry_given_twice_is_a_422(client, session):
     headers = _bearer(accounts.issue_api_token(session, create_staff(session)))
-    response = client.post("/api/v1/tokens", json={"name": "both", "expires_in_days": 1,
-                                                    "expires_at": "2099-01-01T00:00:00Z"}, headers=headers)
+    response = client.post(
+        "/api/v1/tokens",
+        json={"name": "both", "expires_in_days": 1, "expires_at": "2099-01-01T00:00:00Z"},
+        headers=headers,
+    )
     assert response.status_code == 422 and response.json()["code"] == "validation_failed"
 
 
@@ -154,8 +160,9 @@ def test_tokens_page_needs_a_sign_in(client):
 def test_page_creates_a_token_shows_its_secret_once_and_then_only_its_prefix(client, session):
     sign_in(client, session)
     page = client.get("/account/tokens")
-    created = client.post("/account/tokens", data={"csrf_token": csrf_from(page.text), "name": "laptop",
-                                                   "expires_days": "30"})
+    created = client.post(
+        "/account/tokens", data={"csrf_token": csrf_from(page.text), "name": "laptop", "expires_days": "30"}
+    )
     assert created.status_code == 201
     secret = re.search(r'<code class="new-token">([^<]+)</code>', created.text).group(1)
     assert client.get("/api/v1/tickets", headers=_bearer(secret)).status_code == 200
@@ -166,8 +173,9 @@ def test_page_creates_a_token_shows_its_secret_once_and_then_only_its_prefix(cli
 def test_page_refuses_an_unoffered_lifetime_and_keeps_the_name(client, session):
     sign_in(client, session)
     page = client.get("/account/tokens")
-    response = client.post("/account/tokens", data={"csrf_token": csrf_from(page.text), "name": "laptop",
-                                                    "expires_days": "100000"})
+    response = client.post(
+        "/account/tokens", data={"csrf_token": csrf_from(page.text), "name": "laptop", "expires_days": "100000"}
+    )
     assert response.status_code == 422 and 'value="laptop"' in response.text
     assert session.query(ApiToken).filter_by(name="laptop").count() == 0
 
@@ -175,8 +183,9 @@ def test_page_refuses_an_unoffered_lifetime_and_keeps_the_name(client, session):
 def test_page_refuses_an_empty_name(client, session):
     sign_in(client, session)
     page = client.get("/account/tokens")
-    response = client.post("/account/tokens", data={"csrf_token": csrf_from(page.text), "name": "  ",
-                                                    "expires_days": "30"})
+    response = client.post(
+        "/account/tokens", data={"csrf_token": csrf_from(page.text), "name": "  ", "expires_days": "30"}
+    )
     assert response.status_code == 422 and 'aria-invalid="true"' in response.text
 
 
@@ -229,6 +238,7 @@ def test_page_says_when_the_account_holds_too_many_tokens_and_keeps_the_name(cli
     for n in range(accounts.MAX_LIVE_TOKENS_PER_USER):
         accounts.create_api_token(session, user, name=f"t{n}")
     page = client.get("/account/tokens")
-    response = client.post("/account/tokens", data={"csrf_token": csrf_from(page.text), "name": "one more",
-                                                    "expires_days": "30"})
+    response = client.post(
+        "/account/tokens", data={"csrf_token": csrf_from(page.text), "name": "one more", "expires_days": "30"}
+    )
     assert response.status_code == 409 and 'role="alert"' in response.text and 'value="one more"' in response.text

@@ -27,7 +27,8 @@ def kb(session):
 
 def _polish_ticket(session):
     ticket = create_ticket(
-        session, subject="Termostat nie łączy się z Wi-Fi",
+        session,
+        subject="Termostat nie łączy się z Wi-Fi",
         body="Dzień dobry, od wczoraj termostat pokazuje offline w aplikacji i nie łączy się z routerem.",
     )
     # Committed, as the contact form's request is: the confirmation e-mail and the articles it
@@ -62,8 +63,11 @@ def test_this_solved_it_solves_the_ticket(client, session, settings, keeper, kb)
     wifi = kb[0]
     ticket = _polish_ticket(session)
     page = client.get(_page_url(settings, ticket)).text
-    response = client.post(_solved_url(settings, ticket, wifi.id), data={"csrf_token": csrf_from(page), "via": "page"},
-                           follow_redirects=False)
+    response = client.post(
+        _solved_url(settings, ticket, wifi.id),
+        data={"csrf_token": csrf_from(page), "via": "page"},
+        follow_redirects=False,
+    )
     assert response.status_code == 303 and "solved=1" in response.headers["location"]
     session.refresh(ticket)
     assert ticket.status == TicketStatus.SOLVED
@@ -87,7 +91,12 @@ def test_this_solved_it_records_which_article_and_language(client, session, sett
     page = client.get(_page_url(settings, ticket)).text
     client.post(_solved_url(settings, ticket, wifi.id), data={"csrf_token": csrf_from(page), "via": "page"})
     [solved] = [row for row in _offers(session, ticket.id) if row.solved_at is not None]
-    assert (solved.article_id, solved.locale, solved.language, solved.solved_via) == (wifi.id, "pl", "pl", SolvedVia.PAGE)
+    assert (solved.article_id, solved.locale, solved.language, solved.solved_via) == (
+        wifi.id,
+        "pl",
+        "pl",
+        SolvedVia.PAGE,
+    )
 
 
 def test_the_email_link_only_asks(client, session, settings, keeper, kb):
@@ -95,7 +104,9 @@ def test_the_email_link_only_asks(client, session, settings, keeper, kb):
     ticket = _polish_ticket(session)
     response = client.get(_solved_url(settings, ticket, wifi.id))
     assert response.status_code == 200
-    assert re.search(rf'<form method="post" action="/tickets/{ticket.id}/solved/{wifi.id}\?access_token=', response.text)
+    assert re.search(
+        rf'<form method="post" action="/tickets/{ticket.id}/solved/{wifi.id}\?access_token=', response.text
+    )
     session.refresh(ticket)
     assert ticket.status == TicketStatus.NEW
     assert all(row.solved_at is None for row in _offers(session, ticket.id))
@@ -165,8 +176,9 @@ def test_a_second_click_is_not_an_error(client, session, settings, keeper, kb):
     ticket = _polish_ticket(session)
     page = client.get(_page_url(settings, ticket)).text
     client.post(_solved_url(settings, ticket, wifi.id), data={"csrf_token": csrf_from(page)})
-    again = client.post(_solved_url(settings, ticket, wifi.id), data={"csrf_token": csrf_from(page)},
-                        follow_redirects=False)
+    again = client.post(
+        _solved_url(settings, ticket, wifi.id), data={"csrf_token": csrf_from(page)}, follow_redirects=False
+    )
     assert again.status_code == 303
     session.refresh(ticket)
     assert len(ticket.messages) == 2  # the customer's message and one note

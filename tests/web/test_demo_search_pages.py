@@ -41,6 +41,7 @@ def _result_links(html: str) -> list[str]:
 
 # ---- the portal -----------------------------------------------------------------------------------
 
+
 def test_polish_question_shows_the_polish_charging_article_first(client, demo):
     html = client.get("/search", params={"q": "słuchawki się nie ładują"}).text
     assert _result_links(html)[0] == POLISH_CHARGING_LINK and POLISH_CHARGING_TITLE in html
@@ -66,26 +67,41 @@ def test_typing_a_title_word_shows_an_article_with_it_in_the_title(client, demo,
 
 # ---- the contact form -----------------------------------------------------------------------------
 
+
 def test_contact_form_suggests_the_polish_case_article(client, demo):
-    response = client.get("/contact/suggestions", headers=HTMX, params={
-        "subject": "Etui nie ładuje się po podłączeniu kabla",
-        "body": "Dzień dobry, od wczoraj etui słuchawek nie ładuje się, dioda się nie świeci. Co mam zrobić?",
-    })
+    response = client.get(
+        "/contact/suggestions",
+        headers=HTMX,
+        params={
+            "subject": "Etui nie ładuje się po podłączeniu kabla",
+            "body": "Dzień dobry, od wczoraj etui słuchawek nie ładuje się, dioda się nie świeci. Co mam zrobić?",
+        },
+    )
     first = re.search(r'<a href="([^"]+)" class="suggestion-title"', response.text).group(1)
     assert first.startswith(POLISH_CHARGING_LINK) and POLISH_CHARGING_TITLE in response.text
 
 
 # ---- the agent's panel ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("subject", "slug", "language"), [
-    POLISH_DOCK_TICKET,
-    pytest.param(*THAI_PAIRING_TICKET, marks=pytest.mark.xfail(
-        reason="the Thai pairing ticket ranks pulse-one-side-silent first (tests/kb/search/test_demo_search.py)",
-        strict=True)),
-    INDONESIAN_POWER_TICKET,
-], ids=["pl", "th", "id"])
-def test_ticket_panel_lists_three_candidates_with_the_right_article_first(client, session, demo, subject, slug,
-                                                                          language):
+
+@pytest.mark.parametrize(
+    ("subject", "slug", "language"),
+    [
+        POLISH_DOCK_TICKET,
+        pytest.param(
+            *THAI_PAIRING_TICKET,
+            marks=pytest.mark.xfail(
+                reason="the Thai pairing ticket ranks pulse-one-side-silent first (tests/kb/search/test_demo_search.py)",
+                strict=True,
+            ),
+        ),
+        INDONESIAN_POWER_TICKET,
+    ],
+    ids=["pl", "th", "id"],
+)
+def test_ticket_panel_lists_three_candidates_with_the_right_article_first(
+    client, session, demo, subject, slug, language
+):
     sign_in(client, session)
     shown = candidates(panel(client, demo_ticket(session, subject).id).text)
     assert len(shown) == 3 and all(label for _, label in shown)

@@ -34,7 +34,7 @@ def test_every_asset_the_page_loads_is_served_with_its_type(client, page):
     for url in urls:
         response = client.get(url)
         assert response.status_code == 200, url
-        suffix = url[url.rfind("."):]
+        suffix = url[url.rfind(".") :]
         assert EXPECTED_TYPES[suffix] in response.headers["content-type"], (url, response.headers["content-type"])
         assert len(response.content) > 1000, f"{url} is too small to be the real file"
 

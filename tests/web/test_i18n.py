@@ -19,10 +19,21 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 # the ticket-link pages, the receipt's texts and the API-token page (any signed-in user), so they
 # are listed too; so is the admins' outbox page, a staff page like the agent's.
 FULLY_TRANSLATED_SOURCES = (
-    "web/templates/base.html", "web/templates/pages/", "web/templates/agent/", "web/templating.py",
-    "web/pages/portal.py", "web/pages/agent.py", "web/pages/agent_macros.py", "web/pages/auth.py",
-    "web/pages/forms.py", "web/templates/access/", "web/pages/ticket_links.py", "web/pages/account_tokens.py",
-    "web/pages/intake_text.py", "web/pages/self_resolution.py", "web/templates/email/outbox.html",
+    "web/templates/base.html",
+    "web/templates/pages/",
+    "web/templates/agent/",
+    "web/templating.py",
+    "web/pages/portal.py",
+    "web/pages/agent.py",
+    "web/pages/agent_macros.py",
+    "web/pages/auth.py",
+    "web/pages/forms.py",
+    "web/templates/access/",
+    "web/pages/ticket_links.py",
+    "web/pages/account_tokens.py",
+    "web/pages/intake_text.py",
+    "web/pages/self_resolution.py",
+    "web/templates/email/outbox.html",
 )
 
 
@@ -55,13 +66,19 @@ def test_parse_accept_language_survives_garbage():
 )
 def test_choose_language(cookie, header, expected):
     available = ["en", "pl", "id", "tl", "th"]
-    assert i18n.choose_language(query=None, cookie=cookie, accept_language=header, available=available,
-                                default="en") == expected
+    assert (
+        i18n.choose_language(query=None, cookie=cookie, accept_language=header, available=available, default="en")
+        == expected
+    )
 
 
 def test_query_parameter_beats_cookie():
-    assert i18n.choose_language(query="th", cookie="pl", accept_language="id", available=["en", "pl", "th", "id"],
-                                default="en") == "th"
+    assert (
+        i18n.choose_language(
+            query="th", cookie="pl", accept_language="id", available=["en", "pl", "th", "id"], default="en"
+        )
+        == "th"
+    )
 
 
 def test_browser_language_translates_the_page(client):
@@ -77,8 +94,9 @@ def test_page_says_which_language_it_is_in_and_varies(client):
 
 def test_language_switcher_sets_cookie_and_returns(client):
     token = csrf_from(client.get("/").text)
-    response = client.post("/language", data={"csrf_token": token, "language": "th", "next": "/contact"},
-                           follow_redirects=False)
+    response = client.post(
+        "/language", data={"csrf_token": token, "language": "th", "next": "/contact"}, follow_redirects=False
+    )
     assert response.status_code == 303 and response.headers["location"] == "/contact"
     cookie = response.headers["set-cookie"]
     assert "aftercare_lang=th" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
@@ -93,15 +111,19 @@ def test_switcher_choice_beats_browser_language(client):
 
 def test_switcher_refuses_offsite_return_address(client):
     token = csrf_from(client.get("/").text)
-    response = client.post("/language", data={"csrf_token": token, "language": "pl", "next": "https://evil.example/"},
-                           follow_redirects=False)
+    response = client.post(
+        "/language",
+        data={"csrf_token": token, "language": "pl", "next": "https://evil.example/"},
+        follow_redirects=False,
+    )
     assert response.headers["location"] == "/"
 
 
 def test_switcher_ignores_unknown_language(client):
     token = csrf_from(client.get("/").text)
-    response = client.post("/language", data={"csrf_token": token, "language": "klingon", "next": "/"},
-                           follow_redirects=False)
+    response = client.post(
+        "/language", data={"csrf_token": token, "language": "klingon", "next": "/"}, follow_redirects=False
+    )
     assert "aftercare_lang" not in response.headers.get("set-cookie", "")
 
 
@@ -112,9 +134,16 @@ def test_switcher_needs_csrf(client):
 
 def test_contact_form_errors_are_in_the_readers_language(client):
     token = csrf_from(client.get("/contact").text)
-    response = client.post("/contact", headers={"Accept-Language": "pl"}, data={
-        "csrf_token": token, "customer_email": "nope", "subject": "Temat", "body": "Treść",
-    })
+    response = client.post(
+        "/contact",
+        headers={"Accept-Language": "pl"},
+        data={
+            "csrf_token": token,
+            "customer_email": "nope",
+            "subject": "Temat",
+            "body": "Treść",
+        },
+    )
     assert response.status_code == 422 and "Podaj prawidłowy adres e-mail" in response.text
 
 

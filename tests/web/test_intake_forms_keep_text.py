@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from aftercare import migrate
 from aftercare.db import Database
-from helpdesk.models import Message, Ticket
+from helpdesk.models import Message
 from helpdesk.ticket_links import sign_ticket_link
 from tests.factories import create_customer_user, create_ticket, token_for
 from tests.web.pages_support import csrf_from
@@ -78,7 +78,8 @@ def test_contact_validation_error_keeps_every_field(client):
     assert response.status_code == 422
     assert form_values(response.text)["customer_email"] == "pilar-at-example"
     assert {field: form_values(response.text)[field] for field in ("customer_name", "subject", "body")} == {
-        field: TYPED[field] for field in ("customer_name", "subject", "body")}
+        field: TYPED[field] for field in ("customer_name", "subject", "body")
+    }
 
 
 def test_contact_rate_limit_keeps_every_field(app, client):
@@ -106,8 +107,9 @@ def migrated_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def busy_client(migrated_file, settings) -> Iterator[tuple[TestClient, sqlite3.Connection]]:
     from web.app import create_app
 
-    database = Database(f"sqlite:///{migrated_file}",
-                        connect_args={"check_same_thread": False, "timeout": SHORT_BUSY_TIMEOUT})
+    database = Database(
+        f"sqlite:///{migrated_file}", connect_args={"check_same_thread": False, "timeout": SHORT_BUSY_TIMEOUT}
+    )
     ratelimit.reset(settings.rate_limit_storage_url)
     holder = sqlite3.connect(migrated_file, isolation_level=None, check_same_thread=False)
     try:
@@ -140,6 +142,7 @@ def test_contact_on_a_busy_database_stores_nothing(busy_client, migrated_file):
 
 # ---- reply limits ----------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def two_replies_a_minute(app):
     app.state.settings = app.state.settings.model_copy(update={"reply_rate_limit": "2/minute"})
@@ -154,8 +157,10 @@ def test_customer_api_replies_are_limited(client, session, two_replies_a_minute)
     user = create_customer_user(session)
     ticket = create_ticket(session, customer_email=user.email)
     headers = token_for(session, user)
-    statuses = [client.post(f"/api/v1/tickets/{ticket.id}/messages", json={"body": f"more {n}"}, headers=headers)
-                .status_code for n in range(3)]
+    statuses = [
+        client.post(f"/api/v1/tickets/{ticket.id}/messages", json={"body": f"more {n}"}, headers=headers).status_code
+        for n in range(3)
+    ]
     assert statuses == [201, 201, 429]
     assert _message_count(session, ticket.id) == 3  # the first message and two replies
 
@@ -179,8 +184,11 @@ def test_portal_and_api_replies_share_one_allowance(client, session, settings, t
     url = f"/tickets/{ticket.id}?access_token={sign_ticket_link(settings.secret_key, ticket)}"
     token = csrf_from(client.get(url).text)
     draft = "Third reply <b>typed</b> & kept"
-    response = client.post(f"/tickets/{ticket.id}/reply?access_token={sign_ticket_link(settings.secret_key, ticket)}",
-                           data={"csrf_token": token, "body": draft, "action": "reply"}, follow_redirects=False)
+    response = client.post(
+        f"/tickets/{ticket.id}/reply?access_token={sign_ticket_link(settings.secret_key, ticket)}",
+        data={"csrf_token": token, "body": draft, "action": "reply"},
+        follow_redirects=False,
+    )
     assert response.status_code == 429
     assert form_values(response.text)["body"] == draft
     assert _message_count(session, ticket.id) == 3
@@ -192,8 +200,10 @@ def test_agents_replies_are_not_limited(client, session, two_replies_a_minute):
     agent = create_staff(session)
     ticket = create_ticket(session)
     headers = token_for(session, agent)
-    statuses = {client.post(f"/api/v1/tickets/{ticket.id}/messages", json={"body": f"agent {n}"}, headers=headers)
-                .status_code for n in range(4)}
+    statuses = {
+        client.post(f"/api/v1/tickets/{ticket.id}/messages", json={"body": f"agent {n}"}, headers=headers).status_code
+        for n in range(4)
+    }
     assert statuses == {201}
 
 
@@ -211,8 +221,11 @@ def test_reply_refused_on_a_closed_ticket_keeps_the_text(client, session, settin
     service.change_status(ticket, TicketStatus.CLOSED, agent)
     session.flush()
     draft = "One more thing: the light blinks red."
-    response = client.post(f"/tickets/{ticket.id}/reply?access_token={sign_ticket_link(settings.secret_key, ticket)}",
-                           data={"csrf_token": token, "body": draft, "action": "reply"}, follow_redirects=False)
+    response = client.post(
+        f"/tickets/{ticket.id}/reply?access_token={sign_ticket_link(settings.secret_key, ticket)}",
+        data={"csrf_token": token, "body": draft, "action": "reply"},
+        follow_redirects=False,
+    )
     assert response.status_code == 409
     assert form_values(response.text).get("body") is None  # a closed ticket shows no reply box...
     assert draft in response.text  # ...so the text is shown for copying

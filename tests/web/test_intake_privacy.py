@@ -15,11 +15,11 @@ from sqlalchemy import select
 from accounts.models import Customer
 from accounts.service import get_customer_by_email, start_login_session
 from aftercare.config import get_settings
+from helpdesk.email.models import OutboxMessage
 from helpdesk.models import Ticket
 from tests.factories import create_customer_user, create_staff, token_for
 from tests.web.intake_support import emailed_link, emailed_token
 from tests.web.pages_support import csrf_from
-from helpdesk.email.models import OutboxMessage
 
 VICTIM_NAME = "Wiktoria Prywatna"
 VICTIM_EMAIL = "wiktoria@example.com"
@@ -43,6 +43,7 @@ def _sign_in_customer(client, session, user) -> None:
 
 
 # ---- the JSON API ----------------------------------------------------------------------------------
+
 
 def test_anonymous_intake_answers_number_and_status_only(client, session, victim):
     response = client.post("/api/v1/tickets", json=ENGLISH_TICKET)
@@ -70,8 +71,10 @@ def test_anonymous_intake_does_not_name_a_customer_who_had_no_name(client, sessi
     customer = get_customer_by_email(session, "noname@example.com")
     customer.name = ""
     session.flush()
-    client.post("/api/v1/tickets", json={**ENGLISH_TICKET, "customer_email": "noname@example.com",
-                                         "customer_name": "Chosen By A Stranger"})
+    client.post(
+        "/api/v1/tickets",
+        json={**ENGLISH_TICKET, "customer_email": "noname@example.com", "customer_name": "Chosen By A Stranger"},
+    )
     session.expire_all()
     assert get_customer_by_email(session, "noname@example.com").name == ""
 
@@ -91,8 +94,9 @@ def test_anonymous_intake_says_when_no_link_was_emailed(client, session):
 
 def test_signed_in_customer_gets_their_own_ticket_and_link(client, session):
     user = create_customer_user(session)
-    response = client.post("/api/v1/tickets", json={**ENGLISH_TICKET, "customer_email": user.email},
-                           headers=token_for(session, user))
+    response = client.post(
+        "/api/v1/tickets", json={**ENGLISH_TICKET, "customer_email": user.email}, headers=token_for(session, user)
+    )
     data = response.json()
     assert data["requester"]["email"] == user.email
     token = data["access_url"].split("access_token=")[1]
@@ -120,10 +124,17 @@ def test_openapi_documents_both_intake_answers(client):
 
 # ---- the contact page -----------------------------------------------------------------------------
 
+
 def _contact(client, **fields):
     token = csrf_from(client.get("/contact").text)
-    data = {"csrf_token": token, "customer_email": VICTIM_EMAIL, "customer_name": "",
-            "subject": ENGLISH_TICKET["subject"], "body": ENGLISH_TICKET["body"], **fields}
+    data = {
+        "csrf_token": token,
+        "customer_email": VICTIM_EMAIL,
+        "customer_name": "",
+        "subject": ENGLISH_TICKET["subject"],
+        "body": ENGLISH_TICKET["body"],
+        **fields,
+    }
     return client.post("/contact", data=data, follow_redirects=False)
 
 

@@ -58,20 +58,27 @@ def test_this_solved_it_from_the_receipt_solves_the_ticket(client, session, keep
     page = client.get(receipt_url).text
     receipt = receipt_url.split("receipt=", 1)[1]
     assert re.search(rf'<form method="post" action="/contact/sent/solved/{wifi.id}"', page)
-    response = client.post(f"/contact/sent/solved/{wifi.id}",
-                           data={"csrf_token": csrf_from(page), "receipt": receipt}, follow_redirects=False)
+    response = client.post(
+        f"/contact/sent/solved/{wifi.id}",
+        data={"csrf_token": csrf_from(page), "receipt": receipt},
+        follow_redirects=False,
+    )
     assert response.status_code == 303 and "solved=1" in response.headers["location"]
     ticket = _ticket(session)
-    [row] = session.scalars(select(IntakeSuggestion).where(IntakeSuggestion.ticket_id == ticket.id,
-                                                           IntakeSuggestion.solved_at.is_not(None))).all()
+    [row] = session.scalars(
+        select(IntakeSuggestion).where(IntakeSuggestion.ticket_id == ticket.id, IntakeSuggestion.solved_at.is_not(None))
+    ).all()
     assert (ticket.status, row.article_id, row.solved_via) == (TicketStatus.SOLVED, wifi.id, SolvedVia.PAGE)
 
 
 def test_receipt_for_one_ticket_solves_no_other(client, session, keeper, kb):
     wifi = kb[0]
     page = client.get(_receipt(client)).text
-    response = client.post(f"/contact/sent/solved/{wifi.id}",
-                           data={"csrf_token": csrf_from(page), "receipt": "[1,1].forged"}, follow_redirects=False)
+    response = client.post(
+        f"/contact/sent/solved/{wifi.id}",
+        data={"csrf_token": csrf_from(page), "receipt": "[1,1].forged"},
+        follow_redirects=False,
+    )
     assert response.status_code == 404
     assert _ticket(session).status == TicketStatus.NEW
 

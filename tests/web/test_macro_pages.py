@@ -12,10 +12,16 @@ from tests.web.pages_support import csrf_from, sign_in
 def test_admin_creates_a_macro(client, session):
     sign_in(client, session, role=Role.ADMIN)
     token = csrf_from(client.get("/agent/macros/new").text)
-    response = client.post("/agent/macros", data={
-        "csrf_token": token, "title": "Refund policy", "body": "Hi {{customer.name}}, refunds take 5 days.",
-        "language": "en",
-    }, follow_redirects=False)
+    response = client.post(
+        "/agent/macros",
+        data={
+            "csrf_token": token,
+            "title": "Refund policy",
+            "body": "Hi {{customer.name}}, refunds take 5 days.",
+            "language": "en",
+        },
+        follow_redirects=False,
+    )
     assert response.status_code == 303
     assert session.scalar(select(Macro.body).where(Macro.title == "Refund policy")).startswith("Hi {{customer.name}}")
 

@@ -46,13 +46,6 @@ from aftersales.schemas import (
     StepCreate,
 )
 from helpdesk import service as tickets
-from helpdesk.schemas import MessageCreate
-from kb.forum import moderation
-from kb.forum.models import FlagReason
-from tests.factories import create_staff, create_ticket, token_for, unique_email
-from tests.kb.forum.factories import create_category, create_reply, create_thread, member
-from tests.kb.factories import add_translation, create_article
-from tests.helpdesk.email import mail_samples
 from helpdesk.email.mail_in.intake import receive_mail
 from helpdesk.email.models import (
     Attachment,
@@ -64,6 +57,13 @@ from helpdesk.email.models import (
 )
 from helpdesk.email.outbox import enqueue_email
 from helpdesk.email.suppression import add_suppression
+from helpdesk.schemas import MessageCreate
+from kb.forum import moderation
+from kb.forum.models import FlagReason
+from tests.factories import create_staff, create_ticket, token_for, unique_email
+from tests.helpdesk.email import mail_samples
+from tests.kb.factories import add_translation, create_article
+from tests.kb.forum.factories import create_category, create_reply, create_thread, member
 
 CHECKS = [
     not_a_server_error,
@@ -113,9 +113,12 @@ def test_no_error_is_documented_as_fastapis_validation_list(document):
 
 def test_every_api_error_is_documented_with_the_one_error_body(document):
     # The README's promise: errors are JSON {"detail": ..., "code": ...}. The health check says what is down instead.
-    wrong = [where for where, _, response in _error_responses(document)
-             if not where.startswith("GET /healthz")
-             and response["content"]["application/json"]["schema"] != {"$ref": "#/components/schemas/ErrorRead"}]
+    wrong = [
+        where
+        for where, _, response in _error_responses(document)
+        if not where.startswith("GET /healthz")
+        and response["content"]["application/json"]["schema"] != {"$ref": "#/components/schemas/ErrorRead"}
+    ]
     assert wrong == []
 
 
@@ -182,34 +185,62 @@ def seeded(session) -> dict[str, Any]:
     flag = moderation.flag_post(session, reply, member(session), FlagReason.SPAM, "")
     ticket = create_ticket(session)
     tickets.add_message(session, ticket, MessageCreate(body="Try the reset button."), principal_for_user(agent))
-    bought = purchases.record_purchase(session, PurchaseCreate(
-        external_order_id="ORDER-CONTRACT-1", customer_email=unique_email("buyer"), sku="NIMBUS-1", quantity=1,
-        amount=Decimal("129.00"), currency="EUR", purchased_at=datetime(2026, 3, 10, tzinfo=UTC),
-    )).purchase
-    programme = programmes.create_programme(session, ProgrammeCreate(
-        name="Nimbus tips", trigger="purchase", product_tag="nimbus",
-        steps=[StepCreate(day_offset=0, kind=StepKind.WELCOME)],
-    ))
+    bought = purchases.record_purchase(
+        session,
+        PurchaseCreate(
+            external_order_id="ORDER-CONTRACT-1",
+            customer_email=unique_email("buyer"),
+            sku="NIMBUS-1",
+            quantity=1,
+            amount=Decimal("129.00"),
+            currency="EUR",
+            purchased_at=datetime(2026, 3, 10, tzinfo=UTC),
+        ),
+    ).purchase
+    programme = programmes.create_programme(
+        session,
+        ProgrammeCreate(
+            name="Nimbus tips",
+            trigger="purchase",
+            product_tag="nimbus",
+            steps=[StepCreate(day_offset=0, kind=StepKind.WELCOME)],
+        ),
+    )
     segment = segments.create_segment(session, SegmentCreate(name="Everyone"))
-    failed = enqueue_email(session, to=unique_email("reader"), subject="Shipped", text="On its way.",
-                           kind=EmailKind.TRANSACTIONAL)
+    failed = enqueue_email(
+        session, to=unique_email("reader"), subject="Shipped", text="On its way.", kind=EmailKind.TRANSACTIONAL
+    )
     assert failed is not None
     failed.status, failed.attempts, failed.last_error = OutboxStatus.FAILED, 8, "451 busy"
     suppressed = unique_email("blocked")
     add_suppression(session, suppressed, SuppressionScope.MARKETING, source=SuppressionSource.ADMIN)
     rejected = receive_mail(session, b"Subject: broken\r\n\r\nno sender\r\n", envelope_from="x@example.com")
-    received = receive_mail(session, mail_samples.with_attachments(
-        unique_email("mailer"), "Photo", "Photo attached.", [("dock.png", "image/png", mail_samples.PNG)]))
+    received = receive_mail(
+        session,
+        mail_samples.with_attachments(
+            unique_email("mailer"), "Photo", "Photo attached.", [("dock.png", "image/png", mail_samples.PNG)]
+        ),
+    )
     session.flush()
     attachment_id = session.scalar(select(Attachment.id).where(Attachment.ticket_id == received.ticket_id))
     rejected_id = session.scalar(select(RejectedMail.id).order_by(RejectedMail.id.desc()))
     assert rejected is not None and attachment_id is not None and rejected_id is not None
     return {
-        "article_id": article.id, "slug": article.slug, "locale": "pl", "number": 1,
-        "thread_id": thread.id, "reply_id": reply.id, "flag_id": flag.id,
-        "ticket_id": ticket.id, "product_id": bought.product_id, "programme_id": programme.id,
-        "segment_id": segment.id, "message_id": failed.id, "email": suppressed,
-        "rejected_id": rejected_id, "attachment_id": attachment_id,
+        "article_id": article.id,
+        "slug": article.slug,
+        "locale": "pl",
+        "number": 1,
+        "thread_id": thread.id,
+        "reply_id": reply.id,
+        "flag_id": flag.id,
+        "ticket_id": ticket.id,
+        "product_id": bought.product_id,
+        "programme_id": programme.id,
+        "segment_id": segment.id,
+        "message_id": failed.id,
+        "email": suppressed,
+        "rejected_id": rejected_id,
+        "attachment_id": attachment_id,
     }
 
 
@@ -220,10 +251,14 @@ REQUEST_TIMEOUT_SECONDS = 300
 def contract_settings(settings):
     # Rate limits are tested elsewhere; here they would only turn generated requests into 429s.
     unlimited = "100000/minute"
-    return settings.model_copy(update={
-        "search_rate_limit": unlimited, "public_rate_limit": unlimited, "forum_post_rate_limit": unlimited,
-        "reply_rate_limit": unlimited,
-    })
+    return settings.model_copy(
+        update={
+            "search_rate_limit": unlimited,
+            "public_rate_limit": unlimited,
+            "forum_post_rate_limit": unlimited,
+            "reply_rate_limit": unlimited,
+        }
+    )
 
 
 @pytest.fixture
@@ -259,15 +294,23 @@ def _has_input(operation) -> bool:
 
 
 def _exercise(
-    operation, mode: GenerationMode, examples: int, client: ASGIClient, headers: dict[str, str],
+    operation,
+    mode: GenerationMode,
+    examples: int,
+    client: ASGIClient,
+    headers: dict[str, str],
     seeded: dict[str, Any],
 ) -> None:
     # Half the valid requests name seeded rows, so that routes get past "not found".
     strategy = st.tuples(operation.as_strategy(generation_mode=mode), st.booleans())
 
     @hypothesis_settings(
-        max_examples=examples, derandomize=True, database=None, deadline=None,
-        suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate, Phase.shrink],
+        max_examples=examples,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        phases=[Phase.explicit, Phase.generate, Phase.shrink],
     )
     @given(strategy)
     def run(drawn) -> None:
@@ -305,6 +348,8 @@ def test_every_operation_keeps_to_the_published_contract(api_schema, contract_ap
                 _exercise(operation, mode, examples, client, identities[who], seeded)
             # Collected, not raised: one run shows every operation that breaks the contract.
             except (Exception, FailureGroup) as error:
-                failures.append(f"--- {operation.method.upper()} {operation.path} ({who}, {mode.value})\n"
-                                + "".join(traceback.format_exception_only(error)))
+                failures.append(
+                    f"--- {operation.method.upper()} {operation.path} ({who}, {mode.value})\n"
+                    + "".join(traceback.format_exception_only(error))
+                )
     assert not failures, f"{len(failures)} operation(s) break the contract:\n" + "\n".join(failures)

@@ -23,10 +23,15 @@ def agent_client(client, session):
 
 def test_contact_form_creates_ticket_and_shows_it(client, session):
     token = contact_form(client)
-    response = client.post("/contact", data={
-        "csrf_token": token, "customer_email": "ana@example.com", "subject": "Pomoc z termostatem",
-        "body": "Termostat nie łączy się z Wi-Fi od wczoraj wieczorem.",
-    })
+    response = client.post(
+        "/contact",
+        data={
+            "csrf_token": token,
+            "customer_email": "ana@example.com",
+            "subject": "Pomoc z termostatem",
+            "body": "Termostat nie łączy się z Wi-Fi od wczoraj wieczorem.",
+        },
+    )
     assert response.status_code == 200
     assert "we received your request" in response.text
     assert session.scalar(select(Ticket.language).where(Ticket.subject == "Pomoc z termostatem")) == "pl"
@@ -40,9 +45,15 @@ def test_contact_form_without_csrf_is_refused(client, session):
 
 def test_contact_form_with_errors_keeps_what_was_typed(client, session):
     token = contact_form(client)
-    response = client.post("/contact", data={
-        "csrf_token": token, "customer_email": "not-an-email", "subject": "Kept subject", "body": "Kept body text",
-    })
+    response = client.post(
+        "/contact",
+        data={
+            "csrf_token": token,
+            "customer_email": "not-an-email",
+            "subject": "Kept subject",
+            "body": "Kept body text",
+        },
+    )
     assert response.status_code == 422
     assert "Kept subject" in response.text and "Kept body text" in response.text
     assert "email" in response.text.lower()
@@ -75,8 +86,9 @@ def test_wrong_password_shows_error(client, session):
 def test_login_cookie_is_httponly_and_samesite(client, session):
     agent = create_staff(session, password=PASSWORD)
     token = csrf_from(client.get("/login").text)
-    response = client.post("/login", data={"email": agent.email, "password": PASSWORD, "csrf_token": token},
-                           follow_redirects=False)
+    response = client.post(
+        "/login", data={"email": agent.email, "password": PASSWORD, "csrf_token": token}, follow_redirects=False
+    )
     cookie = response.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie
 
@@ -84,8 +96,11 @@ def test_login_cookie_is_httponly_and_samesite(client, session):
 def test_login_refuses_offsite_next(client, session):
     agent = create_staff(session, password=PASSWORD)
     token = csrf_from(client.get("/login").text)
-    response = client.post("/login", data={"email": agent.email, "password": PASSWORD, "csrf_token": token,
-                                           "next": "https://evil.example/"}, follow_redirects=False)
+    response = client.post(
+        "/login",
+        data={"email": agent.email, "password": PASSWORD, "csrf_token": token, "next": "https://evil.example/"},
+        follow_redirects=False,
+    )
     assert response.headers["location"] == "/agent/tickets"
 
 
@@ -104,9 +119,10 @@ def test_inbox_htmx_request_returns_only_results_fragment(agent_client, session)
 def test_agent_replies_and_sets_pending(agent_client, session):
     ticket = create_ticket(session)
     token = csrf_from(agent_client.get(f"/agent/tickets/{ticket.id}").text)
-    agent_client.post(f"/agent/tickets/{ticket.id}/messages",
-                      data={"csrf_token": token, "body": "Please restart the router.", "kind": "public_reply",
-                            "status": "pending"})
+    agent_client.post(
+        f"/agent/tickets/{ticket.id}/messages",
+        data={"csrf_token": token, "body": "Please restart the router.", "kind": "public_reply", "status": "pending"},
+    )
     html = agent_client.get(f"/agent/tickets/{ticket.id}").text
     assert "Please restart the router." in html
     session.refresh(ticket)
@@ -116,8 +132,9 @@ def test_agent_replies_and_sets_pending(agent_client, session):
 def test_agent_empty_reply_is_refused_and_nothing_stored(agent_client, session):
     ticket = create_ticket(session)
     token = csrf_from(agent_client.get(f"/agent/tickets/{ticket.id}").text)
-    response = agent_client.post(f"/agent/tickets/{ticket.id}/messages",
-                                 data={"csrf_token": token, "body": "  ", "kind": "public_reply"})
+    response = agent_client.post(
+        f"/agent/tickets/{ticket.id}/messages", data={"csrf_token": token, "body": "  ", "kind": "public_reply"}
+    )
     assert response.status_code == 422
     session.refresh(ticket)
     assert len(ticket.messages) == 1
@@ -130,11 +147,15 @@ def test_logout_ends_the_session(agent_client, session):
 
 
 def test_customer_link_page_shows_only_public_messages(client, session, agent_client):
-    created = client.post("/api/v1/tickets", json={"customer_email": "c@example.com", "subject": "Help",
-                                                   "body": "My earbuds do not charge any more."}).json()
+    created = client.post(
+        "/api/v1/tickets",
+        json={"customer_email": "c@example.com", "subject": "Help", "body": "My earbuds do not charge any more."},
+    ).json()
     token = csrf_from(agent_client.get(f"/agent/tickets/{created['id']}").text)
-    agent_client.post(f"/agent/tickets/{created['id']}/messages",
-                      data={"csrf_token": token, "body": "SECRET-NOTE", "kind": "internal_note"})
+    agent_client.post(
+        f"/agent/tickets/{created['id']}/messages",
+        data={"csrf_token": token, "body": "SECRET-NOTE", "kind": "internal_note"},
+    )
     agent_client.cookies.clear()
     html = client.get(emailed_link(session, created["id"])).text
     assert "My earbuds do not charge" in html and "SECRET-NOTE" not in html
@@ -156,8 +177,9 @@ def test_ticket_count_unchanged_by_refused_contact(client, session):
 def test_login_form_signs_an_agent_in(client, session):
     agent = create_staff(session, password=PASSWORD)
     token = csrf_from(client.get("/login").text)
-    response = client.post("/login", data={"email": agent.email, "password": PASSWORD, "csrf_token": token},
-                           follow_redirects=False)
+    response = client.post(
+        "/login", data={"email": agent.email, "password": PASSWORD, "csrf_token": token}, follow_redirects=False
+    )
     assert response.status_code == 303 and response.headers["location"] == "/agent/tickets"
     assert client.get("/agent/tickets").status_code == 200
 
@@ -165,8 +187,11 @@ def test_login_form_signs_an_agent_in(client, session):
 def test_login_refuses_backslash_next(client, session):
     agent = create_staff(session, password=PASSWORD)
     token = csrf_from(client.get("/login").text)
-    response = client.post("/login", data={"email": agent.email, "password": PASSWORD, "csrf_token": token,
-                                           "next": "/\\evil.example/"}, follow_redirects=False)
+    response = client.post(
+        "/login",
+        data={"email": agent.email, "password": PASSWORD, "csrf_token": token, "next": "/\\evil.example/"},
+        follow_redirects=False,
+    )
     assert response.headers["location"] == "/agent/tickets"
 
 
@@ -175,8 +200,11 @@ def test_customer_sees_my_tickets(client, session):
     from helpdesk.schemas import TicketCreate
 
     user = create_customer_user(session, password=PASSWORD)
-    service.create_ticket(session, TicketCreate(customer_email=user.email, subject="Where is my order?",
-                                                body="It has not arrived yet."), author=user)
+    service.create_ticket(
+        session,
+        TicketCreate(customer_email=user.email, subject="Where is my order?", body="It has not arrived yet."),
+        author=user,
+    )
     token = csrf_from(client.get("/login").text)
     client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token})
     html = client.get("/tickets").text
@@ -184,8 +212,14 @@ def test_customer_sees_my_tickets(client, session):
 
 
 def test_customer_marks_ticket_solved_then_closes_it(client, session):
-    created = client.post("/api/v1/tickets", json={"customer_email": "close@example.com", "subject": "Done soon",
-                                                   "body": "The earbuds will not pair with my phone."}).json()
+    created = client.post(
+        "/api/v1/tickets",
+        json={
+            "customer_email": "close@example.com",
+            "subject": "Done soon",
+            "body": "The earbuds will not pair with my phone.",
+        },
+    ).json()
     url = emailed_link(session, created["id"])
     page = client.get(url)
     assert "My problem is solved" in page.text
@@ -203,7 +237,9 @@ def test_signed_in_agent_sees_navigation_on_error_pages(agent_client):
 
 
 def test_customer_ticket_page_is_not_cached(client, session):
-    created = client.post("/api/v1/tickets", json={"customer_email": "cache@example.com", "subject": "Cache",
-                                                   "body": "Please do not cache this page."}).json()
+    created = client.post(
+        "/api/v1/tickets",
+        json={"customer_email": "cache@example.com", "subject": "Cache", "body": "Please do not cache this page."},
+    ).json()
     response = client.get(emailed_link(session, created["id"]))
     assert response.headers["cache-control"] == "no-store"

@@ -14,7 +14,7 @@ from tests.web.pages_support import csrf_from, sign_in
 from tests.web.search_support import e5, keeper, publish_small_kb  # noqa: F401 - fixtures
 from web.pages.search import ATTEMPT_COOKIE, highlight
 
-XSS = '<script>alert(1)</script><img src=x onerror=alert(2)>'
+XSS = "<script>alert(1)</script><img src=x onerror=alert(2)>"
 HTMX = {"HX-Request": "true"}
 
 
@@ -28,6 +28,7 @@ def _logs(session, **where) -> list[SearchLog]:
 
 # ---- highlighting ------------------------------------------------------------------------------
 
+
 def test_highlight_escapes_before_marking():
     html = str(highlight("<b>reset</b> & reset", [(3, 8), (15, 20)]))
     assert html == "&lt;b&gt;<mark>reset</mark>&lt;/b&gt; &amp; <mark>reset</mark>"
@@ -39,12 +40,13 @@ def test_highlight_merges_overlapping_spans_and_ignores_bad_ones():
 
 # ---- the results page and the fragment ------------------------------------------------------------
 
+
 def test_search_page_lists_the_matching_article_with_highlights(client, session, keeper):
     publish_small_kb(session)
     response = client.get("/search", params={"q": "thermostat offline"})
     assert response.status_code == 200
     first = response.text.index('class="search-result"')
-    assert "Reconnect the Nimbus thermostat to Wi-Fi" in response.text[first:first + 600]
+    assert "Reconnect the Nimbus thermostat to Wi-Fi" in response.text[first : first + 600]
     assert "<mark>" in response.text
 
 
@@ -67,7 +69,7 @@ def test_unanswered_search_lists_what_might_help_and_links_to_support(client, se
     publish_small_kb(session)
     html = client.get("/search", params={"q": "pizza recipe with pineapple"}).text
     assert "These might help" in html and html.count('class="search-result"') == 3
-    assert "Contact support" in html[html.index("data-no-answer"):] and 'href="/contact"' in html
+    assert "Contact support" in html[html.index("data-no-answer") :] and 'href="/contact"' in html
 
 
 def test_answered_search_counts_its_results(client, session, keeper):
@@ -138,6 +140,7 @@ def test_home_has_the_search_box_wired_for_typing(client):
 
 # ---- article pages ----------------------------------------------------------------------------
 
+
 def test_published_article_renders_sanitised_markdown(client, session, keeper):
     article = create_article(session, status="published", body=f"**Bold** text {XSS}")
     html = client.get(f"/articles/{article.slug}").text
@@ -192,8 +195,8 @@ def test_article_lists_its_other_languages(client, session, keeper):
 def test_related_articles_leave_the_article_itself_out(client, session, keeper):
     wifi, _brushes, _charging = publish_small_kb(session)
     html = client.get(f"/articles/{wifi.slug}").text
-    related = html[html.index('id="related-title"'):]
-    related = related[:related.index("</section>")]
+    related = html[html.index('id="related-title"') :]
+    related = related[: related.index("</section>")]
     assert wifi.slug not in related and "Related articles" in html
 
 
@@ -205,10 +208,15 @@ def test_article_page_does_not_log_searches(client, session, keeper):
 
 # ---- "Was this helpful?" -----------------------------------------------------------------------
 
+
 def _vote(client, slug, helpful, *, htmx=True):
     token = csrf_from(client.get(f"/articles/{slug}").text)
-    return client.post(f"/articles/{slug}/feedback", data={"csrf_token": token, "helpful": helpful, "locale": "en"},
-                       headers=HTMX if htmx else {}, follow_redirects=False)
+    return client.post(
+        f"/articles/{slug}/feedback",
+        data={"csrf_token": token, "helpful": helpful, "locale": "en"},
+        headers=HTMX if htmx else {},
+        follow_redirects=False,
+    )
 
 
 def test_yes_vote_is_recorded_and_thanked(client, session, keeper):
@@ -222,7 +230,7 @@ def test_yes_vote_is_recorded_and_thanked(client, session, keeper):
 def test_no_vote_asks_for_a_reason_and_links_to_support_with_the_article(client, session, keeper):
     article = create_article(session, status="published")
     response = _vote(client, article.slug, "no")
-    assert 'name="reason"' in response.text and f'/contact?article={article.slug}' in response.text
+    assert 'name="reason"' in response.text and f"/contact?article={article.slug}" in response.text
 
 
 def test_changing_a_vote_keeps_one_row(client, session, keeper):
@@ -275,8 +283,11 @@ def test_reason_is_stored_and_echoed_escaped(client, session, keeper):
     article = create_article(session, status="published")
     _vote(client, article.slug, "no")
     token = csrf_from(client.get(f"/articles/{article.slug}").text)
-    response = client.post(f"/articles/{article.slug}/feedback/reason",
-                           data={"csrf_token": token, "reason": f"Missing step {XSS}", "locale": "en"}, headers=HTMX)
+    response = client.post(
+        f"/articles/{article.slug}/feedback/reason",
+        data={"csrf_token": token, "reason": f"Missing step {XSS}", "locale": "en"},
+        headers=HTMX,
+    )
     assert response.status_code == 200 and "&lt;script&gt;alert(1)" in response.text
     assert "<script>alert(1)" not in response.text and "<img src=x" not in response.text
     session.expire_all()
@@ -287,8 +298,9 @@ def test_empty_reason_is_422(client, session, keeper):
     article = create_article(session, status="published")
     _vote(client, article.slug, "no")
     token = csrf_from(client.get(f"/articles/{article.slug}").text)
-    response = client.post(f"/articles/{article.slug}/feedback/reason",
-                           data={"csrf_token": token, "reason": "   "}, headers=HTMX)
+    response = client.post(
+        f"/articles/{article.slug}/feedback/reason", data={"csrf_token": token, "reason": "   "}, headers=HTMX
+    )
     assert response.status_code == 422 and 'aria-invalid="true"' in response.text
 
 
@@ -306,6 +318,7 @@ def test_reason_needs_csrf(client, session, keeper):
 
 
 # ---- contact-form deflection ---------------------------------------------------------------------
+
 
 def _suggest(client, subject, body=""):
     return client.get("/contact/suggestions", params={"subject": subject, "body": body}, headers=HTMX)
@@ -362,11 +375,15 @@ def test_opening_a_suggestion_then_saying_it_helped_confirms_the_deflection(clie
     attempt = _suggest(client, "My earbuds are not charging").cookies.get(ATTEMPT_COOKIE)
     page = client.get(f"/articles/{charging.slug}", params={"attempt": attempt}).text
     assert "This solved my problem" in page
-    response = client.post(f"/articles/{charging.slug}/solved",
-                           data={"csrf_token": csrf_from(page), "attempt": attempt}, headers=HTMX)
+    response = client.post(
+        f"/articles/{charging.slug}/solved", data={"csrf_token": csrf_from(page), "attempt": attempt}, headers=HTMX
+    )
     assert "Glad this solved it" in response.text
-    assert _events(session) == [("suggestions_shown", None), ("article_opened", charging.id),
-                                ("deflection_confirmed", charging.id)]
+    assert _events(session) == [
+        ("suggestions_shown", None),
+        ("article_opened", charging.id),
+        ("deflection_confirmed", charging.id),
+    ]
 
 
 def test_solved_for_an_article_not_opened_from_the_form_is_404(client, session, keeper):
@@ -391,21 +408,32 @@ def test_submitting_anyway_is_recorded_with_the_ticket(client, session, keeper):
     publish_small_kb(session)
     _suggest(client, "My earbuds are not charging")
     token = csrf_from(client.get("/contact").text)
-    client.post("/contact", data={"csrf_token": token, "customer_email": "ann@example.com",
-                                  "subject": "My earbuds are not charging", "body": "Still dark after a night."})
+    client.post(
+        "/contact",
+        data={
+            "csrf_token": token,
+            "customer_email": "ann@example.com",
+            "subject": "My earbuds are not charging",
+            "body": "Still dark after a night.",
+        },
+    )
     events = _events(session)
     assert events[-1][0] == "ticket_submitted"
     session.expire_all()
-    assert session.scalar(select(DeflectionEvent.ticket_id).where(
-        DeflectionEvent.event == FunnelEvent.TICKET_SUBMITTED)) is not None
+    assert (
+        session.scalar(select(DeflectionEvent.ticket_id).where(DeflectionEvent.event == FunnelEvent.TICKET_SUBMITTED))
+        is not None
+    )
 
 
 def test_a_new_attempt_starts_after_a_ticket_was_sent(client, session, keeper):
     publish_small_kb(session)
     first = _suggest(client, "My earbuds are not charging").cookies.get(ATTEMPT_COOKIE)
     token = csrf_from(client.get("/contact").text)
-    client.post("/contact", data={"csrf_token": token, "customer_email": "ann@example.com",
-                                  "subject": "Earbuds", "body": "Not charging."})
+    client.post(
+        "/contact",
+        data={"csrf_token": token, "customer_email": "ann@example.com", "subject": "Earbuds", "body": "Not charging."},
+    )
     second = _suggest(client, "How do I clean the brushes").cookies.get(ATTEMPT_COOKIE)
     assert second and second != first
 

@@ -56,8 +56,9 @@ def app_on(database, settings) -> Iterator:
     clients: list[TestClient] = []
 
     def make(storage_url: str, peer: str = "198.51.100.50", **overrides: object) -> TestClient:
-        app = create_app(settings.model_copy(update={"rate_limit_storage_url": storage_url, **overrides}),
-                         database=database)
+        app = create_app(
+            settings.model_copy(update={"rate_limit_storage_url": storage_url, **overrides}), database=database
+        )
         client = TestClient(app, client=(peer, 50000))
         client.__enter__()
         clients.append(client)
@@ -78,6 +79,7 @@ NEW_TICKET = {"customer_email": "ana@example.com", "subject": "The heater clicks
 
 # ---- the store is down ---------------------------------------------------------------------------
 
+
 def test_with_the_store_down_login_intake_and_search_still_answer(app_on, session, keeper, caplog):
     publish_small_kb(session)
     create_staff(session, email="bob@x.com")
@@ -87,8 +89,11 @@ def test_with_the_store_down_login_intake_and_search_still_answer(app_on, sessio
         assert client.post("/api/v1/tickets", json=NEW_TICKET).status_code == 201
         assert client.get("/api/v1/search", params={"q": "thermostat wifi"}).status_code == 200
         assert client.get("/search", params={"q": "thermostat wifi"}).status_code == 200
-        suggestions = client.get("/contact/suggestions", params={"subject": "Thermostat", "body": "It will not join wifi"},
-                                 headers={"HX-Request": "true"})
+        suggestions = client.get(
+            "/contact/suggestions",
+            params={"subject": "Thermostat", "body": "It will not join wifi"},
+            headers={"HX-Request": "true"},
+        )
         assert suggestions.status_code == 200
         token = csrf_from(client.get("/contact").text)
         contact = client.post("/contact", data={**NEW_TICKET, "csrf_token": token}, follow_redirects=False)
@@ -128,6 +133,7 @@ def test_healthz_with_the_default_memory_store_is_unchanged(app_on):
 
 # ---- the real Redis ------------------------------------------------------------------------------
 
+
 @pytest.mark.redis
 def test_healthz_says_redis_when_it_answers(app_on):
     _require_redis()
@@ -144,7 +150,11 @@ def test_limits_are_counted_in_redis_across_processes(app_on, session, keeper):
     publish_small_kb(session)
     peer = _unique_peer()
     client = app_on(REDIS_URL, peer=peer, search_rate_limit="2/minute")
-    assert [client.get("/api/v1/search", params={"q": "thermostat wifi"}).status_code for _ in range(3)] == [200, 200, 429]
+    assert [client.get("/api/v1/search", params={"q": "thermostat wifi"}).status_code for _ in range(3)] == [
+        200,
+        200,
+        429,
+    ]
     # What another web process would read: the counter is in Redis, under this client's address.
     keys = redis.Redis.from_url(REDIS_URL).keys("LIMITS*")
     assert any(peer.encode() in key for key in keys)

@@ -18,8 +18,9 @@ from tests.web.search_support import e5, keeper, publish_small_kb  # noqa: F401
 from web import ratelimit
 
 # 500 characters of an ordinary question, as long as a search accepts.
-LONG_QUERY = ("My Nimbus thermostat keeps going offline every evening after the router restarts and "
-              "I have tried everything ") * 5
+LONG_QUERY = (
+    "My Nimbus thermostat keeps going offline every evening after the router restarts and I have tried everything "
+) * 5
 LONG_QUERY = LONG_QUERY[:500]
 MakeClient = Callable[..., TestClient]
 
@@ -50,6 +51,7 @@ def make_client(database, settings) -> Iterator[MakeClient]:
 
 # ---- sign-in: the e-mail's counter ---------------------------------------------------------------
 
+
 def _login(client: TestClient, email: str) -> int:
     token = csrf_from(client.get("/login").text)
     return client.post("/login", data={"email": email, "password": "not the password", "csrf_token": token}).status_code
@@ -57,16 +59,20 @@ def _login(client: TestClient, email: str) -> int:
 
 def test_one_counter_for_an_email_however_it_is_typed(make_client, session):
     create_staff(session, email="bob@x.com")
-    first, second = make_client("203.0.113.1", login_rate_limit="2/minute"), make_client(
-        "203.0.113.2", login_rate_limit="2/minute")
+    first, second = (
+        make_client("203.0.113.1", login_rate_limit="2/minute"),
+        make_client("203.0.113.2", login_rate_limit="2/minute"),
+    )
     # Two addresses, so that only the e-mail's counter is shared; case, spaces, full-width letters.
     assert [_login(first, "Bob@X.com "), _login(first, "bob@x.com")] == [400, 400]
     assert _login(second, "ＢＯＢ@x.com") == 429
 
 
 def test_other_emails_do_not_share_the_counter(make_client, session):
-    first, second = make_client("203.0.113.1", login_rate_limit="2/minute"), make_client(
-        "203.0.113.2", login_rate_limit="2/minute")
+    first, second = (
+        make_client("203.0.113.1", login_rate_limit="2/minute"),
+        make_client("203.0.113.2", login_rate_limit="2/minute"),
+    )
     assert [_login(first, "bob@x.com"), _login(first, "bob@x.com")] == [400, 400]
     assert _login(second, "rob@x.com") == 400
 
@@ -82,6 +88,7 @@ def test_the_email_key_holds_no_address():
 
 
 # ---- searches by cost ----------------------------------------------------------------------------
+
 
 def test_search_cost_grows_with_the_bytes_of_the_query():
     # One unit, plus one per 80 bytes of UTF-8; Thai takes three bytes a character.
@@ -132,8 +139,17 @@ def test_a_query_over_the_maximum_length_is_a_clear_422(make_client):
 def _request(app, peer: str):
     from starlette.requests import Request
 
-    return Request({"type": "http", "app": app, "client": (peer, 50000), "headers": [], "method": "GET",
-                    "path": "/api/v1/search", "query_string": b""})
+    return Request(
+        {
+            "type": "http",
+            "app": app,
+            "client": (peer, 50000),
+            "headers": [],
+            "method": "GET",
+            "path": "/api/v1/search",
+            "query_string": b"",
+        }
+    )
 
 
 @pytest.fixture
@@ -185,6 +201,7 @@ def test_one_query_costing_more_than_the_share_runs_alone(search_app):
 
 
 # ---- the client address: X-Forwarded-For only from trusted proxies -------------------------------
+
 
 def _search_statuses(client: TestClient, forwarded_for: list[str]) -> list[int]:
     return [

@@ -91,8 +91,11 @@ NUL_POSTS = [
     ("/api/v1/forum/threads", {"title": f"How do I do a {NUL_TEXT}?", "body": f"The {NUL_TEXT} button does nothing."}),
 ]
 NUL_ARTICLE = {
-    "title": f"Doing a {NUL_TEXT}", "body": f"Hold the {NUL_TEXT} button.", "locale": "en",
-    "kind": "troubleshooting", "status": "published",
+    "title": f"Doing a {NUL_TEXT}",
+    "body": f"Hold the {NUL_TEXT} button.",
+    "locale": "en",
+    "kind": "troubleshooting",
+    "status": "published",
 }
 
 

@@ -29,8 +29,9 @@ def test_login_is_rate_limited(strict_login_client, session):
     agent = create_staff(session, password=PASSWORD)
     token = csrf_from(strict_login_client.get("/login").text)
     statuses = [
-        strict_login_client.post("/login", data={"email": agent.email, "password": "wrong-password-x",
-                                                  "csrf_token": token}).status_code
+        strict_login_client.post(
+            "/login", data={"email": agent.email, "password": "wrong-password-x", "csrf_token": token}
+        ).status_code
         for _ in range(4)
     ]
     assert statuses == [400, 400, 400, 429]
@@ -40,9 +41,12 @@ def test_rate_limited_login_refuses_even_the_right_password(strict_login_client,
     agent = create_staff(session, password=PASSWORD)
     token = csrf_from(strict_login_client.get("/login").text)
     for _ in range(3):
-        strict_login_client.post("/login", data={"email": agent.email, "password": "nope-nope-nope", "csrf_token": token})
-    response = strict_login_client.post("/login", data={"email": agent.email, "password": PASSWORD, "csrf_token": token},
-                                        follow_redirects=False)
+        strict_login_client.post(
+            "/login", data={"email": agent.email, "password": "nope-nope-nope", "csrf_token": token}
+        )
+    response = strict_login_client.post(
+        "/login", data={"email": agent.email, "password": PASSWORD, "csrf_token": token}, follow_redirects=False
+    )
     assert response.status_code == 429 and "Retry-After" in response.headers
 
 
@@ -60,16 +64,24 @@ def test_cookies_are_secure_behind_https(database, settings, session):
     agent = create_staff(session, password=PASSWORD)
     with TestClient(create_app(https, database=database), base_url="https://testserver") as secure_client:
         token = csrf_from(secure_client.get("/login").text)
-        response = secure_client.post("/login", data={"email": agent.email, "password": PASSWORD, "csrf_token": token},
-                                      follow_redirects=False)
+        response = secure_client.post(
+            "/login", data={"email": agent.email, "password": PASSWORD, "csrf_token": token}, follow_redirects=False
+        )
     assert "Secure" in response.headers["set-cookie"]
 
 
 def _pages(client, session) -> dict[str, str]:
     sign_in(client, session, role=Role.ADMIN)
     ticket = create_ticket(session)
-    urls = ["/", "/contact", "/login", "/agent/tickets", f"/agent/tickets/{ticket.id}", "/agent/macros",
-            "/agent/macros/new"]
+    urls = [
+        "/",
+        "/contact",
+        "/login",
+        "/agent/tickets",
+        f"/agent/tickets/{ticket.id}",
+        "/agent/macros",
+        "/agent/macros/new",
+    ]
     return {url: client.get(url).text for url in urls}
 
 

@@ -24,16 +24,26 @@ TICKET = {"customer_email": "ana@example.com", "subject": "The heater clicks", "
 
 
 def _env(data_dir: Path, **extra: str) -> dict[str, str]:
-    env = {**os.environ, "AFTERCARE_DATA_DIR": str(data_dir), "AFTERCARE_DATABASE_URL": "",
-           "AFTERCARE_PUBLIC_RATE_LIMIT": "2/minute", **extra}
+    env = {
+        **os.environ,
+        "AFTERCARE_DATA_DIR": str(data_dir),
+        "AFTERCARE_DATABASE_URL": "",
+        "AFTERCARE_PUBLIC_RATE_LIMIT": "2/minute",
+        **extra,
+    }
     env.pop("AFTERCARE_TEST_DATABASE_URL", None)
     env.pop("FORWARDED_ALLOW_IPS", None)
     return env
 
 
 def _serve(data_dir: Path, **extra: str) -> Iterator[str]:
-    migrate = subprocess.run([sys.executable, "-m", "entry.cli", "db", "upgrade"], env=_env(data_dir, **extra),
-                             capture_output=True, text=True, timeout=300)
+    migrate = subprocess.run(
+        [sys.executable, "-m", "entry.cli", "db", "upgrade"],
+        env=_env(data_dir, **extra),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert migrate.returncode == 0, migrate.stderr
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -41,7 +51,9 @@ def _serve(data_dir: Path, **extra: str) -> Iterator[str]:
     log = (data_dir / "serve.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "entry.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=_env(data_dir, **extra), stdout=log, stderr=subprocess.STDOUT,
+        env=_env(data_dir, **extra),
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
@@ -74,8 +86,9 @@ def served_behind_local_proxy(tmp_path: Path) -> Iterator[str]:
 
 def _intake(base_url: str, clients: list[str]) -> list[int]:
     with httpx.Client(base_url=base_url, timeout=60) as client:
-        return [client.post("/api/v1/tickets", json=TICKET, headers={"X-Forwarded-For": ip}).status_code
-                for ip in clients]
+        return [
+            client.post("/api/v1/tickets", json=TICKET, headers={"X-Forwarded-For": ip}).status_code for ip in clients
+        ]
 
 
 def test_by_default_serve_ignores_x_forwarded_for_even_from_localhost(served_untrusting):
@@ -85,4 +98,8 @@ def test_by_default_serve_ignores_x_forwarded_for_even_from_localhost(served_unt
 
 def test_serve_believes_a_configured_proxy(served_behind_local_proxy):
     assert _intake(served_behind_local_proxy, ["203.0.113.1", "203.0.113.1", "203.0.113.2", "203.0.113.1"]) == [
-        201, 201, 201, 429]
+        201,
+        201,
+        201,
+        429,
+    ]

@@ -19,10 +19,10 @@ from accounts.models import Role
 from accounts.service import start_login_session
 from aftercare.config import get_settings
 from helpdesk import ticket_links
+from helpdesk.email.models import OutboxMessage
 from helpdesk.ticket_links import sign_ticket_link
 from tests.factories import create_customer_user, create_ticket
 from tests.web.pages_support import csrf_from, sign_in
-from helpdesk.email.models import OutboxMessage
 
 DAY = 24 * 3600
 
@@ -34,7 +34,9 @@ def _link_signed_days_ago(settings, ticket, days: float) -> str:
         def get_timestamp(self) -> int:
             return int(time.time() - days * DAY)
 
-    serializer = URLSafeTimedSerializer(settings.secret_key, salt=ticket_links._TIMED_TICKET_LINK_SALT, signer=PastSigner)
+    serializer = URLSafeTimedSerializer(
+        settings.secret_key, salt=ticket_links._TIMED_TICKET_LINK_SALT, signer=PastSigner
+    )
     return serializer.dumps([ticket.id, ticket.requester_id, ticket.link_generation])
 
 
@@ -43,8 +45,13 @@ def _page(ticket, link: str) -> str:
 
 
 def _link_mails(session, ticket) -> list[OutboxMessage]:
-    return list(session.scalars(select(OutboxMessage).where(
-        OutboxMessage.ticket_id == ticket.id, OutboxMessage.dedupe_key.like("ticket-link:%"))))
+    return list(
+        session.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.ticket_id == ticket.id, OutboxMessage.dedupe_key.like("ticket-link:%")
+            )
+        )
+    )
 
 
 def _link_in(mail: OutboxMessage) -> str:
@@ -52,8 +59,9 @@ def _link_in(mail: OutboxMessage) -> str:
 
 
 def _sign_in_customer(client, session, user) -> None:
-    client.cookies.set(get_settings().session_cookie_name,
-                       start_login_session(session, user, lifetime=timedelta(hours=1)))
+    client.cookies.set(
+        get_settings().session_cookie_name, start_login_session(session, user, lifetime=timedelta(hours=1))
+    )
 
 
 def test_link_within_its_lifetime_opens_the_ticket(client, session, settings):
@@ -85,8 +93,9 @@ def test_expired_links_button_emails_a_working_link_to_the_tickets_address(clien
 
 def test_expired_link_in_the_api_is_a_401_that_says_expired(client, session, settings):
     ticket = create_ticket(session)
-    response = client.get(f"/api/v1/tickets/{ticket.id}",
-                          headers={"X-Ticket-Token": _link_signed_days_ago(settings, ticket, 31)})
+    response = client.get(
+        f"/api/v1/tickets/{ticket.id}", headers={"X-Ticket-Token": _link_signed_days_ago(settings, ticket, 31)}
+    )
     assert response.status_code == 401 and response.json()["code"] == "ticket_link_expired"
     assert response.json()["detail"]
 
@@ -94,8 +103,9 @@ def test_expired_link_in_the_api_is_a_401_that_says_expired(client, session, set
 def test_link_form_sends_a_link_when_number_and_address_match(client, session):
     ticket = create_ticket(session)
     token = csrf_from(client.get("/tickets/link").text)
-    response = client.post("/tickets/link", data={"csrf_token": token, "ticket": f"#{ticket.id}",
-                                                  "email": ticket.requester.email.upper()})
+    response = client.post(
+        "/tickets/link", data={"csrf_token": token, "ticket": f"#{ticket.id}", "email": ticket.requester.email.upper()}
+    )
     assert response.status_code == 200
     assert [mail.to_address for mail in _link_mails(session, ticket)] == [ticket.requester.email]
 
@@ -103,12 +113,15 @@ def test_link_form_sends_a_link_when_number_and_address_match(client, session):
 def test_link_form_answers_the_same_when_nothing_matches(client, session):
     ticket = create_ticket(session)
     token = csrf_from(client.get("/tickets/link").text)
-    matching = client.post("/tickets/link", data={"csrf_token": token, "ticket": str(ticket.id),
-                                                  "email": ticket.requester.email})
-    wrong_address = client.post("/tickets/link", data={"csrf_token": token, "ticket": str(ticket.id),
-                                                       "email": "someone-else@example.com"})
-    no_such_ticket = client.post("/tickets/link", data={"csrf_token": token, "ticket": "2147483647",
-                                                        "email": ticket.requester.email})
+    matching = client.post(
+        "/tickets/link", data={"csrf_token": token, "ticket": str(ticket.id), "email": ticket.requester.email}
+    )
+    wrong_address = client.post(
+        "/tickets/link", data={"csrf_token": token, "ticket": str(ticket.id), "email": "someone-else@example.com"}
+    )
+    no_such_ticket = client.post(
+        "/tickets/link", data={"csrf_token": token, "ticket": "2147483647", "email": ticket.requester.email}
+    )
     assert matching.status_code == wrong_address.status_code == no_such_ticket.status_code == 200
     assert _without_csrf(matching.text) == _without_csrf(wrong_address.text) == _without_csrf(no_such_ticket.text)
     assert len(_link_mails(session, ticket)) == 1
@@ -120,8 +133,9 @@ def _without_csrf(html: str) -> str:
 
 def test_link_form_with_a_bad_number_says_so_and_keeps_the_address(client, session):
     token = csrf_from(client.get("/tickets/link").text)
-    response = client.post("/tickets/link", data={"csrf_token": token, "ticket": "99999999999999999999999",
-                                                  "email": "me@example.com"})
+    response = client.post(
+        "/tickets/link", data={"csrf_token": token, "ticket": "99999999999999999999999", "email": "me@example.com"}
+    )
     assert response.status_code == 422 and "request&#39;s number" in response.text
     assert 'value="me@example.com"' in response.text
 
@@ -136,8 +150,9 @@ def test_link_emails_go_out_at_most_once_an_hour_per_ticket(client, session):
     ticket = create_ticket(session)
     token = csrf_from(client.get("/tickets/link").text)
     for _ in range(3):
-        client.post("/tickets/link", data={"csrf_token": token, "ticket": str(ticket.id),
-                                           "email": ticket.requester.email})
+        client.post(
+            "/tickets/link", data={"csrf_token": token, "ticket": str(ticket.id), "email": ticket.requester.email}
+        )
     assert len(_link_mails(session, ticket)) == 1
 
 
@@ -147,8 +162,9 @@ def test_agent_revokes_a_tickets_links_from_its_page(client, session, settings):
     sign_in(client, session)
     page = client.get(f"/agent/tickets/{ticket.id}")
     assert f'action="/agent/tickets/{ticket.id}/links/revoke"' in page.text
-    response = client.post(f"/agent/tickets/{ticket.id}/links/revoke",
-                           data={"csrf_token": csrf_from(page.text), "send_new_link": "1"})
+    response = client.post(
+        f"/agent/tickets/{ticket.id}/links/revoke", data={"csrf_token": csrf_from(page.text), "send_new_link": "1"}
+    )
     assert response.status_code == 200 and "no longer works" in response.text  # the agent's page, with a notice
     client.cookies.clear()
     api = client.get(f"/api/v1/tickets/{ticket.id}", headers={"X-Ticket-Token": old})
@@ -244,7 +260,9 @@ def test_untimed_link_from_before_the_upgrade_still_opens_the_ticket(client, ses
     ticket = create_ticket(session)
     ticket.untimed_links_issued_at = accounts.utcnow() - timedelta(days=1)
     session.flush()
-    untimed = URLSafeSerializer(settings.secret_key, salt="aftercare.ticket-link").dumps([ticket.id, ticket.requester_id])
+    untimed = URLSafeSerializer(settings.secret_key, salt="aftercare.ticket-link").dumps(
+        [ticket.id, ticket.requester_id]
+    )
     assert ticket.subject in client.get(_page(ticket, untimed)).text
 
 

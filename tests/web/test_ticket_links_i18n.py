@@ -28,8 +28,13 @@ def test_expired_link_page_is_in_thai_for_a_thai_browser(client, session, settin
     html = response.text
     assert response.status_code == 200 and 'name="link"' in html  # the expired-link page, with its button
     assert '<html lang="th"' in html and THAI.search(_heading(html))
-    for english in ("This link has expired", "Links to follow a request work for a limited time",
-                    "We can e-mail a new link", "E-mail me a new link", "Have an account?"):
+    for english in (
+        "This link has expired",
+        "Links to follow a request work for a limited time",
+        "We can e-mail a new link",
+        "E-mail me a new link",
+        "Have an account?",
+    ):
         assert english not in html
 
 
@@ -46,9 +51,15 @@ def test_revoked_link_page_follows_the_language_cookie(client, session, settings
 
 def test_new_link_form_errors_are_in_polish(client, session):
     page = client.get("/tickets/link", headers={"Accept-Language": "pl"})
-    response = client.post("/tickets/link", headers={"Accept-Language": "pl"}, data={
-        "csrf_token": csrf_from(page.text), "ticket": "abc", "email": "nobody",
-    })
+    response = client.post(
+        "/tickets/link",
+        headers={"Accept-Language": "pl"},
+        data={
+            "csrf_token": csrf_from(page.text),
+            "ticket": "abc",
+            "email": "nobody",
+        },
+    )
     assert response.status_code == 422 and '<html lang="pl"' in response.text
     errors = re.findall(r'<p class="field-error"[^>]*>(.*?)</p>', response.text)
     assert len(errors) == 2
@@ -59,8 +70,14 @@ def test_new_link_form_errors_are_in_polish(client, session):
 
 def test_sent_page_after_asking_for_a_link_is_in_indonesian(client, session):
     page = client.get("/tickets/link", headers={"Accept-Language": "id"})
-    response = client.post("/tickets/link", headers={"Accept-Language": "id"}, data={
-        "csrf_token": csrf_from(page.text), "ticket": "1", "email": "nobody@example.com",
-    })
+    response = client.post(
+        "/tickets/link",
+        headers={"Accept-Language": "id"},
+        data={
+            "csrf_token": csrf_from(page.text),
+            "ticket": "1",
+            "email": "nobody@example.com",
+        },
+    )
     assert response.status_code == 200 and '<html lang="id"' in response.text
     assert "Check your e-mail" not in response.text and "It can take a few minutes" not in response.text

@@ -21,8 +21,8 @@ import httpx
 import pytest
 
 from aftercare.config import EmbeddedWorker, Settings
-from tests.serving import wait_until_ready
 from tests.helpdesk.email.conftest import SmtpSink, free_port
+from tests.serving import wait_until_ready
 from workers import embedded
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -56,8 +56,9 @@ def _environment(data_dir: Path, port: int, smtp_port: int, **extra: str) -> dic
 
 
 def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([sys.executable, "-m", "entry.cli", *args], cwd=REPO_ROOT, env=env,
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "entry.cli", *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, f"aftercare {' '.join(args)} failed:\n{result.stderr[-3000:]}"
     return result
 
@@ -67,7 +68,10 @@ def serving(env: dict[str, str], port: int, log_path: Path) -> Iterator[str]:
     with log_path.open("w") as log:
         server = subprocess.Popen(
             [sys.executable, "-m", "entry.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         base_url = f"http://127.0.0.1:{port}"
         try:
@@ -88,10 +92,16 @@ def submit_contact_form(base_url: str) -> None:
         assert page.status_code == 200
         token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page.text)
         assert token, "the contact form has no CSRF token"
-        answer = client.post("/contact", data={
-            "csrf_token": token.group(1), "customer_email": CUSTOMER, "customer_name": "Nadia",
-            "subject": "The thermostat keeps losing Wi-Fi", "body": "Since Monday it drops the network every hour.",
-        })
+        answer = client.post(
+            "/contact",
+            data={
+                "csrf_token": token.group(1),
+                "customer_email": CUSTOMER,
+                "customer_name": "Nadia",
+                "subject": "The thermostat keeps losing Wi-Fi",
+                "body": "Since Monday it drops the network every hour.",
+            },
+        )
         assert answer.status_code == 303, answer.text[-2000:]
 
 

@@ -22,10 +22,10 @@ from aftercare import migrate
 from aftercare.db import Database, utcnow
 from aftersales import tasks
 from aftersales.models import LapsedBuyer, TipDelivery
-from tests.aftersales import factories as f
-from workers import queue
 from helpdesk.email.delivery import drain_outbox
 from helpdesk.email.models import OutboxMessage, OutboxStatus
+from tests.aftersales import factories as f
+from workers import queue
 from workers.queue import run_once, use_database
 
 WRITES = ("INSERT", "UPDATE", "DELETE")
@@ -115,6 +115,7 @@ def test_jobs_and_a_writer_at_once_never_meet_a_locked_database(file_database, s
                 body()
             except BaseException as error:  # noqa: BLE001 - every failure is the test's finding
                 errors.append(error)
+
         return run
 
     def buyer():

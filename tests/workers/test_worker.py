@@ -17,11 +17,11 @@ from sqlalchemy import func, select, update
 
 from aftercare import migrate
 from aftercare.db import Database, utcnow
+from helpdesk.email.models import InboundMessage, OutboxMessage, OutboxStatus
 from tests.factories import unique_email
 from tests.helpdesk.email import mail_samples as samples
 from tests.helpdesk.email.factories import email
 from workers import queue
-from helpdesk.email.models import InboundMessage, OutboxMessage, OutboxStatus
 
 REDIS_URL = os.environ.get("AFTERCARE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -52,12 +52,21 @@ def _queue_mail(database: Database, count: int) -> set[str]:
 def _worker(database: Database, sink, *args: str) -> subprocess.Popen:
     data_dir = Path(database.url.removeprefix("sqlite:///")).parent
     env = {
-        **os.environ, "AFTERCARE_DATABASE_URL": database.url, "AFTERCARE_DATA_DIR": str(data_dir),
-        "AFTERCARE_QUEUE_URL": "memory://", "AFTERCARE_SMTP_HOST": "127.0.0.1", "AFTERCARE_SMTP_PORT": str(sink.port),
+        **os.environ,
+        "AFTERCARE_DATABASE_URL": database.url,
+        "AFTERCARE_DATA_DIR": str(data_dir),
+        "AFTERCARE_QUEUE_URL": "memory://",
+        "AFTERCARE_SMTP_HOST": "127.0.0.1",
+        "AFTERCARE_SMTP_PORT": str(sink.port),
         "AFTERCARE_SMTP_TIMEOUT_SECONDS": "10",
     }
-    return subprocess.Popen([sys.executable, "-m", "entry.cli", "worker", *args], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "entry.cli", "worker", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _finish(process: subprocess.Popen) -> str:
@@ -84,8 +93,11 @@ def test_worker_killed_mid_batch_then_restarted_sends_each_message_exactly_once(
     assert len(smtp_sink.delivered) == 5
     with shared_db.session() as session:
         # Time passes: the dead worker's row outlives its lease.
-        session.execute(update(OutboxMessage).where(OutboxMessage.status == OutboxStatus.SENDING)
-                        .values(claimed_at=utcnow() - timedelta(hours=1)))
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.status == OutboxStatus.SENDING)
+            .values(claimed_at=utcnow() - timedelta(hours=1))
+        )
     _finish(_worker(shared_db, smtp_sink, "--once"))
     sent = smtp_sink.message_ids()
     assert sorted(sent) == sorted(ids)  # every message, none twice
@@ -103,10 +115,15 @@ def test_two_workers_at_once_never_send_a_message_twice(shared_db, smtp_sink):
 
 def _mail_in_stdin(database: Database, raw: bytes) -> subprocess.CompletedProcess:
     data_dir = Path(database.url.removeprefix("sqlite:///")).parent
-    env = {**os.environ, "AFTERCARE_DATABASE_URL": database.url, "AFTERCARE_DATA_DIR": str(data_dir),
-           "AFTERCARE_QUEUE_URL": "memory://"}
-    return subprocess.run([sys.executable, "-m", "entry.cli", "mail-in", "--stdin"], input=raw, env=env,
-                          capture_output=True, timeout=120)
+    env = {
+        **os.environ,
+        "AFTERCARE_DATABASE_URL": database.url,
+        "AFTERCARE_DATA_DIR": str(data_dir),
+        "AFTERCARE_QUEUE_URL": "memory://",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "entry.cli", "mail-in", "--stdin"], input=raw, env=env, capture_output=True, timeout=120
+    )
 
 
 def test_mail_in_from_a_pipe_transport_stores_the_ticket(shared_db):
@@ -114,7 +131,12 @@ def test_mail_in_from_a_pipe_transport_stores_the_ticket(shared_db):
     result = _mail_in_stdin(shared_db, samples.plain(sender, "Piped in", "Delivered by the mail server's pipe."))
     assert result.returncode == 0, result.stderr.decode()[-2000:]
     with shared_db.session() as session:
-        assert session.scalar(select(func.count()).select_from(InboundMessage).where(InboundMessage.from_address == sender)) == 1
+        assert (
+            session.scalar(
+                select(func.count()).select_from(InboundMessage).where(InboundMessage.from_address == sender)
+            )
+            == 1
+        )
 
 
 def test_mail_in_from_a_pipe_refuses_malformed_mail_with_a_data_error(shared_db):

@@ -52,7 +52,8 @@ def _read(token: ApiToken) -> ApiTokenRead:
 
 @router.get("/tokens", response_model=list[ApiTokenRead], responses=error_responses(403))
 def list_tokens(
-    session: DbSession, principal: ApiPrincipal,
+    session: DbSession,
+    principal: ApiPrincipal,
     all: Annotated[bool, Query(description="admins: everyone's tokens")] = False,
 ) -> list[ApiTokenRead]:
     """The caller's API tokens, newest first: name, prefix, created, last used, expiry, state."""
@@ -83,7 +84,9 @@ def revoke_token(token_id: int, session: DbSession, principal: ApiPrincipal) -> 
 
 @router.post("/tickets/{ticket_id}/links/revoke", response_model=TicketLinksRevoked)
 def revoke_links(
-    ticket_id: int, session: DbSession, principal: ApiPrincipal,
+    ticket_id: int,
+    session: DbSession,
+    principal: ApiPrincipal,
     send_new_link: Annotated[bool, Query(description="e-mail the requester a new link")] = False,
 ) -> TicketLinksRevoked:
     """Every signed link to the ticket issued so far stops working (agents; the ticket's requester)."""

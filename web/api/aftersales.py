@@ -49,9 +49,15 @@ MAX_REPORT_DAYS = 3 * 366
 # --- purchases and products -----------------------------------------------------------------------
 
 
-@router.post("/purchases", response_model=PurchaseRead, status_code=201,
-             responses={200: {"model": PurchaseRead, "description": "Already recorded (a replay)"},
-                        409: error_response(409) | {"description": "A replay whose details differ"}})
+@router.post(
+    "/purchases",
+    response_model=PurchaseRead,
+    status_code=201,
+    responses={
+        200: {"model": PurchaseRead, "description": "Already recorded (a replay)"},
+        409: error_response(409) | {"description": "A replay whose details differ"},
+    },
+)
 def record_purchase(data: PurchaseCreate, session: DbSession, principal: AdminPrincipal) -> Response:
     result = purchases.record_purchase(session, data, default_channel="api")
     body = purchases.purchase_read(result.purchase).model_dump(mode="json")
@@ -76,7 +82,9 @@ def list_products(session: DbSession, principal: StaffPrincipal) -> list[Product
 
 
 @router.patch("/products/{product_id}", response_model=ProductRead)
-def update_product(product_id: int, changes: ProductUpdate, session: DbSession, principal: AdminPrincipal) -> ProductRead:
+def update_product(
+    product_id: int, changes: ProductUpdate, session: DbSession, principal: AdminPrincipal
+) -> ProductRead:
     product = purchases.update_product(session, purchases.get_product(session, product_id), changes)
     return ProductRead.model_validate(product)
 
@@ -110,7 +118,9 @@ def enrol(programme_id: int, data: EnrolRequest, session: DbSession, principal: 
 
 def _segment_read(session, segment) -> SegmentRead:
     filters = segments.segment_filters(segment)
-    return SegmentRead(id=segment.id, name=segment.name, filters=filters, count=segments.count_members(session, filters))
+    return SegmentRead(
+        id=segment.id, name=segment.name, filters=filters, count=segments.count_members(session, filters)
+    )
 
 
 @router.get("/segments", response_model=list[SegmentRead])
@@ -155,9 +165,14 @@ def list_lapsed(
     entries = lapsed.list_lapsed(session, reason=reason, limit=limit, offset=offset)
     return [
         LapsedBuyerRead(
-            customer_id=e.row.customer_id, customer_email=e.row.customer.email, reason=e.row.reason,
-            product_id=e.row.product_id, purchases=e.row.purchases, last_purchase_at=e.row.last_purchase_at,
-            expected_by=e.row.expected_by, typical_gap_days=e.row.typical_gap_days,
+            customer_id=e.row.customer_id,
+            customer_email=e.row.customer.email,
+            reason=e.row.reason,
+            product_id=e.row.product_id,
+            purchases=e.row.purchases,
+            last_purchase_at=e.row.last_purchase_at,
+            expected_by=e.row.expected_by,
+            typical_gap_days=e.row.typical_gap_days,
         )
         for e in entries
     ]
@@ -177,7 +192,9 @@ PeriodName = Literal["day", "week", "month"]
 
 @router.get("/reports/nps", response_model=list[NpsRow])
 def nps_report(
-    session: DbSession, principal: StaffPrincipal, by: PeriodName | Literal["product", "segment"] = "month",
+    session: DbSession,
+    principal: StaffPrincipal,
+    by: PeriodName | Literal["product", "segment"] = "month",
     days: ReportDays = 365,
 ) -> list[NpsRow]:
     since, until = _window(days)
@@ -198,7 +215,9 @@ def csat_report(
 
 @router.get("/reports/email", response_model=list[EmailRow])
 def email_report(
-    session: DbSession, principal: StaffPrincipal, by: PeriodName | Literal["programme"] = "month",
+    session: DbSession,
+    principal: StaffPrincipal,
+    by: PeriodName | Literal["programme"] = "month",
     days: ReportDays = 365,
 ) -> list[EmailRow]:
     since, until = _window(days)

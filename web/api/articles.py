@@ -84,8 +84,12 @@ def article_read(session: Session, article: Article, principal: Principal, local
         found = translations.language_coverage(session, article)
         coverage = [
             LocaleCoverage(
-                locale=c.locale, status=c.status, is_source=c.is_source, version=number,
-                source_version=c.source_version, stale=stale,
+                locale=c.locale,
+                status=c.status,
+                is_source=c.is_source,
+                version=number,
+                source_version=c.source_version,
+                stale=stale,
             )
             for c, number, stale in found.contents
         ]
@@ -182,7 +186,9 @@ def list_articles(
 
 
 @router.get("/slug/{slug}", response_model=ArticleRead)
-def get_article_by_slug(slug: str, session: DbSession, principal: ApiPrincipal, locale: LocaleQuery = None) -> ArticleRead:
+def get_article_by_slug(
+    slug: str, session: DbSession, principal: ApiPrincipal, locale: LocaleQuery = None
+) -> ArticleRead:
     article = service.get_article_by_slug(session, slug)
     if not service.is_visible(article, include_unpublished=principal.is_staff):
         raise NotFound(f"article {slug!r} not found")
@@ -190,7 +196,9 @@ def get_article_by_slug(slug: str, session: DbSession, principal: ApiPrincipal, 
 
 
 @router.get("/{article_id}", response_model=ArticleRead)
-def get_article(article_id: int, session: DbSession, principal: ApiPrincipal, locale: LocaleQuery = None) -> ArticleRead:
+def get_article(
+    article_id: int, session: DbSession, principal: ApiPrincipal, locale: LocaleQuery = None
+) -> ArticleRead:
     article = service.get_visible_article(session, article_id, include_unpublished=principal.is_staff)
     return article_read(session, article, principal, locale)
 

@@ -56,6 +56,7 @@ FORBIDDEN_OR_CONFLICT = error_responses(403, 409)
 # Posting counts against the member's limit.
 LIMITED = error_responses(409, 429)
 
+
 def hit_post_limit(settings: Settings, principal: Principal) -> None:
     """Count one post against the member's limit; moderators are not limited."""
     user = access.require_member(principal)
@@ -74,9 +75,17 @@ def author_read(author: reading.Author) -> AuthorRead:
 def reply_read(item: reading.ReplyDetail) -> ReplyRead:
     reply = item.reply
     return ReplyRead(
-        id=reply.id, thread_id=reply.thread_id, body=reply.body, body_html=str(reading.render_body(reply.body)),
-        author=author_read(item.author), score=item.score, my_vote=item.my_vote, accepted=item.accepted,
-        status=PostStatus(reply.status), created_at=reply.created_at, updated_at=reply.updated_at,
+        id=reply.id,
+        thread_id=reply.thread_id,
+        body=reply.body,
+        body_html=str(reading.render_body(reply.body)),
+        author=author_read(item.author),
+        score=item.score,
+        my_vote=item.my_vote,
+        accepted=item.accepted,
+        status=PostStatus(reply.status),
+        created_at=reply.created_at,
+        updated_at=reply.updated_at,
     )
 
 
@@ -87,10 +96,20 @@ def _category_read(thread) -> CategoryRead | None:
 def summary_read(item: reading.ThreadListItem) -> ThreadSummary:
     thread = item.thread
     return ThreadSummary(
-        id=thread.id, title=thread.title, author=author_read(item.author), category=_category_read(thread),
-        language=thread.language, tags=thread.tags, status=PostStatus(thread.status), locked=thread.is_locked,
-        reply_count=item.reply_count, views=item.views, answered=item.answered,
-        duplicate_of_id=thread.duplicate_of_id, created_at=thread.created_at, updated_at=thread.updated_at,
+        id=thread.id,
+        title=thread.title,
+        author=author_read(item.author),
+        category=_category_read(thread),
+        language=thread.language,
+        tags=thread.tags,
+        status=PostStatus(thread.status),
+        locked=thread.is_locked,
+        reply_count=item.reply_count,
+        views=item.views,
+        answered=item.answered,
+        duplicate_of_id=thread.duplicate_of_id,
+        created_at=thread.created_at,
+        updated_at=thread.updated_at,
     )
 
 
@@ -98,12 +117,22 @@ def thread_read(detail: reading.ThreadDetail, principal: Principal) -> ThreadRea
     thread = detail.thread
     staff = access.is_moderator(principal)
     return ThreadRead(
-        id=thread.id, title=thread.title, author=author_read(detail.author), category=_category_read(thread),
-        language=thread.language, tags=thread.tags, status=PostStatus(thread.status), locked=thread.is_locked,
-        reply_count=detail.reply_count, views=detail.views, answered=detail.accepted_reply_id is not None,
+        id=thread.id,
+        title=thread.title,
+        author=author_read(detail.author),
+        category=_category_read(thread),
+        language=thread.language,
+        tags=thread.tags,
+        status=PostStatus(thread.status),
+        locked=thread.is_locked,
+        reply_count=detail.reply_count,
+        views=detail.views,
+        answered=detail.accepted_reply_id is not None,
         duplicate_of_id=detail.duplicate_of.id if detail.duplicate_of is not None else None,
-        created_at=thread.created_at, updated_at=thread.updated_at,
-        body=thread.body, body_html=str(reading.render_body(thread.body)),
+        created_at=thread.created_at,
+        updated_at=thread.updated_at,
+        body=thread.body,
+        body_html=str(reading.render_body(thread.body)),
         accepted_reply_id=detail.accepted_reply_id,
         ticket_id=thread.ticket_id if staff else None,
         promoted_article_id=thread.promoted_article_id if staff else None,
@@ -120,9 +149,13 @@ def _queued(session, item: moderation.QueueItem) -> QueuedPost:
     post = item.post
     badges = badges_for(session, [post.author])
     return QueuedPost(
-        thread_id=item.thread.id, reply_id=item.reply.id if item.reply is not None else None,
-        title=item.thread.title, body=post.body, author=author_read(reading.author_of(post.author, badges)),
-        status=PostStatus(post.status), created_at=post.created_at,
+        thread_id=item.thread.id,
+        reply_id=item.reply.id if item.reply is not None else None,
+        title=item.thread.title,
+        body=post.body,
+        author=author_read(reading.author_of(post.author, badges)),
+        status=PostStatus(post.status),
+        created_at=post.created_at,
         flags=[FlagRead.model_validate(flag) for flag in item.flags],
     )
 
@@ -147,9 +180,7 @@ def list_threads(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=reading.MAX_PAGE_SIZE)] = 25,
 ) -> ThreadPage:
-    filters = reading.ThreadFilters(
-        category=category, tag=tag, language=language, unanswered=unanswered, status=status
-    )
+    filters = reading.ThreadFilters(category=category, tag=tag, language=language, unanswered=unanswered, status=status)
     items, total = reading.list_threads(session, principal, filters, page=page, page_size=page_size)
     return ThreadPage(items=[summary_read(item) for item in items], page=page, page_size=page_size, total=total)
 
@@ -166,8 +197,9 @@ def similar(
     title: Annotated[str, Query(max_length=300)] = "",
     body: Annotated[str, Query(max_length=2000)] = "",
 ) -> list[SimilarThreadRead]:
-    return [SimilarThreadRead(id=s.id, title=s.title, answered=s.answered)
-            for s in similar_threads(session, title, body)]
+    return [
+        SimilarThreadRead(id=s.id, title=s.title, answered=s.answered) for s in similar_threads(session, title, body)
+    ]
 
 
 @router.get("/threads/{thread_id}/history", response_model=list[RevisionRead], responses=FORBIDDEN)
@@ -188,9 +220,7 @@ def reply_history(reply_id: int, session: DbSession, principal: ApiPrincipal) ->
 
 
 @router.post("/threads", status_code=201, response_model=ThreadRead, responses=error_responses(429))
-def create_thread(
-    data: ThreadCreate, session: DbSession, settings: AppSettings, principal: ApiPrincipal
-) -> ThreadRead:
+def create_thread(data: ThreadCreate, session: DbSession, settings: AppSettings, principal: ApiPrincipal) -> ThreadRead:
     hit_post_limit(settings, principal)
     thread = threads.create_thread(session, data, principal)
     return _read_thread(session, thread.id, principal)
@@ -365,9 +395,7 @@ def resolve_flag(flag_id: int, data: FlagResolve, session: DbSession, principal:
 
 
 @router.put("/threads/{thread_id}/duplicate-of", response_model=ThreadRead)
-def link_duplicate(
-    thread_id: int, data: DuplicateLink, session: DbSession, principal: StaffPrincipal
-) -> ThreadRead:
+def link_duplicate(thread_id: int, data: DuplicateLink, session: DbSession, principal: StaffPrincipal) -> ThreadRead:
     thread = access.get_thread_for(session, thread_id, principal)
     moderation.link_duplicate(session, thread, data.duplicate_of, principal)
     return _read_thread(session, thread.id, principal)
@@ -403,4 +431,3 @@ def publish_ticket(
 ) -> ThreadRead:
     thread = promotion.publish_ticket(session, ticket_id, principal, category=data.category if data else None)
     return _read_thread(session, thread.id, principal)
-

@@ -36,14 +36,22 @@ def self_resolution_report(
     return SelfResolutionReport(
         start=period.start,
         end=period.end,
-        total=SelfResolutionFigures(offered=figures.total.offered, solved=figures.total.solved, rate=figures.total.rate),
+        total=SelfResolutionFigures(
+            offered=figures.total.offered, solved=figures.total.solved, rate=figures.total.rate
+        ),
         by_language=[
             LanguageSelfResolutionRead(language=row.language, offered=row.offered, solved=row.solved, rate=row.rate)
             for row in figures.by_language
         ],
         by_article=[
-            ArticleSelfResolutionRead(article_id=row.article_id, title=row.title, slug=row.slug, offered=row.offered,
-                                      solved=row.solved, rate=row.rate)
+            ArticleSelfResolutionRead(
+                article_id=row.article_id,
+                title=row.title,
+                slug=row.slug,
+                offered=row.offered,
+                solved=row.solved,
+                rate=row.rate,
+            )
             for row in figures.by_article
         ],
     )

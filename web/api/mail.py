@@ -14,8 +14,6 @@ from sqlalchemy import select
 
 from aftercare.errors import NotFound
 from aftercare.pagination import paginate
-from web.deps import AdminPrincipal, AppSettings, DbSession, StaffPrincipal
-from web.openapi import error_responses
 from helpdesk.email.mail_in.attachments import attachments_dir
 from helpdesk.email.models import (
     Attachment,
@@ -39,6 +37,8 @@ from helpdesk.email.schemas import (
     SuppressionRead,
 )
 from helpdesk.email.suppression import add_suppression, list_suppressions, remove_suppression
+from web.deps import AdminPrincipal, AppSettings, DbSession, StaffPrincipal
+from web.openapi import error_responses
 
 router = APIRouter(prefix="/api/v1/mail", tags=["mail"])
 
@@ -51,8 +51,11 @@ DOWNLOAD = {200: {"description": "The file", "content": BYTES}}
 
 @router.get("/rejected", response_model=RejectedMailPage)
 def list_rejected(
-    session: DbSession, principal: AdminPrincipal, reason: RejectReason | None = None,
-    limit: PageSize = 50, offset: Offset = 0,
+    session: DbSession,
+    principal: AdminPrincipal,
+    reason: RejectReason | None = None,
+    limit: PageSize = 50,
+    offset: Offset = 0,
 ) -> RejectedMailPage:
     """Mail that could not be accepted (too large, malformed, empty), newest first."""
     query = select(RejectedMail)
@@ -69,15 +72,19 @@ def rejected_raw(rejected_id: int, session: DbSession, principal: AdminPrincipal
     if row is None:
         raise NotFound(f"rejected mail {rejected_id} not found")
     return Response(
-        row.raw, media_type="application/octet-stream",
+        row.raw,
+        media_type="application/octet-stream",
         headers={"Content-Disposition": f'attachment; filename="rejected-{row.id}.eml"'},
     )
 
 
 @router.get("/inbound", response_model=InboundMessagePage)
 def list_inbound(
-    session: DbSession, principal: AdminPrincipal, disposition: InboundDisposition | None = None,
-    limit: PageSize = 50, offset: Offset = 0,
+    session: DbSession,
+    principal: AdminPrincipal,
+    disposition: InboundDisposition | None = None,
+    limit: PageSize = 50,
+    offset: Offset = 0,
 ) -> InboundMessagePage:
     """Mail received and what became of it (new ticket, reply, auto-reply ignored, bounce...)."""
     query = select(InboundMessage)
@@ -89,8 +96,12 @@ def list_inbound(
 
 @router.get("/outbox", response_model=OutboxPage)
 def outbox(
-    session: DbSession, principal: AdminPrincipal, status: OutboxStatus | None = None,
-    ticket_id: int | None = None, limit: PageSize = 50, offset: Offset = 0,
+    session: DbSession,
+    principal: AdminPrincipal,
+    status: OutboxStatus | None = None,
+    ticket_id: int | None = None,
+    limit: PageSize = 50,
+    offset: Offset = 0,
 ) -> OutboxPage:
     """Outgoing mail by status; ``status=failed`` lists what gave up after every retry."""
     rows, total = list_outbox(session, status=status, ticket_id=ticket_id, limit=limit, offset=offset)
@@ -105,9 +116,16 @@ def retry(message_id: int, session: DbSession, principal: AdminPrincipal) -> Out
 
 @router.get("/suppressions", response_model=list[SuppressionRead])
 def suppressions(
-    session: DbSession, principal: AdminPrincipal, email: str | None = None, limit: PageSize = 50, offset: Offset = 0,
+    session: DbSession,
+    principal: AdminPrincipal,
+    email: str | None = None,
+    limit: PageSize = 50,
+    offset: Offset = 0,
 ) -> list[SuppressionRead]:
-    return [SuppressionRead.model_validate(row) for row in list_suppressions(session, email=email, limit=limit, offset=offset)]
+    return [
+        SuppressionRead.model_validate(row)
+        for row in list_suppressions(session, email=email, limit=limit, offset=offset)
+    ]
 
 
 @router.post("/suppressions", response_model=SuppressionRead, status_code=201)
@@ -140,5 +158,6 @@ def download_attachment(
     path = attachments_dir(settings.data_dir) / row.stored_name
     if not path.is_file():
         raise NotFound(f"attachment {attachment_id} is missing from storage")
-    return FileResponse(path, media_type="application/octet-stream", filename=row.filename,
-                        content_disposition_type="attachment")
+    return FileResponse(
+        path, media_type="application/octet-stream", filename=row.filename, content_disposition_type="attachment"
+    )

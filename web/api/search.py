@@ -74,7 +74,9 @@ def ticket_suggestions(
     session: DbSession,
     principal: StaffPrincipal,
     limit: Annotated[int, Query(ge=1, le=service.MAX_LIMIT)] = DEFAULT_SUGGESTIONS,
-    types: Annotated[str, Query(max_length=100, description="Comma-separated: article, thread.")] = ",".join(STORED_TYPES),
+    types: Annotated[str, Query(max_length=100, description="Comma-separated: article, thread.")] = ",".join(
+        STORED_TYPES
+    ),
 ) -> TicketSuggestionsRead:
     ticket = session.get(Ticket, ticket_id)
     if ticket is None:

@@ -102,8 +102,9 @@ def limit_customer_replies(settings: Settings, principal: Principal) -> None:
     """Count one customer reply (portal and API share the count); agents are not limited."""
     if principal.is_staff or principal.customer is None:
         return
-    ratelimit.hit(settings.rate_limit_storage_url, settings.reply_rate_limit, "tickets:reply",
-                  f"customer:{principal.customer.id}")
+    ratelimit.hit(
+        settings.rate_limit_storage_url, settings.reply_rate_limit, "tickets:reply", f"customer:{principal.customer.id}"
+    )
 
 
 @router.post("/{ticket_id}/messages", status_code=201, response_model=MessageRead)

@@ -41,8 +41,16 @@ def _signed_in(principal: Principal) -> User:
     return guards.require_user(principal, "sign in to manage your API tokens")
 
 
-def _page(request: Request, session: Session, user: User, *, created: str | None = None,
-          values: dict | None = None, errors: dict | None = None, status_code: int = 200) -> Response:
+def _page(
+    request: Request,
+    session: Session,
+    user: User,
+    *,
+    created: str | None = None,
+    values: dict | None = None,
+    errors: dict | None = None,
+    status_code: int = 200,
+) -> Response:
     now = utcnow()
     everyone = list_api_tokens(session) if user.role == Role.ADMIN else []
     context = {
@@ -63,7 +71,9 @@ def tokens_page(request: Request, session: DbSession, principal: PagePrincipal) 
 
 @router.post("/account/tokens", dependencies=[Depends(verify_csrf)])
 def create_token(
-    request: Request, session: DbSession, principal: PagePrincipal,
+    request: Request,
+    session: DbSession,
+    principal: PagePrincipal,
     name: Annotated[str, Form(max_length=200)] = "",
     expires_days: Annotated[str, Form(max_length=10)] = str(DEFAULT_EXPIRY_DAYS),
 ) -> Response:
@@ -71,19 +81,39 @@ def create_token(
     values = {"name": name, "expires_days": expires_days}
     translations = i18n.translator(request)
     if not expires_days.isdigit() or int(expires_days) not in EXPIRY_CHOICES:
-        return _page(request, session, user, values=values, status_code=422,
-                     errors={"expires_days": translations.gettext("Choose one of the offered lifetimes.")})
+        return _page(
+            request,
+            session,
+            user,
+            values=values,
+            status_code=422,
+            errors={"expires_days": translations.gettext("Choose one of the offered lifetimes.")},
+        )
     days = int(expires_days)
     try:
-        _, plaintext = create_api_token(session, user, name=name,
-                                        expires_at=utcnow() + timedelta(days=days) if days else None)
+        _, plaintext = create_api_token(
+            session, user, name=name, expires_at=utcnow() + timedelta(days=days) if days else None
+        )
     except ValidationFailed:
-        return _page(request, session, user, values=values, status_code=422,
-                     errors={"name": translations.gettext("Give the token a name of 1 to 100 characters.")})
+        return _page(
+            request,
+            session,
+            user,
+            values=values,
+            status_code=422,
+            errors={"name": translations.gettext("Give the token a name of 1 to 100 characters.")},
+        )
     except Conflict:
-        return _page(request, session, user, values=values, status_code=409,
-                     errors={"form": translations.gettext("You have as many API tokens as one account may hold; "
-                                                          "revoke some first.")})
+        return _page(
+            request,
+            session,
+            user,
+            values=values,
+            status_code=409,
+            errors={
+                "form": translations.gettext("You have as many API tokens as one account may hold; revoke some first.")
+            },
+        )
     return _page(request, session, user, created=plaintext, status_code=201)
 
 

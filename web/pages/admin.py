@@ -49,8 +49,10 @@ router.include_router(history_router)
 router.include_router(insights_router)
 PAGE_SIZE = 25
 
-CONCURRENT_EDIT = N_("Someone else saved this article (version %(current)s) after you opened it (version "
-                    "%(base)s). Check the history, then save again to keep your text.")
+CONCURRENT_EDIT = N_(
+    "Someone else saved this article (version %(current)s) after you opened it (version "
+    "%(base)s). Check the history, then save again to keep your text."
+)
 SAVED_MESSAGES = {
     "created": N_("Draft created."),
     "saved": N_("Saved."),
@@ -99,15 +101,25 @@ def article_list(
 def _editor_values(article: Article) -> dict[str, str]:
     source = article.source
     return {
-        "title": source.title, "body": source.body_markdown, "questions": "\n".join(source.questions),
-        "products": ", ".join(article.products), "tags": ", ".join(article.tags), "kind": str(article.kind),
+        "title": source.title,
+        "body": source.body_markdown,
+        "questions": "\n".join(source.questions),
+        "products": ", ".join(article.products),
+        "tags": ", ".join(article.tags),
+        "kind": str(article.kind),
         "slug": article.slug,
     }
 
 
 def _editor_page(
-    request: Request, session: Session, principal: Principal, article: Article, *,
-    values: dict[str, str] | None = None, errors: dict[str, str] | None = None, status_code: int = 200,
+    request: Request,
+    session: Session,
+    principal: Principal,
+    article: Article,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
     base_version: int | None = None,
 ) -> Response:
     shown = values or _editor_values(article)
@@ -141,17 +153,36 @@ def _allowed_actions(status: ArticleStatus) -> list[tuple[str, str]]:
 
 @router.get("/articles/new")
 def new_article_page(request: Request, principal: PageAdmin) -> Response:
-    values = {"title": "", "body": "", "questions": "", "products": "", "tags": "", "kind": "troubleshooting",
-              "locale": get_settings().default_language, "slug": ""}
-    return render(request, "admin/new_article.html", {
-        "values": values, "errors": {}, "kinds": list(ArticleKind), "kind_labels": KIND_LABELS,
-        "languages": get_settings().languages, "max_body": MAX_ARTICLE_BODY_CHARS, "preview": "",
-    })
+    values = {
+        "title": "",
+        "body": "",
+        "questions": "",
+        "products": "",
+        "tags": "",
+        "kind": "troubleshooting",
+        "locale": get_settings().default_language,
+        "slug": "",
+    }
+    return render(
+        request,
+        "admin/new_article.html",
+        {
+            "values": values,
+            "errors": {},
+            "kinds": list(ArticleKind),
+            "kind_labels": KIND_LABELS,
+            "languages": get_settings().languages,
+            "max_body": MAX_ARTICLE_BODY_CHARS,
+            "preview": "",
+        },
+    )
 
 
 @router.post("/articles", dependencies=[Depends(verify_csrf)])
 def create_article(
-    request: Request, session: DbSession, principal: PageAdmin,
+    request: Request,
+    session: DbSession,
+    principal: PageAdmin,
     title: Annotated[str, Form(max_length=2000)] = "",
     body: Annotated[str, Form(max_length=MAX_ARTICLE_BODY_CHARS * 2)] = "",
     kind: Annotated[str, Form(max_length=32)] = "",
@@ -161,13 +192,27 @@ def create_article(
     products: Annotated[str, Form(max_length=2000)] = "",
     tags: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    values = {"title": title, "body": body, "kind": kind, "locale": locale, "slug": slug, "questions": questions,
-              "products": products, "tags": tags}
+    values = {
+        "title": title,
+        "body": body,
+        "kind": kind,
+        "locale": locale,
+        "slug": slug,
+        "questions": questions,
+        "products": products,
+        "tags": tags,
+    }
     errors: dict[str, str] = {}
     try:
         data = ArticleCreate(
-            title=title, body=body, kind=kind, locale=locale or None, slug=slug.strip() or None,
-            questions=split_lines(questions), products=split_list(products), tags=split_list(tags),
+            title=title,
+            body=body,
+            kind=kind,
+            locale=locale or None,
+            slug=slug.strip() or None,
+            questions=split_lines(questions),
+            products=split_list(products),
+            tags=split_list(tags),
         )
         article = service.create_article(session, data, author=principal.user)
     except ValidationError as error:
@@ -175,11 +220,20 @@ def create_article(
     except (ValidationFailed, Conflict) as error:
         errors = {"slug" if "slug" in error.message else "form": error.message}
     if errors:
-        return render(request, "admin/new_article.html", {
-            "values": values, "errors": errors, "kinds": list(ArticleKind), "kind_labels": KIND_LABELS,
-            "languages": get_settings().languages, "max_body": MAX_ARTICLE_BODY_CHARS,
-            "preview": render_markdown(body),
-        }, status_code=422)
+        return render(
+            request,
+            "admin/new_article.html",
+            {
+                "values": values,
+                "errors": errors,
+                "kinds": list(ArticleKind),
+                "kind_labels": KIND_LABELS,
+                "languages": get_settings().languages,
+                "max_body": MAX_ARTICLE_BODY_CHARS,
+                "preview": render_markdown(body),
+            },
+            status_code=422,
+        )
     return RedirectResponse(f"/admin/articles/{article.id}?done=created", status_code=303)
 
 
@@ -191,7 +245,10 @@ def article_editor(article_id: int, request: Request, session: DbSession, princi
 
 @router.post("/articles/{article_id}", dependencies=[Depends(verify_csrf)])
 def save_article(
-    article_id: int, request: Request, session: DbSession, principal: PageAdmin,
+    article_id: int,
+    request: Request,
+    session: DbSession,
+    principal: PageAdmin,
     title: Annotated[str, Form(max_length=2000)] = "",
     body: Annotated[str, Form(max_length=MAX_ARTICLE_BODY_CHARS * 2)] = "",
     kind: Annotated[str, Form(max_length=32)] = "",
@@ -202,28 +259,63 @@ def save_article(
     base_version: Annotated[int, Form(ge=0)] = 0,
 ) -> Response:
     article = service.get_article(session, article_id, for_update=True)
-    values = {"title": title, "body": body, "kind": kind, "slug": slug, "questions": questions,
-              "products": products, "tags": tags}
+    values = {
+        "title": title,
+        "body": body,
+        "kind": kind,
+        "slug": slug,
+        "questions": questions,
+        "products": products,
+        "tags": tags,
+    }
     current = versions.current_version(session, article.id, article.source_locale)
     if base_version != current:
         # Someone saved since this editor was opened: show their version's number, keep this text.
         message = i18n.translator(request).gettext(CONCURRENT_EDIT) % {"current": current, "base": base_version}
-        return _editor_page(request, session, principal, article, values=values, errors={"form": message},
-                            status_code=409, base_version=current)
+        return _editor_page(
+            request,
+            session,
+            principal,
+            article,
+            values=values,
+            errors={"form": message},
+            status_code=409,
+            base_version=current,
+        )
     try:
         changes = ArticleUpdate(
-            title=title, body=body, kind=kind, slug=slug.strip() or article.slug,
-            questions=split_lines(questions), products=split_list(products), tags=split_list(tags),
+            title=title,
+            body=body,
+            kind=kind,
+            slug=slug.strip() or article.slug,
+            questions=split_lines(questions),
+            products=split_list(products),
+            tags=split_list(tags),
         )
         before = versions.current_version(session, article.id, article.source_locale)
         service.update_article(session, article, changes, author=principal.user)
     except ValidationError as error:
-        return _editor_page(request, session, principal, article, values=values, errors=field_errors(error),
-                            status_code=422, base_version=base_version)
+        return _editor_page(
+            request,
+            session,
+            principal,
+            article,
+            values=values,
+            errors=field_errors(error),
+            status_code=422,
+            base_version=base_version,
+        )
     except DomainError as error:
-        return _editor_page(request, session, principal, article, values=values,
-                            errors={"slug" if "slug" in error.message else "form": error.message},
-                            status_code=error.status_code, base_version=base_version)
+        return _editor_page(
+            request,
+            session,
+            principal,
+            article,
+            values=values,
+            errors={"slug" if "slug" in error.message else "form": error.message},
+            status_code=error.status_code,
+            base_version=base_version,
+        )
     after = versions.current_version(session, article.id, article.source_locale)
     done = "saved" if after != before else "unchanged"
     return RedirectResponse(f"/admin/articles/{article.id}?done={done}", status_code=303)
@@ -231,7 +323,10 @@ def save_article(
 
 @router.post("/articles/{article_id}/status", dependencies=[Depends(verify_csrf)])
 def change_status(
-    article_id: int, request: Request, session: DbSession, principal: PageAdmin,
+    article_id: int,
+    request: Request,
+    session: DbSession,
+    principal: PageAdmin,
     action: Annotated[str, Form(max_length=32)] = "",
 ) -> Response:
     article = service.get_article(session, article_id, for_update=True)
@@ -247,9 +342,11 @@ def change_status(
 
 @router.post("/preview", dependencies=[Depends(verify_csrf)])
 def markdown_preview(
-    request: Request, principal: PageStaff,
+    request: Request,
+    principal: PageStaff,
     body: Annotated[str, Form(max_length=MAX_ARTICLE_BODY_CHARS * 2)] = "",
 ) -> Response:
     """The editor's live preview: the same renderer and sanitiser as the public article page."""
-    return render(request, "admin/_preview.html", {"preview": render_markdown(body)},
-                  headers={"Cache-Control": "no-store"})
+    return render(
+        request, "admin/_preview.html", {"preview": render_markdown(body)}, headers={"Cache-Control": "no-store"}
+    )

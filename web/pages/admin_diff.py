@@ -91,7 +91,7 @@ def _fold_equal(rows: list[DiffRow]) -> list[DiffRow]:
         if len(run) > keep_before + keep_after + 1:
             folded.extend(run[:keep_before])
             folded.append(DiffRow(kind="skip", skipped=len(run) - keep_before - keep_after))
-            folded.extend(run[len(run) - keep_after:] if keep_after else [])
+            folded.extend(run[len(run) - keep_after :] if keep_after else [])
         else:
             folded.extend(run)
         index = end
@@ -106,8 +106,9 @@ def line_diff(old_text: str, new_text: str, *, fold: bool = True) -> list[DiffRo
         if tag == "equal":
             for offset in range(i2 - i1):
                 line = old_lines[i1 + offset]
-                rows.append(DiffRow("equal", i1 + offset + 1, j1 + offset + 1,
-                                    [Segment(line, False)], [Segment(line, False)]))
+                rows.append(
+                    DiffRow("equal", i1 + offset + 1, j1 + offset + 1, [Segment(line, False)], [Segment(line, False)])
+                )
         elif tag == "replace":
             for offset in range(max(i2 - i1, j2 - j1)):
                 old_line = old_lines[i1 + offset] if i1 + offset < i2 else None

@@ -64,11 +64,17 @@ def coverage_by_article(session: Session, articles: Sequence[Article]) -> dict[i
             if content is None:
                 states.append(LocaleState(locale=code, present=False))
                 continue
-            states.append(LocaleState(
-                locale=code, present=True, is_source=content.is_source, status=ArticleStatus(content.status),
-                version=numbers.get((article.id, code), 0), source_version=content.source_version,
-                stale=versions.is_stale(content, source_now),
-            ))
+            states.append(
+                LocaleState(
+                    locale=code,
+                    present=True,
+                    is_source=content.is_source,
+                    status=ArticleStatus(content.status),
+                    version=numbers.get((article.id, code), 0),
+                    source_version=content.source_version,
+                    stale=versions.is_stale(content, source_now),
+                )
+            )
         result[article.id] = states
     return result
 

@@ -18,6 +18,7 @@ from web.templating import render
 
 router = APIRouter()
 
+
 @dataclass
 class _Empty:
     """The 'before' of the first version: nothing."""
@@ -36,7 +37,10 @@ def _authors(session, ids) -> dict[int, str]:
 
 @router.get("/articles/{article_id}/history")
 def history_page(
-    article_id: int, request: Request, session: DbSession, principal: PageStaff,
+    article_id: int,
+    request: Request,
+    session: DbSession,
+    principal: PageStaff,
     locale: Annotated[str, Query(max_length=35)] = "",
     restored: Annotated[int | None, Query(ge=1)] = None,
     origin: Annotated[int | None, Query(ge=1)] = None,
@@ -44,20 +48,31 @@ def history_page(
     article = service.get_article(session, article_id)
     code = service.supported_locale(locale) if locale else article.source_locale
     rows = versions.list_versions(session, article, code)
-    return render(request, "admin/history.html", {
-        "article": article,
-        "locale": code,
-        "locales": [content.locale for content in sorted(article.contents, key=lambda c: (not c.is_source, c.locale))],
-        "versions": rows,
-        "authors": _authors(session, [row.author_id for row in rows]),
-        "restored": (origin, restored) if restored and origin else None,
-        "read_only": not principal.is_admin,
-    })
+    return render(
+        request,
+        "admin/history.html",
+        {
+            "article": article,
+            "locale": code,
+            "locales": [
+                content.locale for content in sorted(article.contents, key=lambda c: (not c.is_source, c.locale))
+            ],
+            "versions": rows,
+            "authors": _authors(session, [row.author_id for row in rows]),
+            "restored": (origin, restored) if restored and origin else None,
+            "read_only": not principal.is_admin,
+        },
+    )
 
 
 @router.get("/articles/{article_id}/history/{locale}/{number}")
 def version_page(
-    article_id: int, locale: str, number: int, request: Request, session: DbSession, principal: PageStaff,
+    article_id: int,
+    locale: str,
+    number: int,
+    request: Request,
+    session: DbSession,
+    principal: PageStaff,
     against: Annotated[int | None, Query(ge=0)] = None,
 ) -> Response:
     article = service.get_article(session, article_id)
@@ -65,19 +80,32 @@ def version_page(
     version = versions.get_version(session, article, code, number)
     base_number = against if against is not None else number - 1
     base = versions.get_version(session, article, code, base_number) if base_number >= 1 else _Empty()
-    diff = text_diff(base, version, old_label=f"v{base_number}" if base_number >= 1 else "—",
-                     new_label=f"v{number}")
+    diff = text_diff(base, version, old_label=f"v{base_number}" if base_number >= 1 else "—", new_label=f"v{number}")
     current = versions.current_version(session, article.id, code)
-    return render(request, "admin/version.html", {
-        "article": article, "locale": code, "version": version, "base_number": base_number,
-        "diff": diff, "current": current, "numbers": list(range(current, 0, -1)),
-        "authors": _authors(session, [version.author_id]), "read_only": not principal.is_admin,
-    })
+    return render(
+        request,
+        "admin/version.html",
+        {
+            "article": article,
+            "locale": code,
+            "version": version,
+            "base_number": base_number,
+            "diff": diff,
+            "current": current,
+            "numbers": list(range(current, 0, -1)),
+            "authors": _authors(session, [version.author_id]),
+            "read_only": not principal.is_admin,
+        },
+    )
 
 
 @router.post("/articles/{article_id}/history/{locale}/{number}/restore", dependencies=[Depends(verify_csrf)])
 def restore(
-    article_id: int, locale: str, number: int, session: DbSession, principal: PageAdmin,
+    article_id: int,
+    locale: str,
+    number: int,
+    session: DbSession,
+    principal: PageAdmin,
 ) -> Response:
     article = service.get_article(session, article_id, for_update=True)
     code = service.supported_locale(locale)

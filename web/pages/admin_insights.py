@@ -68,49 +68,88 @@ def _language_label(code: str, reader_language: str) -> str:
 
 
 def _section_data(
-    session: Session, name: str, period: insights.DateRange, gettext: Callable[[str], str], reader_language: str = "en",
+    session: Session,
+    name: str,
+    period: insights.DateRange,
+    gettext: Callable[[str], str],
+    reader_language: str = "en",
 ) -> dict[str, Any]:
     if name == "searches":
         rows = insights.top_searches(session, period)
-        chart = bar_chart(gettext("Top searches"), [row.wording for row in rows[:CHART_ITEMS]],
-                          [row.searches for row in rows[:CHART_ITEMS]], label_heading=gettext("Search"),
-                          value_heading=gettext("Searches"))
+        chart = bar_chart(
+            gettext("Top searches"),
+            [row.wording for row in rows[:CHART_ITEMS]],
+            [row.searches for row in rows[:CHART_ITEMS]],
+            label_heading=gettext("Search"),
+            value_heading=gettext("Searches"),
+        )
     elif name == "gaps":
         rows = insights.content_gaps(session, period, embed=_gap_embedder())
-        chart = bar_chart(gettext("Searches without a confident answer"), [row.wording for row in rows[:CHART_ITEMS]],
-                          [row.searches for row in rows[:CHART_ITEMS]], label_heading=gettext("Search"),
-                          value_heading=gettext("Searches"))
+        chart = bar_chart(
+            gettext("Searches without a confident answer"),
+            [row.wording for row in rows[:CHART_ITEMS]],
+            [row.searches for row in rows[:CHART_ITEMS]],
+            label_heading=gettext("Search"),
+            value_heading=gettext("Searches"),
+        )
     elif name == "helpfulness":
         rows = insights.article_helpfulness(session, period)
-        chart = bar_chart(gettext("Helpful answers per article"),
-                          [row.title or f"#{row.article_id}" for row in rows[:CHART_ITEMS]],
-                          [round(row.helpful_rate * 100) for row in rows[:CHART_ITEMS]], y_min=0, y_max=100,
-                          unit="%", label_heading=gettext("Article"), value_heading=gettext("Helpful"))
+        chart = bar_chart(
+            gettext("Helpful answers per article"),
+            [row.title or f"#{row.article_id}" for row in rows[:CHART_ITEMS]],
+            [round(row.helpful_rate * 100) for row in rows[:CHART_ITEMS]],
+            y_min=0,
+            y_max=100,
+            unit="%",
+            label_heading=gettext("Article"),
+            value_heading=gettext("Helpful"),
+        )
     elif name == "funnel":
         funnel = insights.deflection_funnel(session, period)
         rows = funnel
-        chart = bar_chart(gettext("Contact attempts by stage"), [gettext(FUNNEL_LABELS[s.stage]) for s in funnel.stages],
-                          [s.attempts for s in funnel.stages], label_heading=gettext("Stage"),
-                          value_heading=gettext("Attempts"))
+        chart = bar_chart(
+            gettext("Contact attempts by stage"),
+            [gettext(FUNNEL_LABELS[s.stage]) for s in funnel.stages],
+            [s.attempts for s in funnel.stages],
+            label_heading=gettext("Stage"),
+            value_heading=gettext("Attempts"),
+        )
     elif name == "self_resolution":
         rows = insights.self_resolution(session, period)
         languages = rows.by_language
-        chart = bar_chart(gettext("Tickets solved by a suggested article, by language"),
-                          [_language_label(row.language, reader_language) for row in languages[:CHART_ITEMS]],
-                          [round(row.rate * 100) for row in languages[:CHART_ITEMS]], y_min=0, y_max=100,
-                          unit="%", label_heading=gettext("Language"), value_heading=gettext("Self-resolution rate"))
+        chart = bar_chart(
+            gettext("Tickets solved by a suggested article, by language"),
+            [_language_label(row.language, reader_language) for row in languages[:CHART_ITEMS]],
+            [round(row.rate * 100) for row in languages[:CHART_ITEMS]],
+            y_min=0,
+            y_max=100,
+            unit="%",
+            label_heading=gettext("Language"),
+            value_heading=gettext("Self-resolution rate"),
+        )
     else:
         rows = insights.suggestion_insertions(session, period)
-        chart = bar_chart(gettext("Suggestions inserted by agents"),
-                          [row.title or f"#{row.article_id}" for row in rows[:CHART_ITEMS]],
-                          [round(row.insertion_rate * 100) for row in rows[:CHART_ITEMS]], y_min=0, y_max=100,
-                          unit="%", label_heading=gettext("Article"), value_heading=gettext("Inserted"))
+        chart = bar_chart(
+            gettext("Suggestions inserted by agents"),
+            [row.title or f"#{row.article_id}" for row in rows[:CHART_ITEMS]],
+            [round(row.insertion_rate * 100) for row in rows[:CHART_ITEMS]],
+            y_min=0,
+            y_max=100,
+            unit="%",
+            label_heading=gettext("Article"),
+            value_heading=gettext("Inserted"),
+        )
     return {"rows": rows, "chart": chart, "period": period, "error": None}
 
 
 def _page(
-    request: Request, session: Session, ranges: dict[str, insights.DateRange], *, only: str | None = None,
-    error: str | None = None, status_code: int = 200,
+    request: Request,
+    session: Session,
+    ranges: dict[str, insights.DateRange],
+    *,
+    only: str | None = None,
+    error: str | None = None,
+    status_code: int = 200,
 ) -> Response:
     gettext = i18n.translator(request).gettext
     names = [only] if only else list(SECTIONS)
@@ -134,7 +173,10 @@ def insights_page(request: Request, session: DbSession, principal: PageAdmin) ->
 
 @router.get("/insights/{section}")
 def insights_section(
-    section: str, request: Request, session: DbSession, principal: PageAdmin,
+    section: str,
+    request: Request,
+    session: DbSession,
+    principal: PageAdmin,
     start: Annotated[str, Query(alias="from", max_length=10)] = "",
     end: Annotated[str, Query(alias="to", max_length=10)] = "",
 ) -> Response:

@@ -38,8 +38,15 @@ DONE_MESSAGES = {
 
 
 def _translation_page(
-    request: Request, session: Session, principal: Principal, article: Article, locale: str, *,
-    values: dict[str, str] | None = None, errors: dict[str, str] | None = None, status_code: int = 200,
+    request: Request,
+    session: Session,
+    principal: Principal,
+    article: Article,
+    locale: str,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
 ) -> Response:
     content = article.content(locale)
     source = article.source
@@ -85,7 +92,9 @@ def _target(session: Session, article_id: int, locale: str, *, for_update: bool 
 
 
 @router.get("/articles/{article_id}/translations/{locale}")
-def translation_page(article_id: int, locale: str, request: Request, session: DbSession, principal: PageStaff) -> Response:
+def translation_page(
+    article_id: int, locale: str, request: Request, session: DbSession, principal: PageStaff
+) -> Response:
     article, code = _target(session, article_id, locale)
     if code == article.source_locale:
         return RedirectResponse(f"/admin/articles/{article.id}", status_code=303)
@@ -94,7 +103,11 @@ def translation_page(article_id: int, locale: str, request: Request, session: Db
 
 @router.post("/articles/{article_id}/translations/{locale}", dependencies=[Depends(verify_csrf)])
 def save_translation(
-    article_id: int, locale: str, request: Request, session: DbSession, principal: PageAdmin,
+    article_id: int,
+    locale: str,
+    request: Request,
+    session: DbSession,
+    principal: PageAdmin,
     title: Annotated[str, Form(max_length=2000)] = "",
     body: Annotated[str, Form(max_length=MAX_ARTICLE_BODY_CHARS * 2)] = "",
     questions: Annotated[str, Form(max_length=20_000)] = "",
@@ -111,18 +124,31 @@ def save_translation(
             changes = TranslationUpdate(title=title, body=body, questions=split_lines(questions))
             translations.update_translation(session, article, code, changes, author=principal.user)
     except ValidationError as error:
-        return _translation_page(request, session, principal, article, code, values=values,
-                                 errors=field_errors(error), status_code=422)
+        return _translation_page(
+            request, session, principal, article, code, values=values, errors=field_errors(error), status_code=422
+        )
     except DomainError as error:
-        return _translation_page(request, session, principal, article, code, values=values,
-                                 errors={"form": error.message}, status_code=error.status_code)
+        return _translation_page(
+            request,
+            session,
+            principal,
+            article,
+            code,
+            values=values,
+            errors={"form": error.message},
+            status_code=error.status_code,
+        )
     done = "saved" if versions.current_version(session, article.id, code) != before else "unchanged"
     return RedirectResponse(f"/admin/articles/{article.id}/translations/{code}?done={done}", status_code=303)
 
 
 @router.post("/articles/{article_id}/translations/{locale}/status", dependencies=[Depends(verify_csrf)])
 def translation_status(
-    article_id: int, locale: str, request: Request, session: DbSession, principal: PageAdmin,
+    article_id: int,
+    locale: str,
+    request: Request,
+    session: DbSession,
+    principal: PageAdmin,
     action: Annotated[str, Form(max_length=32)] = "",
 ) -> Response:
     article, code = _target(session, article_id, locale, for_update=True)
@@ -132,8 +158,9 @@ def translation_status(
     try:
         translations.set_translation_status(session, article, content, STATUS_ACTIONS[action][0])
     except DomainError as error:
-        return _translation_page(request, session, principal, article, code, errors={"form": error.message},
-                                 status_code=error.status_code)
+        return _translation_page(
+            request, session, principal, article, code, errors={"form": error.message}, status_code=error.status_code
+        )
     return RedirectResponse(f"/admin/articles/{article.id}/translations/{code}?done=status", status_code=303)
 
 
@@ -142,6 +169,7 @@ def mark_current(article_id: int, locale: str, session: DbSession, principal: Pa
     """The translator checked the source's changes and the translation still says the same."""
     article, code = _target(session, article_id, locale, for_update=True)
     source_now = versions.current_version(session, article.id, article.source_locale)
-    translations.update_translation(session, article, code, TranslationUpdate(source_version=source_now),
-                                    author=principal.user)
+    translations.update_translation(
+        session, article, code, TranslationUpdate(source_version=source_now), author=principal.user
+    )
     return RedirectResponse(f"/admin/articles/{article.id}/translations/{code}?done=current", status_code=303)

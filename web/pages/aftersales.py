@@ -36,14 +36,27 @@ _PRIVATE_HEADERS = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex", "Ref
 
 
 def _survey_page(
-    request: Request, session, invitation: SurveyInvitation, token: str, *, selected: int | None,
-    comment: str = "", saved: bool = False, error: str = "", status_code: int = 200,
+    request: Request,
+    session,
+    invitation: SurveyInvitation,
+    token: str,
+    *,
+    selected: int | None,
+    comment: str = "",
+    saved: bool = False,
+    error: str = "",
+    status_code: int = 200,
 ) -> Response:
     language, words = strings_for(invitation.language)
     kind = SurveyKind(invitation.kind)
     ticket = session.get(Ticket, invitation.ticket_id) if invitation.ticket_id else None
     if kind == SurveyKind.CSAT:
-        question, low, high, comment_label = words["csat_intro"], words["csat_low"], words["csat_high"], words["comment_csat"]
+        question, low, high, comment_label = (
+            words["csat_intro"],
+            words["csat_low"],
+            words["csat_high"],
+            words["comment_csat"],
+        )
     else:
         product = invitation.product.name if invitation.product is not None else words["our_product"]
         question = words["nps_intro"].format(product=product)
@@ -51,20 +64,42 @@ def _survey_page(
     response = invitation.response
     if selected is None and response is not None:
         selected = response.score
-    return render(request, "aftersales/survey.html", {
-        "ui_language": language, "w": words, "invitation": invitation, "token": token, "kind": kind,
-        "ticket": ticket, "question": question, "low": low, "high": high, "comment_label": comment_label,
-        "scores": [score for score, _ in survey_links("", kind)], "selected": selected,
-        "comment": comment or (response.comment if response is not None else ""),
-        "answered": response is not None, "saved": saved, "error": error, "open": surveys.is_open(invitation),
-        "change_until": words["change_until"].format(date=invitation.closes_at.strftime("%Y-%m-%d")),
-    }, status_code=status_code, headers=_PRIVATE_HEADERS)
+    return render(
+        request,
+        "aftersales/survey.html",
+        {
+            "ui_language": language,
+            "w": words,
+            "invitation": invitation,
+            "token": token,
+            "kind": kind,
+            "ticket": ticket,
+            "question": question,
+            "low": low,
+            "high": high,
+            "comment_label": comment_label,
+            "scores": [score for score, _ in survey_links("", kind)],
+            "selected": selected,
+            "comment": comment or (response.comment if response is not None else ""),
+            "answered": response is not None,
+            "saved": saved,
+            "error": error,
+            "open": surveys.is_open(invitation),
+            "change_until": words["change_until"].format(date=invitation.closes_at.strftime("%Y-%m-%d")),
+        },
+        status_code=status_code,
+        headers=_PRIVATE_HEADERS,
+    )
 
 
 @router.get("/surveys/{token}")
 def survey_page(
-    token: str, request: Request, session: DbSession, settings: AppSettings,
-    score: Annotated[int | None, Query(ge=0, le=10)] = None, saved: bool = False,
+    token: str,
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    score: Annotated[int | None, Query(ge=0, le=10)] = None,
+    saved: bool = False,
 ) -> Response:
     invitation = surveys.invitation_from_token(session, settings.secret_key, token)
     kind = SurveyKind(invitation.kind)
@@ -74,7 +109,10 @@ def survey_page(
 
 @router.post("/surveys/{token}", dependencies=[Depends(verify_csrf)])
 def survey_answer(
-    token: str, request: Request, session: DbSession, settings: AppSettings,
+    token: str,
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
     score: Annotated[str, Form(max_length=3)] = "",
     comment: Annotated[str, Form(max_length=5000)] = "",
 ) -> Response:
@@ -82,13 +120,29 @@ def survey_answer(
     _, words = strings_for(invitation.language)
     kind = SurveyKind(invitation.kind)
     if not score.isdigit() or int(score) not in surveys.SCORE_RANGES[kind]:
-        return _survey_page(request, session, invitation, token, selected=None, comment=comment,
-                            error=words["choose_score"], status_code=422)
+        return _survey_page(
+            request,
+            session,
+            invitation,
+            token,
+            selected=None,
+            comment=comment,
+            error=words["choose_score"],
+            status_code=422,
+        )
     try:
         surveys.submit_answer(session, invitation, SurveyAnswer(score=int(score), comment=comment))
     except InvalidTransition:
-        return _survey_page(request, session, invitation, token, selected=int(score), comment=comment,
-                            error=words["closed"], status_code=409)
+        return _survey_page(
+            request,
+            session,
+            invitation,
+            token,
+            selected=int(score),
+            comment=comment,
+            error=words["closed"],
+            status_code=409,
+        )
     return RedirectResponse(f"/surveys/{token}?saved=1&lang={invitation.language}", status_code=303)
 
 

@@ -42,8 +42,6 @@ router = APIRouter(prefix="/admin", include_in_schema=False)
 STEP_ROWS = 6
 
 
-
-
 def _split_tags(text: str) -> list[str]:
     return [tag.strip() for tag in text.replace(";", ",").split(",") if tag.strip()]
 
@@ -54,15 +52,25 @@ def _split_tags(text: str) -> list[str]:
 @router.get("/products")
 def products_page(request: Request, session: DbSession, principal: PageAdmin, saved: int = 0) -> Response:
     counts = dict(session.execute(select(Purchase.product_id, func.count()).group_by(Purchase.product_id)).all())
-    return render(request, "aftersales/products.html", {
-        "products": purchases.list_products(session), "purchase_counts": counts, "saved": saved, "errors": {},
-        "section": "products",
-    })
+    return render(
+        request,
+        "aftersales/products.html",
+        {
+            "products": purchases.list_products(session),
+            "purchase_counts": counts,
+            "saved": saved,
+            "errors": {},
+            "section": "products",
+        },
+    )
 
 
 @router.post("/products/{product_id}", dependencies=[Depends(verify_csrf)])
 def update_product(
-    product_id: int, request: Request, session: DbSession, principal: PageAdmin,
+    product_id: int,
+    request: Request,
+    session: DbSession,
+    principal: PageAdmin,
     name: Annotated[str, Form(max_length=200)] = "",
     tags: Annotated[str, Form(max_length=2000)] = "",
     renewal_days: Annotated[str, Form(max_length=10)] = "",
@@ -70,14 +78,23 @@ def update_product(
     product = purchases.get_product(session, product_id)
     try:
         changes = ProductUpdate(
-            name=name or None, tags=_split_tags(tags),
+            name=name or None,
+            tags=_split_tags(tags),
             renewal_days=int(renewal_days) if renewal_days.strip().isdigit() else None,
         )
     except ValidationError as error:
-        return render(request, "aftersales/products.html", {
-            "products": purchases.list_products(session), "purchase_counts": {}, "saved": 0,
-            "errors": {product_id: "; ".join(field_errors(error).values())}, "section": "products",
-        }, status_code=422)
+        return render(
+            request,
+            "aftersales/products.html",
+            {
+                "products": purchases.list_products(session),
+                "purchase_counts": {},
+                "saved": 0,
+                "errors": {product_id: "; ".join(field_errors(error).values())},
+                "section": "products",
+            },
+            status_code=422,
+        )
     purchases.update_product(session, product, changes)
     return RedirectResponse(f"/admin/products?saved={product_id}", status_code=303)
 
@@ -92,8 +109,13 @@ def _programmes_context(session, **extra) -> dict:
         "stats": {p.id: programmes.programme_stats(session, p) for p in items},
         "enrolments": {p.id: programmes.enrolment_count(session, p) for p in items},
         "tags": sorted(set(session.scalars(select(ProductTag.tag)))),
-        "step_kinds": list(StepKind), "triggers": list(ProgrammeTrigger), "step_rows": STEP_ROWS,
-        "errors": {}, "values": {}, "section": "programmes", **extra,
+        "step_kinds": list(StepKind),
+        "triggers": list(ProgrammeTrigger),
+        "step_rows": STEP_ROWS,
+        "errors": {},
+        "values": {},
+        "section": "programmes",
+        **extra,
     }
 
 
@@ -104,7 +126,9 @@ def programmes_page(request: Request, session: DbSession, principal: PageAdmin) 
 
 @router.post("/programmes", dependencies=[Depends(verify_csrf)])
 def create_programme(
-    request: Request, session: DbSession, principal: PageAdmin,
+    request: Request,
+    session: DbSession,
+    principal: PageAdmin,
     name: Annotated[str, Form(max_length=200)] = "",
     trigger: Annotated[str, Form(max_length=16)] = ProgrammeTrigger.PURCHASE,
     product_tag: Annotated[str, Form(max_length=64)] = "",
@@ -120,7 +144,9 @@ def create_programme(
     values = {"name": name, "trigger": trigger, "product_tag": product_tag, "steps": rows}
     try:
         data = ProgrammeCreate(
-            name=name, trigger=trigger, product_tag=product_tag or None,
+            name=name,
+            trigger=trigger,
+            product_tag=product_tag or None,
             steps=[StepCreate(day_offset=day, kind=kind, article_tag=tag or None) for day, kind, tag in rows],
         )
         programme = programmes.create_programme(session, data)
@@ -135,7 +161,11 @@ def create_programme(
 
 @router.get("/programmes/{programme_id}")
 def programme_page(
-    programme_id: int, request: Request, session: DbSession, settings: AppSettings, principal: PageAdmin,
+    programme_id: int,
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    principal: PageAdmin,
     language: Annotated[str, Query(max_length=16)] = "",
 ) -> Response:
     programme = programmes.get_programme(session, programme_id)
@@ -144,7 +174,11 @@ def programme_page(
     product = None
     if programme.product_tag:
         product = session.scalar(
-            select(Product).join(ProductTag).where(ProductTag.tag == programme.product_tag).order_by(Product.id).limit(1)
+            select(Product)
+            .join(ProductTag)
+            .where(ProductTag.tag == programme.product_tag)
+            .order_by(Product.id)
+            .limit(1)
         )
     if product is not None:
         # A customer who has received nothing yet, in the chosen language: what step N would send.
@@ -155,16 +189,28 @@ def programme_page(
             if choice is not None:
                 already.add(choice.article.id)
                 previews[step.id] = (tip_email(sample, product, step, choice), choice.language)
-    return render(request, "aftersales/programme.html", {
-        "programme": programme, "stats": programmes.programme_stats(session, programme),
-        "enrolments": programmes.enrolment_count(session, programme), "previews": previews, "product": product,
-        "language": language, "languages": settings.languages, "section": "programmes",
-    })
+    return render(
+        request,
+        "aftersales/programme.html",
+        {
+            "programme": programme,
+            "stats": programmes.programme_stats(session, programme),
+            "enrolments": programmes.enrolment_count(session, programme),
+            "previews": previews,
+            "product": product,
+            "language": language,
+            "languages": settings.languages,
+            "section": "programmes",
+        },
+    )
 
 
 @router.post("/programmes/{programme_id}/active", dependencies=[Depends(verify_csrf)])
 def toggle_programme(
-    programme_id: int, session: DbSession, principal: PageAdmin, active: Annotated[str, Form()] = "",
+    programme_id: int,
+    session: DbSession,
+    principal: PageAdmin,
+    active: Annotated[str, Form()] = "",
 ) -> Response:
     programme = programmes.get_programme(session, programme_id)
     programmes.set_programme_active(session, programme, active == "1")
@@ -175,8 +221,15 @@ def toggle_programme(
 
 
 def _filters(
-    languages: list[str], product_ids: list[str], product_tags: str, min_purchases: str, max_purchases: str,
-    min_days: str, max_days: str, consent_marketing: str, consent_surveys: str,
+    languages: list[str],
+    product_ids: list[str],
+    product_tags: str,
+    min_purchases: str,
+    max_purchases: str,
+    min_days: str,
+    max_days: str,
+    consent_marketing: str,
+    consent_surveys: str,
 ) -> SegmentFilters:
     def number(text: str) -> int | None:
         return int(text) if text.strip().isdigit() else None
@@ -185,10 +238,14 @@ def _filters(
         return {"yes": True, "no": False}.get(text)
 
     return SegmentFilters(
-        languages=[lang for lang in languages if lang], product_ids=[int(p) for p in product_ids if p.isdigit()],
-        product_tags=_split_tags(product_tags), min_purchases=number(min_purchases),
-        max_purchases=number(max_purchases), min_days_since_last_purchase=number(min_days),
-        max_days_since_last_purchase=number(max_days), consent_marketing=tristate(consent_marketing),
+        languages=[lang for lang in languages if lang],
+        product_ids=[int(p) for p in product_ids if p.isdigit()],
+        product_tags=_split_tags(product_tags),
+        min_purchases=number(min_purchases),
+        max_purchases=number(max_purchases),
+        min_days_since_last_purchase=number(min_days),
+        max_days_since_last_purchase=number(max_days),
+        consent_marketing=tristate(consent_marketing),
         consent_surveys=tristate(consent_surveys),
     )
 
@@ -198,8 +255,14 @@ def _segments_context(session, settings, **extra) -> dict:
     return {
         "segments": items,
         "counts": {s.id: segments.count_members(session, segments.segment_filters(s)) for s in items},
-        "products": purchases.list_products(session), "languages": settings.languages,
-        "filters": SegmentFilters(), "name": "", "count": None, "errors": {}, "section": "segments", **extra,
+        "products": purchases.list_products(session),
+        "languages": settings.languages,
+        "filters": SegmentFilters(),
+        "name": "",
+        "count": None,
+        "errors": {},
+        "section": "segments",
+        **extra,
     }
 
 
@@ -210,38 +273,79 @@ def segments_page(request: Request, session: DbSession, settings: AppSettings, p
 
 @router.get("/segments/count")
 def segment_count(
-    request: Request, session: DbSession, settings: AppSettings, principal: PageAdmin,
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    principal: PageAdmin,
     languages: Annotated[list[str], Query()] = [],  # noqa: B006
     product_ids: Annotated[list[str], Query()] = [],  # noqa: B006
-    product_tags: str = "", min_purchases: str = "", max_purchases: str = "", min_days: str = "",
-    max_days: str = "", consent_marketing: str = "", consent_surveys: str = "",
+    product_tags: str = "",
+    min_purchases: str = "",
+    max_purchases: str = "",
+    min_days: str = "",
+    max_days: str = "",
+    consent_marketing: str = "",
+    consent_surveys: str = "",
 ) -> Response:
     """The live count while an admin edits filters (htmx swaps in the ``count`` block)."""
     try:
-        filters = _filters(languages, product_ids, product_tags, min_purchases, max_purchases, min_days, max_days,
-                           consent_marketing, consent_surveys)
+        filters = _filters(
+            languages,
+            product_ids,
+            product_tags,
+            min_purchases,
+            max_purchases,
+            min_days,
+            max_days,
+            consent_marketing,
+            consent_surveys,
+        )
         count = segments.count_members(session, filters)
     except ValidationError as error:
-        return render(request, "aftersales/segments.html",
-                      _segments_context(session, settings, errors=field_errors(error)), block="count", status_code=422)
-    return render(request, "aftersales/segments.html",
-                  _segments_context(session, settings, filters=filters, count=count), block="count")
+        return render(
+            request,
+            "aftersales/segments.html",
+            _segments_context(session, settings, errors=field_errors(error)),
+            block="count",
+            status_code=422,
+        )
+    return render(
+        request,
+        "aftersales/segments.html",
+        _segments_context(session, settings, filters=filters, count=count),
+        block="count",
+    )
 
 
 @router.post("/segments", dependencies=[Depends(verify_csrf)])
 def create_segment(
-    request: Request, session: DbSession, settings: AppSettings, principal: PageAdmin,
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    principal: PageAdmin,
     name: Annotated[str, Form(max_length=200)] = "",
     languages: Annotated[list[str], Form()] = [],  # noqa: B006
     product_ids: Annotated[list[str], Form()] = [],  # noqa: B006
     product_tags: Annotated[str, Form(max_length=2000)] = "",
-    min_purchases: Annotated[str, Form(max_length=10)] = "", max_purchases: Annotated[str, Form(max_length=10)] = "",
-    min_days: Annotated[str, Form(max_length=10)] = "", max_days: Annotated[str, Form(max_length=10)] = "",
-    consent_marketing: Annotated[str, Form(max_length=3)] = "", consent_surveys: Annotated[str, Form(max_length=3)] = "",
+    min_purchases: Annotated[str, Form(max_length=10)] = "",
+    max_purchases: Annotated[str, Form(max_length=10)] = "",
+    min_days: Annotated[str, Form(max_length=10)] = "",
+    max_days: Annotated[str, Form(max_length=10)] = "",
+    consent_marketing: Annotated[str, Form(max_length=3)] = "",
+    consent_surveys: Annotated[str, Form(max_length=3)] = "",
 ) -> Response:
     try:
-        filters = _filters(languages, product_ids, product_tags, min_purchases, max_purchases, min_days, max_days,
-                           consent_marketing, consent_surveys)
+        filters = _filters(
+            languages,
+            product_ids,
+            product_tags,
+            min_purchases,
+            max_purchases,
+            min_days,
+            max_days,
+            consent_marketing,
+            consent_surveys,
+        )
         segment = segments.create_segment(session, SegmentCreate(name=name, filters=filters))
     except ValidationError as error:
         context = _segments_context(session, settings, errors=field_errors(error), name=name)
@@ -256,24 +360,35 @@ def _segment_context(session, segment, **extra) -> dict:
     filters = segments.segment_filters(segment)
     broadcasts = segments.list_broadcasts(session, segment)
     return {
-        "segment": segment, "filters": filters, "count": segments.count_members(session, filters),
+        "segment": segment,
+        "filters": filters,
+        "count": segments.count_members(session, filters),
         "reachable": segments.count_members(session, filters.model_copy(update={"consent_marketing": True})),
-        "sample": segments.sample_members(session, filters), "broadcasts": broadcasts,
+        "sample": segments.sample_members(session, filters),
+        "broadcasts": broadcasts,
         "broadcast_counts": {b.id: segments.broadcast_counts(session, b) for b in broadcasts},
         "products": {p.id: p.name for p in purchases.list_products(session)},
-        "errors": {}, "values": {}, "section": "segments", **extra,
+        "errors": {},
+        "values": {},
+        "section": "segments",
+        **extra,
     }
 
 
 @router.get("/segments/{segment_id}")
-def segment_page(segment_id: int, request: Request, session: DbSession, principal: PageAdmin, queued: int = 0) -> Response:
+def segment_page(
+    segment_id: int, request: Request, session: DbSession, principal: PageAdmin, queued: int = 0
+) -> Response:
     segment = segments.get_segment(session, segment_id)
     return render(request, "aftersales/segment.html", _segment_context(session, segment, queued=queued))
 
 
 @router.post("/segments/{segment_id}/broadcasts", dependencies=[Depends(verify_csrf)])
 def queue_broadcast(
-    segment_id: int, request: Request, session: DbSession, principal: PageAdmin,
+    segment_id: int,
+    request: Request,
+    session: DbSession,
+    principal: PageAdmin,
     subject: Annotated[str, Form(max_length=300)] = "",
     body: Annotated[str, Form(max_length=20_000)] = "",
 ) -> Response:
@@ -281,7 +396,9 @@ def queue_broadcast(
     try:
         data = BroadcastCreate(subject=subject, body=body)
     except ValidationError as error:
-        context = _segment_context(session, segment, errors=field_errors(error), values={"subject": subject, "body": body})
+        context = _segment_context(
+            session, segment, errors=field_errors(error), values={"subject": subject, "body": body}
+        )
         return render(request, "aftersales/segment.html", context, status_code=422)
     broadcast = segments.create_broadcast(session, segment, data, author=principal.user)
     return RedirectResponse(f"/admin/segments/{segment_id}?queued={broadcast.id}", status_code=303)
@@ -293,20 +410,34 @@ def queue_broadcast(
 def _lapsed_context(session, reason: str, **extra) -> dict:
     chosen = LapseReason(reason) if reason in set(LapseReason) else None
     return {
-        "entries": lapsed.list_lapsed(session, reason=chosen), "counts": lapsed.count_lapsed(session),
-        "reasons": list(LapseReason), "reason": reason,
-        "programmes": [p for p in programmes.list_programmes(session) if p.is_active and p.trigger == ProgrammeTrigger.MANUAL],
-        "errors": {}, "section": "lapsed", **extra,
+        "entries": lapsed.list_lapsed(session, reason=chosen),
+        "counts": lapsed.count_lapsed(session),
+        "reasons": list(LapseReason),
+        "reason": reason,
+        "programmes": [
+            p for p in programmes.list_programmes(session) if p.is_active and p.trigger == ProgrammeTrigger.MANUAL
+        ],
+        "errors": {},
+        "section": "lapsed",
+        **extra,
     }
 
 
 @router.get("/lapsed")
 def lapsed_page(
-    request: Request, session: DbSession, principal: PageAdmin,
-    reason: Annotated[str, Query(max_length=32)] = "", enrolled: int = -1, already: int = 0, scanned: int = -1,
+    request: Request,
+    session: DbSession,
+    principal: PageAdmin,
+    reason: Annotated[str, Query(max_length=32)] = "",
+    enrolled: int = -1,
+    already: int = 0,
+    scanned: int = -1,
 ) -> Response:
-    return render(request, "aftersales/lapsed.html",
-                  _lapsed_context(session, reason, enrolled=enrolled, already=already, scanned=scanned))
+    return render(
+        request,
+        "aftersales/lapsed.html",
+        _lapsed_context(session, reason, enrolled=enrolled, already=already, scanned=scanned),
+    )
 
 
 @router.post("/lapsed/scan", dependencies=[Depends(verify_csrf)])
@@ -317,7 +448,9 @@ def rescan(session: DbSession, principal: PageAdmin) -> Response:
 
 @router.post("/lapsed/enrol", dependencies=[Depends(verify_csrf)])
 def enrol_lapsed(
-    request: Request, session: DbSession, principal: PageAdmin,
+    request: Request,
+    session: DbSession,
+    principal: PageAdmin,
     programme_id: Annotated[str, Form(max_length=12)] = "",
     customer_ids: Annotated[list[str], Form()] = [],  # noqa: B006
 ) -> Response:
@@ -332,8 +465,12 @@ def enrol_lapsed(
             raise DomainError("only manual programmes can be sent to chosen customers")
         result = programmes.enrol_customers(session, programme, ids)
     except DomainError as error:
-        return render(request, "aftersales/lapsed.html", _lapsed_context(session, "", errors={"form": error.message}),
-                      status_code=error.status_code)
+        return render(
+            request,
+            "aftersales/lapsed.html",
+            _lapsed_context(session, "", errors={"form": error.message}),
+            status_code=error.status_code,
+        )
     return RedirectResponse(
         f"/admin/lapsed?enrolled={result.enrolled}&already={result.already_enrolled}", status_code=303
     )

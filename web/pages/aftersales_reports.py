@@ -29,18 +29,30 @@ ReportName = Literal["nps-time", "nps-product", "nps-segment", "csat-time", "ema
 
 @router.get("/surveys")
 def surveys_page(
-    request: Request, session: DbSession, principal: PageAdmin,
+    request: Request,
+    session: DbSession,
+    principal: PageAdmin,
     kind: Annotated[str, Query(max_length=8)] = "",
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> Response:
     chosen = SurveyKind(kind) if kind in set(SurveyKind) else None
     page_size = 50
     invitations = surveys.list_invitations(session, kind=chosen, limit=page_size + 1, offset=(page - 1) * page_size)
-    return render(request, "aftersales/surveys.html", {
-        "invitations": invitations[:page_size], "has_next": len(invitations) > page_size, "page": page,
-        "kind": kind, "kinds": list(SurveyKind), "now": utcnow(), "section": "surveys",
-        "is_detractor": surveys.is_detractor, "is_promoter": surveys.is_promoter,
-    })
+    return render(
+        request,
+        "aftersales/surveys.html",
+        {
+            "invitations": invitations[:page_size],
+            "has_next": len(invitations) > page_size,
+            "page": page,
+            "kind": kind,
+            "kinds": list(SurveyKind),
+            "now": utcnow(),
+            "section": "surveys",
+            "is_detractor": surveys.is_detractor,
+            "is_promoter": surveys.is_promoter,
+        },
+    )
 
 
 def _report_data(session, range_key: str) -> dict:
@@ -60,46 +72,81 @@ def _report_data(session, range_key: str) -> dict:
 
 @router.get("/reports")
 def reports_page(
-    request: Request, session: DbSession, principal: PageAdmin, range: Annotated[str, Query(max_length=4)] = "365",
+    request: Request,
+    session: DbSession,
+    principal: PageAdmin,
+    range: Annotated[str, Query(max_length=4)] = "365",
 ) -> Response:
     data = _report_data(session, range)
     nps_time, csat_time, email_time = data["nps-time"], data["csat-time"], data["email-time"]
     charts = {
         "nps_time": line_chart(
-            "NPS over time", [r.group for r in nps_time], [Series("NPS", [r.nps for r in nps_time])],
-            y_min=-100, y_max=100,
+            "NPS over time",
+            [r.group for r in nps_time],
+            [Series("NPS", [r.nps for r in nps_time])],
+            y_min=-100,
+            y_max=100,
         ),
         "nps_product": bar_chart(
-            "NPS by product", [r.group for r in data["nps-product"]], [r.nps for r in data["nps-product"]],
-            y_min=-100, y_max=100, value_heading="NPS", label_heading="Product",
+            "NPS by product",
+            [r.group for r in data["nps-product"]],
+            [r.nps for r in data["nps-product"]],
+            y_min=-100,
+            y_max=100,
+            value_heading="NPS",
+            label_heading="Product",
         ),
         "nps_segment": bar_chart(
-            "NPS by segment", [r.group for r in data["nps-segment"]], [r.nps for r in data["nps-segment"]],
-            y_min=-100, y_max=100, value_heading="NPS", label_heading="Segment",
+            "NPS by segment",
+            [r.group for r in data["nps-segment"]],
+            [r.nps for r in data["nps-segment"]],
+            y_min=-100,
+            y_max=100,
+            value_heading="NPS",
+            label_heading="Segment",
         ),
         "csat_time": line_chart(
-            "CSAT over time (% satisfied)", [r.group for r in csat_time],
-            [Series("CSAT", [r.csat for r in csat_time])], y_min=0, y_max=100, unit="%",
+            "CSAT over time (% satisfied)",
+            [r.group for r in csat_time],
+            [Series("CSAT", [r.csat for r in csat_time])],
+            y_min=0,
+            y_max=100,
+            unit="%",
         ),
         "email_time": line_chart(
-            "Tips and unsubscribes over time", [r.group for r in email_time],
-            [Series("Sent", [r.sent for r in email_time]), Series("Opened", [r.opened for r in email_time]),
-             Series("Clicked", [r.clicked for r in email_time]),
-             Series("Unsubscribed", [r.unsubscribed for r in email_time])],
+            "Tips and unsubscribes over time",
+            [r.group for r in email_time],
+            [
+                Series("Sent", [r.sent for r in email_time]),
+                Series("Opened", [r.opened for r in email_time]),
+                Series("Clicked", [r.clicked for r in email_time]),
+                Series("Unsubscribed", [r.unsubscribed for r in email_time]),
+            ],
         ),
     }
-    return render(request, "aftersales/reports.html", {
-        "data": data, "charts": charts, "range": range if range in RANGES else "365", "section": "reports",
-    })
+    return render(
+        request,
+        "aftersales/reports.html",
+        {
+            "data": data,
+            "charts": charts,
+            "range": range if range in RANGES else "365",
+            "section": "reports",
+        },
+    )
 
 
 @router.get("/reports/{name}.csv")
 def report_csv(
-    name: ReportName, session: DbSession, principal: PageAdmin, range: Annotated[str, Query(max_length=4)] = "365",
+    name: ReportName,
+    session: DbSession,
+    principal: PageAdmin,
+    range: Annotated[str, Query(max_length=4)] = "365",
 ) -> Response:
     rows = _report_data(session, range)[name]
     columns = NPS_COLUMNS if name.startswith("nps") else CSAT_COLUMNS if name.startswith("csat") else EMAIL_COLUMNS
     return Response(
-        reports.to_csv(rows, columns), media_type="text/csv; charset=utf-8",
+        reports.to_csv(rows, columns),
+        media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="aftercare-{name}.csv"'},
     )

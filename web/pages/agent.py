@@ -51,9 +51,9 @@ VIEW_LABELS = {
 
 
 def _agents(session: Session) -> list[User]:
-    return list(session.scalars(
-        select(User).where(User.role.in_(["agent", "admin"]), User.is_active).order_by(User.name)
-    ))
+    return list(
+        session.scalars(select(User).where(User.role.in_(["agent", "admin"]), User.is_active).order_by(User.name))
+    )
 
 
 def _known_tags(session: Session) -> list[str]:
@@ -85,17 +85,29 @@ def inbox_page(
     default_view = inbox.InboxView.ALL if chosen_status is not None else inbox.InboxView.OPEN
     chosen_view = inbox.InboxView(view) if view in set(inbox.InboxView) else default_view
     query = inbox.InboxQuery(
-        view=chosen_view, status=chosen_status, assignee=assignee or None,
-        language=language if language in settings.languages else None, tag=tag.strip() or None, text=q.strip() or None,
+        view=chosen_view,
+        status=chosen_status,
+        assignee=assignee or None,
+        language=language if language in settings.languages else None,
+        tag=tag.strip() or None,
+        text=q.strip() or None,
     )
     page = inbox.inbox_page(
-        session, query, principal,
+        session,
+        query,
+        principal,
         older_than=inbox.Cursor.decode(older) if older else None,
         newer_than=inbox.Cursor.decode(newer) if newer else None,
         size=PAGE_SIZE,
     )
-    filters = {"view": chosen_view.value, "status": status if chosen_status else "", "assignee": assignee,
-               "language": query.language or "", "tag": tag.strip(), "q": q.strip()}
+    filters = {
+        "view": chosen_view.value,
+        "status": status if chosen_status else "",
+        "assignee": assignee,
+        "language": query.language or "",
+        "tag": tag.strip(),
+        "q": q.strip(),
+    }
     kept = {key: value for key, value in filters.items() if value}
 
     def page_url(**cursor: str) -> str:
@@ -110,8 +122,10 @@ def inbox_page(
         "newer_url": page_url(newer=page.newer.encode()) if page.newer else None,
         "first_url": page_url() if (older or newer) else None,
         "view_url": lambda view_: "/agent/tickets?" + urlencode({"view": view_.value}),
-        "statuses": list(TicketStatus), "languages": settings.languages,
-        "agents": _agents(session), "tags": _known_tags(session),
+        "statuses": list(TicketStatus),
+        "languages": settings.languages,
+        "agents": _agents(session),
+        "tags": _known_tags(session),
     }
     return render(request, "agent/inbox.html", context, block="results")
 
@@ -124,14 +138,22 @@ def _ticket_page(
     agents = _agents(session)
     public = can_reply_publicly(ticket)
     context = {
-        "ticket": ticket, "messages": service.visible_messages(ticket, principal), "agents": agents,
+        "ticket": ticket,
+        "messages": service.visible_messages(ticket, principal),
+        "agents": agents,
         "agent_names": {str(agent.id): agent.name for agent in agents},
         # The menus offer only what the state machine allows from the ticket's status.
         "next_statuses": next_statuses(ticket.status, principal),
         "can_reply_publicly": public,
-        "priorities": list(TicketPriority), "errors": {}, "reply_errors": {}, "draft": "", "properties": None,
-        "kind": (MessageKind.PUBLIC_REPLY if public else MessageKind.INTERNAL_NOTE).value, "reply_status": "",
-        "other_tickets": other_tickets, "other_total": other_total,
+        "priorities": list(TicketPriority),
+        "errors": {},
+        "reply_errors": {},
+        "draft": "",
+        "properties": None,
+        "kind": (MessageKind.PUBLIC_REPLY if public else MessageKind.INTERNAL_NOTE).value,
+        "reply_status": "",
+        "other_tickets": other_tickets,
+        "other_total": other_total,
         "macros": macros.list_macros(session, language=ticket.language),
         **extra,
     }
@@ -140,7 +162,10 @@ def _ticket_page(
 
 @router.get("/tickets/{ticket_id}")
 def ticket_page(
-    ticket_id: int, request: Request, session: DbSession, principal: PageStaff,
+    ticket_id: int,
+    request: Request,
+    session: DbSession,
+    principal: PageStaff,
     macro: Annotated[int | None, Query(ge=1)] = None,
 ) -> Response:
     # Without JavaScript, "Insert" reloads the page with the canned reply in the editor.
@@ -161,7 +186,10 @@ def rendered_macro(ticket_id: int, macro_id: int, session: DbSession, principal:
 
 @router.post("/tickets/{ticket_id}/messages", dependencies=[Depends(verify_csrf)])
 def post_message(
-    ticket_id: int, request: Request, session: DbSession, principal: PageStaff,
+    ticket_id: int,
+    request: Request,
+    session: DbSession,
+    principal: PageStaff,
     body: Annotated[str, Form()] = "",
     # Plain strings, checked by MessageCreate: a bad value is an error beside the kept reply,
     # not a bare 422 page.
@@ -173,10 +201,14 @@ def post_message(
     try:
         data = MessageCreate(body=body, kind=kind, status=status or None)
     except ValidationError as error:
-        return _ticket_page(request, session, principal, ticket_id, status_code=422,
-                            reply_errors=field_errors(error), **kept)
-    status_refused = data.status is not None and data.status != ticket.status and (
-        data.status not in next_statuses(ticket.status, principal))
+        return _ticket_page(
+            request, session, principal, ticket_id, status_code=422, reply_errors=field_errors(error), **kept
+        )
+    status_refused = (
+        data.status is not None
+        and data.status != ticket.status
+        and (data.status not in next_statuses(ticket.status, principal))
+    )
     try:
         # Checked first for a clear message; the savepoint undoes a refusal the check did not
         # foresee (a status changed meanwhile), so that a refused reply stores nothing at all.
@@ -186,14 +218,24 @@ def post_message(
             service.add_message(session, ticket, data, principal)
     except DomainError as error:
         session.expire_all()
-        return _ticket_page(request, session, principal, ticket_id, status_code=error.status_code,
-                            reply_errors={"status" if status_refused else "reply": error.message}, **kept)
+        return _ticket_page(
+            request,
+            session,
+            principal,
+            ticket_id,
+            status_code=error.status_code,
+            reply_errors={"status" if status_refused else "reply": error.message},
+            **kept,
+        )
     return RedirectResponse(f"/agent/tickets/{ticket_id}", status_code=303)
 
 
 @router.post("/tickets/{ticket_id}/update", dependencies=[Depends(verify_csrf)])
 def update(
-    ticket_id: int, request: Request, session: DbSession, principal: PageStaff,
+    ticket_id: int,
+    request: Request,
+    session: DbSession,
+    principal: PageStaff,
     status: Annotated[str, Form()] = "",
     priority: Annotated[str, Form()] = "",
     assignee_id: Annotated[str, Form()] = "",
@@ -210,15 +252,26 @@ def update(
             tags=[tag for tag in tags.replace(";", ",").split(",") if tag.strip()],
         )
     except ValidationError as error:
-        return _ticket_page(request, session, principal, ticket_id, status_code=422, errors=field_errors(error),
-                            properties=chosen)
-    status_refused = changes.status is not None and changes.status != ticket.status and (
-        changes.status not in next_statuses(ticket.status, principal))
+        return _ticket_page(
+            request, session, principal, ticket_id, status_code=422, errors=field_errors(error), properties=chosen
+        )
+    status_refused = (
+        changes.status is not None
+        and changes.status != ticket.status
+        and (changes.status not in next_statuses(ticket.status, principal))
+    )
     try:
         with session.begin_nested():
             service.update_ticket(session, ticket, changes, principal)
     except DomainError as error:
         session.expire_all()
-        return _ticket_page(request, session, principal, ticket_id, status_code=error.status_code,
-                            errors={"status" if status_refused else "form": error.message}, properties=chosen)
+        return _ticket_page(
+            request,
+            session,
+            principal,
+            ticket_id,
+            status_code=error.status_code,
+            errors={"status" if status_refused else "form": error.message},
+            properties=chosen,
+        )
     return RedirectResponse(f"/agent/tickets/{ticket_id}", status_code=303)

@@ -20,11 +20,15 @@ router = APIRouter(prefix="/macros")
 
 def _form(request: Request, settings, *, macro=None, values=None, errors=None, status_code: int = 200) -> Response:
     values = values or (
-        {"title": macro.title, "body": macro.body, "language": macro.language or ""} if macro is not None
+        {"title": macro.title, "body": macro.body, "language": macro.language or ""}
+        if macro is not None
         else {"title": "", "body": "", "language": ""}
     )
     context = {
-        "macro": macro, "values": values, "errors": errors or {}, "languages": settings.languages,
+        "macro": macro,
+        "values": values,
+        "errors": errors or {},
+        "languages": settings.languages,
         "placeholders": macros.PLACEHOLDERS,
     }
     return render(request, "agent/macro_form.html", context, status_code=status_code)
@@ -36,8 +40,9 @@ def _write(title: str, body: str, language: str) -> macros.MacroWrite:
 
 @router.get("")
 def macro_list(request: Request, session: DbSession, principal: PageStaff) -> Response:
-    return render(request, "agent/macros.html", {"macros": macros.list_macros(session),
-                                                 "placeholders": macros.PLACEHOLDERS})
+    return render(
+        request, "agent/macros.html", {"macros": macros.list_macros(session), "placeholders": macros.PLACEHOLDERS}
+    )
 
 
 @router.get("/new")
@@ -47,7 +52,10 @@ def new_macro(request: Request, settings: AppSettings, principal: PageAdmin) -> 
 
 @router.post("", dependencies=[Depends(verify_csrf)])
 def create_macro(
-    request: Request, session: DbSession, settings: AppSettings, principal: PageAdmin,
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    principal: PageAdmin,
     title: Annotated[str, Form()] = "",
     body: Annotated[str, Form()] = "",
     language: Annotated[str, Form(max_length=16)] = "",
@@ -71,7 +79,11 @@ def edit_macro(
 
 @router.post("/{macro_id}", dependencies=[Depends(verify_csrf)])
 def update_macro(
-    macro_id: int, request: Request, session: DbSession, settings: AppSettings, principal: PageAdmin,
+    macro_id: int,
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    principal: PageAdmin,
     title: Annotated[str, Form()] = "",
     body: Annotated[str, Form()] = "",
     language: Annotated[str, Form(max_length=16)] = "",

@@ -65,7 +65,7 @@ class SuggestionView:
 
     @property
     def percent_label(self) -> str:
-        """"87%"; "<1%" rather than a "0%" that would read as "certainly wrong"."""
+        """ "87%"; "<1%" rather than a "0%" that would read as "certainly wrong"."""
         return f"{self.percent}%" if self.percent >= 1 else "<1%"
 
 
@@ -95,26 +95,43 @@ def reply_content(article: Article, ticket_language: str, found_locale: str) -> 
     language it was written in, usually the site's own), else the version search found: a Polish
     customer reads English more likely than the Indonesian translation that happened to match."""
     visible = {content.locale: content for content in kb_service.visible_contents(article, include_unpublished=False)}
-    return (visible.get(ticket_language) or visible.get(article.source_locale) or visible.get(found_locale)
-            or article.source)
+    return (
+        visible.get(ticket_language)
+        or visible.get(article.source_locale)
+        or visible.get(found_locale)
+        or article.source
+    )
 
 
 def article_link(article: Article, content: ArticleContent) -> str:
     # The slug as written (not percent-encoded): the link stays readable and recognisable in the reply.
-    return get_settings().base_url.rstrip("/") + kb_service.article_path(article.slug, content.locale, article.source_locale)
+    return get_settings().base_url.rstrip("/") + kb_service.article_path(
+        article.slug, content.locale, article.source_locale
+    )
 
 
-def reply_draft(article: Article, content: ArticleContent, language: str, *, snippet: str, query: str,
-                found: ArticleContent | None = None) -> str:
+def reply_draft(
+    article: Article,
+    content: ArticleContent,
+    language: str,
+    *,
+    snippet: str,
+    query: str,
+    found: ArticleContent | None = None,
+) -> str:
     """The matched passage as plain text, then the article's title and link as its source."""
     passage = suggestions.matched_passage(
-        content.body_markdown, snippet, query, found_markdown=found.body_markdown if found is not None else None)
+        content.body_markdown, snippet, query, found_markdown=found.body_markdown if found is not None else None
+    )
     citation = i18n.translations(language).gettext(CITATION) % {
-        "title": content.title, "url": article_link(article, content)}
+        "title": content.title,
+        "url": article_link(article, content),
+    }
     return f"{plain_text(passage)}\n\n{citation}" if passage else citation
 
 
 # ---- the panel -----------------------------------------------------------------------------
+
 
 def _is_confident(found: suggestions.TicketSuggestions, hit: SearchHit) -> bool:
     """Whether ``hit`` is marked confident. The search claims only its first result (``answered``);
@@ -125,13 +142,17 @@ def _is_confident(found: suggestions.TicketSuggestions, hit: SearchHit) -> bool:
 
 def _views(session: Session, ticket: Ticket, found: suggestions.TicketSuggestions) -> list[SuggestionView]:
     # All candidates, best first, confident or not: an agent judges a guess better than a blank panel.
-    hits = [(hit, row_id) for hit, row_id in zip(found.results, found.suggestion_ids, strict=False)
-            if row_id is not None and hit.article_id is not None]
+    hits = [
+        (hit, row_id)
+        for hit, row_id in zip(found.results, found.suggestion_ids, strict=False)
+        if row_id is not None and hit.article_id is not None
+    ]
     articles = {
         article.id: article
         for article in session.scalars(
-            select(Article).where(Article.id.in_([hit.article_id for hit, _ in hits]),
-                                  Article.status == ArticleStatus.PUBLISHED)
+            select(Article).where(
+                Article.id.in_([hit.article_id for hit, _ in hits]), Article.status == ArticleStatus.PUBLISHED
+            )
         )
     }
     query = suggestions.ticket_query(session, ticket) if hits else ""
@@ -142,13 +163,21 @@ def _views(session: Session, ticket: Ticket, found: suggestions.TicketSuggestion
             continue
         content = reply_content(article, ticket.language, hit.locale)
         found_content = reply_content(article, hit.locale, hit.locale)  # the text the snippet comes from
-        views.append(SuggestionView(
-            id=row_id, title=hit.title, url=hit.url, locale=hit.locale, confidence=hit.confidence,
-            snippet_html=highlight(hit.snippet, hit.highlight_spans), reply_locale=content.locale,
-            draft=reply_draft(article, content, ticket.language, snippet=hit.snippet, query=query,
-                              found=found_content),
-            confident=_is_confident(found, hit),
-        ))
+        views.append(
+            SuggestionView(
+                id=row_id,
+                title=hit.title,
+                url=hit.url,
+                locale=hit.locale,
+                confidence=hit.confidence,
+                snippet_html=highlight(hit.snippet, hit.highlight_spans),
+                reply_locale=content.locale,
+                draft=reply_draft(
+                    article, content, ticket.language, snippet=hit.snippet, query=query, found=found_content
+                ),
+                confident=_is_confident(found, hit),
+            )
+        )
     return views
 
 
@@ -161,9 +190,13 @@ def suggestion_panel(ticket_id: int, request: Request, session: DbSession, princ
     views = _views(session, ticket, found)
     if views:
         suggestions.record_shown(session, [view.id for view in views], principal.user)
-    return render(request, "agent/ticket.html",
-                  {"ticket": ticket, "suggestions": views, "suggestions_answered": found.answered, "loaded": True},
-                  block="suggestion_list", headers={"Cache-Control": "no-store"})
+    return render(
+        request,
+        "agent/ticket.html",
+        {"ticket": ticket, "suggestions": views, "suggestions_answered": found.answered, "loaded": True},
+        block="suggestion_list",
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 @router.post("/tickets/{ticket_id}/suggestions/{suggestion_id}/inserted", dependencies=[Depends(verify_csrf)])
@@ -178,10 +211,10 @@ def suggestion_inserted(ticket_id: int, suggestion_id: int, session: DbSession, 
 
 # ---- ticket -> knowledge-base draft --------------------------------------------------------
 
+
 @router.post("/tickets/{ticket_id}/draft-article", dependencies=[Depends(verify_csrf)])
 def draft_article(ticket_id: int, session: DbSession, principal: PageStaff) -> Response:
     ticket = service.get_ticket_for(session, ticket_id, principal)
     placeholder = i18n.translations(ticket.language).gettext(drafting.NO_ANSWER_YET)
     article = drafting.draft_article_from_ticket(session, ticket, principal, placeholder=placeholder)
     return RedirectResponse(f"/admin/articles/{article.id}?done=drafted", status_code=303)
-

@@ -65,8 +65,15 @@ def remember_visitor(request: Request, response: Response) -> Response:
     token = getattr(request.state, "new_visitor", None)
     if token:
         settings = request.app.state.settings
-        response.set_cookie(VISITOR_COOKIE, token, max_age=VISITOR_MAX_AGE, httponly=True, samesite="lax",
-                            secure=settings.secure_cookies, path="/")
+        response.set_cookie(
+            VISITOR_COOKIE,
+            token,
+            max_age=VISITOR_MAX_AGE,
+            httponly=True,
+            samesite="lax",
+            secure=settings.secure_cookies,
+            path="/",
+        )
     return response
 
 
@@ -88,7 +95,11 @@ def _chosen_content(article: Article, wanted: str | None, reader: str, principal
 
 
 def _article_context(
-    request: Request, session: Session, principal: Principal, article: Article, content: ArticleContent,
+    request: Request,
+    session: Session,
+    principal: Principal,
+    article: Article,
+    content: ArticleContent,
     attempt: str | None,
 ) -> dict:
     visible = service.visible_contents(article, include_unpublished=principal.is_staff)
@@ -112,7 +123,10 @@ def _article_context(
 
 @router.get("/articles/{slug}")
 def article_page(
-    slug: str, request: Request, session: DbSession, principal: PagePrincipal,
+    slug: str,
+    request: Request,
+    session: DbSession,
+    principal: PagePrincipal,
     lang: Annotated[str, Query(max_length=35)] = "",
     attempt: Annotated[str, Query(max_length=64)] = "",
 ) -> Response:
@@ -128,8 +142,15 @@ def article_page(
 
 
 def _feedback_response(
-    request: Request, session: Session, principal: Principal, article: Article, locale: str, *,
-    status_code: int = 200, errors: dict | None = None, reason: str = "",
+    request: Request,
+    session: Session,
+    principal: Principal,
+    article: Article,
+    locale: str,
+    *,
+    status_code: int = 200,
+    errors: dict | None = None,
+    reason: str = "",
 ) -> Response:
     content = _chosen_content(article, locale, reader_language(request), principal)
     if not is_htmx(request) and not errors:
@@ -137,31 +158,48 @@ def _feedback_response(
         return remember_visitor(request, RedirectResponse(target, status_code=303))
     context = _article_context(request, session, principal, article, content, None)
     context.update(errors=errors or {}, reason=reason, just_voted=True)
-    return remember_visitor(request, render(request, "portal/article.html", context, block="feedback",
-                                            status_code=status_code))
+    return remember_visitor(
+        request, render(request, "portal/article.html", context, block="feedback", status_code=status_code)
+    )
 
 
 @router.post("/articles/{slug}/feedback", dependencies=[Depends(verify_csrf)])
 def vote(
-    slug: str, request: Request, session: DbSession, principal: PagePrincipal,
+    slug: str,
+    request: Request,
+    session: DbSession,
+    principal: PagePrincipal,
     helpful: Annotated[str, Form(max_length=8)] = "",
     locale: Annotated[str, Form(max_length=16)] = "",
 ) -> Response:
     article = _visible_article(session, slug, principal)
     if helpful not in ("yes", "no"):
-        return _feedback_response(request, session, principal, article, locale, status_code=422,
-                                  errors={"helpful": i18n.translator(request).gettext("Please choose yes or no.")})
+        return _feedback_response(
+            request,
+            session,
+            principal,
+            article,
+            locale,
+            status_code=422,
+            errors={"helpful": i18n.translator(request).gettext("Please choose yes or no.")},
+        )
     content = _chosen_content(article, locale or None, reader_language(request), principal)
     feedback.record_feedback(
-        session, article.id, FeedbackCreate(helpful=helpful == "yes", locale=content.locale),
-        visitor_token=visitor_token(request), customer=principal.customer,
+        session,
+        article.id,
+        FeedbackCreate(helpful=helpful == "yes", locale=content.locale),
+        visitor_token=visitor_token(request),
+        customer=principal.customer,
     )
     return _feedback_response(request, session, principal, article, content.locale)
 
 
 @router.post("/articles/{slug}/feedback/reason", dependencies=[Depends(verify_csrf)])
 def give_reason(
-    slug: str, request: Request, session: DbSession, principal: PagePrincipal,
+    slug: str,
+    request: Request,
+    session: DbSession,
+    principal: PagePrincipal,
     reason: Annotated[str, Form(max_length=MAX_REASON_CHARS * 2)] = "",
     locale: Annotated[str, Form(max_length=16)] = "",
 ) -> Response:
@@ -170,25 +208,30 @@ def give_reason(
         data = FeedbackReason(reason=reason)
     except ValidationError as error:
         errors = localized_field_errors(error, i18n.translator(request))
-        return _feedback_response(request, session, principal, article, locale, status_code=422,
-                                  errors=errors, reason=reason)
+        return _feedback_response(
+            request, session, principal, article, locale, status_code=422, errors=errors, reason=reason
+        )
     feedback.add_reason(session, article.id, data, visitor_token=visitor_token(request))
     return _feedback_response(request, session, principal, article, locale)
 
 
 @router.post("/articles/{slug}/solved", dependencies=[Depends(verify_csrf)])
 def solved(
-    slug: str, request: Request, session: DbSession, principal: PagePrincipal,
+    slug: str,
+    request: Request,
+    session: DbSession,
+    principal: PagePrincipal,
     attempt: Annotated[str, Form(max_length=64)] = "",
     locale: Annotated[str, Form(max_length=16)] = "",
 ) -> Response:
-    """"This solved my problem" from a customer who left the contact form to read this article."""
+    """ "This solved my problem" from a customer who left the contact form to read this article."""
     article = _visible_article(session, slug, principal)
     if feedback.confirm_deflection(session, attempt, article.id) is None:
         raise NotFound("this article was not opened from the contact form")
     content = _chosen_content(article, locale or None, reader_language(request), principal)
     if not is_htmx(request):
-        return RedirectResponse(article_path(article.slug, lang=content.locale, attempt=attempt) + "#deflection",
-                                status_code=303)
+        return RedirectResponse(
+            article_path(article.slug, lang=content.locale, attempt=attempt) + "#deflection", status_code=303
+        )
     context = _article_context(request, session, principal, article, content, attempt)
     return render(request, "portal/article.html", context, block="deflection")

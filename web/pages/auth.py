@@ -53,7 +53,11 @@ def safe_next(target: str | None, default: str) -> str:
 
 @router.get("/login")
 def login_page(
-    request: Request, session: DbSession, settings: AppSettings, principal: PagePrincipal, next: str | None = None,
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    principal: PagePrincipal,
+    next: str | None = None,
 ) -> Response:
     target = safe_next(next, "")
     stale = ticket_links.stale_link_in(session, settings, target) if target and principal.user is None else None
@@ -76,27 +80,40 @@ def login(
     context = {"next": safe_next(next, ""), "email": email}
     try:
         ratelimit.hit(settings.rate_limit_storage_url, settings.login_rate_limit, "login", client_key(request))
-        ratelimit.hit(settings.rate_limit_storage_url, settings.login_rate_limit, "login-email",
-                      ratelimit.email_key(email))
+        ratelimit.hit(
+            settings.rate_limit_storage_url, settings.login_rate_limit, "login-email", ratelimit.email_key(email)
+        )
     except RateLimited as error:
         message = i18n.translator(request).gettext(
             "Too many sign-in attempts. Please wait %(seconds)s seconds and try again."
         ) % {"seconds": error.retry_after}
-        return render(request, "pages/login.html", {**context, "error": message}, status_code=429,
-                      headers={"Retry-After": str(error.retry_after)})
+        return render(
+            request,
+            "pages/login.html",
+            {**context, "error": message},
+            status_code=429,
+            headers={"Retry-After": str(error.retry_after)},
+        )
     user = authenticate_password(session, email, password)
     if user is None:
         message = i18n.translator(request).gettext("Wrong e-mail address or password.")
         return render(request, "pages/login.html", {**context, "error": message}, status_code=400)
     plaintext = start_login_session(
-        session, user, lifetime=timedelta(seconds=settings.session_max_age_seconds),
+        session,
+        user,
+        lifetime=timedelta(seconds=settings.session_max_age_seconds),
         user_agent=request.headers.get("user-agent", ""),
     )
     default = "/agent/tickets" if user.is_staff else "/tickets"
     response = RedirectResponse(safe_next(next, default), status_code=303)
     response.set_cookie(
-        settings.session_cookie_name, plaintext, max_age=settings.session_max_age_seconds,
-        httponly=True, samesite="lax", secure=settings.secure_cookies, path="/",
+        settings.session_cookie_name,
+        plaintext,
+        max_age=settings.session_max_age_seconds,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        path="/",
     )
     return response
 

@@ -58,15 +58,17 @@ def _page(request: Request, token: str, target, *, done: bool, status_code: int 
 
 
 @router.get("/unsubscribe/{token}")
-def unsubscribe_page(token: str, request: Request, session: DbSession, settings: AppSettings,
-                     principal: PagePrincipal) -> Response:
+def unsubscribe_page(
+    token: str, request: Request, session: DbSession, settings: AppSettings, principal: PagePrincipal
+) -> Response:
     target = resolve_token(session, settings, token)
     return _page(request, token, target, done=False, status_code=200 if target else 404)
 
 
 @router.post("/unsubscribe/{token}/confirm", dependencies=[Depends(verify_csrf)])
-def unsubscribe_confirm(token: str, request: Request, session: DbSession, settings: AppSettings,
-                        principal: PagePrincipal) -> Response:
+def unsubscribe_confirm(
+    token: str, request: Request, session: DbSession, settings: AppSettings, principal: PagePrincipal
+) -> Response:
     target = resolve_token(session, settings, token)
     if target is None:
         return _page(request, token, None, done=False, status_code=404)
@@ -76,7 +78,9 @@ def unsubscribe_confirm(token: str, request: Request, session: DbSession, settin
 
 @router.post("/unsubscribe/{token}")
 def one_click_unsubscribe(
-    token: str, session: DbSession, settings: AppSettings,
+    token: str,
+    session: DbSession,
+    settings: AppSettings,
     list_unsubscribe: Annotated[str, Form(alias=ONE_CLICK_FIELD)] = "",
 ) -> Response:
     """RFC 8058 one-click: no CSRF token by design (see the module docstring)."""
@@ -95,20 +99,31 @@ PREVIEW_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src https: dat
 
 @router.get("/admin/email")
 def email_previews(
-    request: Request, settings: AppSettings, principal: PageAdmin,
+    request: Request,
+    settings: AppSettings,
+    principal: PageAdmin,
     language: Annotated[str, Query(max_length=16)] = "",
 ) -> Response:
     """Every e-mail the help desk itself sends, with sample content, in the chosen language."""
     language = language if language in settings.languages else settings.default_language
     previews = [(name, title, render_preview(name, language)) for name, title in PREVIEWS.items()]
-    return render(request, "email/previews.html", {
-        "previews": previews, "language": language, "languages": settings.languages,
-    })
+    return render(
+        request,
+        "email/previews.html",
+        {
+            "previews": previews,
+            "language": language,
+            "languages": settings.languages,
+        },
+    )
 
 
 @router.get("/admin/email/{name}.html")
 def email_preview_html(
-    name: str, settings: AppSettings, principal: PageAdmin, language: Annotated[str, Query(max_length=16)] = "",
+    name: str,
+    settings: AppSettings,
+    principal: PageAdmin,
+    language: Annotated[str, Query(max_length=16)] = "",
 ) -> Response:
     if name not in PREVIEWS:
         raise NotFound(f"no e-mail called {name}")
@@ -121,22 +136,33 @@ OUTBOX_PAGE_SIZE = 50
 
 @router.get("/admin/email/outbox")
 def outbox_page(
-    request: Request, session: DbSession, principal: PageAdmin,
+    request: Request,
+    session: DbSession,
+    principal: PageAdmin,
     status: Annotated[str, Query(max_length=16)] = OutboxStatus.FAILED.value,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> Response:
     """Outgoing mail by status: failed (with the reason, and "Send again") by default."""
     chosen = OutboxStatus(status) if status in set(OutboxStatus) else OutboxStatus.FAILED
     rows, total = list_outbox(session, status=chosen, limit=OUTBOX_PAGE_SIZE, offset=(page - 1) * OUTBOX_PAGE_SIZE)
-    return render(request, "email/outbox.html", {
-        "rows": rows, "total": total, "status": chosen, "statuses": list(OutboxStatus), "page": page,
-        "more": page * OUTBOX_PAGE_SIZE < total,
-    })
+    return render(
+        request,
+        "email/outbox.html",
+        {
+            "rows": rows,
+            "total": total,
+            "status": chosen,
+            "statuses": list(OutboxStatus),
+            "page": page,
+            "more": page * OUTBOX_PAGE_SIZE < total,
+        },
+    )
 
 
 @router.post("/admin/email/outbox/{message_id}/retry", dependencies=[Depends(verify_csrf)])
 def outbox_retry(message_id: int, session: DbSession, principal: PageAdmin) -> Response:
     """Send a failed message again, from now (a new retry horizon); back to the failed list."""
     retry_message(session, message_id)
-    return RedirectResponse(f"/admin/email/outbox?status={OutboxStatus.FAILED.value}&retried={message_id}",
-                            status_code=303)
+    return RedirectResponse(
+        f"/admin/email/outbox?status={OutboxStatus.FAILED.value}&retried={message_id}", status_code=303
+    )

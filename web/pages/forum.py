@@ -73,8 +73,11 @@ def _gettext(request: Request, message: str, **values: Any) -> str:
 
 def _error_message(request: Request, error: DomainError) -> str:
     if isinstance(error, RateLimited):
-        return _gettext(request, "You are posting very quickly. Please wait %(seconds)s seconds and try again.",
-                        seconds=error.retry_after)
+        return _gettext(
+            request,
+            "You are posting very quickly. Please wait %(seconds)s seconds and try again.",
+            seconds=error.retry_after,
+        )
     if isinstance(error, threads.ThreadLocked):
         return _gettext(request, "This thread is locked: it takes no new replies.")
     return error.message
@@ -88,16 +91,29 @@ def _back(default: str, next_url: str = "") -> Response:
 
 
 def _listing(
-    request: Request, session, principal: Principal, *, category=None, tag: str = "", language: str = "",
-    unanswered: bool = False, page: int = 1,
+    request: Request,
+    session,
+    principal: Principal,
+    *,
+    category=None,
+    tag: str = "",
+    language: str = "",
+    unanswered: bool = False,
+    page: int = 1,
 ) -> Response:
     filters = reading.ThreadFilters(
-        category=category.slug if category is not None else None, tag=tag or None, language=language or None,
+        category=category.slug if category is not None else None,
+        tag=tag or None,
+        language=language or None,
         unanswered=unanswered,
     )
     items, total = reading.list_threads(session, principal, filters, page=page, page_size=PAGE_SIZE)
     context = {
-        "items": items, "total": total, "page": page, "page_size": PAGE_SIZE, "category": category,
+        "items": items,
+        "total": total,
+        "page": page,
+        "page_size": PAGE_SIZE,
+        "category": category,
         "categories": threads.list_categories(session),
         "filters": {"tag": tag, "language": language, "unanswered": unanswered},
         "languages": request.app.state.settings.languages,
@@ -107,7 +123,9 @@ def _listing(
 
 @router.get("")
 def forum_home(
-    request: Request, session: DbSession, principal: PagePrincipal,
+    request: Request,
+    session: DbSession,
+    principal: PagePrincipal,
     tag: Annotated[str, Query(max_length=64)] = "",
     language: Annotated[str, Query(max_length=16)] = "",
     unanswered: bool = False,
@@ -118,15 +136,19 @@ def forum_home(
 
 @router.get("/c/{slug}")
 def category_page(
-    slug: str, request: Request, session: DbSession, principal: PagePrincipal,
+    slug: str,
+    request: Request,
+    session: DbSession,
+    principal: PagePrincipal,
     tag: Annotated[str, Query(max_length=64)] = "",
     language: Annotated[str, Query(max_length=16)] = "",
     unanswered: bool = False,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
     category = threads.get_category(session, slug)
-    return _listing(request, session, principal, category=category, tag=tag, language=language,
-                    unanswered=unanswered, page=page)
+    return _listing(
+        request, session, principal, category=category, tag=tag, language=language, unanswered=unanswered, page=page
+    )
 
 
 def _thread_context(session, thread: ForumThread, principal: Principal, **extra: Any) -> dict[str, Any]:
@@ -135,7 +157,10 @@ def _thread_context(session, thread: ForumThread, principal: Principal, **extra:
 
 @router.get("/t/{thread_id}")
 def thread_page(
-    thread_id: int, request: Request, session: DbSession, principal: PagePrincipal,
+    thread_id: int,
+    request: Request,
+    session: DbSession,
+    principal: PagePrincipal,
     flag: Annotated[str, Query(max_length=16)] = "",
 ) -> Response:
     thread = access.get_thread_for(session, thread_id, principal)
@@ -147,8 +172,13 @@ def thread_page(
 def _replies_response(
     request: Request, session, thread: ForumThread, principal: Principal, *, status_code: int = 200, **extra: Any
 ) -> Response:
-    return _render(request, "forum/thread.html", _thread_context(session, thread, principal, **extra),
-                   block="replies", status_code=status_code)
+    return _render(
+        request,
+        "forum/thread.html",
+        _thread_context(session, thread, principal, **extra),
+        block="replies",
+        status_code=status_code,
+    )
 
 
 # --- asking ------------------------------------------------------------------------------------
@@ -156,14 +186,18 @@ def _replies_response(
 
 def _new_context(session, values: dict[str, str], errors: dict[str, str]) -> dict[str, Any]:
     return {
-        "values": values, "errors": errors, "categories": threads.list_categories(session),
+        "values": values,
+        "errors": errors,
+        "categories": threads.list_categories(session),
         "similar": similar_threads(session, values.get("title", ""), values.get("body", "")),
     }
 
 
 @router.get("/new")
 def new_thread_page(
-    request: Request, session: DbSession, principal: PagePrincipal,
+    request: Request,
+    session: DbSession,
+    principal: PagePrincipal,
     title: Annotated[str, Query(max_length=300)] = "",
     body: Annotated[str, Query(max_length=2000)] = "",
     category: Annotated[str, Query(max_length=80)] = "",
@@ -181,7 +215,10 @@ def _split_tags(text: str) -> list[str]:
 
 @router.post("/new", dependencies=Csrf)
 def new_thread_submit(
-    request: Request, session: DbSession, settings: AppSettings, principal: PageMember,
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    principal: PageMember,
     title: Annotated[str, Form()] = "",
     body: Annotated[str, Form()] = "",
     category: Annotated[str, Form()] = "",
@@ -197,8 +234,7 @@ def new_thread_submit(
         return _render(request, "forum/new.html", _new_context(session, values, errors), status_code=422)
     except DomainError as error:
         errors = {"form": _error_message(request, error)}
-        return _render(request, "forum/new.html", _new_context(session, values, errors),
-                       status_code=error.status_code)
+        return _render(request, "forum/new.html", _new_context(session, values, errors), status_code=error.status_code)
     return RedirectResponse(f"/forum/t/{thread.id}", status_code=303)
 
 
@@ -207,7 +243,11 @@ def new_thread_submit(
 
 @router.post("/t/{thread_id}/replies", dependencies=Csrf)
 def reply_submit(
-    thread_id: int, request: Request, session: DbSession, settings: AppSettings, principal: PageMember,
+    thread_id: int,
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    principal: PageMember,
     body: Annotated[str, Form()] = "",
 ) -> Response:
     thread = access.get_thread_for(session, thread_id, principal)
@@ -219,8 +259,15 @@ def reply_submit(
         errors = localized_field_errors(error, i18n.translator(request))
         return _replies_response(request, session, thread, principal, errors=errors, draft=body, status_code=422)
     except (RateLimited, Conflict) as error:
-        return _replies_response(request, session, thread, principal, errors={"body": _error_message(request, error)},
-                                 draft=body, status_code=error.status_code)
+        return _replies_response(
+            request,
+            session,
+            thread,
+            principal,
+            errors={"body": _error_message(request, error)},
+            draft=body,
+            status_code=error.status_code,
+        )
     if not is_htmx(request):
         return _back(f"/forum/t/{thread.id}#replies")
     return _replies_response(request, session, thread, principal, posted=True)
@@ -228,7 +275,10 @@ def reply_submit(
 
 @router.post("/replies/{reply_id}/vote", dependencies=Csrf)
 def vote_submit(
-    reply_id: int, request: Request, session: DbSession, principal: PageMember,
+    reply_id: int,
+    request: Request,
+    session: DbSession,
+    principal: PageMember,
     value: Annotated[int, Form(ge=-1, le=1)] = 0,
 ) -> Response:
     reply = access.get_reply_for(session, reply_id, principal)
@@ -237,8 +287,9 @@ def vote_submit(
         return _back(f"/forum/t/{reply.thread_id}#reply-{reply.id}")
     detail = reading.thread_detail(session, reply.thread, principal)
     item = next(item for item in detail.replies if item.reply.id == reply.id)
-    return _render(request, "forum/thread.html", {"detail": detail, "item": item, "errors": {}, "draft": ""},
-                   block="reply")
+    return _render(
+        request, "forum/thread.html", {"detail": detail, "item": item, "errors": {}, "draft": ""}, block="reply"
+    )
 
 
 @router.post("/replies/{reply_id}/accept", dependencies=Csrf)
@@ -281,8 +332,13 @@ def _flag(session, settings, principal: Principal, post, reason: str, note: str)
 
 @router.post("/t/{thread_id}/flag", dependencies=Csrf)
 def flag_thread(
-    thread_id: int, request: Request, session: DbSession, settings: AppSettings, principal: PageMember,
-    reason: Annotated[str, Form(max_length=16)] = "", note: Annotated[str, Form(max_length=500)] = "",
+    thread_id: int,
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    principal: PageMember,
+    reason: Annotated[str, Form(max_length=16)] = "",
+    note: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     thread = access.get_thread_for(session, thread_id, principal)
     return _flag(session, settings, principal, thread, reason, note)
@@ -290,8 +346,13 @@ def flag_thread(
 
 @router.post("/replies/{reply_id}/flag", dependencies=Csrf)
 def flag_reply(
-    reply_id: int, request: Request, session: DbSession, settings: AppSettings, principal: PageMember,
-    reason: Annotated[str, Form(max_length=16)] = "", note: Annotated[str, Form(max_length=500)] = "",
+    reply_id: int,
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    principal: PageMember,
+    reason: Annotated[str, Form(max_length=16)] = "",
+    note: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     reply = access.get_reply_for(session, reply_id, principal)
     return _flag(session, settings, principal, reply, reason, note)
@@ -300,28 +361,50 @@ def flag_reply(
 # --- editing and history -------------------------------------------------------------------------
 
 
-def _edit_page(request: Request, session, principal: Principal, thread: ForumThread, reply: ForumReply | None,
-               values: dict[str, str], errors: dict[str, str], status_code: int = 200) -> Response:
+def _edit_page(
+    request: Request,
+    session,
+    principal: Principal,
+    thread: ForumThread,
+    reply: ForumReply | None,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status_code: int = 200,
+) -> Response:
     if not access.can_edit(reply or thread, principal):
         raise Forbidden("only the author or a moderator can edit this post")
-    context = {"thread": thread, "reply": reply, "values": values, "errors": errors,
-               "categories": threads.list_categories(session)}
+    context = {
+        "thread": thread,
+        "reply": reply,
+        "values": values,
+        "errors": errors,
+        "categories": threads.list_categories(session),
+    }
     return _render(request, "forum/edit.html", context, status_code=status_code)
 
 
 @router.get("/t/{thread_id}/edit")
 def edit_thread_page(thread_id: int, request: Request, session: DbSession, principal: PageMember) -> Response:
     thread = access.get_thread_for(session, thread_id, principal)
-    values = {"title": thread.title, "body": thread.body, "tags": ", ".join(thread.tags),
-              "category": thread.category.slug if thread.category else ""}
+    values = {
+        "title": thread.title,
+        "body": thread.body,
+        "tags": ", ".join(thread.tags),
+        "category": thread.category.slug if thread.category else "",
+    }
     return _edit_page(request, session, principal, thread, None, values, {})
 
 
 @router.post("/t/{thread_id}/edit", dependencies=Csrf)
 def edit_thread_submit(
-    thread_id: int, request: Request, session: DbSession, principal: PageMember,
-    title: Annotated[str, Form()] = "", body: Annotated[str, Form()] = "",
-    tags: Annotated[str, Form()] = "", category: Annotated[str, Form()] = "",
+    thread_id: int,
+    request: Request,
+    session: DbSession,
+    principal: PageMember,
+    title: Annotated[str, Form()] = "",
+    body: Annotated[str, Form()] = "",
+    tags: Annotated[str, Form()] = "",
+    category: Annotated[str, Form()] = "",
 ) -> Response:
     thread = access.get_thread_for(session, thread_id, principal)
     values = {"title": title, "body": body, "tags": tags, "category": category}
@@ -342,7 +425,10 @@ def edit_reply_page(reply_id: int, request: Request, session: DbSession, princip
 
 @router.post("/replies/{reply_id}/edit", dependencies=Csrf)
 def edit_reply_submit(
-    reply_id: int, request: Request, session: DbSession, principal: PageMember,
+    reply_id: int,
+    request: Request,
+    session: DbSession,
+    principal: PageMember,
     body: Annotated[str, Form()] = "",
 ) -> Response:
     reply = access.get_reply_for(session, reply_id, principal)
@@ -376,9 +462,14 @@ def reply_history(reply_id: int, request: Request, session: DbSession, principal
 def moderation_page(request: Request, session: DbSession, principal: PageModerator) -> Response:
     queue = moderation.moderation_queue(session, principal)
     badges = reading.badges_for(session, [item.post.author for item in [*queue.pending, *queue.flagged]])
-    return _render(request, "forum/moderation.html", {
-        "queue": queue, "author_of": lambda user: reading.author_of(user, badges),
-    })
+    return _render(
+        request,
+        "forum/moderation.html",
+        {
+            "queue": queue,
+            "author_of": lambda user: reading.author_of(user, badges),
+        },
+    )
 
 
 _THREAD_ACTIONS = {
@@ -397,7 +488,10 @@ _REPLY_ACTIONS = {
 
 @router.post("/t/{thread_id}/moderate", dependencies=Csrf)
 def moderate_thread(
-    thread_id: int, request: Request, session: DbSession, principal: PageModerator,
+    thread_id: int,
+    request: Request,
+    session: DbSession,
+    principal: PageModerator,
     action: Annotated[str, Form(max_length=16)] = "",
     next: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
@@ -411,7 +505,10 @@ def moderate_thread(
 
 @router.post("/replies/{reply_id}/moderate", dependencies=Csrf)
 def moderate_reply(
-    reply_id: int, request: Request, session: DbSession, principal: PageModerator,
+    reply_id: int,
+    request: Request,
+    session: DbSession,
+    principal: PageModerator,
     action: Annotated[str, Form(max_length=16)] = "",
     next: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
@@ -427,7 +524,10 @@ def moderate_reply(
 
 @router.post("/flags/{flag_id}/resolve", dependencies=Csrf)
 def resolve_flag(
-    flag_id: int, request: Request, session: DbSession, principal: PageModerator,
+    flag_id: int,
+    request: Request,
+    session: DbSession,
+    principal: PageModerator,
     resolution: Annotated[FlagResolution, Form()],
 ) -> Response:
     moderation.resolve_flag(session, flag_id, resolution, principal)
@@ -436,7 +536,10 @@ def resolve_flag(
 
 @router.post("/t/{thread_id}/duplicate", dependencies=Csrf)
 def duplicate_submit(
-    thread_id: int, request: Request, session: DbSession, principal: PageModerator,
+    thread_id: int,
+    request: Request,
+    session: DbSession,
+    principal: PageModerator,
     duplicate_of: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     thread = access.get_thread_for(session, thread_id, principal)
@@ -467,16 +570,23 @@ def promote_submit(thread_id: int, request: Request, session: DbSession, princip
 @router.get("/publish-ticket/{ticket_id}")
 def publish_ticket_page(ticket_id: int, request: Request, session: DbSession, principal: PageModerator) -> Response:
     publication = promotion.preview_ticket_publication(session, ticket_id, principal)
-    return _render(request, "forum/publish_ticket.html", {
-        "publication": publication, "categories": threads.list_categories(session),
-    })
+    return _render(
+        request,
+        "forum/publish_ticket.html",
+        {
+            "publication": publication,
+            "categories": threads.list_categories(session),
+        },
+    )
 
 
 @router.post("/publish-ticket/{ticket_id}", dependencies=Csrf)
 def publish_ticket_submit(
-    ticket_id: int, request: Request, session: DbSession, principal: PageModerator,
+    ticket_id: int,
+    request: Request,
+    session: DbSession,
+    principal: PageModerator,
     category: Annotated[str, Form(max_length=80)] = "",
 ) -> Response:
     thread = promotion.publish_ticket(session, ticket_id, principal, category=category or None)
     return RedirectResponse(f"/forum/t/{thread.id}", status_code=303)
-

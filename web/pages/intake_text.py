@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from web.i18n import N_
 
-DATABASE_BUSY = N_("We are very busy right now and your message was not sent yet. Everything you wrote is "
-                   "still here: please send it again in %(seconds)s seconds.")
-REPLY_RATE_LIMITED = N_("You have sent many replies in a short time. Your reply is still here: please send it "
-                        "again in %(seconds)s seconds.")
+DATABASE_BUSY = N_(
+    "We are very busy right now and your message was not sent yet. Everything you wrote is "
+    "still here: please send it again in %(seconds)s seconds."
+)
+REPLY_RATE_LIMITED = N_(
+    "You have sent many replies in a short time. Your reply is still here: please send it again in %(seconds)s seconds."
+)

@@ -66,8 +66,13 @@ def choose_language(
     chosen = i18n.match_language(language, i18n.interface_languages(settings.languages))
     if chosen is not None:
         response.set_cookie(
-            i18n.LANGUAGE_COOKIE, chosen, max_age=i18n.LANGUAGE_COOKIE_MAX_AGE,
-            httponly=True, samesite="lax", secure=settings.secure_cookies, path="/",
+            i18n.LANGUAGE_COOKIE,
+            chosen,
+            max_age=i18n.LANGUAGE_COOKIE_MAX_AGE,
+            httponly=True,
+            samesite="lax",
+            secure=settings.secure_cookies,
+            path="/",
         )
     return response
 
@@ -79,10 +84,16 @@ def contact_page(request: Request, principal: PagePrincipal) -> Response:
     return render(request, "pages/contact.html", {"values": values, "errors": {}})
 
 
-def _contact_form(request: Request, values: dict[str, str], errors: dict[str, str], status_code: int,
-                  headers: dict[str, str] | None = None) -> Response:
-    return render(request, "pages/contact.html", {"values": values, "errors": errors},
-                  status_code=status_code, headers=headers)
+def _contact_form(
+    request: Request,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status_code: int,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    return render(
+        request, "pages/contact.html", {"values": values, "errors": errors}, status_code=status_code, headers=headers
+    )
 
 
 def _signed_in_principal_again(request: Request) -> None:
@@ -123,22 +134,24 @@ def contact_submit(
         with database.session(write=True) as session:
             principal = get_page_principal(request, session, settings)
             try:
-                ratelimit.hit(settings.rate_limit_storage_url, settings.public_rate_limit, "tickets:create",
-                              client_key(request))
+                ratelimit.hit(
+                    settings.rate_limit_storage_url, settings.public_rate_limit, "tickets:create", client_key(request)
+                )
                 data = TicketCreate(
                     customer_email=customer_email, customer_name=customer_name or None, subject=subject, body=body
                 )
                 verified = service.requester_verified(principal, data.customer_email)
-                ticket = service.create_ticket(session, data, channel=TicketChannel.WEB, author=principal.user,
-                                               requester_verified=verified)
+                ticket = service.create_ticket(
+                    session, data, channel=TicketChannel.WEB, author=principal.user, requester_verified=verified
+                )
             except ValidationError as error:
                 # Nothing was written: the form again with everything the person typed.
                 return _contact_form(request, values, localized_field_errors(error, translations), 422)
             except RateLimited as error:
-                message = translations.gettext("You have sent many requests in a short time. Please try again in "
-                                               "%(seconds)s seconds.") % {"seconds": error.retry_after}
-                return _contact_form(request, values, {"form": message}, 429,
-                                     {"Retry-After": str(error.retry_after)})
+                message = translations.gettext(
+                    "You have sent many requests in a short time. Please try again in %(seconds)s seconds."
+                ) % {"seconds": error.retry_after}
+                return _contact_form(request, values, {"form": message}, 429, {"Retry-After": str(error.retry_after)})
             except DomainError as error:
                 return _contact_form(request, values, {"form": error.message}, error.status_code)
             record_contact_submitted(request, session, ticket)
@@ -157,40 +170,63 @@ def contact_submit(
 
 @router.get("/contact/sent")
 def contact_sent(
-    request: Request, session: DbSession, settings: AppSettings, principal: PagePrincipal,
-    receipt: Annotated[str, Query(max_length=500)] = "", solved: bool = False,
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    principal: PagePrincipal,
+    receipt: Annotated[str, Query(max_length=500)] = "",
+    solved: bool = False,
 ) -> Response:
     """The receipt of an intake (``helpdesk.receipts``): never the thread, the customer or the link."""
     ticket = ticket_for_receipt(session, settings.secret_key, receipt)
     if ticket is None:
-        return render(request, "pages/intake_receipt.html", {"ticket": None}, status_code=404,
-                      headers={"Cache-Control": "no-store"})
-    return render(request, "pages/intake_receipt.html", {
-        "ticket": ticket,
-        "receipt": receipt,
-        "sent_to": ticket.requester.email if service.confirmation_queued(session, ticket) else None,
-        "offered": self_resolution.offer_articles(session, ticket),
-        "can_self_solve": ticket.status in self_resolution.OPEN_STATUSES,
-        "solved": solved,
-    }, headers={"Cache-Control": "no-store"})
+        return render(
+            request,
+            "pages/intake_receipt.html",
+            {"ticket": None},
+            status_code=404,
+            headers={"Cache-Control": "no-store"},
+        )
+    return render(
+        request,
+        "pages/intake_receipt.html",
+        {
+            "ticket": ticket,
+            "receipt": receipt,
+            "sent_to": ticket.requester.email if service.confirmation_queued(session, ticket) else None,
+            "offered": self_resolution.offer_articles(session, ticket),
+            "can_self_solve": ticket.status in self_resolution.OPEN_STATUSES,
+            "solved": solved,
+        },
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 @router.post("/contact/sent/solved/{article_id}", dependencies=[Depends(verify_csrf)])
 def contact_sent_solved(
-    article_id: int, request: Request, session: DbSession, settings: AppSettings,
+    article_id: int,
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
     receipt: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
-    """"This solved it" from the receipt: the one thing a receipt may change on its ticket."""
+    """ "This solved it" from the receipt: the one thing a receipt may change on its ticket."""
     ticket = ticket_for_receipt(session, settings.secret_key, receipt)
     if ticket is None:
-        return render(request, "pages/intake_receipt.html", {"ticket": None}, status_code=404,
-                      headers={"Cache-Control": "no-store"})
+        return render(
+            request,
+            "pages/intake_receipt.html",
+            {"ticket": None},
+            status_code=404,
+            headers={"Cache-Control": "no-store"},
+        )
     article = self_resolution.offered_article(session, ticket, article_id)
     # The requester's own act, with no more than the receipt grants (this ticket only).
     requester = Principal(customer=ticket.requester, ticket_link_id=ticket.id)
     try:
-        self_resolution.solve_with_article(session, ticket, article_id, requester, via=SolvedVia.PAGE,
-                                           note=solved_note(ticket, article.title))
+        self_resolution.solve_with_article(
+            session, ticket, article_id, requester, via=SolvedVia.PAGE, note=solved_note(ticket, article.title)
+        )
     except InvalidTransition:
         pass  # solved or closed meanwhile: the receipt shows its status
     return RedirectResponse(f"/contact/sent?receipt={receipt}&solved=1", status_code=303)
@@ -223,19 +259,32 @@ def _ticket_context(session, ticket_id: int, principal: Principal, settings) -> 
 
 @router.get("/tickets/{ticket_id}")
 def customer_ticket(
-    ticket_id: int, request: Request, session: DbSession, settings: AppSettings, principal: PagePrincipal,
-    created: bool = False, solved: bool = False,
+    ticket_id: int,
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    principal: PagePrincipal,
+    created: bool = False,
+    solved: bool = False,
 ) -> Response:
     guards.require_credentials(principal, PAGE_SIGN_IN_REQUESTER)
     context = _ticket_context(session, ticket_id, principal, settings)
     # No-store: the page's address may carry the ticket's signed link; keep it out of shared caches.
-    return render(request, "pages/ticket.html", {**context, "created": created, "solved": solved},
-                  headers={"Cache-Control": "no-store"})
+    return render(
+        request,
+        "pages/ticket.html",
+        {**context, "created": created, "solved": solved},
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 @router.post("/tickets/{ticket_id}/reply", dependencies=[Depends(verify_csrf)])
 def customer_reply(
-    ticket_id: int, request: Request, session: DbSession, settings: AppSettings, principal: PagePrincipal,
+    ticket_id: int,
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    principal: PagePrincipal,
     body: Annotated[str, Form()] = "",
     action: Annotated[str, Form()] = "reply",
 ) -> Response:
@@ -255,21 +304,35 @@ def customer_reply(
     except ValidationError as error:
         context = _ticket_context(session, ticket_id, principal, settings)
         errors = localized_field_errors(error, translations)
-        return render(request, "pages/ticket.html", {**context, "created": False, "errors": errors, "draft": body},
-                      status_code=422, headers={"Cache-Control": "no-store"})
+        return render(
+            request,
+            "pages/ticket.html",
+            {**context, "created": False, "errors": errors, "draft": body},
+            status_code=422,
+            headers={"Cache-Control": "no-store"},
+        )
     except RateLimited as error:
         # Counted before anything is written: nothing was stored, and the reply stays in the box.
         context = _ticket_context(session, ticket_id, principal, settings)
         message = translations.gettext(intake_text.REPLY_RATE_LIMITED) % {"seconds": error.retry_after}
-        return render(request, "pages/ticket.html", {**context, "created": False, "errors": {"body": message},
-                      "draft": body}, status_code=429,
-                      headers={"Cache-Control": "no-store", "Retry-After": str(error.retry_after)})
+        return render(
+            request,
+            "pages/ticket.html",
+            {**context, "created": False, "errors": {"body": message}, "draft": body},
+            status_code=429,
+            headers={"Cache-Control": "no-store", "Retry-After": str(error.retry_after)},
+        )
     except DomainError as error:
         # Refused (a closed ticket, a status change not allowed): undo any part already done, and
         # show the reason beside the reply, which stays in the box.
         session.rollback()
         context = _ticket_context(session, ticket_id, principal, settings)
-        return render(request, "pages/ticket.html", {**context, "created": False, "errors": {"body": error.message},
-                      "draft": body}, status_code=error.status_code, headers={"Cache-Control": "no-store"})
+        return render(
+            request,
+            "pages/ticket.html",
+            {**context, "created": False, "errors": {"body": error.message}, "draft": body},
+            status_code=error.status_code,
+            headers={"Cache-Control": "no-store"},
+        )
     suffix = f"?access_token={sign_ticket_link(settings.secret_key, ticket)}" if principal.ticket_link_id else ""
     return RedirectResponse(f"/tickets/{ticket_id}{suffix}", status_code=303)

@@ -91,13 +91,20 @@ def _view(hit: Any, *, attempt: str | None = None) -> ResultView:
     if attempt and hit.type == "article":
         url += ("&" if "?" in url else "?") + f"attempt={attempt}"
     return ResultView(
-        type=hit.type, title=hit.title, url=url, snippet_html=highlight(hit.snippet, hit.highlight_spans),
-        locale=hit.locale, confidence=hit.confidence, article_id=hit.article_id, slug=hit.slug,
+        type=hit.type,
+        title=hit.title,
+        url=url,
+        snippet_html=highlight(hit.snippet, hit.highlight_spans),
+        locale=hit.locale,
+        confidence=hit.confidence,
+        article_id=hit.article_id,
+        slug=hit.slug,
         has_answer=hit.has_answer,
     )
 
 
 # ---- the browser's latest search, so that typing replaces rather than piles up -----------------
+
 
 def _sign(request: Request, value: str) -> str:
     secret = request.app.state.settings.secret_key.encode()
@@ -117,16 +124,32 @@ def _remember_log(request: Request, response: Response, source: SearchSource, lo
     if log_id is None:
         return
     value = f"{source.value}:{log_id}"
-    response.set_cookie(LAST_SEARCH_COOKIE, f"{value}.{_sign(request, value)}", httponly=True, samesite="lax",
-                        secure=request.app.state.settings.secure_cookies, path="/")
+    response.set_cookie(
+        LAST_SEARCH_COOKIE,
+        f"{value}.{_sign(request, value)}",
+        httponly=True,
+        samesite="lax",
+        secure=request.app.state.settings.secure_cookies,
+        path="/",
+    )
 
 
 def _run(
-    request: Request, session: Session, text: str, *, limit: int, source: SearchSource,
+    request: Request,
+    session: Session,
+    text: str,
+    *,
+    limit: int,
+    source: SearchSource,
 ) -> search_service.SearchOutcome:
     with ratelimit.search_allowance(request, text):
         outcome = search_service.search(
-            session, text, limit=limit, source=source, customer_language=i18n.request_language(request), log=False,
+            session,
+            text,
+            limit=limit,
+            source=source,
+            customer_language=i18n.request_language(request),
+            log=False,
         )
     previous = _previous_log_id(request, source)
     with bookkeeping_session(request) as log_session:
@@ -136,9 +159,12 @@ def _run(
 
 # ---- the results page and the as-you-type fragment ----------------------------------------------
 
+
 @router.get("/search")
 def search_page(
-    request: Request, session: DbSession, principal: PagePrincipal,
+    request: Request,
+    session: DbSession,
+    principal: PagePrincipal,
     q: Annotated[str, Query(max_length=2000)] = "",
 ) -> Response:
     text = " ".join(q.split())
@@ -149,26 +175,30 @@ def search_page(
     headers: dict[str, str] = {}
     if len(text) >= MIN_QUERY_CHARS:
         try:
-            outcome = _run(request, session, text, limit=TYPING_LIMIT if is_htmx(request) else PAGE_LIMIT,
-                           source=SearchSource.PORTAL)
+            outcome = _run(
+                request,
+                session,
+                text,
+                limit=TYPING_LIMIT if is_htmx(request) else PAGE_LIMIT,
+                source=SearchSource.PORTAL,
+            )
             context.update(outcome=outcome, results=[_view(hit) for hit in outcome.results])
         except ValidationFailed:
-            context["error"] = i18n.translator(request).gettext(
-                "That search is too long. Please use fewer words.")
+            context["error"] = i18n.translator(request).gettext("That search is too long. Please use fewer words.")
             status_code = 422
         except RateLimited as error:
             context["error"] = i18n.translator(request).gettext(
                 "You have sent many requests in a short time. Please try again in %(seconds)s seconds."
             ) % {"seconds": error.retry_after}
             status_code, headers = 429, {"Retry-After": str(error.retry_after)}
-    response = render(request, "portal/search.html", context, block="results", status_code=status_code,
-                      headers=headers)
+    response = render(request, "portal/search.html", context, block="results", status_code=status_code, headers=headers)
     outcome = context["outcome"]
     _remember_log(request, response, SearchSource.PORTAL, outcome.log_id if outcome else None)
     return response
 
 
 # ---- contact form: suggested articles while the customer types ----------------------------------
+
 
 def contact_attempt(request: Request, session: Session) -> tuple[str, bool]:
     """(attempt id, whether it is new): the browser's current contact attempt, or a new one once the
@@ -181,12 +211,16 @@ def contact_attempt(request: Request, session: Session) -> tuple[str, bool]:
 
 def deflection_query(subject: str, body: str) -> str:
     text = " ".join(f"{subject}\n{body}".split())
-    return text[: search_service.MAX_QUERY_CHARS].rsplit(" ", 1)[0] if len(text) > search_service.MAX_QUERY_CHARS else text
+    return (
+        text[: search_service.MAX_QUERY_CHARS].rsplit(" ", 1)[0] if len(text) > search_service.MAX_QUERY_CHARS else text
+    )
 
 
 @router.get("/contact/suggestions")
 def contact_suggestions(
-    request: Request, session: DbSession, principal: PagePrincipal,
+    request: Request,
+    session: DbSession,
+    principal: PagePrincipal,
     subject: Annotated[str, Query(max_length=2000)] = "",
     body: Annotated[str, Query(max_length=20_000)] = "",
     article: Annotated[str, Query(max_length=200)] = "",
@@ -196,8 +230,14 @@ def contact_suggestions(
         return RedirectResponse("/contact", status_code=303)
     attempt, new_attempt = contact_attempt(request, session)
     text = deflection_query(subject, body)
-    context: dict[str, Any] = {"results": [], "outcome": None, "answered": False, "attempt": attempt,
-                               "typed": bool(text), "from_article": None}
+    context: dict[str, Any] = {
+        "results": [],
+        "outcome": None,
+        "answered": False,
+        "attempt": attempt,
+        "typed": bool(text),
+        "from_article": None,
+    }
     if article:
         found = _published_article(session, article)
         if found is not None:
@@ -211,16 +251,26 @@ def contact_suggestions(
             # Shown either way, labelled by ``answered``; only a confident set is offered as an
             # answer, so only it enters the deflection funnel (shown, opened, solved).
             link_attempt = attempt if outcome.answered else None
-            context.update(outcome=outcome, answered=outcome.answered,
-                           results=[_view(hit, attempt=link_attempt) for hit in outcome.results])
+            context.update(
+                outcome=outcome,
+                answered=outcome.answered,
+                results=[_view(hit, attempt=link_attempt) for hit in outcome.results],
+            )
             if outcome.answered and outcome.results:
                 with bookkeeping_session(request) as record_session:
                     feedback.record_suggestions_shown(record_session, attempt)
     response = render(request, "pages/contact.html", context, block="deflection_results")
     if new_attempt:
         settings = request.app.state.settings
-        response.set_cookie(ATTEMPT_COOKIE, attempt, max_age=ATTEMPT_MAX_AGE, httponly=True, samesite="lax",
-                            secure=settings.secure_cookies, path="/")
+        response.set_cookie(
+            ATTEMPT_COOKIE,
+            attempt,
+            max_age=ATTEMPT_MAX_AGE,
+            httponly=True,
+            samesite="lax",
+            secure=settings.secure_cookies,
+            path="/",
+        )
     outcome = context["outcome"]
     _remember_log(request, response, SearchSource.CONTACT, outcome.log_id if outcome else None)
     return response
@@ -240,6 +290,7 @@ def _published_article(session: Session, slug: str) -> Article | None:
 
 # ---- related articles (article pages) -----------------------------------------------------------
 
+
 def related_articles(session: Session, article: Article, content: ArticleContent, *, limit: int) -> list[ResultView]:
     """Other articles on the same subject: a search by this article's title, itself left out.
 
@@ -247,8 +298,14 @@ def related_articles(session: Session, article: Article, content: ArticleContent
     """
     try:
         outcome = search_service.search(
-            session, content.title, language=content.locale, limit=limit + 1, types=("article",),
-            source=SearchSource.PORTAL, customer_language=content.locale, log=False,
+            session,
+            content.title,
+            language=content.locale,
+            limit=limit + 1,
+            types=("article",),
+            source=SearchSource.PORTAL,
+            customer_language=content.locale,
+            log=False,
         )
     except ValidationFailed:
         return []

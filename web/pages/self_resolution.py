@@ -1,4 +1,4 @@
-""""This solved it": the customer closes their request with an article offered on intake.
+""" "This solved it": the customer closes their request with an article offered on intake.
 
 ``GET /tickets/{id}/solved/{article_id}`` is where the confirmation e-mail's link lands: it only
 asks (mail scanners and link previews follow links, so a GET changes nothing). Its button, and
@@ -49,26 +49,43 @@ def _link_suffix(settings: Settings, ticket: Ticket, principal: Principal) -> st
 
 def solved_note(ticket: Ticket, title: str) -> str:
     """The line left on the thread, in the ticket's language (agents and the customer read it)."""
-    gettext = i18n.translations(ticket.language if i18n.has_catalogue(ticket.language) else i18n.SOURCE_LANGUAGE).gettext
+    gettext = i18n.translations(
+        ticket.language if i18n.has_catalogue(ticket.language) else i18n.SOURCE_LANGUAGE
+    ).gettext
     return gettext("Solved by the customer with the article “%(title)s”.") % {"title": title}
 
 
 @router.get("/tickets/{ticket_id}/solved/{article_id}")
 def confirm_solved(
-    ticket_id: int, article_id: int, request: Request, session: DbSession, settings: AppSettings,
+    ticket_id: int,
+    article_id: int,
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
     principal: PagePrincipal,
 ) -> Response:
     ticket = _requesters_ticket(session, ticket_id, principal)
     article = self_resolution.offered_article(session, ticket, article_id)
-    return render(request, "pages/solved.html", {
-        "ticket": ticket, "article": article, "suffix": _link_suffix(settings, ticket, principal),
-        "finished": ticket.status not in self_resolution.OPEN_STATUSES,
-    }, headers=NO_STORE)
+    return render(
+        request,
+        "pages/solved.html",
+        {
+            "ticket": ticket,
+            "article": article,
+            "suffix": _link_suffix(settings, ticket, principal),
+            "finished": ticket.status not in self_resolution.OPEN_STATUSES,
+        },
+        headers=NO_STORE,
+    )
 
 
 @router.post("/tickets/{ticket_id}/solved/{article_id}", dependencies=[Depends(verify_csrf)])
 def mark_solved(
-    ticket_id: int, article_id: int, request: Request, session: DbSession, settings: AppSettings,
+    ticket_id: int,
+    article_id: int,
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
     principal: PagePrincipal,
     via: Annotated[str, Form(max_length=16)] = SolvedVia.PAGE,
 ) -> Response:
@@ -82,8 +99,17 @@ def mark_solved(
         )
     except InvalidTransition:
         # Solved or closed meanwhile (by an agent, or on another tab): say so where they are.
-        return render(request, "pages/solved.html", {
-            "ticket": ticket, "article": article, "suffix": suffix, "finished": True,
-        }, status_code=409, headers=NO_STORE)
+        return render(
+            request,
+            "pages/solved.html",
+            {
+                "ticket": ticket,
+                "article": article,
+                "suffix": suffix,
+                "finished": True,
+            },
+            status_code=409,
+            headers=NO_STORE,
+        )
     joiner = "&" if suffix else "?"
     return RedirectResponse(f"/tickets/{ticket.id}{suffix}{joiner}solved=1", status_code=303)

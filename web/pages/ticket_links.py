@@ -66,8 +66,14 @@ def stale_link_in(session: Session, settings: Settings, target: str) -> TicketLi
 
 
 def expired_link_page(request: Request, check: TicketLinkCheck, link: str, next_path: str) -> Response:
-    context = {"mode": str(check.state), "link": link, "ticket_id": check.ticket.id if check.ticket else None,
-               "next_path": next_path, "values": {}, "errors": {}}
+    context = {
+        "mode": str(check.state),
+        "link": link,
+        "ticket_id": check.ticket.id if check.ticket else None,
+        "next_path": next_path,
+        "values": {},
+        "errors": {},
+    }
     return render(request, "access/ticket_link.html", context, headers=NO_STORE)
 
 
@@ -94,7 +100,10 @@ def _matching_ticket(
 
 @router.post("/tickets/link", dependencies=[Depends(verify_csrf)])
 def new_link_send(
-    request: Request, session: DbSession, settings: AppSettings, principal: PagePrincipal,
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    principal: PagePrincipal,
     email: Annotated[str, Form(max_length=320)] = "",
     ticket: Annotated[str, Form(max_length=40)] = "",
     link: Annotated[str, Form(max_length=MAX_LINK_CHARS)] = "",
@@ -111,16 +120,26 @@ def new_link_send(
                 "Enter the request's number, e.g. 1234 (it is in our e-mails' subject)."
             )
     if errors:
-        return render(request, "access/ticket_link.html", {"mode": "form", "values": values, "errors": errors},
-                      status_code=422, headers=NO_STORE)
+        return render(
+            request,
+            "access/ticket_link.html",
+            {"mode": "form", "values": values, "errors": errors},
+            status_code=422,
+            headers=NO_STORE,
+        )
     try:
         ratelimit.hit(settings.rate_limit_storage_url, settings.public_rate_limit, "tickets:link", client_key(request))
     except RateLimited as error:
-        message = translations.gettext("You have sent many requests in a short time. Please try again in "
-                                       "%(seconds)s seconds.") % {"seconds": error.retry_after}
-        return render(request, "access/ticket_link.html",
-                      {"mode": "form", "values": values, "errors": {"form": message}},
-                      status_code=429, headers={"Retry-After": str(error.retry_after), **NO_STORE})
+        message = translations.gettext(
+            "You have sent many requests in a short time. Please try again in %(seconds)s seconds."
+        ) % {"seconds": error.retry_after}
+        return render(
+            request,
+            "access/ticket_link.html",
+            {"mode": "form", "values": values, "errors": {"form": message}},
+            status_code=429,
+            headers={"Retry-After": str(error.retry_after), **NO_STORE},
+        )
     found = _matching_ticket(session, settings, link=link, email=email, number=number)
     if found is not None:
         send_new_ticket_link(session, found)
@@ -130,7 +149,10 @@ def new_link_send(
 
 @router.post("/tickets/{ticket_id}/links/revoke", dependencies=[Depends(verify_csrf)])
 def revoke_links_as_requester(
-    ticket_id: int, request: Request, session: DbSession, principal: PagePrincipal,
+    ticket_id: int,
+    request: Request,
+    session: DbSession,
+    principal: PagePrincipal,
 ) -> Response:
     guards.require_credentials(principal, PAGE_SIGN_IN_REQUESTER)
     ticket = service.get_ticket_for(session, ticket_id, principal)
@@ -139,14 +161,19 @@ def revoke_links_as_requester(
     mailed = principal.user is None
     if mailed:
         send_new_ticket_link(session, ticket)
-    return render(request, "access/ticket_link.html",
-                  {"mode": "revoked_done", "ticket_id": ticket.id, "mailed": mailed, "values": {}, "errors": {}},
-                  headers=NO_STORE)
+    return render(
+        request,
+        "access/ticket_link.html",
+        {"mode": "revoked_done", "ticket_id": ticket.id, "mailed": mailed, "values": {}, "errors": {}},
+        headers=NO_STORE,
+    )
 
 
 @router.post("/agent/tickets/{ticket_id}/links/revoke", dependencies=[Depends(verify_csrf)])
 def revoke_links_as_agent(
-    ticket_id: int, session: DbSession, principal: PageStaff,
+    ticket_id: int,
+    session: DbSession,
+    principal: PageStaff,
     send_new_link: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     ticket = service.get_ticket_for(session, ticket_id, principal)

@@ -3,6 +3,7 @@
 Revision ID: 0006_macros
 Revises: 0001_foundation
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence

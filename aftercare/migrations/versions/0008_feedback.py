@@ -3,6 +3,7 @@
 Revision ID: 0008_feedback
 Revises: 0001_foundation
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -31,7 +32,9 @@ def upgrade() -> None:
         sa.Column("created_at", aftercare.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", aftercare.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["customer_id"], ["customers.id"], name=op.f("fk_article_feedback_customer_id_customers"),
+            ["customer_id"],
+            ["customers.id"],
+            name=op.f("fk_article_feedback_customer_id_customers"),
             ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_article_feedback")),

@@ -5,6 +5,7 @@ They were written side by side on top of the foundation; from here on the histor
 Revision ID: 0009_merge_domains
 Revises: 0003_workers, 0004_aftersales, 0005_forum, 0006_macros, 0007_search, 0008_feedback
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence

@@ -3,6 +3,7 @@
 Revision ID: 0010_intake_suggestions
 Revises: 0009_merge_domains
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence

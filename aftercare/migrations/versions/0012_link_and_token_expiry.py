@@ -9,6 +9,7 @@ whose plaintext we never kept).
 Revision ID: 0012_link_and_token_expiry
 Revises: 0010_intake_suggestions
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence

@@ -7,6 +7,7 @@ keep it empty and count from ``created_at``.
 Revision ID: 0013_outbox_delivering_since
 Revises: 0012_link_and_token_expiry
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence

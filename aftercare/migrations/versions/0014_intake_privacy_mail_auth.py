@@ -8,6 +8,7 @@ verdict ("pass", "fail", "none") and the topmost ``Authentication-Results`` head
 Revision ID: 0014_intake_privacy_mail_auth
 Revises: 0013_outbox_delivering_since
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -26,7 +27,10 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("related_ticket_id", sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f("ix_tickets_related_ticket_id"), ["related_ticket_id"], unique=False)
         batch_op.create_foreign_key(
-            batch_op.f("fk_tickets_related_ticket_id_tickets"), "tickets", ["related_ticket_id"], ["id"],
+            batch_op.f("fk_tickets_related_ticket_id_tickets"),
+            "tickets",
+            ["related_ticket_id"],
+            ["id"],
             ondelete="SET NULL",
         )
     with op.batch_alter_table("inbound_messages", schema=None) as batch_op:

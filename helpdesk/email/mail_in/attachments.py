@@ -21,16 +21,33 @@ from pathlib import Path
 from helpdesk.email.mail_in.parser import ParsedAttachment
 
 ALLOWED_TYPES: dict[str, str] = {
-    "image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif", "image/webp": ".webp",
-    "image/heic": ".heic", "image/heif": ".heif", "image/bmp": ".bmp", "image/tiff": ".tiff",
-    "application/pdf": ".pdf", "text/plain": ".txt", "text/csv": ".csv", "text/x-log": ".log",
-    "application/json": ".json", "application/zip": ".zip", "message/rfc822": ".eml",
-    "application/msword": ".doc", "application/vnd.ms-excel": ".xls", "application/vnd.ms-powerpoint": ".ppt",
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+    "image/gif": ".gif",
+    "image/webp": ".webp",
+    "image/heic": ".heic",
+    "image/heif": ".heif",
+    "image/bmp": ".bmp",
+    "image/tiff": ".tiff",
+    "application/pdf": ".pdf",
+    "text/plain": ".txt",
+    "text/csv": ".csv",
+    "text/x-log": ".log",
+    "application/json": ".json",
+    "application/zip": ".zip",
+    "message/rfc822": ".eml",
+    "application/msword": ".doc",
+    "application/vnd.ms-excel": ".xls",
+    "application/vnd.ms-powerpoint": ".ppt",
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
     "application/vnd.openxmlformats-officedocument.presentationml.presentation": ".pptx",
-    "application/vnd.oasis.opendocument.text": ".odt", "application/vnd.oasis.opendocument.spreadsheet": ".ods",
-    "video/mp4": ".mp4", "video/quicktime": ".mov", "audio/mpeg": ".mp3", "audio/mp4": ".m4a",
+    "application/vnd.oasis.opendocument.text": ".odt",
+    "application/vnd.oasis.opendocument.spreadsheet": ".ods",
+    "video/mp4": ".mp4",
+    "video/quicktime": ".mov",
+    "audio/mpeg": ".mp3",
+    "audio/mp4": ".m4a",
 }
 # Extensions whose type mail clients often send as application/octet-stream.
 _EXTENSION_TYPES = {".log": "text/x-log", ".txt": "text/plain", ".heic": "image/heic", ".eml": "message/rfc822"}
@@ -62,7 +79,10 @@ def allowed_type(attachment: ParsedAttachment) -> str | None:
         return declared
     extension = os.path.splitext(attachment.filename.lower())[1]
     guessed = _EXTENSION_TYPES.get(extension) or mimetypes.types_map.get(extension)
-    if declared in ("application/octet-stream", "application/x-download", "binary/octet-stream") and guessed in ALLOWED_TYPES:
+    if (
+        declared in ("application/octet-stream", "application/x-download", "binary/octet-stream")
+        and guessed in ALLOWED_TYPES
+    ):
         return guessed
     return None
 

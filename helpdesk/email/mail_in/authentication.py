@@ -56,8 +56,9 @@ def _aligned(domain: str, from_domain: str) -> bool:
     domain ("pl") never counts; a key published under a shared suffix ("co.uk") would need that
     registry's help.
     """
-    return "." in domain and (domain == from_domain or from_domain.endswith("." + domain)
-                             or domain.endswith("." + from_domain))
+    return "." in domain and (
+        domain == from_domain or from_domain.endswith("." + domain) or domain.endswith("." + from_domain)
+    )
 
 
 def authserv_id(header: str) -> str:

@@ -13,11 +13,38 @@ import re
 from html.parser import HTMLParser
 
 _SKIP_CONTENT = frozenset({"script", "style", "head", "title", "template", "noscript", "object", "svg", "math"})
-_BLOCK = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre",
-                    "table", "ul", "ol", "hr", "section", "article", "header", "footer", "dd", "dt", "address"})
+_BLOCK = frozenset(
+    {
+        "p",
+        "div",
+        "br",
+        "li",
+        "tr",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "blockquote",
+        "pre",
+        "table",
+        "ul",
+        "ol",
+        "hr",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "dd",
+        "dt",
+        "address",
+    }
+)
 _VOID = frozenset({"br", "hr", "img", "input", "meta", "link", "area", "base", "col", "embed", "source", "wbr"})
-_QUOTE_CLASSES = frozenset({"gmail_quote", "gmail_quote_container", "yahoo_quoted", "moz-cite-prefix",
-                            "protonmail_quote"})
+_QUOTE_CLASSES = frozenset(
+    {"gmail_quote", "gmail_quote_container", "yahoo_quoted", "moz-cite-prefix", "protonmail_quote"}
+)
 _QUOTE_STARTS_AFTER_IDS = frozenset({"divrplyfwdmsg", "appendonsend"})
 
 

@@ -58,13 +58,6 @@ from aftercare.config import Settings, get_settings
 from aftercare.db import Database, utcnow
 from aftercare.errors import RateLimited
 from helpdesk import service
-from helpdesk.models import Message, Ticket, TicketChannel, TicketStatus
-from helpdesk.schemas import (
-    MAX_BODY_CHARS,
-    MAX_SUBJECT_CHARS,
-    MessageCreate,
-    TicketCreate,
-)
 from helpdesk.email.mail_in.attachments import (
     StoredAttachment,
     fsync_directories,
@@ -86,6 +79,13 @@ from helpdesk.email.models import (
 )
 from helpdesk.email.suppression import add_suppression
 from helpdesk.email.unsubscribe import resolve_token, unsubscribe
+from helpdesk.models import Message, Ticket, TicketChannel, TicketStatus
+from helpdesk.schemas import (
+    MAX_BODY_CHARS,
+    MAX_SUBJECT_CHARS,
+    MessageCreate,
+    TicketCreate,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -138,17 +138,28 @@ def _check_rate(settings: Settings, sender: str) -> None:
 
 
 def _reject(
-    session: Session, raw: bytes, reason: RejectReason, detail: str, *, envelope_from: str, envelope_to: str,
-    parsed: ParsedMail | None = None, now: datetime,
+    session: Session,
+    raw: bytes,
+    reason: RejectReason,
+    detail: str,
+    *,
+    envelope_from: str,
+    envelope_to: str,
+    parsed: ParsedMail | None = None,
+    now: datetime,
 ) -> IntakeResult:
     truncated = len(raw) > REJECTED_KEEP_BYTES and reason == RejectReason.TOO_LARGE
     row = RejectedMail(
-        reason=reason, detail=_text(detail)[:1000], envelope_from=_text(envelope_from)[:320],
+        reason=reason,
+        detail=_text(detail)[:1000],
+        envelope_from=_text(envelope_from)[:320],
         envelope_to=_text(envelope_to)[:1000],
         # No NUL in text columns (PostgreSQL refuses them); the raw bytes keep the original.
         from_header=(parsed.from_address if parsed else _peek_header(raw, b"from")).replace("\x00", "")[:500],
         subject=(parsed.subject if parsed else _peek_header(raw, b"subject")).replace("\x00", "")[:500],
-        size_bytes=len(raw), raw=raw[:REJECTED_KEEP_BYTES] if truncated else raw, raw_truncated=truncated,
+        size_bytes=len(raw),
+        raw=raw[:REJECTED_KEEP_BYTES] if truncated else raw,
+        raw_truncated=truncated,
         received_at=now,
     )
     session.add(row)
@@ -164,7 +175,7 @@ def _text(value: str) -> str:
 
 def _peek_header(raw: bytes, name: bytes) -> str:
     """A header of mail too large or broken to parse, for the admin's list (best effort)."""
-    head = raw[:64 * 1024].split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    head = raw[: 64 * 1024].split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
     for line in head.splitlines():
         key, sep, value = line.partition(b":")
         if sep and key.strip().lower() == name:
@@ -176,9 +187,9 @@ def _duplicate(session: Session, parsed: ParsedMail) -> InboundMessage | None:
     if parsed.message_id is None:
         return None
     return session.scalar(
-        select(InboundMessage).where(
-            InboundMessage.message_id == parsed.message_id, InboundMessage.from_address == parsed.from_address
-        ).limit(1)
+        select(InboundMessage)
+        .where(InboundMessage.message_id == parsed.message_id, InboundMessage.from_address == parsed.from_address)
+        .limit(1)
     )
 
 
@@ -201,26 +212,43 @@ def receive_mail(
     recipients = _text(", ".join(envelope_to))
     sender = _text(envelope_from or "")
     if len(raw) > settings.mail_in_max_bytes:
-        return _reject(session, raw, RejectReason.TOO_LARGE, f"{len(raw)} bytes; the limit is {settings.mail_in_max_bytes}",
-                       envelope_from=sender, envelope_to=recipients, now=now)
+        return _reject(
+            session,
+            raw,
+            RejectReason.TOO_LARGE,
+            f"{len(raw)} bytes; the limit is {settings.mail_in_max_bytes}",
+            envelope_from=sender,
+            envelope_to=recipients,
+            now=now,
+        )
     try:
         parsed = parse_mail(raw)
     except MalformedMail as error:
-        return _reject(session, raw, RejectReason.MALFORMED, error.reason, envelope_from=sender,
-                       envelope_to=recipients, now=now)
+        return _reject(
+            session, raw, RejectReason.MALFORMED, error.reason, envelope_from=sender, envelope_to=recipients, now=now
+        )
     existing = _duplicate(session, parsed)
     if existing is not None:
-        return IntakeResult(Outcome.DUPLICATE, disposition=existing.disposition, ticket_id=existing.ticket_id,
-                            inbound_id=existing.id)
+        return IntakeResult(
+            Outcome.DUPLICATE, disposition=existing.disposition, ticket_id=existing.ticket_id, inbound_id=existing.id
+        )
     _check_rate(settings, parsed.from_address)
 
     authentication = judge(topmost(parsed.authentication_results, settings.mail_in_authserv_id), parsed.from_address)
     record = InboundMessage(
-        auth_verdict=authentication.verdict, auth_results=authentication.header,
-        message_id=parsed.message_id, from_address=parsed.from_address, from_name=parsed.from_name[:200],
-        envelope_from=sender[:320], envelope_to=recipients[:1000], subject=parsed.subject[:500],
-        in_reply_to=parsed.in_reply_to[0] if parsed.in_reply_to else None, references=" ".join(parsed.references),
-        full_text=parsed.text, size_bytes=len(raw), received_at=now,
+        auth_verdict=authentication.verdict,
+        auth_results=authentication.header,
+        message_id=parsed.message_id,
+        from_address=parsed.from_address,
+        from_name=parsed.from_name[:200],
+        envelope_from=sender[:320],
+        envelope_to=recipients[:1000],
+        subject=parsed.subject[:500],
+        in_reply_to=parsed.in_reply_to[0] if parsed.in_reply_to else None,
+        references=" ".join(parsed.references),
+        full_text=parsed.text,
+        size_bytes=len(raw),
+        received_at=now,
     )
     auto_reason = parsed.auto_reason or ("null envelope sender" if envelope_from == "" else None)
     if parsed.is_bounce:
@@ -234,14 +262,24 @@ def receive_mail(
         record.auto_reason = auto_reason[:100]
         record.ticket_id = match.ticket.id if match is not None and match.trusted else None
     else:
-        result = _to_ticket(session, settings, parsed, record, authentication, raw=raw, envelope_from=sender,
-                            envelope_to=recipients, now=now)
+        result = _to_ticket(
+            session,
+            settings,
+            parsed,
+            record,
+            authentication,
+            raw=raw,
+            envelope_from=sender,
+            envelope_to=recipients,
+            now=now,
+        )
         if result is not None:
             return result
     session.add(record)
     session.flush()
-    return IntakeResult(Outcome.ACCEPTED, disposition=record.disposition, ticket_id=record.ticket_id,
-                        inbound_id=record.id)
+    return IntakeResult(
+        Outcome.ACCEPTED, disposition=record.disposition, ticket_id=record.ticket_id, inbound_id=record.id
+    )
 
 
 def _handle_bounce(session: Session, parsed: ParsedMail, record: InboundMessage) -> None:
@@ -249,18 +287,22 @@ def _handle_bounce(session: Session, parsed: ParsedMail, record: InboundMessage)
     record.auto_reason = (parsed.auto_reason or "delivery report")[:100]
     if not parsed.bounced_message_ids or not parsed.bounced_recipients:
         return
-    ours = session.scalars(
-        select(OutboxMessage).where(OutboxMessage.message_id.in_(parsed.bounced_message_ids))
-    ).all()
+    ours = session.scalars(select(OutboxMessage).where(OutboxMessage.message_id.in_(parsed.bounced_message_ids))).all()
     for message in ours:
         record.ticket_id = record.ticket_id or message.ticket_id
         if message.to_address in parsed.bounced_recipients:
-            add_suppression(session, message.to_address, SuppressionScope.ALL, source=SuppressionSource.HARD_BOUNCE,
-                            outbox_message_id=message.id, note="permanent delivery failure reported")
+            add_suppression(
+                session,
+                message.to_address,
+                SuppressionScope.ALL,
+                source=SuppressionSource.HARD_BOUNCE,
+                outbox_message_id=message.id,
+                note="permanent delivery failure reported",
+            )
 
 
 def _handle_unsubscribe(session: Session, settings: Settings, parsed: ParsedMail) -> bool:
-    token = parsed.subject[len(_UNSUBSCRIBE_SUBJECT):].strip().split(" ")[0]
+    token = parsed.subject[len(_UNSUBSCRIBE_SUBJECT) :].strip().split(" ")[0]
     target = resolve_token(session, settings, token)
     if target is None:
         return False
@@ -270,7 +312,9 @@ def _handle_unsubscribe(session: Session, settings: Settings, parsed: ParsedMail
 
 def _body_for_ticket(parsed: ParsedMail, stored: list[StoredAttachment]) -> str:
     body = parsed.reply_text or parsed.subject
-    refused = [f"[Attachment not kept: {item.filename} ({item.refused_reason})]" for item in stored if item.refused_reason]
+    refused = [
+        f"[Attachment not kept: {item.filename} ({item.refused_reason})]" for item in stored if item.refused_reason
+    ]
     kept = [f"[Attachment: {item.filename}]" for item in stored if item.stored_name]
     if not body and not kept:
         return ""
@@ -284,9 +328,16 @@ def _body_for_ticket(parsed: ParsedMail, stored: list[StoredAttachment]) -> str:
 
 
 def _to_ticket(
-    session: Session, settings: Settings, parsed: ParsedMail, record: InboundMessage,
-    authentication: Authentication, *, raw: bytes,
-    envelope_from: str, envelope_to: str, now: datetime,
+    session: Session,
+    settings: Settings,
+    parsed: ParsedMail,
+    record: InboundMessage,
+    authentication: Authentication,
+    *,
+    raw: bytes,
+    envelope_from: str,
+    envelope_to: str,
+    now: datetime,
 ) -> IntakeResult | None:
     """Add the message to its ticket or open a new one; an IntakeResult only when rejected."""
     stored, written = store_attachments(
@@ -297,8 +348,16 @@ def _to_ticket(
     body = _body_for_ticket(parsed, stored)
     if not body.strip():
         remove_files(written)
-        return _reject(session, raw, RejectReason.EMPTY, "no text and no usable attachment", parsed=parsed,
-                       envelope_from=envelope_from, envelope_to=envelope_to, now=now)
+        return _reject(
+            session,
+            raw,
+            RejectReason.EMPTY,
+            "no text and no usable attachment",
+            parsed=parsed,
+            envelope_from=envelope_from,
+            envelope_to=envelope_to,
+            now=now,
+        )
     match = find_ticket(session, parsed, authentication)
     ticket: Ticket | None = None
     message: Message | None = None
@@ -313,19 +372,35 @@ def _to_ticket(
     else:
         try:
             data = TicketCreate(
-                customer_email=parsed.from_address, customer_name=parsed.from_name[:200] or None,
-                subject=(parsed.subject or NO_SUBJECT)[:MAX_SUBJECT_CHARS], body=body,
+                customer_email=parsed.from_address,
+                customer_name=parsed.from_name[:200] or None,
+                subject=(parsed.subject or NO_SUBJECT)[:MAX_SUBJECT_CHARS],
+                body=body,
             )
         except ValidationError as error:
             remove_files(written)
             detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()[:3])
-            return _reject(session, raw, RejectReason.MALFORMED, f"cannot make a ticket: {detail}", parsed=parsed,
-                           envelope_from=envelope_from, envelope_to=envelope_to, now=now)
+            return _reject(
+                session,
+                raw,
+                RejectReason.MALFORMED,
+                f"cannot make a ticket: {detail}",
+                parsed=parsed,
+                envelope_from=envelope_from,
+                envelope_to=envelope_to,
+                now=now,
+            )
         # Confirmed after the commit (TicketCreated's subscriber), threaded under the customer's
         # message; bulk mail is never answered.
         ticket = service.create_ticket(
-            session, data, channel=TicketChannel.EMAIL, related_ticket=related, confirm=parsed.bulk_reason is None,
-            in_reply_to=parsed.message_id, references=parsed.references or (), now=now,
+            session,
+            data,
+            channel=TicketChannel.EMAIL,
+            related_ticket=related,
+            confirm=parsed.bulk_reason is None,
+            in_reply_to=parsed.message_id,
+            references=parsed.references or (),
+            now=now,
         )
         message = ticket.messages[0]
         record.disposition = InboundDisposition.NEW_TICKET
@@ -336,11 +411,20 @@ def _to_ticket(
     session.add(record)
     session.flush()
     for item in stored:
-        session.add(Attachment(
-            inbound_message_id=record.id, ticket_id=ticket.id, ticket_message_id=message.id, filename=item.filename,
-            content_type=item.content_type, size_bytes=item.size_bytes, stored_name=item.stored_name,
-            sha256=item.sha256, refused_reason=item.refused_reason, created_at=now,
-        ))
+        session.add(
+            Attachment(
+                inbound_message_id=record.id,
+                ticket_id=ticket.id,
+                ticket_message_id=message.id,
+                filename=item.filename,
+                content_type=item.content_type,
+                size_bytes=item.size_bytes,
+                stored_name=item.stored_name,
+                sha256=item.sha256,
+                refused_reason=item.refused_reason,
+                created_at=now,
+            )
+        )
     fsync_directories(written)
     if parsed.bulk_reason is not None:
         record.auto_reason = parsed.bulk_reason[:100]

@@ -36,8 +36,16 @@ from helpdesk.email.mail_in.htmltext import html_to_text
 from helpdesk.email.mail_in.quotes import trim_quoted
 
 # Charset names seen in the wild that Python spells differently (or not at all).
-_CHARSET_ALIASES = {"windows-874": "cp874", "x-windows-874": "cp874", "tis620": "tis-620", "ks_c_5601-1987": "cp949",
-                    "x-gbk": "gbk", "unicode-1-1-utf-7": "utf-7", "utf8": "utf-8", "x-unknown": "utf-8"}
+_CHARSET_ALIASES = {
+    "windows-874": "cp874",
+    "x-windows-874": "cp874",
+    "tis620": "tis-620",
+    "ks_c_5601-1987": "cp949",
+    "x-gbk": "gbk",
+    "unicode-1-1-utf-7": "utf-7",
+    "utf8": "utf-8",
+    "x-unknown": "utf-8",
+}
 _MACHINE_SENDERS = frozenset({"mailer-daemon", "postmaster"})
 _AUTO_HEADERS = ("X-Autoreply", "X-Autorespond", "X-Auto-Reply", "X-Autoresponder")
 _BULK_PRECEDENCE = frozenset({"bulk", "junk", "list"})

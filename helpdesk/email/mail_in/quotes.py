@@ -38,7 +38,9 @@ _SEPARATOR = re.compile(
 )
 # Outlook: "From: ..." then, within a few lines, "Sent:"/"Date:" (in several languages).
 _OUTLOOK_FROM = re.compile(r"^\s*\*?(?:From|Od|Dari|Mula kay|จาก|Von|De)\s*:\*?\s", re.IGNORECASE)
-_OUTLOOK_SENT = re.compile(r"^\s*\*?(?:Sent|Date|Wysłano|Data|Dikirim|Tanggal|Ipinadala|ส่ง|Gesendet|Envoyé|Enviado)\s*:", re.IGNORECASE)
+_OUTLOOK_SENT = re.compile(
+    r"^\s*\*?(?:Sent|Date|Wysłano|Data|Dikirim|Tanggal|Ipinadala|ส่ง|Gesendet|Envoyé|Enviado)\s*:", re.IGNORECASE
+)
 _UNDERSCORES = re.compile(r"^_{10,}\s*$")
 
 

@@ -25,7 +25,8 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.lmtp import LMTP
-from aiosmtpd.smtp import SMTP, Envelope, Session as SmtpSession
+from aiosmtpd.smtp import SMTP, Envelope
+from aiosmtpd.smtp import Session as SmtpSession
 
 from aftercare.config import Settings, get_settings
 from aftercare.db import Database
@@ -41,7 +42,9 @@ TEMPORARY_FAILURE_REPLY = "451 4.3.0 Temporary failure storing the message; try 
 class IntakeHandler:
     """aiosmtpd handler: every DATA becomes one ``store_inbound`` call."""
 
-    def __init__(self, database: Database, settings: Settings | None = None, *, threads: int = 4, lmtp: bool = False) -> None:
+    def __init__(
+        self, database: Database, settings: Settings | None = None, *, threads: int = 4, lmtp: bool = False
+    ) -> None:
         self.database = database
         self.settings = settings or get_settings()
         self.lmtp = lmtp

@@ -33,10 +33,10 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from helpdesk.models import Ticket
 from helpdesk.email.mail_in.authentication import Authentication, AuthVerdict
 from helpdesk.email.mail_in.parser import ParsedMail
 from helpdesk.email.models import InboundMessage, OutboxMessage
+from helpdesk.models import Ticket
 
 TICKET_REFERENCE = re.compile(r"\[#(\d{1,12})\]")
 
@@ -63,9 +63,9 @@ def sender_trusted(session: Session, from_address: str, authentication: Authenti
     if verdict == AuthVerdict.FAIL:
         return False
     passed_before = session.scalar(
-        select(InboundMessage.id).where(
-            InboundMessage.from_address == from_address, InboundMessage.auth_verdict == AuthVerdict.PASS
-        ).limit(1)
+        select(InboundMessage.id)
+        .where(InboundMessage.from_address == from_address, InboundMessage.auth_verdict == AuthVerdict.PASS)
+        .limit(1)
     )
     return passed_before is None
 
@@ -75,7 +75,9 @@ def _candidate_ids(parsed: ParsedMail) -> list[str]:
     return list(dict.fromkeys(ordered))[:50]
 
 
-def find_ticket(session: Session, parsed: ParsedMail, authentication: Authentication | None = None) -> ThreadMatch | None:
+def find_ticket(
+    session: Session, parsed: ParsedMail, authentication: Authentication | None = None
+) -> ThreadMatch | None:
     """The ticket this message belongs to, if any; ``trusted`` says whether it may be added to it."""
     match = _find(session, parsed)
     if match is None or match.by == ThreadedBy.OUR_MESSAGE_ID:

@@ -18,10 +18,10 @@ from aiosmtpd.controller import Controller
 from huey import MemoryHuey
 
 from aftercare.config import Settings, get_settings
-from tests.conftest import env
-from workers import queue
 from helpdesk.email.mail_in import intake
 from helpdesk.email.mail_in.receiver import ReceiverController, start_receiver, stop_receiver
+from tests.conftest import env
+from workers import queue
 
 
 def free_port() -> int:
@@ -67,7 +67,9 @@ class SinkHandler:
             await asyncio.sleep(self.delay)
         if self.replies:
             return self.replies.pop(0)
-        self.delivered.append(Delivery(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content or envelope.content))
+        self.delivered.append(
+            Delivery(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content or envelope.content)
+        )
         return "250 2.0.0 OK"
 
 
@@ -98,9 +100,13 @@ class SmtpSink:
 def smtp_sink() -> Iterator[SmtpSink]:
     sink = SmtpSink(free_port())
     sink.start()
-    with env(AFTERCARE_SMTP_HOST="127.0.0.1", AFTERCARE_SMTP_PORT=str(sink.port), AFTERCARE_SMTP_TIMEOUT_SECONDS="5",
-             AFTERCARE_MAIL_FROM="Aftercare Support <support@help.example.com>",
-             AFTERCARE_MAIL_REPLY_TO="support@help.example.com"):
+    with env(
+        AFTERCARE_SMTP_HOST="127.0.0.1",
+        AFTERCARE_SMTP_PORT=str(sink.port),
+        AFTERCARE_SMTP_TIMEOUT_SECONDS="5",
+        AFTERCARE_MAIL_FROM="Aftercare Support <support@help.example.com>",
+        AFTERCARE_MAIL_REPLY_TO="support@help.example.com",
+    ):
         try:
             yield sink
         finally:
@@ -125,7 +131,9 @@ def fresh_rate_limits() -> None:
 
 @contextmanager
 def running_receiver(database, settings: Settings | None = None, *, lmtp: bool = False) -> Iterator[ReceiverController]:
-    controller = start_receiver(database, host="127.0.0.1", port=free_port(), lmtp=lmtp, settings=settings or get_settings())
+    controller = start_receiver(
+        database, host="127.0.0.1", port=free_port(), lmtp=lmtp, settings=settings or get_settings()
+    )
     try:
         yield controller
     finally:

@@ -8,14 +8,18 @@ from sqlalchemy.orm import Session
 
 from accounts.models import Customer
 from accounts.service import get_or_create_customer
-from tests.factories import unique_email
 from helpdesk.email.models import EmailKind, OutboxMessage
 from helpdesk.email.outbox import enqueue_email
+from tests.factories import unique_email
 
 
 def customer(session: Session, *, marketing: bool = True, surveys: bool = True, **overrides: Any) -> Customer:
-    person = get_or_create_customer(session, overrides.pop("email", unique_email("buyer")),
-                                    name=overrides.pop("name", "Bea Buyer"), language=overrides.pop("language", "en"))
+    person = get_or_create_customer(
+        session,
+        overrides.pop("email", unique_email("buyer")),
+        name=overrides.pop("name", "Bea Buyer"),
+        language=overrides.pop("language", "en"),
+    )
     person.consent_marketing = marketing
     person.consent_surveys = surveys
     session.flush()

@@ -8,9 +8,7 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 
 # A 1x1 transparent PNG.
-PNG = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
-)
+PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=")
 
 
 def crlf(raw: bytes) -> bytes:
@@ -56,11 +54,16 @@ def with_attachments(sender: str, subject: str, body: str, files: list[tuple[str
 
 def polish_iso_8859_2(sender: str) -> bytes:
     """As an older Polish client sends it: ISO-8859-2, quoted-printable, an encoded-word subject."""
-    body = ("Dzień dobry,\n\nmój odkurzacz Aurora nie wraca do stacji ładującej i rozładowuje się "
-            "na środku salonu. Proszę o pomoc.\n\nPozdrawiam\nŁukasz Żółkiewski\n")
+    body = (
+        "Dzień dobry,\n\nmój odkurzacz Aurora nie wraca do stacji ładującej i rozładowuje się "
+        "na środku salonu. Proszę o pomoc.\n\nPozdrawiam\nŁukasz Żółkiewski\n"
+    )
     encoded = quopri.encodestring(body.encode("iso-8859-2")).decode("ascii")
-    subject = "=?iso-8859-2?Q?" + quopri.encodestring("Odkurzacz nie wraca do stacji".encode("iso-8859-2"),
-                                                       header=True).decode("ascii") + "?="
+    subject = (
+        "=?iso-8859-2?Q?"
+        + quopri.encodestring("Odkurzacz nie wraca do stacji".encode("iso-8859-2"), header=True).decode("ascii")
+        + "?="
+    )
     raw = (
         f"From: =?iso-8859-2?Q?=A3ukasz_=AF=F3=B3kiewski?= <{sender}>\r\n"
         "To: support@help.example.com\r\n"
@@ -84,8 +87,7 @@ def thai_tis_620(sender: str) -> bytes:
         f"Message-ID: {make_msgid(domain='mail.example.co.th')}\r\n"
         "MIME-Version: 1.0\r\n"
         "Content-Type: text/plain; charset=TIS-620\r\n"
-        "Content-Transfer-Encoding: base64\r\n\r\n"
-        + base64.encodebytes(body.encode("tis-620")).decode("ascii")
+        "Content-Transfer-Encoding: base64\r\n\r\n" + base64.encodebytes(body.encode("tis-620")).decode("ascii")
     ).encode("ascii")
     return crlf(raw)
 

@@ -9,12 +9,12 @@ import pytest
 
 from aftercare.config import get_settings
 from aftercare.db import utcnow
-from tests.helpdesk.email.factories import customer, email
 from helpdesk.email import delivery
 from helpdesk.email.delivery import drain_outbox
 from helpdesk.email.models import EmailKind, OutboxMessage, OutboxStatus, SuppressionScope, SuppressionSource
 from helpdesk.email.smtp import SmtpTransport
 from helpdesk.email.suppression import add_suppression
+from tests.helpdesk.email.factories import customer, email
 
 LATER = timedelta(hours=7)  # past the longest back-off, jitter included
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from accounts.models import Role
-from tests.factories import create_staff, token_for, unique_email
-from tests.web.pages_support import sign_in
-from tests.helpdesk.email import mail_samples as samples
-from tests.helpdesk.email.factories import email
 from helpdesk.email.mail_in.intake import receive_mail
 from helpdesk.email.models import Attachment, OutboxStatus
+from tests.factories import create_staff, token_for, unique_email
+from tests.helpdesk.email import mail_samples as samples
+from tests.helpdesk.email.factories import email
+from tests.web.pages_support import sign_in
 
 
 def _admin(session) -> dict[str, str]:
@@ -64,8 +64,9 @@ def test_admin_edits_the_suppression_list(mail_client, session):
 
 def test_agents_download_attachments_as_files(mail_client, session):
     sender = unique_email("mailer")
-    result = receive_mail(session, samples.with_attachments(sender, "Photo", "Photo attached.",
-                                                            [("dock.png", "image/png", samples.PNG)]))
+    result = receive_mail(
+        session, samples.with_attachments(sender, "Photo", "Photo attached.", [("dock.png", "image/png", samples.PNG)])
+    )
     headers = token_for(session, create_staff(session))
     session.commit()
     [listed] = mail_client.get(f"/api/v1/mail/tickets/{result.ticket_id}/attachments", headers=headers).json()
@@ -76,8 +77,12 @@ def test_agents_download_attachments_as_files(mail_client, session):
 
 
 def test_attachments_need_an_agent(mail_client, session):
-    result = receive_mail(session, samples.with_attachments(unique_email("m"), "Photo", "Photo attached.",
-                                                            [("dock.png", "image/png", samples.PNG)]))
+    result = receive_mail(
+        session,
+        samples.with_attachments(
+            unique_email("m"), "Photo", "Photo attached.", [("dock.png", "image/png", samples.PNG)]
+        ),
+    )
     attachment = session.scalar(select(Attachment).where(Attachment.ticket_id == result.ticket_id))
     session.commit()
     assert mail_client.get(f"/api/v1/mail/attachments/{attachment.id}").status_code == 401

@@ -12,11 +12,6 @@ from accounts.models import Customer
 from aftercare.config import get_settings
 from aftercare.db import Database
 from helpdesk import service
-from helpdesk.models import Ticket, TicketChannel, TicketStatus
-from helpdesk.schemas import MessageCreate, TicketUpdate
-from tests.factories import staff_principal, unique_email
-from tests.helpdesk.email import mail_samples as samples
-from tests.helpdesk.email.conftest import running_receiver
 from helpdesk.email.mail_in.attachments import attachments_dir
 from helpdesk.email.models import (
     Attachment,
@@ -29,6 +24,11 @@ from helpdesk.email.models import (
     SuppressionScope,
 )
 from helpdesk.email.notifications import MAX_CONFIRMATIONS_PER_DAY
+from helpdesk.models import Ticket, TicketChannel, TicketStatus
+from helpdesk.schemas import MessageCreate, TicketUpdate
+from tests.factories import staff_principal, unique_email
+from tests.helpdesk.email import mail_samples as samples
+from tests.helpdesk.email.conftest import running_receiver
 
 
 def deliver(controller, raw: bytes, *, mail_from: str = "sender@example.com", lmtp: bool = False) -> None:
@@ -39,19 +39,32 @@ def deliver(controller, raw: bytes, *, mail_from: str = "sender@example.com", lm
 
 def tickets_of(session, email: str) -> list[Ticket]:
     session.expire_all()
-    return list(session.scalars(
-        select(Ticket).join(Customer, Ticket.requester_id == Customer.id).where(Customer.email == email).order_by(Ticket.id)
-    ))
+    return list(
+        session.scalars(
+            select(Ticket)
+            .join(Customer, Ticket.requester_id == Customer.id)
+            .where(Customer.email == email)
+            .order_by(Ticket.id)
+        )
+    )
 
 
 def outbox_for(session, ticket_id: int) -> list[OutboxMessage]:
-    return list(session.scalars(select(OutboxMessage).where(OutboxMessage.ticket_id == ticket_id).order_by(OutboxMessage.id)))
+    return list(
+        session.scalars(select(OutboxMessage).where(OutboxMessage.ticket_id == ticket_id).order_by(OutboxMessage.id))
+    )
 
 
 def test_plain_mail_becomes_an_email_ticket(receiver, session):
     sender = unique_email("mailer")
-    deliver(receiver, samples.plain(f"Mia Mail <{sender}>", "Thermostat offline",
-                                    "My thermostat says offline since the router update. What can I do?"))
+    deliver(
+        receiver,
+        samples.plain(
+            f"Mia Mail <{sender}>",
+            "Thermostat offline",
+            "My thermostat says offline since the router update. What can I do?",
+        ),
+    )
     [ticket] = tickets_of(session, sender)
     assert (ticket.subject, ticket.channel, ticket.language) == ("Thermostat offline", TicketChannel.EMAIL, "en")
     assert ticket.messages[0].body.startswith("My thermostat says offline")
@@ -62,7 +75,9 @@ def test_plain_mail_becomes_an_email_ticket(receiver, session):
 def test_new_ticket_confirmation_threads_under_the_customer_mail(receiver, session):
     sender = unique_email("mailer")
     message_id = make_msgid(domain="client.example.org")
-    deliver(receiver, samples.plain(sender, "Earbuds", "The left earbud is silent, please help.", message_id=message_id))
+    deliver(
+        receiver, samples.plain(sender, "Earbuds", "The left earbud is silent, please help.", message_id=message_id)
+    )
     [ticket] = tickets_of(session, sender)
     [confirmation] = outbox_for(session, ticket.id)
     assert confirmation.headers["In-Reply-To"] == message_id
@@ -71,20 +86,37 @@ def test_new_ticket_confirmation_threads_under_the_customer_mail(receiver, sessi
 
 def test_html_only_mail_becomes_readable_text(receiver, session):
     sender = unique_email("mailer")
-    deliver(receiver, samples.html_only(sender, "Vacuum noise",
-                                        "<p>My vacuum makes a <b>grinding</b> noise.</p><script>steal()</script>"))
+    deliver(
+        receiver,
+        samples.html_only(
+            sender, "Vacuum noise", "<p>My vacuum makes a <b>grinding</b> noise.</p><script>steal()</script>"
+        ),
+    )
     [ticket] = tickets_of(session, sender)
     assert ticket.messages[0].body == "My vacuum makes a grinding noise."
 
 
 def test_attachments_are_stored_under_the_data_dir_with_our_names(receiver, session):
     sender = unique_email("mailer")
-    deliver(receiver, samples.with_attachments(sender, "Photo of the dock", "The dock light blinks, photo attached.",
-                                               [("../../etc/dock photo.png", "image/png", samples.PNG),
-                                                ("setup.exe", "application/x-msdownload", b"MZ...")]))
+    deliver(
+        receiver,
+        samples.with_attachments(
+            sender,
+            "Photo of the dock",
+            "The dock light blinks, photo attached.",
+            [
+                ("../../etc/dock photo.png", "image/png", samples.PNG),
+                ("setup.exe", "application/x-msdownload", b"MZ..."),
+            ],
+        ),
+    )
     [ticket] = tickets_of(session, sender)
-    stored, refused = session.scalars(select(Attachment).where(Attachment.ticket_id == ticket.id).order_by(Attachment.id)).all()
-    assert stored.filename == "dock photo.png" and stored.stored_name.endswith(".png") and ".." not in stored.stored_name
+    stored, refused = session.scalars(
+        select(Attachment).where(Attachment.ticket_id == ticket.id).order_by(Attachment.id)
+    ).all()
+    assert (
+        stored.filename == "dock photo.png" and stored.stored_name.endswith(".png") and ".." not in stored.stored_name
+    )
     assert (attachments_dir(get_settings().data_dir) / stored.stored_name).read_bytes() == samples.PNG
     assert refused.stored_name is None and "not accepted" in refused.refused_reason
     assert "[Attachment not kept: setup.exe" in ticket.messages[0].body
@@ -110,14 +142,21 @@ def test_reply_to_our_mail_threads_into_the_ticket_and_reopens_it(receiver, sess
     deliver(receiver, samples.plain(sender, "Wi-Fi drops", "The thermostat drops off the Wi-Fi every night."))
     [ticket] = tickets_of(session, sender)
     agent = staff_principal(session)
-    service.add_message(session, ticket, MessageCreate(body="Which band does your router use?", status=TicketStatus.PENDING), agent)
+    service.add_message(
+        session, ticket, MessageCreate(body="Which band does your router use?", status=TicketStatus.PENDING), agent
+    )
     session.commit()
     our_reply = outbox_for(session, ticket.id)[-1]
-    deliver(receiver, samples.plain(
-        sender, f"Re: [#{ticket.id}] Wi-Fi drops",
-        "It uses 2.4 GHz.\n\nW dniu pon., 1 sty 2024 o 10:00 Support <support@help.example.com> napisał(a):\n> Which band?",
-        In_Reply_To=our_reply.message_id, References=our_reply.message_id,
-    ))
+    deliver(
+        receiver,
+        samples.plain(
+            sender,
+            f"Re: [#{ticket.id}] Wi-Fi drops",
+            "It uses 2.4 GHz.\n\nW dniu pon., 1 sty 2024 o 10:00 Support <support@help.example.com> napisał(a):\n> Which band?",
+            In_Reply_To=our_reply.message_id,
+            References=our_reply.message_id,
+        ),
+    )
     [same] = tickets_of(session, sender)
     assert [m.body for m in same.messages][-1] == "It uses 2.4 GHz."
     assert same.status == TicketStatus.OPEN
@@ -151,19 +190,38 @@ def test_autoresponder_reply_is_recorded_and_never_answered(receiver, session):
     deliver(receiver, samples.plain(sender, "Broken", "It is broken."))
     [ticket] = tickets_of(session, sender)
     confirmation = outbox_for(session, ticket.id)[0]
-    deliver(receiver, samples.plain(sender, "Automatic reply: Broken", "I am out of the office until Monday.",
-                                    Auto_Submitted="auto-replied", In_Reply_To=confirmation.message_id))
+    deliver(
+        receiver,
+        samples.plain(
+            sender,
+            "Automatic reply: Broken",
+            "I am out of the office until Monday.",
+            Auto_Submitted="auto-replied",
+            In_Reply_To=confirmation.message_id,
+        ),
+    )
     [same] = tickets_of(session, sender)
     assert len(same.messages) == 1 and len(outbox_for(session, ticket.id)) == 1
-    record = session.scalar(select(InboundMessage).where(InboundMessage.from_address == sender,
-                                                         InboundMessage.disposition == InboundDisposition.AUTO_REPLY))
+    record = session.scalar(
+        select(InboundMessage).where(
+            InboundMessage.from_address == sender, InboundMessage.disposition == InboundDisposition.AUTO_REPLY
+        )
+    )
     assert record.ticket_id == ticket.id and record.auto_reason.startswith("Auto-Submitted")
 
 
 def test_mail_through_a_group_address_becomes_a_ticket_but_is_never_answered(receiver, session):
     sender = unique_email("team")
-    deliver(receiver, samples.plain(sender, "Printer offline", "Our office printer is offline again.",
-                                    List_Id="<it-team.example.com>", Precedence="list"))
+    deliver(
+        receiver,
+        samples.plain(
+            sender,
+            "Printer offline",
+            "Our office printer is offline again.",
+            List_Id="<it-team.example.com>",
+            Precedence="list",
+        ),
+    )
     [ticket] = tickets_of(session, sender)
     assert outbox_for(session, ticket.id) == []
 

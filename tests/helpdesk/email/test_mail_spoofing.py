@@ -19,13 +19,13 @@ from aftercare import migrate
 from aftercare.config import get_settings
 from aftercare.db import Database
 from helpdesk import service
+from helpdesk.email.mail_in.authentication import AuthVerdict
+from helpdesk.email.models import InboundMessage, OutboxMessage
 from helpdesk.models import MessageKind, Ticket, TicketStatus
 from helpdesk.schemas import MessageCreate
 from tests.factories import staff_principal, unique_email
 from tests.helpdesk.email import mail_samples as samples
 from tests.helpdesk.email.conftest import running_receiver
-from helpdesk.email.mail_in.authentication import AuthVerdict
-from helpdesk.email.models import InboundMessage, OutboxMessage
 
 OUR_MX = "mx.help.example.com"
 
@@ -37,9 +37,14 @@ def deliver(controller, raw: bytes, *, mail_from: str = "sender@example.com") ->
 
 def tickets_of(session, email: str) -> list[Ticket]:
     session.expire_all()
-    return list(session.scalars(
-        select(Ticket).join(Customer, Ticket.requester_id == Customer.id).where(Customer.email == email).order_by(Ticket.id)
-    ))
+    return list(
+        session.scalars(
+            select(Ticket)
+            .join(Customer, Ticket.requester_id == Customer.id)
+            .where(Customer.email == email)
+            .order_by(Ticket.id)
+        )
+    )
 
 
 def _results(verdicts: str, domain: str) -> str:
@@ -51,11 +56,22 @@ def pending_ticket(receiver, session) -> tuple[str, Ticket]:
     """A customer's ticket waiting for their answer (pending), opened by their authenticated mail."""
     sender = unique_email("owner")
     domain = sender.split("@")[1]
-    deliver(receiver, samples.plain(sender, "Router", "The thermostat loses the router every night.",
-                                    Authentication_Results=_results("dkim=pass header.d={domain}; dmarc=pass", domain)))
+    deliver(
+        receiver,
+        samples.plain(
+            sender,
+            "Router",
+            "The thermostat loses the router every night.",
+            Authentication_Results=_results("dkim=pass header.d={domain}; dmarc=pass", domain),
+        ),
+    )
     [ticket] = tickets_of(session, sender)
-    service.add_message(session, ticket, MessageCreate(body="Which firmware do you run?", status=TicketStatus.PENDING),
-                        staff_principal(session))
+    service.add_message(
+        session,
+        ticket,
+        MessageCreate(body="Which firmware do you run?", status=TicketStatus.PENDING),
+        staff_principal(session),
+    )
     session.commit()
     return sender, ticket
 
@@ -89,7 +105,9 @@ def test_both_tickets_carry_a_note_naming_the_other(receiver, session, pending_t
     assert f"/agent/tickets/{new.id}" in note_on_original[0] and f"/agent/tickets/{original.id}" in note_on_new[0]
 
 
-def test_unauthenticated_mail_in_the_name_of_a_sender_who_authenticates_is_not_threaded(receiver, session, pending_ticket):
+def test_unauthenticated_mail_in_the_name_of_a_sender_who_authenticates_is_not_threaded(
+    receiver, session, pending_ticket
+):
     sender, ticket = pending_ticket
     _forge(receiver, sender, ticket, None)
     assert [t.related_ticket_id for t in tickets_of(session, sender)] == [None, ticket.id]
@@ -97,8 +115,9 @@ def test_unauthenticated_mail_in_the_name_of_a_sender_who_authenticates_is_not_t
 
 def test_authenticated_reply_by_subject_reference_threads(receiver, session, pending_ticket):
     sender, ticket = pending_ticket
-    _forge(receiver, sender, ticket, _results("dkim=pass header.d={domain}", sender.split("@")[1]),
-           body="Firmware 2.4.1.")
+    _forge(
+        receiver, sender, ticket, _results("dkim=pass header.d={domain}", sender.split("@")[1]), body="Firmware 2.4.1."
+    )
     [same] = tickets_of(session, sender)
     assert (same.messages[-1].body, same.status) == ("Firmware 2.4.1.", TicketStatus.OPEN)
 
@@ -114,11 +133,19 @@ def test_sender_whose_mail_never_carries_results_still_threads_by_subject(receiv
 def test_reply_to_our_message_id_threads_whatever_the_results(receiver, session, pending_ticket):
     # Knowing one of our random Message-IDs means having received our mail (forwarded, say).
     sender, ticket = pending_ticket
-    ours = session.scalars(select(OutboxMessage).where(OutboxMessage.ticket_id == ticket.id)
-                           .order_by(OutboxMessage.id)).all()[-1]
-    deliver(receiver, samples.plain(sender, f"Re: [#{ticket.id}] Router", "Firmware 2.4.1.",
-                                    In_Reply_To=ours.message_id,
-                                    Authentication_Results=_results("dmarc=fail", "x.example")))
+    ours = session.scalars(
+        select(OutboxMessage).where(OutboxMessage.ticket_id == ticket.id).order_by(OutboxMessage.id)
+    ).all()[-1]
+    deliver(
+        receiver,
+        samples.plain(
+            sender,
+            f"Re: [#{ticket.id}] Router",
+            "Firmware 2.4.1.",
+            In_Reply_To=ours.message_id,
+            Authentication_Results=_results("dmarc=fail", "x.example"),
+        ),
+    )
     assert len(tickets_of(session, sender)) == 1
 
 
@@ -126,13 +153,21 @@ def test_only_our_servers_results_count_when_its_id_is_set(database, session):
     settings = get_settings().model_copy(update={"mail_in_authserv_id": OUR_MX})
     sender = unique_email("owner")
     with running_receiver(database, settings) as controller:
-        deliver(controller, samples.plain(sender, "Router", "The thermostat loses the router every night.",
-                                          Authentication_Results=f"{OUR_MX}; dmarc=pass"))
+        deliver(
+            controller,
+            samples.plain(
+                sender,
+                "Router",
+                "The thermostat loses the router every night.",
+                Authentication_Results=f"{OUR_MX}; dmarc=pass",
+            ),
+        )
         [ticket] = tickets_of(session, sender)
         # The forger adds a "pass" of their own; our server's header says fail. Ours comes first
         # (the topmost) in real mail; here the forger's comes first, and still must not count.
-        raw = samples.plain(sender, f"Re: [#{ticket.id}] Router", "Refund me.",
-                            Authentication_Results="forger.example; dmarc=pass")
+        raw = samples.plain(
+            sender, f"Re: [#{ticket.id}] Router", "Refund me.", Authentication_Results="forger.example; dmarc=pass"
+        )
         raw = raw.replace(b"\r\n\r\n", f"\r\nAuthentication-Results: {OUR_MX}; dmarc=fail\r\n\r\n".encode(), 1)
         deliver(controller, raw)
     assert [t.related_ticket_id for t in tickets_of(session, sender)] == [None, ticket.id]
@@ -149,6 +184,7 @@ def test_the_verdict_and_its_header_are_kept_with_the_message(receiver, session)
 
 # ---- NUL characters ------------------------------------------------------------------------------
 
+
 def test_mail_with_nul_characters_is_accepted_and_stored_without_them(receiver, session):
     sender = unique_email("nul")
     raw = samples.plain(sender, "Printer\x00 jam", "My printer\x00 jams on page two.")
@@ -158,6 +194,7 @@ def test_mail_with_nul_characters_is_accepted_and_stored_without_them(receiver, 
 
 
 # ---- a busy database -------------------------------------------------------------------------------
+
 
 def test_busy_database_is_a_temporary_failure_and_the_retry_is_stored(tmp_path):
     path = tmp_path / "busy.db"

@@ -6,13 +6,13 @@ from sqlalchemy import select
 
 from accounts.service import Principal
 from helpdesk import service
+from helpdesk.email import notifications
+from helpdesk.email.delivery import drain_outbox
+from helpdesk.email.models import EmailKind, OutboxMessage, OutboxStatus
 from helpdesk.models import MessageKind, TicketChannel
 from helpdesk.schemas import MessageCreate, TicketCreate
 from helpdesk.ticket_links import verify_ticket_link
 from tests.factories import create_ticket, staff_principal, unique_email
-from helpdesk.email import notifications
-from helpdesk.email.delivery import drain_outbox
-from helpdesk.email.models import EmailKind, OutboxMessage, OutboxStatus
 
 
 def committed_ticket(session, **overrides):
@@ -23,7 +23,9 @@ def committed_ticket(session, **overrides):
 
 
 def _outbox(session, ticket_id: int) -> list[OutboxMessage]:
-    return list(session.scalars(select(OutboxMessage).where(OutboxMessage.ticket_id == ticket_id).order_by(OutboxMessage.id)))
+    return list(
+        session.scalars(select(OutboxMessage).where(OutboxMessage.ticket_id == ticket_id).order_by(OutboxMessage.id))
+    )
 
 
 def test_new_web_ticket_queues_a_confirmation_to_the_requester(session):
@@ -44,7 +46,8 @@ def test_confirmation_carries_a_working_signed_ticket_link(session, settings):
 
 def test_confirmation_is_in_the_ticket_language(session):
     ticket = committed_ticket(
-        session, subject="Odkurzacz nie wraca do stacji",
+        session,
+        subject="Odkurzacz nie wraca do stacji",
         body="Dzień dobry, mój robot od wczoraj nie wraca do stacji dokującej i rozładowuje się na środku salonu.",
     )
     assert ticket.language == "pl"
@@ -76,15 +79,18 @@ def test_agent_public_reply_is_emailed_threaded_under_the_confirmation(session):
 
 def test_reply_html_is_escaped(session):
     ticket = committed_ticket(session)
-    service.add_message(session, ticket, MessageCreate(body="Use <script>alert(1)</script> & see"), staff_principal(session))
+    service.add_message(
+        session, ticket, MessageCreate(body="Use <script>alert(1)</script> & see"), staff_principal(session)
+    )
     html = _outbox(session, ticket.id)[-1].html_body
     assert "<script>" not in html and "&lt;script&gt;" in html and "&amp; see" in html
 
 
 def test_internal_note_is_not_emailed(session):
     ticket = committed_ticket(session)
-    service.add_message(session, ticket, MessageCreate(body="VIP customer", kind=MessageKind.INTERNAL_NOTE),
-                        staff_principal(session))
+    service.add_message(
+        session, ticket, MessageCreate(body="VIP customer", kind=MessageKind.INTERNAL_NOTE), staff_principal(session)
+    )
     assert len(_outbox(session, ticket.id)) == 1
 
 
@@ -122,5 +128,9 @@ def test_agent_reply_reaches_the_smtp_server(database, smtp_sink):
         ticket_id = ticket.id
     drain_outbox(database)
     subjects = sorted(delivery.message["Subject"] for delivery in smtp_sink.delivered)
-    assert subjects == sorted([f"[#{ticket_id}] My thermostat will not connect to Wi-Fi",
-                               f"Re: [#{ticket_id}] My thermostat will not connect to Wi-Fi"])
+    assert subjects == sorted(
+        [
+            f"[#{ticket_id}] My thermostat will not connect to Wi-Fi",
+            f"Re: [#{ticket_id}] My thermostat will not connect to Wi-Fi",
+        ]
+    )

@@ -9,18 +9,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
-from helpdesk.models import TicketStatus
 import kb.feedback.subscribers
-from tests.factories import create_ticket, unique_email
-from tests.web.search_support import e5, keeper, publish_small_kb  # noqa: F401 - fixtures
-from tests.helpdesk.email import mail_samples as samples
 from helpdesk.email import notifications
 from helpdesk.email.delivery import drain_outbox
 from helpdesk.email.models import OutboxMessage
 from helpdesk.email.rendering import render_email
+from helpdesk.models import TicketStatus
+from tests.factories import create_ticket, unique_email
+from tests.helpdesk.email import mail_samples as samples
+from tests.web.search_support import e5, keeper, publish_small_kb  # noqa: F401 - fixtures
 
 POLISH_WIFI_TITLE = "Ponowne łączenie termostatu Nimbus z Wi-Fi"  # the translation publish_small_kb adds
 POLISH_SUBJECT = "Termostat nie łączy się z Wi-Fi"
@@ -72,9 +71,7 @@ def test_confirmation_carries_a_signed_this_solved_it_link(database, smtp_sink, 
     assert f"To rozwiązało problem: {settings.base_url}/tickets/{ticket_id}/solved/{article_id}?access_token=" in text
 
 
-def test_email_channel_confirmation_links_the_polish_translation(
-    database, receiver, smtp_sink, settings, keeper
-):
+def test_email_channel_confirmation_links_the_polish_translation(database, receiver, smtp_sink, settings, keeper):
     with database.session() as session:
         wifi = publish_small_kb(session)[0]
         slug = wifi.slug
@@ -115,10 +112,17 @@ def test_a_failing_search_still_confirms_the_ticket(database, monkeypatch):
 def _render(suggestions: list[notifications.Suggestion]) -> str:
     from helpdesk.models import Ticket
 
-    return render_email("ticket_confirmation", "en", {
-        "ticket": Ticket(id=7, subject="Wi-Fi"), "greeting": "Hello,", "link": "https://help.example.com/t/7",
-        "is_reply": False, "suggestions": suggestions,
-    }).text
+    return render_email(
+        "ticket_confirmation",
+        "en",
+        {
+            "ticket": Ticket(id=7, subject="Wi-Fi"),
+            "greeting": "Hello,",
+            "link": "https://help.example.com/t/7",
+            "is_reply": False,
+            "suggestions": suggestions,
+        },
+    ).text
 
 
 def test_unclaimed_suggestions_only_might_help():
@@ -149,7 +153,12 @@ print(sorted(f"{h.__module__}.{h.__name__}" for h in subscribers(TicketCreated))
 
 
 def test_a_cli_process_confirms_new_tickets_with_articles():
-    result = subprocess.run([sys.executable, "-c", _SUBSCRIBERS_AFTER_THE_CLI], capture_output=True, text=True,
-                            timeout=300, cwd=Path(__file__).resolve().parents[3])
+    result = subprocess.run(
+        [sys.executable, "-c", _SUBSCRIBERS_AFTER_THE_CLI],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=Path(__file__).resolve().parents[3],
+    )
     assert result.returncode == 0, result.stderr
     assert "kb.feedback.subscribers.confirm_ticket" in result.stdout

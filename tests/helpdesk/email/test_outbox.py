@@ -9,11 +9,18 @@ from sqlalchemy import func, select
 
 from aftercare.db import utcnow
 from aftercare.errors import ValidationFailed
+from helpdesk.email.models import (
+    EmailKind,
+    OutboxMessage,
+    OutboxStatus,
+    SuppressionScope,
+    SuppressionSource,
+    SuppressReason,
+)
+from helpdesk.email.suppression import add_suppression
 from tests.conftest import env
 from tests.factories import create_ticket, unique_email
 from tests.helpdesk.email.factories import customer, email
-from helpdesk.email.models import EmailKind, OutboxMessage, OutboxStatus, SuppressionScope, SuppressionSource, SuppressReason
-from helpdesk.email.suppression import add_suppression
 
 
 def _rows(session, **filters) -> int:

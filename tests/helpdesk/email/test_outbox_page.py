@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from accounts.models import Role
-from tests.web.pages_support import csrf_from, sign_in
-from tests.helpdesk.email.factories import email
 from helpdesk.email.delivery import drain_outbox
 from helpdesk.email.models import OutboxMessage, OutboxStatus
+from tests.helpdesk.email.factories import email
+from tests.web.pages_support import csrf_from, sign_in
 
 
 def _bounced_after_an_outage(database, smtp_sink) -> OutboxMessage:
@@ -39,8 +39,9 @@ def test_send_again_queues_it_and_a_server_back_up_delivers_it(database, mail_cl
     row = _bounced_after_an_outage(database, smtp_sink)
     sign_in(mail_client, session, role=Role.ADMIN)
     token = csrf_from(mail_client.get("/admin/email/outbox").text)
-    response = mail_client.post(f"/admin/email/outbox/{row.id}/retry", data={"csrf_token": token},
-                                follow_redirects=False)
+    response = mail_client.post(
+        f"/admin/email/outbox/{row.id}/retry", data={"csrf_token": token}, follow_redirects=False
+    )
     assert response.status_code == 303
     assert "is queued to be sent again" in mail_client.get(response.headers["location"]).text
     with database.session() as check:

@@ -7,10 +7,10 @@ import re
 from sqlalchemy import select
 
 from accounts.models import Role
-from tests.factories import create_ticket
-from tests.web.pages_support import sign_in
 from helpdesk.email.models import EmailKind, OutboxMessage, SuppressReason
 from helpdesk.email.outbox import enqueue_email
+from tests.factories import create_ticket
+from tests.web.pages_support import sign_in
 
 
 def test_outbox_page_is_in_polish_status_names_included(mail_client, session):
@@ -29,15 +29,25 @@ def test_outbox_page_is_in_polish_status_names_included(mail_client, session):
 
 def test_why_a_message_was_not_sent_is_said_in_words_in_thai(mail_client, session):
     ticket = create_ticket(session)  # its customer never agreed to tips and news
-    enqueue_email(session, to=ticket.requester.email, subject="Tips", text="Tips for your thermostat",
-                  kind=EmailKind.MARKETING, customer_id=ticket.requester.id)
-    row = session.scalar(select(OutboxMessage).where(OutboxMessage.customer_id == ticket.requester.id,
-                                                     OutboxMessage.kind == EmailKind.MARKETING))
+    enqueue_email(
+        session,
+        to=ticket.requester.email,
+        subject="Tips",
+        text="Tips for your thermostat",
+        kind=EmailKind.MARKETING,
+        customer_id=ticket.requester.id,
+    )
+    row = session.scalar(
+        select(OutboxMessage).where(
+            OutboxMessage.customer_id == ticket.requester.id, OutboxMessage.kind == EmailKind.MARKETING
+        )
+    )
     assert row.suppressed_reason == SuppressReason.NO_CONSENT
     sign_in(mail_client, session, role=Role.ADMIN)
     session.commit()
-    html = mail_client.get("/admin/email/outbox", params={"status": "suppressed"},
-                           headers={"Accept-Language": "th"}).text
+    html = mail_client.get(
+        "/admin/email/outbox", params={"status": "suppressed"}, headers={"Accept-Language": "th"}
+    ).text
     cell = re.search(rf'<tr id="outbox-{row.id}".*?</tr>', html, re.S).group(0)
     status = re.search(r'<span class="status">.*?</td>', cell, re.S).group(0)
     assert "no_consent" not in status and "suppressed" not in status

@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from aftercare.db import utcnow
-from tests.conftest import env
-from tests.helpdesk.email.factories import email
 from helpdesk.email import delivery
 from helpdesk.email.delivery import drain_outbox, reclaim_stale
 from helpdesk.email.models import OutboxMessage, OutboxStatus
 from helpdesk.email.outbox import retry_message
+from tests.conftest import env
+from tests.helpdesk.email.factories import email
 
 # The default horizon: RFC 5321 says at least 4-5 days.
 FOUR_DAYS = timedelta(days=4)

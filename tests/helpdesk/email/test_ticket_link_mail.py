@@ -10,21 +10,29 @@ from __future__ import annotations
 import re
 
 from accounts.models import Role
+from helpdesk.email.ticket_link_mail import send_new_ticket_link
 from tests.conftest import env
 from tests.factories import create_ticket
 from tests.web.pages_support import sign_in
-from helpdesk.email.ticket_link_mail import send_new_ticket_link
 
 POLISH_LETTERS = re.compile("[ąćęłńóśźż]")
-ENGLISH_SENTENCES = ("Here is a new link", "The link works for", "Earlier links to this request",
-                     "If you did not ask for a new link", "The support team")
+ENGLISH_SENTENCES = (
+    "Here is a new link",
+    "The link works for",
+    "Earlier links to this request",
+    "If you did not ask for a new link",
+    "The support team",
+)
 
 
 def _polish_ticket(session):
-    return create_ticket(session, customer_name="Zofia", language="pl",
-                         subject="Odkurzacz nie wraca do stacji ładującej",
-                         body="Dzień dobry, od tygodnia odkurzacz nie potrafi wrócić do stacji i staje "
-                              "na środku pokoju.")
+    return create_ticket(
+        session,
+        customer_name="Zofia",
+        language="pl",
+        subject="Odkurzacz nie wraca do stacji ładującej",
+        body="Dzień dobry, od tygodnia odkurzacz nie potrafi wrócić do stacji i staje na środku pokoju.",
+    )
 
 
 def test_new_link_email_to_a_polish_customer_is_in_polish(session):

@@ -8,12 +8,12 @@ from urllib.parse import unquote
 from sqlalchemy import select
 
 from aftercare.config import get_settings
-from tests.helpdesk.email import mail_samples as samples
-from tests.helpdesk.email.factories import customer, email
 from helpdesk.email.mail_in.intake import receive_mail
 from helpdesk.email.models import EmailKind, InboundDisposition, Suppression, SuppressionScope, SuppressionSource
 from helpdesk.email.outbox import enqueue_email
 from helpdesk.email.unsubscribe import sign_token, unsubscribe_url
+from tests.helpdesk.email import mail_samples as samples
+from tests.helpdesk.email.factories import customer, email
 
 
 def _marketing(session, **customer_overrides):
@@ -37,8 +37,15 @@ def test_opening_the_link_changes_nothing(mail_client, session):
 
 def test_page_masks_the_address_and_speaks_the_message_language(mail_client, session):
     person = customer(session, language="pl")
-    row = enqueue_email(session, to=person.email, subject="Porada", text="Treść", kind=EmailKind.MARKETING,
-                        customer_id=person.id, language="pl")
+    row = enqueue_email(
+        session,
+        to=person.email,
+        subject="Porada",
+        text="Treść",
+        kind=EmailKind.MARKETING,
+        customer_id=person.id,
+        language="pl",
+    )
     session.commit()
     page = mail_client.get(f"/unsubscribe/{sign_token(get_settings(), row)}").text
     assert "Tak, wypisz mnie" in page

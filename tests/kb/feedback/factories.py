@@ -23,12 +23,21 @@ def visitor() -> str:
 
 
 def log_search(
-    session: Session, query: str, *, answered: bool = True, source: SearchSource = SearchSource.PORTAL,
-    language: str = "en", at: datetime | None = None,
+    session: Session,
+    query: str,
+    *,
+    answered: bool = True,
+    source: SearchSource = SearchSource.PORTAL,
+    language: str = "en",
+    at: datetime | None = None,
 ) -> SearchLog:
     row = SearchLog(
-        query=query, normalized_query=normalize_query(query), query_language=language, answered=answered,
-        results_count=1 if answered else 0, source=source,
+        query=query,
+        normalized_query=normalize_query(query),
+        query_language=language,
+        answered=answered,
+        results_count=1 if answered else 0,
+        source=source,
     )
     if at is not None:
         row.created_at = at
@@ -38,7 +47,12 @@ def log_search(
 
 
 def funnel_event(
-    session: Session, attempt: str, event: FunnelEvent, *, article_id: int | None = None, at: datetime | None = None,
+    session: Session,
+    attempt: str,
+    event: FunnelEvent,
+    *,
+    article_id: int | None = None,
+    at: datetime | None = None,
 ) -> DeflectionEvent:
     row = DeflectionEvent(attempt_id=attempt, event=event, article_id=article_id)
     if at is not None:

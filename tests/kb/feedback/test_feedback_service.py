@@ -11,8 +11,8 @@ from kb.feedback import service
 from kb.feedback.models import ArticleFeedback, DeflectionEvent, FunnelEvent
 from kb.feedback.schemas import FeedbackCreate, FeedbackReason
 from tests.factories import create_ticket
-from tests.kb.feedback.factories import attempt_id, visitor
 from tests.kb.factories import create_article
+from tests.kb.feedback.factories import attempt_id, visitor
 
 YES = FeedbackCreate(helpful=True, locale="en")
 NO = FeedbackCreate(helpful=False, locale="en")

@@ -13,8 +13,8 @@ from kb.feedback.models import FunnelEvent
 from kb.feedback.schemas import FeedbackCreate, FeedbackReason
 from kb.search.models import SearchSource, SuggestionEvent, SuggestionEventKind, TicketSuggestion
 from tests.factories import create_ticket
-from tests.kb.feedback.factories import attempt_id, funnel_event, log_search, visitor
 from tests.kb.factories import create_article
+from tests.kb.feedback.factories import attempt_id, funnel_event, log_search, visitor
 
 TODAY = datetime.now(UTC).date()
 THIS_MONTH = insights.default_range()
@@ -26,6 +26,7 @@ def _at(days_ago: int) -> datetime:
 
 # ---- ranges --------------------------------------------------------------------------------
 
+
 def test_default_range_is_the_last_30_days():
     period = insights.default_range(date(2026, 3, 31))
     assert (period.start, period.end, period.days) == (date(2026, 3, 2), date(2026, 3, 31), 30)
@@ -36,7 +37,9 @@ def test_range_includes_the_whole_last_day():
     assert period.until == datetime(2026, 2, 1, tzinfo=UTC)
 
 
-@pytest.mark.parametrize(("start", "end"), [("2026-02-01", "2026-01-01"), ("yesterday", None), ("2020-01-01", "2026-01-01")])
+@pytest.mark.parametrize(
+    ("start", "end"), [("2026-02-01", "2026-01-01"), ("yesterday", None), ("2020-01-01", "2026-01-01")]
+)
 def test_bad_ranges_are_refused(start, end):
     with pytest.raises(ValidationFailed):
         insights.parse_range(start, end)
@@ -44,9 +47,14 @@ def test_bad_ranges_are_refused(start, end):
 
 # ---- searches ------------------------------------------------------------------------------
 
+
 def test_top_searches_group_spellings_and_count_answers(session):
-    for query, answered in [("Reset password", True), ("reset password?", False), ("  reset   PASSWORD", True),
-                            ("warranty", True)]:
+    for query, answered in [
+        ("Reset password", True),
+        ("reset password?", False),
+        ("  reset   PASSWORD", True),
+        ("warranty", True),
+    ]:
         log_search(session, query, answered=answered)
     rows = insights.top_searches(session, THIS_MONTH)
     first = rows[0]
@@ -67,8 +75,14 @@ def test_top_searches_leave_out_ticket_and_contact_form_texts(session):
 
 
 def test_content_gaps_group_similar_wording(session):
-    for query in ["reset password", "password reset?", "Reset my password", "how to reset my password",
-                  "invoice address", "invoice adress"]:
+    for query in [
+        "reset password",
+        "password reset?",
+        "Reset my password",
+        "how to reset my password",
+        "invoice address",
+        "invoice adress",
+    ]:
         log_search(session, query, answered=False)
     log_search(session, "reset password", answered=True)
     gaps = insights.content_gaps(session, THIS_MONTH)
@@ -96,6 +110,7 @@ def test_thai_wordings_without_spaces_group_by_their_letters():
 
 # ---- helpfulness ---------------------------------------------------------------------------
 
+
 def _vote(session, article, helpful, reason=None):
     reader = visitor()
     service.record_feedback(session, article.id, FeedbackCreate(helpful=helpful, locale="en"), visitor_token=reader)
@@ -110,7 +125,10 @@ def test_helpfulness_counts_votes_and_lists_reasons_least_helpful_first(session)
     _vote(session, bad, True)
     _vote(session, bad, False, reason="Step 3 is missing")
     rows = insights.article_helpfulness(session, THIS_MONTH)
-    assert [(row.title, row.helpful, row.not_helpful) for row in rows] == [("Bad article", 1, 1), ("Good article", 2, 0)]
+    assert [(row.title, row.helpful, row.not_helpful) for row in rows] == [
+        ("Bad article", 1, 1),
+        ("Good article", 2, 0),
+    ]
     assert rows[0].reasons == ("Step 3 is missing",) and rows[0].helpful_rate == 0.5
 
 
@@ -121,6 +139,7 @@ def test_helpfulness_names_deleted_articles(session):
 
 
 # ---- funnel --------------------------------------------------------------------------------
+
 
 def test_funnel_counts_distinct_attempts_per_stage(session):
     article = create_article(session)
@@ -134,7 +153,10 @@ def test_funnel_counts_distinct_attempts_per_stage(session):
     funnel = insights.deflection_funnel(session, THIS_MONTH)
     assert funnel.attempts == 4
     assert [(str(stage.stage), stage.attempts) for stage in funnel.stages] == [
-        ("suggestions_shown", 4), ("article_opened", 3), ("deflected", 2), ("deflection_confirmed", 1),
+        ("suggestions_shown", 4),
+        ("article_opened", 3),
+        ("deflected", 2),
+        ("deflection_confirmed", 1),
         ("ticket_submitted", 1),
     ]
     assert funnel.deflection_rate == 0.5
@@ -149,9 +171,19 @@ def test_funnel_places_an_attempt_on_the_day_it_started(session):
 
 # ---- suggestions ---------------------------------------------------------------------------
 
+
 def _suggestion(session, ticket, article, *events):
-    row = TicketSuggestion(ticket_id=ticket.id, rank=1, article_id=article.id, locale="en", score=0.9,
-                           confidence=0.9, snippet="Put both earbuds in the case.", answered=True, index_version=1)
+    row = TicketSuggestion(
+        ticket_id=ticket.id,
+        rank=1,
+        article_id=article.id,
+        locale="en",
+        score=0.9,
+        confidence=0.9,
+        snippet="Put both earbuds in the case.",
+        answered=True,
+        index_version=1,
+    )
     session.add(row)
     session.flush()
     for kind in events:

@@ -36,6 +36,7 @@ def _searches(session) -> int:
 
 # ---- the offer -------------------------------------------------------------------------------
 
+
 def test_at_most_three_articles_are_offered(session, keeper):
     publish_small_kb(session)
     create_article(session, title="Pair the Pulse earbuds", status="published")
@@ -52,8 +53,11 @@ def test_a_translated_article_is_offered_in_the_tickets_language(session, keeper
 
 def test_an_untranslated_article_is_offered_in_its_own_language_and_says_so(session, keeper):
     charging = publish_small_kb(session)[2]  # English only
-    ticket = create_ticket(session, subject="Słuchawki Pulse się nie ładują",
-                           body="Włożyłem obie słuchawki do etui i podłączyłem kabel, ale się nie ładują.")
+    ticket = create_ticket(
+        session,
+        subject="Słuchawki Pulse się nie ładują",
+        body="Włożyłem obie słuchawki do etui i podłączyłem kabel, ale się nie ładują.",
+    )
     [offered] = [item for item in self_resolution.offer_articles(session, ticket) if item.article_id == charging.id]
     assert (offered.locale, offered.other_language, offered.url) == ("en", True, f"/articles/{charging.slug}")
 
@@ -99,6 +103,7 @@ def test_a_failing_search_offers_nothing_and_keeps_the_ticket(session, keeper, m
 
 # ---- "This solved it" --------------------------------------------------------------------------
 
+
 def _offered_ticket(session):
     wifi = publish_small_kb(session)[0]
     ticket = create_ticket(session, subject=POLISH_SUBJECT, body=POLISH_BODY)
@@ -126,8 +131,9 @@ def test_solving_a_closed_ticket_is_refused(session, keeper):
 def test_only_the_requester_may_solve(session, keeper):
     ticket, wifi = _offered_ticket(session)
     with pytest.raises(Forbidden):
-        self_resolution.solve_with_article(session, ticket, wifi.id, staff_principal(session), via=SolvedVia.PAGE,
-                                           note="x")
+        self_resolution.solve_with_article(
+            session, ticket, wifi.id, staff_principal(session), via=SolvedVia.PAGE, note="x"
+        )
 
 
 def test_an_article_not_offered_cannot_solve(session, keeper):
@@ -139,11 +145,19 @@ def test_an_article_not_offered_cannot_solve(session, keeper):
 
 # ---- the self-resolution rate --------------------------------------------------------------------
 
+
 def _offer(session, ticket, article, *, language: str, solved: bool = False, days_ago: int = 0, rank: int = 1):
     offered_at = datetime.now(UTC) - timedelta(days=days_ago)
     row = IntakeSuggestion(
-        ticket_id=ticket.id, rank=rank, article_id=article.id, locale=language, language=language, answered=False,
-        created_at=offered_at, solved_at=offered_at if solved else None, solved_via=SolvedVia.EMAIL if solved else None,
+        ticket_id=ticket.id,
+        rank=rank,
+        article_id=article.id,
+        locale=language,
+        language=language,
+        answered=False,
+        created_at=offered_at,
+        solved_at=offered_at if solved else None,
+        solved_via=SolvedVia.EMAIL if solved else None,
     )
     session.add(row)
     session.flush()
@@ -178,7 +192,10 @@ def test_self_resolution_rate_by_language(session, offers):
 def test_self_resolution_rate_by_article(session, offers):
     reset, wifi = offers
     figures = insights.self_resolution(session, THIS_MONTH)
-    assert [(row.article_id, row.solved, row.offered) for row in figures.by_article] == [(reset.id, 1, 3), (wifi.id, 0, 1)]
+    assert [(row.article_id, row.solved, row.offered) for row in figures.by_article] == [
+        (reset.id, 1, 3),
+        (wifi.id, 0, 1),
+    ]
     assert figures.by_article[0].title == "Reset the Nimbus thermostat"
 
 
@@ -195,7 +212,7 @@ def test_insights_page_shows_the_rate_by_language_beside_the_funnel(client, sess
 
     sign_in(client, session, role=Role.ADMIN)
     html = client.get("/admin/insights").text
-    section = html[html.index('id="self-resolution-title"'):html.index('id="suggestions-title"')]
+    section = html[html.index('id="self-resolution-title"') : html.index('id="suggestions-title"')]
     assert html.index('id="funnel-title"') < html.index('id="self-resolution-title"')
     assert '<figure class="chart"' in section
     # Polish: 1 of 2 offered tickets solved (the fixture's figures), named for an English reader.
@@ -208,13 +225,21 @@ def test_insights_section_alone_for_htmx(client, session, offers):
 
     sign_in(client, session, role=Role.ADMIN)
     response = client.get("/admin/insights/self_resolution", headers={"HX-Request": "true"})
-    assert response.status_code == 200 and "<html" not in response.text and "Reset the Nimbus thermostat" in response.text
+    assert (
+        response.status_code == 200 and "<html" not in response.text and "Reset the Nimbus thermostat" in response.text
+    )
 
 
 def test_an_article_in_a_third_language_is_not_offered(session, keeper):
     publish_small_kb(session)
-    thai = create_article(session, title="เทอร์โมสตัท Nimbus เชื่อมต่อ Wi-Fi ไม่ได้", locale="th", status="published",
-                          body="เปิดแอปแล้วเลือกเครือข่าย Wi-Fi ใหม่", questions=["ทำไมเทอร์โมสตัทออฟไลน์"])
+    thai = create_article(
+        session,
+        title="เทอร์โมสตัท Nimbus เชื่อมต่อ Wi-Fi ไม่ได้",
+        locale="th",
+        status="published",
+        body="เปิดแอปแล้วเลือกเครือข่าย Wi-Fi ใหม่",
+        questions=["ทำไมเทอร์โมสตัทออฟไลน์"],
+    )
     ticket = create_ticket(session, subject=POLISH_SUBJECT, body=POLISH_BODY)
     offered = {item.article_id for item in self_resolution.offer_articles(session, ticket)}
     # The premise: the search ranks it among the first three (the agents' stored suggestions).
@@ -226,6 +251,7 @@ def test_an_article_in_a_third_language_is_not_offered(session, keeper):
 
 # ---- the JSON report -----------------------------------------------------------------------------
 
+
 def _admin_headers(session) -> dict[str, str]:
     from accounts.models import Role
     from tests.factories import create_staff, token_for
@@ -236,23 +262,38 @@ def _admin_headers(session) -> dict[str, str]:
 def test_json_report_gives_the_rate_by_language(client, session, offers):
     report = client.get("/api/v1/reports/self-resolution", headers=_admin_headers(session)).json()
     assert report["total"] == {"offered": 3, "solved": 1, "rate": pytest.approx(1 / 3)}
-    assert {row["language"]: (row["solved"], row["offered"]) for row in report["by_language"]} == {"pl": (1, 2), "th": (0, 1)}
+    assert {row["language"]: (row["solved"], row["offered"]) for row in report["by_language"]} == {
+        "pl": (1, 2),
+        "th": (0, 1),
+    }
 
 
 def test_json_report_gives_the_rate_by_article(client, session, offers):
     reset, _ = offers
     report = client.get("/api/v1/reports/self-resolution", headers=_admin_headers(session)).json()
-    assert report["by_article"][0] == {"article_id": reset.id, "title": "Reset the Nimbus thermostat", "slug": reset.slug,
-                                       "offered": 3, "solved": 1, "rate": pytest.approx(1 / 3)}
+    assert report["by_article"][0] == {
+        "article_id": reset.id,
+        "title": "Reset the Nimbus thermostat",
+        "slug": reset.slug,
+        "offered": 3,
+        "solved": 1,
+        "rate": pytest.approx(1 / 3),
+    }
 
 
 def test_json_report_is_for_admins(client, session):
     from tests.factories import create_staff, token_for
 
-    assert client.get("/api/v1/reports/self-resolution", headers=token_for(session, create_staff(session))).status_code == 403
+    assert (
+        client.get("/api/v1/reports/self-resolution", headers=token_for(session, create_staff(session))).status_code
+        == 403
+    )
 
 
 def test_json_report_refuses_a_bad_range(client, session):
-    response = client.get("/api/v1/reports/self-resolution", params={"from": "2026-02-01", "to": "2026-01-01"},
-                          headers=_admin_headers(session))
+    response = client.get(
+        "/api/v1/reports/self-resolution",
+        params={"from": "2026-02-01", "to": "2026-01-01"},
+        headers=_admin_headers(session),
+    )
     assert response.status_code == 422 and "start date" in response.json()["detail"]

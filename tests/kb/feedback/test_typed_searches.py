@@ -14,8 +14,15 @@ from tests.kb.feedback.factories import log_search
 
 
 def _outcome(query: str) -> SearchOutcome:
-    return SearchOutcome(query=query, query_language="en", language_source="detected", answered=False,
-                         results=[], index_version=0, elapsed_ms=1.0)
+    return SearchOutcome(
+        query=query,
+        query_language="en",
+        language_source="detected",
+        answered=False,
+        results=[],
+        index_version=0,
+        elapsed_ms=1.0,
+    )
 
 
 def _queries(session) -> list[str]:

@@ -36,8 +36,13 @@ def agent(session: Session, **overrides: Any) -> Principal:
 def trust(session: Session, user: User) -> None:
     # A published post is what ends first-post review; write one directly, like an approval would.
     thread = ForumThread(
-        title=f"Introduction {next(_counter)}", body="Hello everyone.", author=user, language="en",
-        language_confidence=1.0, language_source="given", status=PostStatus.PUBLISHED,
+        title=f"Introduction {next(_counter)}",
+        body="Hello everyone.",
+        author=user,
+        language="en",
+        language_confidence=1.0,
+        language_source="given",
+        status=PostStatus.PUBLISHED,
     )
     session.add(thread)
     session.flush()

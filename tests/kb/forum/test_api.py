@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from aftercare.config import get_settings
 from helpdesk import service as helpdesk_service
 from helpdesk.models import MessageKind, TicketStatus
 from helpdesk.schemas import MessageCreate
 from tests.factories import create_ticket, token_for
 from tests.kb.forum.factories import agent, member, newcomer
-from aftercare.config import get_settings
 
 
 @pytest.fixture
@@ -61,7 +61,10 @@ def test_get_thread_lists_replies_with_author_score_and_accepted(client, asker_h
     body = client.get(f"/api/v1/forum/threads/{thread['id']}").json()
     [item] = body["replies"]
     assert {key: item[key] for key in ("id", "body", "score", "accepted")} == {
-        "id": reply["id"], "body": "Hold the dial for ten seconds.", "score": 1, "accepted": True,
+        "id": reply["id"],
+        "body": "Hold the dial for ten seconds.",
+        "score": 1,
+        "accepted": True,
     }
     assert item["author"]["badges"] == ["agent"] and body["accepted_reply_id"] == reply["id"]
 
@@ -82,12 +85,15 @@ def test_a_bad_token_is_401(client):
     assert response.status_code == 401
 
 
-@pytest.mark.parametrize("payload", [
-    {"title": "", "body": "Question"},
-    {"title": "Title", "body": "   "},
-    {"title": "Title", "body": "Question", "categroy": "typo"},
-    {"title": "Title", "body": "Question", "category": "no-such-category"},
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"title": "", "body": "Question"},
+        {"title": "Title", "body": "   "},
+        {"title": "Title", "body": "Question", "categroy": "typo"},
+        {"title": "Title", "body": "Question", "category": "no-such-category"},
+    ],
+)
 def test_invalid_threads_are_422(client, asker_headers, payload):
     assert client.post("/api/v1/forum/threads", json=payload, headers=asker_headers).status_code == 422
 
@@ -189,8 +195,7 @@ def test_a_hidden_reply_disappears_from_the_thread(client, asker_headers, other_
 def test_replying_to_a_locked_thread_is_409(client, asker_headers, other_headers, agent_headers):
     thread = _thread(client, asker_headers)
     assert client.post(f"/api/v1/forum/threads/{thread['id']}/lock", headers=agent_headers).json()["locked"]
-    response = client.post(f"/api/v1/forum/threads/{thread['id']}/replies", json={"body": "Hi"},
-                           headers=other_headers)
+    response = client.post(f"/api/v1/forum/threads/{thread['id']}/replies", json={"body": "Hi"}, headers=other_headers)
     assert response.status_code == 409
 
 
@@ -205,8 +210,9 @@ def test_flagging_twice_is_409_and_the_flag_is_queued(client, asker_headers, oth
 
 def test_an_unknown_flag_reason_is_422(client, asker_headers, other_headers):
     thread = _thread(client, asker_headers)
-    response = client.post(f"/api/v1/forum/threads/{thread['id']}/flag", json={"reason": "boring"},
-                           headers=other_headers)
+    response = client.post(
+        f"/api/v1/forum/threads/{thread['id']}/flag", json={"reason": "boring"}, headers=other_headers
+    )
     assert response.status_code == 422
 
 
@@ -256,11 +262,22 @@ def test_agents_promote_an_accepted_answer(client, asker_headers, other_headers,
 
 def test_agents_publish_a_solved_ticket(client, session, agent_headers):
     moderator = agent(session)
-    ticket = create_ticket(session, customer_name="Maria Santos", subject="Earbuds do not charge",
-                           body="Hello, I am Maria Santos. My earbuds do not charge.")
-    helpdesk_service.add_message(session, ticket, MessageCreate(
-        body="Hi Maria, clean the contacts with a dry cloth.", kind=MessageKind.PUBLIC_REPLY,
-        status=TicketStatus.SOLVED), moderator)
+    ticket = create_ticket(
+        session,
+        customer_name="Maria Santos",
+        subject="Earbuds do not charge",
+        body="Hello, I am Maria Santos. My earbuds do not charge.",
+    )
+    helpdesk_service.add_message(
+        session,
+        ticket,
+        MessageCreate(
+            body="Hi Maria, clean the contacts with a dry cloth.",
+            kind=MessageKind.PUBLIC_REPLY,
+            status=TicketStatus.SOLVED,
+        ),
+        moderator,
+    )
     response = client.post(f"/api/v1/forum/from-ticket/{ticket.id}", headers=agent_headers)
     assert response.status_code == 201
     thread = response.json()
@@ -274,8 +291,9 @@ def test_customers_posting_too_fast_get_429(client, asker_headers):
     thread = _thread(client, asker_headers)
     for n in range(allowed - 1):
         _reply(client, thread["id"], asker_headers, body=f"Bump {n}")
-    response = client.post(f"/api/v1/forum/threads/{thread['id']}/replies", json={"body": "One too many"},
-                           headers=asker_headers)
+    response = client.post(
+        f"/api/v1/forum/threads/{thread['id']}/replies", json={"body": "One too many"}, headers=asker_headers
+    )
     assert response.status_code == 429 and int(response.headers["retry-after"]) >= 1
 
 

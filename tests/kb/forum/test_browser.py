@@ -44,8 +44,9 @@ def live_server() -> Iterator[tuple[str, Database]]:
     migrate.upgrade(url)
     database = Database(url)
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(
-        create_app(get_settings(), database=database), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(get_settings(), database=database), host="127.0.0.1", port=port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15
@@ -81,10 +82,12 @@ def _sign_in(browser, base_url: str, email: str):
 def test_ask_see_similar_answer_accept(live_server, browser):
     base_url, database = live_server
     with database.session() as session:
-        asker = create_user(session, email="asker@example.com", name="Asha Asker", role=Role.CUSTOMER,
-                            password=PASSWORD)
-        helper = create_user(session, email="helper@example.com", name="Hal Helper", role=Role.CUSTOMER,
-                             password=PASSWORD)
+        asker = create_user(
+            session, email="asker@example.com", name="Asha Asker", role=Role.CUSTOMER, password=PASSWORD
+        )
+        helper = create_user(
+            session, email="helper@example.com", name="Hal Helper", role=Role.CUSTOMER, password=PASSWORD
+        )
         trust(session, asker)
         trust(session, helper)
         create_thread(session, principal_for_user(helper), title="Nimbus thermostat offline after power cut")

@@ -22,5 +22,9 @@ def test_demo_loads_threads_in_several_languages_and_is_idempotent(session):
     records = [record for record in iter_indexable_threads(session) if record.title in titles]
     assert {record.language for record in records} == {"en", "pl", "id", "tl", "th"}
     assert any(record.answer_accepted and record.answer_score >= 3 for record in records)
-    assert session.scalar(select(func.count()).select_from(ForumThread).where(
-        ForumThread.status == PostStatus.PENDING_REVIEW)) == 1
+    assert (
+        session.scalar(
+            select(func.count()).select_from(ForumThread).where(ForumThread.status == PostStatus.PENDING_REVIEW)
+        )
+        == 1
+    )

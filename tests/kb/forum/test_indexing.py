@@ -16,14 +16,26 @@ def _one(session, thread):
 
 
 def _changes(session, thread) -> int:
-    return session.scalar(select(func.count()).select_from(SearchIndexChange).where(
-        SearchIndexChange.entity_type == "thread", SearchIndexChange.entity_id == thread.id)) or 0
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(SearchIndexChange)
+            .where(SearchIndexChange.entity_type == "thread", SearchIndexChange.entity_id == thread.id)
+        )
+        or 0
+    )
 
 
 def test_a_thread_without_replies_has_no_answer(session):
     record = _one(session, create_thread(session, tags=["wifi"], title="Offline", body="Question text"))
-    assert (record.title, record.question_body, record.answer_body, record.answer_accepted, record.answer_score,
-            record.tags) == ("Offline", "Question text", None, False, 0, ["wifi"])
+    assert (
+        record.title,
+        record.question_body,
+        record.answer_body,
+        record.answer_accepted,
+        record.answer_score,
+        record.tags,
+    ) == ("Offline", "Question text", None, False, 0, ["wifi"])
 
 
 def test_the_accepted_answer_is_indexed(session):

@@ -81,8 +81,9 @@ def test_reading_a_thread_counts_a_view(client, session):
 
 
 def test_user_text_is_escaped_and_markdown_sanitised(client, session):
-    thread = create_thread(session, title="<script>alert(1)</script>",
-                           body='<img src=x onerror="alert(2)"> [x](javascript:alert(3))')
+    thread = create_thread(
+        session, title="<script>alert(1)</script>", body='<img src=x onerror="alert(2)"> [x](javascript:alert(3))'
+    )
     page = client.get(f"/forum/t/{thread.id}").text
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "<img src=x" not in page and 'href="javascript:' not in page
@@ -108,10 +109,16 @@ def test_asking_needs_a_sign_in(client):
 
 
 def test_a_member_asks_a_question(customer_client, session):
-    response = customer_client.post("/forum/new", data={
-        "csrf_token": customer_client.csrf, "title": "Robot vacuum ignores schedule",
-        "body": "It never starts at 9.", "tags": "aurora, schedule",
-    }, follow_redirects=False)
+    response = customer_client.post(
+        "/forum/new",
+        data={
+            "csrf_token": customer_client.csrf,
+            "title": "Robot vacuum ignores schedule",
+            "body": "It never starts at 9.",
+            "tags": "aurora, schedule",
+        },
+        follow_redirects=False,
+    )
     assert response.status_code == 303
     page = customer_client.get(response.headers["location"]).text
     assert "Robot vacuum ignores schedule" in page and "aurora" in page
@@ -123,8 +130,9 @@ def test_asking_without_csrf_is_refused(customer_client):
 
 
 def test_an_invalid_question_keeps_what_was_typed(customer_client):
-    response = customer_client.post("/forum/new", data={
-        "csrf_token": customer_client.csrf, "title": "", "body": "Kept body text"})
+    response = customer_client.post(
+        "/forum/new", data={"csrf_token": customer_client.csrf, "title": "", "body": "Kept body text"}
+    )
     assert response.status_code == 422 and "Kept body text" in response.text
 
 
@@ -137,8 +145,9 @@ def test_similar_threads_appear_while_typing(customer_client, session):
 
 def test_htmx_vote_returns_only_the_reply(customer_client, session):
     reply = create_reply(session, create_thread(session))
-    response = customer_client.post(f"/forum/replies/{reply.id}/vote", data={"value": "1"},
-                                    headers={**HTMX, "X-CSRF-Token": customer_client.csrf})
+    response = customer_client.post(
+        f"/forum/replies/{reply.id}/vote", data={"value": "1"}, headers={**HTMX, "X-CSRF-Token": customer_client.csrf}
+    )
     assert response.status_code == 200 and "<html" not in response.text
     assert response.text.strip().startswith(f'<li id="reply-{reply.id}"')
     assert re.search(r'class="forum-score"[^>]*>1<', response.text)
@@ -147,23 +156,30 @@ def test_htmx_vote_returns_only_the_reply(customer_client, session):
 
 def test_a_vote_without_htmx_redirects_back(customer_client, session):
     reply = create_reply(session, create_thread(session))
-    response = customer_client.post(f"/forum/replies/{reply.id}/vote",
-                                    data={"value": "-1", "csrf_token": customer_client.csrf}, follow_redirects=False)
+    response = customer_client.post(
+        f"/forum/replies/{reply.id}/vote",
+        data={"value": "-1", "csrf_token": customer_client.csrf},
+        follow_redirects=False,
+    )
     assert response.status_code == 303 and response.headers["location"].endswith(f"#reply-{reply.id}")
 
 
 def test_htmx_reply_returns_the_replies_block(customer_client, session):
     thread = create_thread(session)
-    response = customer_client.post(f"/forum/t/{thread.id}/replies", data={"body": "Try a different channel."},
-                                    headers={**HTMX, "X-CSRF-Token": customer_client.csrf})
+    response = customer_client.post(
+        f"/forum/t/{thread.id}/replies",
+        data={"body": "Try a different channel."},
+        headers={**HTMX, "X-CSRF-Token": customer_client.csrf},
+    )
     assert response.status_code == 200 and "<html" not in response.text
     assert response.text.strip().startswith('<section id="replies"') and "Try a different channel." in response.text
 
 
 def test_an_empty_reply_shows_an_error_in_the_block(customer_client, session):
     thread = create_thread(session)
-    response = customer_client.post(f"/forum/t/{thread.id}/replies", data={"body": "  "},
-                                    headers={**HTMX, "X-CSRF-Token": customer_client.csrf})
+    response = customer_client.post(
+        f"/forum/t/{thread.id}/replies", data={"body": "  "}, headers={**HTMX, "X-CSRF-Token": customer_client.csrf}
+    )
     assert response.status_code == 422 and 'id="reply-error"' in response.text
 
 
@@ -171,16 +187,18 @@ def test_a_locked_thread_refuses_replies_with_a_message(customer_client, session
     thread = create_thread(session)
     moderation.lock_thread(session, thread, agent(session))
     assert "Post answer" not in customer_client.get(f"/forum/t/{thread.id}").text
-    response = customer_client.post(f"/forum/t/{thread.id}/replies", data={"body": "Me too"},
-                                    headers={**HTMX, "X-CSRF-Token": customer_client.csrf})
+    response = customer_client.post(
+        f"/forum/t/{thread.id}/replies", data={"body": "Me too"}, headers={**HTMX, "X-CSRF-Token": customer_client.csrf}
+    )
     assert response.status_code == 409 and "locked" in response.text
 
 
 def test_the_asker_accepts_with_htmx(customer_client, session, customer):
     thread = create_thread(session, principal_for_user(customer))
     reply = create_reply(session, thread)
-    response = customer_client.post(f"/forum/replies/{reply.id}/accept",
-                                    headers={**HTMX, "X-CSRF-Token": customer_client.csrf})
+    response = customer_client.post(
+        f"/forum/replies/{reply.id}/accept", headers={**HTMX, "X-CSRF-Token": customer_client.csrf}
+    )
     assert response.status_code == 200 and "Accepted answer" in response.text and "Unaccept" in response.text
 
 
@@ -188,15 +206,17 @@ def test_others_see_no_accept_button_and_are_refused(customer_client, session):
     thread = create_thread(session)
     reply = create_reply(session, thread)
     assert "Accept this answer" not in customer_client.get(f"/forum/t/{thread.id}").text
-    response = customer_client.post(f"/forum/replies/{reply.id}/accept",
-                                    headers={**HTMX, "X-CSRF-Token": customer_client.csrf})
+    response = customer_client.post(
+        f"/forum/replies/{reply.id}/accept", headers={**HTMX, "X-CSRF-Token": customer_client.csrf}
+    )
     assert response.status_code == 403
 
 
 def test_flagging_shows_a_thank_you(customer_client, session):
     thread = create_thread(session)
-    response = customer_client.post(f"/forum/t/{thread.id}/flag",
-                                    data={"csrf_token": customer_client.csrf, "reason": "spam"})
+    response = customer_client.post(
+        f"/forum/t/{thread.id}/flag", data={"csrf_token": customer_client.csrf, "reason": "spam"}
+    )
     assert response.status_code == 200 and "A moderator will look at this post" in response.text
 
 
@@ -207,8 +227,11 @@ def test_customers_cannot_open_the_moderation_queue(customer_client):
 def test_agents_approve_from_the_queue(agent_client, session):
     thread = create_thread(session, newcomer(session), title="First post from a newcomer")
     assert "First post from a newcomer" in agent_client.get("/forum/moderation").text
-    response = agent_client.post(f"/forum/t/{thread.id}/moderate", data={
-        "csrf_token": agent_client.csrf, "action": "approve", "next": "/forum/moderation"}, follow_redirects=False)
+    response = agent_client.post(
+        f"/forum/t/{thread.id}/moderate",
+        data={"csrf_token": agent_client.csrf, "action": "approve", "next": "/forum/moderation"},
+        follow_redirects=False,
+    )
     assert response.status_code == 303 and response.headers["location"] == "/forum/moderation"
     session.refresh(thread)
     assert thread.status == "published"
@@ -217,30 +240,44 @@ def test_agents_approve_from_the_queue(agent_client, session):
 def test_agents_hide_a_reply_with_htmx(agent_client, session):
     thread = create_thread(session)
     reply = create_reply(session, thread, body="Spam spam spam")
-    response = agent_client.post(f"/forum/replies/{reply.id}/moderate", data={"action": "hide"},
-                                 headers={**HTMX, "X-CSRF-Token": agent_client.csrf})
+    response = agent_client.post(
+        f"/forum/replies/{reply.id}/moderate",
+        data={"action": "hide"},
+        headers={**HTMX, "X-CSRF-Token": agent_client.csrf},
+    )
     assert response.status_code == 200 and "Hidden by a moderator" in response.text
 
 
 def test_the_author_edits_and_the_history_keeps_the_old_text(customer_client, session, customer):
     thread = create_thread(session, principal_for_user(customer), body="Original wording")
-    response = customer_client.post(f"/forum/t/{thread.id}/edit", data={
-        "csrf_token": customer_client.csrf, "title": thread.title, "body": "Better wording", "tags": ""},
-        follow_redirects=False)
+    response = customer_client.post(
+        f"/forum/t/{thread.id}/edit",
+        data={"csrf_token": customer_client.csrf, "title": thread.title, "body": "Better wording", "tags": ""},
+        follow_redirects=False,
+    )
     assert response.status_code == 303
     history = customer_client.get(f"/forum/t/{thread.id}/history").text
     assert "Better wording" in history and "Original wording" in history
 
 
 def test_agents_preview_and_publish_a_solved_ticket(agent_client, session):
-    ticket = create_ticket(session, customer_name="Ana Reyes", subject="Reset help",
-                           body="I am Ana Reyes, ana@example.com. How do I reset?")
-    helpdesk_service.add_message(session, ticket, MessageCreate(
-        body="Hi Ana, hold the dial.", kind=MessageKind.PUBLIC_REPLY, status=TicketStatus.SOLVED), agent(session))
+    ticket = create_ticket(
+        session,
+        customer_name="Ana Reyes",
+        subject="Reset help",
+        body="I am Ana Reyes, ana@example.com. How do I reset?",
+    )
+    helpdesk_service.add_message(
+        session,
+        ticket,
+        MessageCreate(body="Hi Ana, hold the dial.", kind=MessageKind.PUBLIC_REPLY, status=TicketStatus.SOLVED),
+        agent(session),
+    )
     preview = agent_client.get(f"/forum/publish-ticket/{ticket.id}").text
     assert "Ana" not in preview.split("<main", 1)[1] and "[email]" in preview
-    response = agent_client.post(f"/forum/publish-ticket/{ticket.id}", data={"csrf_token": agent_client.csrf},
-                                 follow_redirects=False)
+    response = agent_client.post(
+        f"/forum/publish-ticket/{ticket.id}", data={"csrf_token": agent_client.csrf}, follow_redirects=False
+    )
     assert response.status_code == 303 and response.headers["location"].startswith("/forum/t/")
 
 

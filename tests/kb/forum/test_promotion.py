@@ -80,17 +80,24 @@ def test_only_agents_turn_threads_into_tickets(session):
 
 def _solved_ticket(session, moderator, **overrides):
     values = {
-        "customer_email": "emma.jones@example.com", "customer_name": "Emma Jones",
+        "customer_email": "emma.jones@example.com",
+        "customer_name": "Emma Jones",
         "subject": "Emma's thermostat is offline",
         "body": "Hi, this is Emma Jones. My thermostat is offline. Call me on +44 7700 900123 "
-                "or write to emma.jones@example.com. Thanks, Emma",
+        "or write to emma.jones@example.com. Thanks, Emma",
     }
     values.update(overrides)
     ticket = create_ticket(session, **values)
-    helpdesk_service.add_message(session, ticket, MessageCreate(
-        body="Hi Emma, hold the dial for ten seconds and then join your Wi-Fi again from the app.",
-        kind=MessageKind.PUBLIC_REPLY, status=TicketStatus.SOLVED,
-    ), moderator)
+    helpdesk_service.add_message(
+        session,
+        ticket,
+        MessageCreate(
+            body="Hi Emma, hold the dial for ten seconds and then join your Wi-Fi again from the app.",
+            kind=MessageKind.PUBLIC_REPLY,
+            status=TicketStatus.SOLVED,
+        ),
+        moderator,
+    )
     return ticket
 
 
@@ -139,14 +146,20 @@ def test_anonymised_threads_are_readable_by_anyone(session):
     assert get_thread_for(session, thread.id, Principal()) is thread
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("Write to jan.kowalski+help@mail.example.pl please", "Write to [email] please"),
-    ("Call +48 601 234 567 today", "Call [phone] today"),
-    ("Call (555) 123-4567 today", "Call [phone] today"),
-    ("Bought on 2024-01-15, order 12345", "Bought on 2024-01-15, order 12345"),
-    ("Dzień dobry Piotrze, Piotr Kowalski here", "Dzień dobry [name], [name] here"),
-    ("Link: https://x.example/tickets/3?access_token=abc.DEF-1", "Link: https://x.example/tickets/3?access_token=[removed]"),
-    ("สวัสดีครับคุณสมชาย", "สวัสดีครับคุณ[name]"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Write to jan.kowalski+help@mail.example.pl please", "Write to [email] please"),
+        ("Call +48 601 234 567 today", "Call [phone] today"),
+        ("Call (555) 123-4567 today", "Call [phone] today"),
+        ("Bought on 2024-01-15, order 12345", "Bought on 2024-01-15, order 12345"),
+        ("Dzień dobry Piotrze, Piotr Kowalski here", "Dzień dobry [name], [name] here"),
+        (
+            "Link: https://x.example/tickets/3?access_token=abc.DEF-1",
+            "Link: https://x.example/tickets/3?access_token=[removed]",
+        ),
+        ("สวัสดีครับคุณสมชาย", "สวัสดีครับคุณ[name]"),
+    ],
+)
 def test_anonymise_removes_personal_details(text, expected):
     assert promotion.anonymise(text, ["Piotr Kowalski", "สมชาย แซ่ตั้ง"]) == expected

@@ -24,7 +24,8 @@ from tests.kb.forum.factories import (
 
 def test_thread_language_is_detected(session):
     thread = create_thread(
-        session, title="Termostat nie łączy się z siecią",
+        session,
+        title="Termostat nie łączy się z siecią",
         body="Od wczoraj termostat pokazuje, że jest offline, mimo że router działa poprawnie.",
     )
     assert (thread.language, thread.language_source) == ("pl", "detected")
@@ -129,8 +130,11 @@ def test_the_authors_own_views_do_not_count(session):
 def test_new_threads_and_replies_are_noted_for_search(session):
     thread = create_thread(session)
     create_reply(session, thread)
-    changes = session.scalars(select(SearchIndexChange).where(
-        SearchIndexChange.entity_type == "thread", SearchIndexChange.entity_id == thread.id)).all()
+    changes = session.scalars(
+        select(SearchIndexChange).where(
+            SearchIndexChange.entity_type == "thread", SearchIndexChange.entity_id == thread.id
+        )
+    ).all()
     assert len(changes) == 2
 
 
@@ -146,8 +150,10 @@ def test_the_accepted_answer_comes_first(session):
 
 def test_the_unanswered_filter_skips_threads_with_an_accepted_answer(session):
     asker = member(session)
-    answered, open_thread = create_thread(session, asker, tags=["unanswered-test"]), create_thread(
-        session, tags=["unanswered-test"])
+    answered, open_thread = (
+        create_thread(session, asker, tags=["unanswered-test"]),
+        create_thread(session, tags=["unanswered-test"]),
+    )
     accept_reply(session, create_reply(session, answered), asker)
     items, _ = list_threads(session, Principal(), ThreadFilters(tag="unanswered-test", unanswered=True))
     assert [item.thread.id for item in items] == [open_thread.id]

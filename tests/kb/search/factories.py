@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 from kb.forum import votes
 from kb.forum.models import ForumReply, ForumThread
 from kb.models import Article, ArticleContent
-from tests.kb.forum.factories import agent, create_reply, create_thread, member
 from tests.kb.factories import add_translation, create_article
+from tests.kb.forum.factories import agent, create_reply, create_thread, member
 
 WIFI = {
     "title": "Reconnect the Nimbus thermostat to Wi-Fi",
@@ -49,7 +49,9 @@ def polish_translation(session: Session, article: Article, **overrides: Any) -> 
     return add_translation(session, article, **{**WIFI_PL, **overrides})
 
 
-def answered_thread(session: Session, *, title: str, body: str, answer: str, accepted: bool = True, up_votes: int = 0) -> tuple[ForumThread, ForumReply]:
+def answered_thread(
+    session: Session, *, title: str, body: str, answer: str, accepted: bool = True, up_votes: int = 0
+) -> tuple[ForumThread, ForumReply]:
     asker = member(session)
     thread = create_thread(session, asker, title=title, body=body)
     reply = create_reply(session, thread, body=answer)
@@ -64,4 +66,14 @@ def unanswered_thread(session: Session, *, title: str, body: str) -> ForumThread
     return create_thread(session, member(session), title=title, body=body)
 
 
-__all__ = ["EARBUDS", "VACUUM", "WIFI", "WIFI_PL", "agent", "answered_thread", "polish_translation", "published", "unanswered_thread"]
+__all__ = [
+    "EARBUDS",
+    "VACUUM",
+    "WIFI",
+    "WIFI_PL",
+    "agent",
+    "answered_thread",
+    "polish_translation",
+    "published",
+    "unanswered_thread",
+]

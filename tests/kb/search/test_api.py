@@ -19,7 +19,11 @@ def api(app, client, keeper):
 
 @pytest.fixture
 def kb(session):
-    return {"wifi": published(session, WIFI), "earbuds": published(session, EARBUDS), "vacuum": published(session, VACUUM)}
+    return {
+        "wifi": published(session, WIFI),
+        "earbuds": published(session, EARBUDS),
+        "vacuum": published(session, VACUUM),
+    }
 
 
 @pytest.fixture
@@ -33,7 +37,11 @@ def test_search_returns_the_contract_shape(api, kb):
     top = body["results"][0]
     assert {"type", "id", "article_id", "slug", "title", "locale", "snippet", "score", "confidence", "url"} <= set(top)
     assert (top["type"], top["id"], top["article_id"], top["slug"], top["url"]) == (
-        "article", kb["vacuum"].id, kb["vacuum"].id, "aurora-dustbin", "/articles/aurora-dustbin"
+        "article",
+        kb["vacuum"].id,
+        kb["vacuum"].id,
+        "aurora-dustbin",
+        "/articles/aurora-dustbin",
     )
     assert body["answered"] is True and "thread_id" not in top
 
@@ -42,16 +50,36 @@ def test_article_result_keys_are_exactly_the_published_ones(api, kb):
     # The JSON contract of kb/search/schemas.py; keys that do not apply to an article are left out.
     top = api.get("/api/v1/search", params={"q": "how do I empty the robot vacuum bin"}).json()["results"][0]
     assert set(top) == {
-        "type", "id", "article_id", "slug", "title", "locale", "snippet", "highlights", "highlight_spans", "score",
-        "confidence", "url",
+        "type",
+        "id",
+        "article_id",
+        "slug",
+        "title",
+        "locale",
+        "snippet",
+        "highlights",
+        "highlight_spans",
+        "score",
+        "confidence",
+        "url",
     }
 
 
 def test_thread_results_carry_thread_id(api, session, kb):
-    thread, _ = answered_thread(session, title="Earbuds will not charge in the case", body="No light on the case.", answer="Clean the charging contacts.")
+    thread, _ = answered_thread(
+        session,
+        title="Earbuds will not charge in the case",
+        body="No light on the case.",
+        answer="Clean the charging contacts.",
+    )
     body = api.get("/api/v1/search", params={"q": "earbuds not charging", "types": "thread"}).json()
     top = body["results"][0]
-    assert (top["type"], top["id"], top["thread_id"], top["url"]) == ("thread", thread.id, thread.id, f"/forum/t/{thread.id}")
+    assert (top["type"], top["id"], top["thread_id"], top["url"]) == (
+        "thread",
+        thread.id,
+        thread.id,
+        f"/forum/t/{thread.id}",
+    )
     assert "article_id" not in top
 
 
@@ -114,20 +142,42 @@ def test_suggestions_are_stored_once_and_reused(api, session, kb, staff_headers)
 
 
 def test_suggestions_are_recomputed_when_the_index_moved(api, session, kb, staff_headers):
-    ticket = create_ticket(session, subject="Pulse earbuds will not charge", body="The case stays dark when I plug it in.")
+    ticket = create_ticket(
+        session, subject="Pulse earbuds will not charge", body="The case stays dark when I plug it in."
+    )
     first = api.get(f"/api/v1/tickets/{ticket.id}/suggestions", headers=staff_headers).json()
-    better = published(session, {**EARBUDS, "slug": "pulse-case-dark", "title": "Pulse case stays dark and will not charge",
-                                 "questions": ["The earbuds case stays dark when plugged in"]})
+    better = published(
+        session,
+        {
+            **EARBUDS,
+            "slug": "pulse-case-dark",
+            "title": "Pulse case stays dark and will not charge",
+            "questions": ["The earbuds case stays dark when plugged in"],
+        },
+    )
     second = api.get(f"/api/v1/tickets/{ticket.id}/suggestions", headers=staff_headers).json()
-    current = session.scalars(select(TicketSuggestion).where(TicketSuggestion.ticket_id == ticket.id, TicketSuggestion.superseded_at.is_(None))).all()
+    current = session.scalars(
+        select(TicketSuggestion).where(
+            TicketSuggestion.ticket_id == ticket.id, TicketSuggestion.superseded_at.is_(None)
+        )
+    ).all()
     assert second["results"][0]["article_id"] == better.id != first["results"][0]["article_id"]
     assert sorted(row.id for row in current) == sorted(r["suggestion_id"] for r in second["results"])
 
 
 def test_agents_may_ask_for_threads_too(api, session, kb, staff_headers):
-    thread, _ = answered_thread(session, title="Thermostat offline after changing the router", body="It says offline.", answer="Join the new network from Menu > Wi-Fi.")
+    thread, _ = answered_thread(
+        session,
+        title="Thermostat offline after changing the router",
+        body="It says offline.",
+        answer="Join the new network from Menu > Wi-Fi.",
+    )
     ticket = create_ticket(session)
-    body = api.get(f"/api/v1/tickets/{ticket.id}/suggestions", params={"types": "article,thread", "limit": 5}, headers=staff_headers).json()
+    body = api.get(
+        f"/api/v1/tickets/{ticket.id}/suggestions",
+        params={"types": "article,thread", "limit": 5},
+        headers=staff_headers,
+    ).json()
     assert thread.id in [result.get("thread_id") for result in body["results"]]
 
 

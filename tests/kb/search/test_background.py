@@ -109,7 +109,9 @@ def test_new_ticket_gets_its_suggestions_after_the_commit(database, start_keeper
 
     def stored() -> int:
         with database.session() as session:
-            return session.scalar(select(func.count()).select_from(TicketSuggestion).where(TicketSuggestion.ticket_id == ticket_id))
+            return session.scalar(
+                select(func.count()).select_from(TicketSuggestion).where(TicketSuggestion.ticket_id == ticket_id)
+            )
 
     assert wait_for(lambda: stored() == 3)
 

@@ -16,7 +16,9 @@ def run_cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "AFTERCARE_DATA_DIR": str(data_dir), "AFTERCARE_DATABASE_URL": ""}
     env.pop("AFTERCARE_TEST_DATABASE_URL", None)
     env.pop("AFTERCARE_INDEX_DIR", None)
-    return subprocess.run([sys.executable, "-m", "entry.cli", *args], env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "entry.cli", *args], env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_reindex_builds_and_saves_the_index(tmp_path):

@@ -12,9 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy.orm import Session, sessionmaker
-
 from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from entry.demo import load_demo
 from helpdesk.models import Ticket
@@ -166,7 +165,11 @@ def test_unrelated_question_is_not_answered(demo_session, question):
 def test_translation_is_shown_in_the_askers_language(demo_session):
     session, keeper = demo_session
     top = search(session, "Robot odkurzający nie wraca do ładowarki", types="article", keeper=keeper).results[0]
-    assert (top.slug, top.locale, top.url) == ("aurora-not-returning-to-dock", "pl", "/articles/aurora-not-returning-to-dock?lang=pl")
+    assert (top.slug, top.locale, top.url) == (
+        "aurora-not-returning-to-dock",
+        "pl",
+        "/articles/aurora-not-returning-to-dock?lang=pl",
+    )
 
 
 def test_most_plain_questions_are_answered_and_every_answer_is_right(demo_session):

@@ -81,7 +81,9 @@ def test_change_committed_out_of_order_is_still_applied(session, keeper):
     late = published(session, EARBUDS)
     published(session, WIFI)  # its change rows get higher ids than ``late``'s
     rows = session.scalars(select(SearchIndexChange).where(SearchIndexChange.entity_id == late.id)).all()
-    saved = [{"id": r.id, "entity_type": r.entity_type, "entity_id": r.entity_id, "changed_at": r.changed_at} for r in rows]
+    saved = [
+        {"id": r.id, "entity_type": r.entity_type, "entity_id": r.entity_id, "changed_at": r.changed_at} for r in rows
+    ]
     # As if the transaction that wrote them had not committed yet when the keeper read the feed.
     for row in rows:
         session.delete(row)
@@ -192,7 +194,9 @@ def test_light_state_query_agrees_with_the_indexable_iterators(session):
     article = published(session, WIFI)
     polish_translation(session, article)
     published(session, EARBUDS, status="draft")
-    answered_thread(session, title="Earbuds not charging", body="The case light stays off.", answer="Clean the contacts.")
+    answered_thread(
+        session, title="Earbuds not charging", body="The case light stays off.", answer="Clean the contacts."
+    )
     expected = {doc.doc_id: doc.extra["updated_at"] for doc in map(article_document, iter_indexable_documents(session))}
     expected |= {doc.doc_id: doc.extra["updated_at"] for doc in map(thread_document, iter_indexable_threads(session))}
     assert indexable_state(session) == expected

@@ -11,7 +11,6 @@ embedding would keep that writer out.
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 from collections.abc import Iterator, Sequence
 from functools import partial
@@ -44,8 +43,10 @@ class WriterDuringQueries:
             connection = sqlite3.connect(self.path, timeout=0, isolation_level=None)
             try:
                 connection.execute("BEGIN IMMEDIATE")
-                connection.execute("INSERT INTO search_logs (query, normalized_query, query_language, answered, "
-                                   "results_count, source, created_at) VALUES ('x', 'x', 'en', 0, 0, 'api', '2026-01-01')")
+                connection.execute(
+                    "INSERT INTO search_logs (query, normalized_query, query_language, answered, "
+                    "results_count, source, created_at) VALUES ('x', 'x', 'en', 0, 0, 'api', '2026-01-01')"
+                )
                 connection.execute("COMMIT")
                 self.writes.append(True)
             except sqlite3.OperationalError:
@@ -85,8 +86,12 @@ def test_new_ticket_suggestions_are_stored_though_another_writer_commits_while_t
     keeper.run_jobs()
 
     with database.session() as session:
-        stored = session.scalar(select(func.count()).select_from(TicketSuggestion).where(TicketSuggestion.ticket_id == ticket_id))
-        logged = session.scalar(select(func.count()).select_from(SearchLog).where(SearchLog.source == SearchSource.TICKET))
+        stored = session.scalar(
+            select(func.count()).select_from(TicketSuggestion).where(TicketSuggestion.ticket_id == ticket_id)
+        )
+        logged = session.scalar(
+            select(func.count()).select_from(SearchLog).where(SearchLog.source == SearchSource.TICKET)
+        )
     assert stored == 3 and logged == 1
     # The query was embedded once, outside the keeper's write transaction: the other writer got in.
     assert spy.writes == [True]

@@ -101,14 +101,24 @@ class _NoSync:
 
 
 def test_types_filter_keeps_only_threads(session, keeper, kb):
-    thread, _ = answered_thread(session, title="Earbuds will not charge in the case", body="No light on the case.", answer="Clean the charging contacts with a dry cloth.")
+    thread, _ = answered_thread(
+        session,
+        title="Earbuds will not charge in the case",
+        body="No light on the case.",
+        answer="Clean the charging contacts with a dry cloth.",
+    )
     outcome = search(session, "earbuds not charging", types="thread", keeper=keeper)
     assert {hit.type for hit in outcome.results} == {"thread"}
     assert outcome.results[0].thread_id == thread.id and outcome.results[0].url == f"/forum/t/{thread.id}"
 
 
 def test_types_filter_keeps_only_articles(session, keeper, kb):
-    answered_thread(session, title="Earbuds will not charge in the case", body="No light on the case.", answer="Clean the charging contacts with a dry cloth.")
+    answered_thread(
+        session,
+        title="Earbuds will not charge in the case",
+        body="No light on the case.",
+        answer="Clean the charging contacts with a dry cloth.",
+    )
     outcome = search(session, "earbuds not charging", types=["article"], limit=10, keeper=keeper)
     assert {hit.type for hit in outcome.results} == {"article"}
 
@@ -117,15 +127,25 @@ def test_accepted_answer_ranks_above_an_unanswered_thread(session, keeper):
     question = "The robot vacuum stops in the middle of the room and beeps twice"
     unanswered = unanswered_thread(session, title="Robot vacuum stops mid-room and beeps twice", body=question)
     answered, _ = answered_thread(
-        session, title="Robot vacuum stops mid-room and beeps twice", body=question,
-        answer="Two beeps mean the wheels are blocked: lift the robot and remove hair from both wheels.", up_votes=2,
+        session,
+        title="Robot vacuum stops mid-room and beeps twice",
+        body=question,
+        answer="Two beeps mean the wheels are blocked: lift the robot and remove hair from both wheels.",
+        up_votes=2,
     )
-    ranked = [hit.thread_id for hit in search(session, "vacuum stops and beeps twice", types="thread", keeper=keeper).results]
+    ranked = [
+        hit.thread_id for hit in search(session, "vacuum stops and beeps twice", types="thread", keeper=keeper).results
+    ]
     assert ranked.index(answered.id) < ranked.index(unanswered.id)
 
 
 def test_hidden_thread_is_gone_from_search_at_once(session, keeper):
-    thread, _ = answered_thread(session, title="Earbuds will not charge in the case", body="No light on the case.", answer="Clean the charging contacts.")
+    thread, _ = answered_thread(
+        session,
+        title="Earbuds will not charge in the case",
+        body="No light on the case.",
+        answer="Clean the charging contacts.",
+    )
     keeper.sync(session)
     moderation.hide_post(session, thread, agent(session))
     hits = search(session, "earbuds not charging", types="thread", keeper=_NoSync(keeper)).results
@@ -134,7 +154,9 @@ def test_hidden_thread_is_gone_from_search_at_once(session, keeper):
 
 def test_hidden_answer_is_never_shown_as_snippet(session, keeper):
     secret = "Call me on 555 0100 and I will sell you a cheap replacement charger"
-    thread, reply = answered_thread(session, title="Earbuds will not charge in the case", body="No light on the case.", answer=secret)
+    thread, reply = answered_thread(
+        session, title="Earbuds will not charge in the case", body="No light on the case.", answer=secret
+    )
     keeper.sync(session)
     moderation.hide_post(session, reply, agent(session))
     hits = search(session, "cheap replacement charger earbuds", types="thread", keeper=_NoSync(keeper)).results
@@ -144,9 +166,16 @@ def test_hidden_answer_is_never_shown_as_snippet(session, keeper):
 def test_search_is_logged_in_the_callers_transaction(session, keeper, kb):
     outcome = search(session, "  How do I EMPTY the robot's bin?  ", source=SearchSource.PORTAL, keeper=keeper)
     row = session.scalar(select(SearchLog).where(SearchLog.id == outcome.log_id))
-    assert (row.query, row.normalized_query, row.source) == ("How do I EMPTY the robot's bin?", "how do i empty the robot's bin", "portal")
+    assert (row.query, row.normalized_query, row.source) == (
+        "How do I EMPTY the robot's bin?",
+        "how do i empty the robot's bin",
+        "portal",
+    )
     assert (row.answered, row.results_count, row.top_result_type, row.top_result_id) == (
-        outcome.answered, len(outcome.results), "article", kb["vacuum"].id
+        outcome.answered,
+        len(outcome.results),
+        "article",
+        kb["vacuum"].id,
     )
 
 

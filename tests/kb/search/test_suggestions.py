@@ -87,7 +87,11 @@ def test_ticket_language_decides_the_preferred_locale(session, keeper):
 
     wifi = published(session, WIFI)
     polish_translation(session, wifi)
-    ticket = create_ticket(session, subject="Termostat nie łączy się z Wi-Fi", body="Od wczoraj aplikacja pokazuje, że termostat jest offline.")
+    ticket = create_ticket(
+        session,
+        subject="Termostat nie łączy się z Wi-Fi",
+        body="Od wczoraj aplikacja pokazuje, że termostat jest offline.",
+    )
     found = suggest_for_ticket(session, ticket, keeper=keeper)
     assert ticket.language == "pl" and (found.results[0].article_id, found.results[0].locale) == (wifi.id, "pl")
 
@@ -118,15 +122,19 @@ GUIDE_PL = (
 def test_sections_split_before_headings_but_not_inside_code():
     sections = article_sections(GUIDE)
     assert [section.split("\n")[0] for section in sections] == [
-        "The Pulse case charges the earbuds three times over.", "## The case does not charge", "## Pairing",
-        "## Cleaning"]
+        "The Pulse case charges the earbuds three times over.",
+        "## The case does not charge",
+        "## Pairing",
+        "## Cleaning",
+    ]
 
 
 def test_passage_is_the_section_holding_the_snippet():
     # The index's snippet of a list: plain text, "•" for the numbers, markup gone, cut with "…".
     snippet = "… • Hold the button for 3 seconds until the light flashes white."
     assert matched_passage(GUIDE, snippet, "how to pair") == (
-        "## Pairing\n\n1. Open the lid.\n2. Hold the button for **3 seconds** until the light flashes white.")
+        "## Pairing\n\n1. Open the lid.\n2. Hold the button for **3 seconds** until the light flashes white."
+    )
 
 
 def test_passage_joins_lines_wrapped_inside_a_paragraph():
@@ -141,7 +149,9 @@ def test_title_match_takes_the_section_sharing_the_rarer_query_words():
 
 
 def test_without_any_clue_the_first_section_is_taken():
-    assert matched_passage(GUIDE, "Pulse earbuds guide", "zzz") == "The Pulse case charges the earbuds three times over."
+    assert (
+        matched_passage(GUIDE, "Pulse earbuds guide", "zzz") == "The Pulse case charges the earbuds three times over."
+    )
 
 
 def test_translation_takes_the_section_at_the_same_place():
@@ -154,4 +164,3 @@ def test_long_section_is_cut_at_a_line():
     long_section = "## Steps\n\n" + "\n".join(f"{n}. Step number {n} of a long procedure." for n in range(1, 60))
     passage = matched_passage(long_section, "Step number 1 of a long procedure.", "")
     assert len(passage) <= MAX_PASSAGE_CHARS + 2 and passage.endswith("\n…") and "1. Step number 1 " in passage
-
