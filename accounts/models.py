@@ -1,4 +1,4 @@
-"""Tables of identity: customers, users and their roles, API tokens, login sessions."""
+"""Tables of identity: customers, users and their roles, API tokens, login sessions, e-mailed sign-in links."""
 
 from __future__ import annotations
 
@@ -80,3 +80,22 @@ class LoginSession(Base):
     user_agent: Mapped[str] = mapped_column(String(300), default="")
 
     user: Mapped[User] = relationship()
+
+
+class EmailSignInLink(Base):
+    """A sign-in link e-mailed to an address: works once, for a few minutes.
+
+    Only the SHA-256 of its random token is kept, as for login sessions. The address, not a customer,
+    is what it belongs to: a new address gets a link too, and its account is made only when the link
+    is followed (so asking for links creates nothing).
+    """
+
+    __tablename__ = "email_sign_in_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Lower-cased, as customers' and users' addresses are.
+    email: Mapped[str] = mapped_column(String(320), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]

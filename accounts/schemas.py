@@ -1,4 +1,4 @@
-"""Request and response shapes for API tokens (named by role).
+"""Request and response shapes for API tokens and sign-in links (named by role).
 
 A token's secret appears in exactly one response: ``ApiTokenCreated``, the answer to creating it.
 Every other shape shows only its prefix.
@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from accounts.service import MAX_TOKEN_NAME_CHARS, TokenState
 
@@ -43,3 +43,13 @@ class ApiTokenRead(BaseModel):
 
 class ApiTokenCreated(ApiTokenRead):
     token: str = Field(description="the secret: shown this once, never again")
+
+
+class EmailLinkRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: EmailStr = Field(max_length=320, description="the address to send a sign-in link to")
+
+
+class EmailLinkRequested(BaseModel):
+    detail: str = Field(description="the same words whether or not the address is known")

@@ -133,6 +133,18 @@ def create_user(
     return user
 
 
+def set_password(session: Session, email: str, password: str) -> User:
+    """Give the user with this address a new password (operators: ``aftercare set-password``)."""
+    user = session.scalar(select(User).where(User.email == normalize_email(email)))
+    if user is None:
+        raise NotFound(f"no user with email {normalize_email(email)}")
+    if len(password) < MIN_PASSWORD_CHARS:
+        raise ValidationFailed(f"password must be at least {MIN_PASSWORD_CHARS} characters")
+    user.password_hash = hash_password(password)
+    session.flush()
+    return user
+
+
 def authenticate_password(session: Session, email: str, password: str) -> User | None:
     user = session.scalar(select(User).where(User.email == normalize_email(email)))
     if user is None or not user.is_active:

@@ -47,6 +47,8 @@ class Settings(BaseSettings):
 
     public_rate_limit: str = "20/minute"
     login_rate_limit: str = "10/minute"
+    # Sign-in links asked for, per address and per client: each one sends an e-mail.
+    email_link_rate_limit: str = "5/10 minutes"
     forum_post_rate_limit: str = "10/minute"
     # Replies a customer may add to their tickets (portal and API together), per customer.
     reply_rate_limit: str = "10/minute"
@@ -62,6 +64,9 @@ class Settings(BaseSettings):
 
     # A ticket's signed "follow your ticket" link works this long after it was issued (0 = forever).
     ticket_link_max_age_days: int = Field(default=30, ge=0)
+
+    # An e-mailed sign-in link works once, this many minutes after it was asked for.
+    email_link_minutes: int = Field(default=15, gt=0)
 
     session_cookie_name: str = "aftercare_session"
     session_max_age_seconds: int = 14 * 24 * 3600

@@ -130,10 +130,13 @@ def create_user(
         envvar="AFTERCARE_NEW_USER_PASSWORD",
     ),
 ) -> None:
-    """Create a user and print a new API token alone on the last line."""
+    """Create a user and print a new API token alone on the last line.
+
+    A customer's address that wrote in before (a Customer without an account) gets its account
+    attached to that customer record, with its tickets."""
     from accounts.models import Role
     from accounts.service import create_user as create
-    from accounts.service import issue_api_token
+    from accounts.service import get_customer_by_email, issue_api_token
     from aftercare.db import Database
 
     try:
@@ -145,6 +148,7 @@ def create_user(
     database = Database(settings.database_url_resolved)
     try:
         with database.session(write=True) as session:
+            existing = get_customer_by_email(session, email) if parsed_role == Role.CUSTOMER else None
             user = create(session, email=email, name=name, role=parsed_role, password=password)
             token = issue_api_token(session, user, name="cli")
     except DomainError as error:
@@ -155,8 +159,39 @@ def create_user(
         raise
     finally:
         database.dispose()
+    if existing is not None:
+        typer.echo(f"attached to the existing customer {user.email} (customer id {existing.id})")
     typer.echo(f"created {parsed_role} {user.email} (id {user.id}); API token:")
     typer.echo(token)
+
+
+@app.command("set-password")
+def set_password(
+    email: str = typer.Option(..., help="The user's login e-mail address."),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the password from standard input (scripts) instead of asking."
+    ),
+) -> None:
+    """Set a user's password for browser sign-in (asked twice, not shown)."""
+    from accounts.service import set_password as set_user_password
+    from aftercare.db import Database
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    settings = load_settings()
+    database = Database(settings.database_url_resolved)
+    try:
+        with database.session(write=True) as session:
+            user = set_user_password(session, email, password)
+            address = user.email
+    except DomainError as error:
+        fail(error.message)
+        return
+    finally:
+        database.dispose()
+    typer.echo(f"password set for {address}")
 
 
 @app.command()

@@ -49,6 +49,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "link_days_one": "The link works for 1 day.",
         "link_earlier": "Earlier links to this request may no longer work.",
         "link_not_you": "If you did not ask for a new link, you can ignore this e-mail.",
+        # The sign-in link e-mail (helpdesk.email.sign_in_link_mail).
+        "sign_in_subject": "Your sign-in link",
+        "sign_in_intro": "Someone, hopefully you, asked to sign in to our help desk with this address. Follow this link to sign in:",
+        "sign_in_button": "Sign in",
+        "sign_in_minutes": "The link works once, for {minutes} minutes.",
+        "sign_in_not_you": "If you did not ask to sign in, you can ignore this e-mail; nobody can sign in without the link.",
     },
     "pl": {
         "greeting": "Dzień dobry {name},",
@@ -80,6 +86,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "link_days_one": "Link jest ważny przez 1 dzień.",
         "link_earlier": "Wcześniejsze linki do tego zgłoszenia mogą już nie działać.",
         "link_not_you": "Jeśli nie prosiłeś(-aś) o nowy link, możesz zignorować tę wiadomość.",
+        "sign_in_subject": "Twój link do logowania",
+        "sign_in_intro": "Ktoś, mamy nadzieję, że Ty, poprosił o zalogowanie się do naszego centrum pomocy tym adresem. Kliknij ten link, aby się zalogować:",
+        "sign_in_button": "Zaloguj się",
+        "sign_in_minutes": "Link działa jeden raz, przez {minutes} minut.",
+        "sign_in_not_you": "Jeśli to nie Ty prosiłeś(-aś) o logowanie, zignoruj tę wiadomość; bez linku nikt się nie zaloguje.",
     },
     "id": {
         "greeting": "Halo {name},",
@@ -111,6 +122,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "link_days_one": "Tautan ini berlaku selama 1 hari.",
         "link_earlier": "Tautan sebelumnya ke permintaan ini mungkin sudah tidak berfungsi.",
         "link_not_you": "Jika Anda tidak meminta tautan baru, abaikan saja e-mail ini.",
+        "sign_in_subject": "Tautan masuk Anda",
+        "sign_in_intro": "Seseorang, semoga Anda, meminta masuk ke layanan bantuan kami dengan alamat ini. Ikuti tautan ini untuk masuk:",
+        "sign_in_button": "Masuk",
+        "sign_in_minutes": "Tautan ini hanya berlaku sekali, selama {minutes} menit.",
+        "sign_in_not_you": "Jika Anda tidak meminta untuk masuk, abaikan saja e-mail ini; tidak ada yang bisa masuk tanpa tautan ini.",
     },
     "tl": {
         "greeting": "Kumusta {name},",
@@ -142,6 +158,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "link_days_one": "Gumagana ang link sa loob ng 1 araw.",
         "link_earlier": "Maaaring hindi na gumagana ang mga naunang link sa kahilingang ito.",
         "link_not_you": "Kung hindi ka humingi ng bagong link, maaari mong balewalain ang e-mail na ito.",
+        "sign_in_subject": "Ang iyong link para mag-sign in",
+        "sign_in_intro": "May humiling, sana ikaw, na mag-sign in sa aming help desk gamit ang address na ito. Sundan ang link na ito para mag-sign in:",
+        "sign_in_button": "Mag-sign in",
+        "sign_in_minutes": "Isang beses lang gumagana ang link, sa loob ng {minutes} minuto.",
+        "sign_in_not_you": "Kung hindi ka humiling na mag-sign in, maaari mong balewalain ang e-mail na ito; walang makakapag-sign in nang walang link.",
     },
     "th": {
         "greeting": "เรียน คุณ{name}",
@@ -173,6 +194,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "link_days_one": "ลิงก์นี้ใช้งานได้ 1 วัน",
         "link_earlier": "ลิงก์ก่อนหน้านี้ของคำขอนี้อาจใช้งานไม่ได้แล้ว",
         "link_not_you": "หากคุณไม่ได้ขอลิงก์ใหม่ คุณไม่ต้องดำเนินการใดๆ กับอีเมลนี้",
+        "sign_in_subject": "ลิงก์สำหรับเข้าสู่ระบบของคุณ",
+        "sign_in_intro": "มีผู้ขอเข้าสู่ระบบศูนย์ช่วยเหลือของเราด้วยอีเมลนี้ (หวังว่าจะเป็นคุณ) คลิกลิงก์นี้เพื่อเข้าสู่ระบบ:",
+        "sign_in_button": "เข้าสู่ระบบ",
+        "sign_in_minutes": "ลิงก์นี้ใช้ได้ครั้งเดียว ภายใน {minutes} นาที",
+        "sign_in_not_you": "หากคุณไม่ได้ขอเข้าสู่ระบบ คุณไม่ต้องดำเนินการใดๆ กับอีเมลนี้ ไม่มีใครเข้าสู่ระบบได้หากไม่มีลิงก์นี้",
     },
 }
 

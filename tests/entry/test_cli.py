@@ -276,3 +276,67 @@ def test_mail_in_server_on_a_non_loopback_address_refuses_the_default_secret(mig
     )
     assert result.returncode == 1
     assert "AFTERCARE_SECRET_KEY" in result.stderr and "non-loopback" in result.stderr
+
+
+# ---- set-password, and create-user for a customer who wrote in ---------------------------------------
+
+
+def _run_with_input(data_dir: Path, text: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "AFTERCARE_DATA_DIR": str(data_dir), "AFTERCARE_DATABASE_URL": ""}
+    env.pop("AFTERCARE_TEST_DATABASE_URL", None)
+    return subprocess.run(
+        [sys.executable, "-m", "entry.cli", *args], env=env, input=text, capture_output=True, text=True, timeout=300
+    )
+
+
+def _stored(data_dir: Path, query: str, *params: object) -> list[tuple]:
+    import sqlite3
+
+    with sqlite3.connect(data_dir / "aftercare.db") as connection:
+        return connection.execute(query, params).fetchall()
+
+
+def test_set_password_from_stdin_lets_the_user_sign_in_with_it(migrated):
+    from accounts.service import verify_password
+
+    run_cli(migrated, "create-user", "--email", "ann@example.com", "--name", "Ann", "--role", "agent")
+    result = _run_with_input(
+        migrated, "a long new password\n", "set-password", "--email", "Ann@example.com", "--password-stdin"
+    )
+    assert result.returncode == 0, result.stderr
+    [(stored,)] = _stored(migrated, "select password_hash from users where email = ?", "ann@example.com")
+    assert verify_password(stored, "a long new password")
+
+
+def test_set_password_asks_twice(migrated):
+    from accounts.service import verify_password
+
+    run_cli(migrated, "create-user", "--email", "ann@example.com", "--name", "Ann", "--role", "agent")
+    result = _run_with_input(
+        migrated, "typed twice here\ntyped twice here\n", "set-password", "--email", "ann@example.com"
+    )
+    assert result.returncode == 0, result.stderr
+    [(stored,)] = _stored(migrated, "select password_hash from users where email = ?", "ann@example.com")
+    assert verify_password(stored, "typed twice here")
+
+
+def test_set_password_for_an_unknown_email_fails_clearly(migrated):
+    result = _run_with_input(
+        migrated, "a long new password\n", "set-password", "--email", "nobody@example.com", "--password-stdin"
+    )
+    assert result.returncode == 1 and "no user with email nobody@example.com" in result.stderr
+
+
+def test_create_user_attaches_to_a_customer_who_wrote_in(migrated):
+    import sqlite3
+
+    with sqlite3.connect(migrated / "aftercare.db") as connection:
+        connection.execute(
+            "insert into customers (email, name, consent_marketing, consent_surveys, created_at, updated_at)"
+            " values ('zofia@example.com', 'Zofia', 0, 1, '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+        )
+    [(customer_id,)] = _stored(migrated, "select id from customers where email = ?", "zofia@example.com")
+    result = run_cli(migrated, "create-user", "--email", "Zofia@example.com", "--name", "Zofia", "--role", "customer")
+    assert result.returncode == 0, result.stderr
+    assert _stored(migrated, "select customer_id from users where email = ?", "zofia@example.com") == [(customer_id,)]
+    assert _stored(migrated, "select count(*) from customers") == [(1,)]

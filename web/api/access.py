@@ -5,6 +5,8 @@
   the only time it is shown.
 - ``POST /api/v1/tokens/{id}/revoke``: the caller's own token, or anyone's for an admin; someone
   else's is a 404. Revoking the token the request came with is allowed (it is its last request).
+- ``POST /api/v1/auth/email-link``: e-mail a sign-in link to an address (``helpdesk.email.sign_in_link_mail``);
+  202 with the same body whether or not the address is known. Rate limited per address and per client.
 - ``POST /api/v1/tickets/{id}/links/revoke``: every signed link to the ticket issued so far stops
   working (agents, or the ticket's requester). ``send_new_link`` e-mails the requester a new one.
 
@@ -17,11 +19,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from accounts import guards
 from accounts.models import ApiToken, User
-from accounts.schemas import ApiTokenCreate, ApiTokenCreated, ApiTokenRead
+from accounts.schemas import ApiTokenCreate, ApiTokenCreated, ApiTokenRead, EmailLinkRequest, EmailLinkRequested
 from accounts.service import (
     Principal,
     create_api_token,
@@ -32,13 +34,16 @@ from accounts.service import (
 from aftercare.db import utcnow
 from aftercare.errors import ValidationFailed
 from helpdesk import service
+from helpdesk.email.sign_in_link_mail import send_sign_in_link
 from helpdesk.email.ticket_link_mail import send_new_ticket_link
 from helpdesk.schemas import TicketLinksRevoked
 from helpdesk.ticket_links import revoke_ticket_links
-from web.deps import API_READER_SIGN_IN, API_SIGN_IN, ApiPrincipal, DbSession
+from web import ratelimit
+from web.deps import API_READER_SIGN_IN, API_SIGN_IN, ApiPrincipal, AppSettings, DbSession, client_key
 from web.openapi import error_responses
 
 router = APIRouter(prefix="/api/v1", tags=["access"])
+EMAIL_LINK_REQUESTED = "If the address can receive mail, a sign-in link is on its way."
 
 
 def _token_user(principal: Principal) -> User:
@@ -95,3 +100,16 @@ def revoke_links(
     revoke_ticket_links(session, ticket, principal)
     sent = send_new_ticket_link(session, ticket) is not None if send_new_link else False
     return TicketLinksRevoked(ticket_id=ticket.id, new_link_sent=sent)
+
+
+@router.post("/auth/email-link", status_code=202, response_model=EmailLinkRequested, responses=error_responses(429))
+def request_email_link(
+    data: EmailLinkRequest, request: Request, session: DbSession, settings: AppSettings
+) -> EmailLinkRequested:
+    """E-mail a sign-in link, valid once for a few minutes, to the address; the answer is the same
+    whether or not the address is known (a new address gets an account when the link is followed)."""
+    limit = settings.email_link_rate_limit
+    ratelimit.hit(settings.rate_limit_storage_url, limit, "email-link", client_key(request))
+    ratelimit.hit(settings.rate_limit_storage_url, limit, "email-link-email", ratelimit.email_key(data.email))
+    send_sign_in_link(session, data.email)
+    return EmailLinkRequested(detail=EMAIL_LINK_REQUESTED)

@@ -2,13 +2,14 @@
 
 A page opened with an expired or revoked ticket link is sent here (``?next=`` keeps the address
 with the link); instead of the form, the reader learns what happened to the link and can have a
-new one e-mailed (``web.pages.ticket_links``). The account's API token pages and the ticket-link
-pages are included from here (``web.pages.account_tokens``, ``web.pages.ticket_links``).
+new one e-mailed (``web.pages.ticket_links``). Customers may instead have a sign-in link e-mailed
+(the page's second form). The account's API token pages, the ticket-link pages and the e-mailed
+sign-in link's pages are included from here (``web.pages.account_tokens``, ``web.pages.ticket_links``,
+``web.pages.email_sign_in``, which also starts the session for both ways of signing in).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated
 from urllib.parse import parse_qs, urlparse
 
@@ -18,7 +19,6 @@ from fastapi.responses import RedirectResponse, Response
 from accounts.service import (
     authenticate_password,
     end_login_session,
-    start_login_session,
 )
 from aftercare.errors import RateLimited
 from web import i18n, ratelimit
@@ -30,12 +30,13 @@ from web.deps import (
     PagePrincipal,
     client_key,
 )
-from web.pages import account_tokens, ticket_links
+from web.pages import account_tokens, email_sign_in, ticket_links
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
 router.include_router(account_tokens.router)
 router.include_router(ticket_links.router)
+router.include_router(email_sign_in.router)
 
 
 def safe_next(target: str | None, default: str) -> str:
@@ -98,24 +99,8 @@ def login(
     if user is None:
         message = i18n.translator(request).gettext("Wrong e-mail address or password.")
         return render(request, "pages/login.html", {**context, "error": message}, status_code=400)
-    plaintext = start_login_session(
-        session,
-        user,
-        lifetime=timedelta(seconds=settings.session_max_age_seconds),
-        user_agent=request.headers.get("user-agent", ""),
-    )
     default = "/agent/tickets" if user.is_staff else "/tickets"
-    response = RedirectResponse(safe_next(next, default), status_code=303)
-    response.set_cookie(
-        settings.session_cookie_name,
-        plaintext,
-        max_age=settings.session_max_age_seconds,
-        httponly=True,
-        samesite="lax",
-        secure=settings.secure_cookies,
-        path="/",
-    )
-    return response
+    return email_sign_in.browser_sign_in(request, session, settings, user, safe_next(next, default))
 
 
 @router.post("/logout", dependencies=[Depends(verify_csrf)])

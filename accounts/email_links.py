@@ -1,0 +1,132 @@
+"""Sign-in by e-mailed link: issuing a link to an address, and following it to a customer account.
+
+- A link is a random token; only its SHA-256 is stored (as for login sessions), with the address it
+  went to and when it expires. It works once: following it marks it used with one conditional
+  UPDATE (``used_at IS NULL``), so two browsers following the same link at once cannot both get in.
+- Following a link signs in the address's account; the first time, it makes one: a customer user
+  attached to the ``Customer`` with that address (or a new customer). Staff addresses get no link:
+  staff sign in with their password, and a link would be a way round it.
+- Looking at a link (``check_email_link``) changes nothing: mail scanners open links.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import select, update
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.orm import Session
+
+from accounts.models import EmailSignInLink, Role, User
+from accounts.service import get_or_create_customer, normalize_email
+from aftercare.db import utcnow
+from aftercare.errors import ValidationFailed
+
+# Longer than any token we issue (43 characters); anything longer names nothing and is not hashed.
+MAX_TOKEN_CHARS = 200
+
+
+class EmailLinkState(StrEnum):
+    VALID = "valid"
+    EXPIRED = "expired"
+    USED = "used"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class EmailLinkCheck:
+    state: EmailLinkState
+    link: EmailSignInLink | None = None
+
+
+def _sha256(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def _account(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email == email))
+
+
+def may_sign_in_by_link(session: Session, email: str) -> bool:
+    """Whether a link may go to this address: a customer's, an unknown one, not staff or a deactivated account."""
+    user = _account(session, normalize_email(email))
+    return user is None or (user.role == Role.CUSTOMER and user.is_active)
+
+
+def issue_email_link(
+    session: Session, email: str, *, lifetime: timedelta, now: datetime | None = None
+) -> tuple[EmailSignInLink, str]:
+    """A new link for ``email``; returns the row and the token, which goes only into the e-mail."""
+    email = normalize_email(email)
+    if "@" not in email:
+        raise ValidationFailed(f"{email!r} is not an email address")
+    now = now or utcnow()
+    plaintext = secrets.token_urlsafe(32)
+    link = EmailSignInLink(email=email, token_hash=_sha256(plaintext), created_at=now, expires_at=now + lifetime)
+    session.add(link)
+    session.flush()
+    return link, plaintext
+
+
+def check_email_link(session: Session, plaintext: str, *, now: datetime | None = None) -> EmailLinkCheck:
+    """What a link is worth now, without using it."""
+    if not plaintext or len(plaintext) > MAX_TOKEN_CHARS:
+        return EmailLinkCheck(EmailLinkState.UNKNOWN)
+    link = session.scalar(select(EmailSignInLink).where(EmailSignInLink.token_hash == _sha256(plaintext)))
+    if link is None:
+        return EmailLinkCheck(EmailLinkState.UNKNOWN)
+    if link.used_at is not None:
+        return EmailLinkCheck(EmailLinkState.USED, link)
+    if link.expires_at <= (now or utcnow()):
+        return EmailLinkCheck(EmailLinkState.EXPIRED, link)
+    if not may_sign_in_by_link(session, link.email):
+        return EmailLinkCheck(EmailLinkState.UNKNOWN, link)
+    return EmailLinkCheck(EmailLinkState.VALID, link)
+
+
+def redeem_email_link(
+    session: Session, plaintext: str, *, now: datetime | None = None
+) -> tuple[EmailLinkState, User | None]:
+    """Use a link: the customer's account (made on first use) when it was valid, else why not."""
+    now = now or utcnow()
+    check = check_email_link(session, plaintext, now=now)
+    if check.state is not EmailLinkState.VALID or check.link is None:
+        return check.state, None
+    # The check above read the row; only this UPDATE decides, so one of two racing requests wins.
+    result = session.execute(
+        update(EmailSignInLink)
+        .where(
+            EmailSignInLink.id == check.link.id,
+            EmailSignInLink.used_at.is_(None),
+            EmailSignInLink.expires_at > now,
+        )
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if not isinstance(result, CursorResult) or result.rowcount != 1:
+        return EmailLinkState.USED, None
+    session.expire(check.link)
+    return EmailLinkState.VALID, customer_account(session, check.link.email)
+
+
+def customer_account(session: Session, email: str) -> User:
+    """The address's customer user, made now if it has none, attached to its customer record."""
+    email = normalize_email(email)
+    user = _account(session, email)
+    if user is not None:
+        return user
+    customer = get_or_create_customer(session, email)
+    user = User(
+        email=email,
+        name=customer.name or email.split("@", 1)[0],
+        role=Role.CUSTOMER,
+        language=customer.language,
+        customer=customer,
+    )
+    session.add(user)
+    session.flush()
+    return user
