@@ -19,6 +19,7 @@ from enum import StrEnum
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from accounts.models import EmailSignInLink, Role, User
@@ -119,14 +120,23 @@ def customer_account(session: Session, email: str) -> User:
     user = _account(session, email)
     if user is not None:
         return user
-    customer = get_or_create_customer(session, email)
-    user = User(
-        email=email,
-        name=customer.name or email.split("@", 1)[0],
-        role=Role.CUSTOMER,
-        language=customer.language,
-        customer=customer,
-    )
-    session.add(user)
-    session.flush()
+    try:
+        # Two links to one new address followed at once both get here; the loser's insert fails on
+        # the unique address, only its savepoint is rolled back, and it signs in the winner's account.
+        with session.begin_nested():
+            customer = get_or_create_customer(session, email)
+            user = User(
+                email=email,
+                name=customer.name or email.split("@", 1)[0],
+                role=Role.CUSTOMER,
+                language=customer.language,
+                customer=customer,
+            )
+            session.add(user)
+            session.flush()
+    except IntegrityError:
+        found = _account(session, email)
+        if found is None:
+            raise
+        return found
     return user

@@ -11,6 +11,7 @@ PREVIEWS = {
     "ticket_confirmation": "Confirmation of a new ticket (with article suggestions)",
     "agent_reply": "An agent's reply",
     "ticket_link": "A new link to a request (the customer's expired or was revoked)",
+    "sign_in_link": "A sign-in link (a customer asked to sign in without a password)",
     "footer": "Unsubscribe footer under tips, news and surveys",
 }
 SAMPLE_SUBJECTS = {
@@ -21,6 +22,7 @@ SAMPLE_SUBJECTS = {
     "th": "หูฟังเชื่อมต่อบลูทูธไม่ได้",
 }
 SAMPLE_LINK = "https://help.example.com/tickets/1234?access_token=SAMPLE"
+SAMPLE_SIGN_IN_LINK = "https://help.example.com/auth/email-link/SAMPLE"
 
 
 def render_preview(name: str, language: str) -> RenderedEmail:
@@ -39,6 +41,12 @@ def render_preview(name: str, language: str) -> RenderedEmail:
                 "link": SAMPLE_LINK,
                 "days": 30,
             },
+        )
+    if name == "sign_in_link":
+        return render_email(
+            "sign_in_link",
+            language,
+            {"greeting": greeting(language, "Alex"), "link": SAMPLE_SIGN_IN_LINK, "minutes": 15},
         )
     if name == "agent_reply":
         return render_email(

@@ -92,3 +92,32 @@ def test_a_link_row_remembers_its_use(session):
     link, token = issue_email_link(session, unique_email(), lifetime=FIFTEEN_MINUTES)
     redeem_email_link(session, token)
     assert session.scalar(select(EmailSignInLink.used_at).where(EmailSignInLink.id == link.id)) is not None
+
+
+def test_of_two_racing_uses_only_the_first_signs_in(session, monkeypatch):
+    # The second request read the link before the first one used it: its conditional UPDATE decides.
+    from accounts import email_links
+
+    _, token = issue_email_link(session, unique_email("racer"), lifetime=FIFTEEN_MINUTES)
+    stale_check = check_email_link(session, token)
+    assert redeem_email_link(session, token)[0] is EmailLinkState.VALID
+    monkeypatch.setattr(email_links, "check_email_link", lambda *args, **kwargs: stale_check)
+    assert redeem_email_link(session, token) == (EmailLinkState.USED, None)
+
+
+def test_an_account_made_meanwhile_by_another_link_is_the_one_signed_in(session, monkeypatch):
+    # Two links to one new address followed at once: the other request made the account after
+    # this one looked, so this one's insert meets the unique address and takes that account.
+    from accounts import email_links
+
+    made_meanwhile = create_customer_user(session)
+    real_lookup = email_links._account
+    looks: list[str] = []
+
+    def first_look_misses(session, email):
+        looks.append(email)
+        return None if len(looks) == 1 else real_lookup(session, email)
+
+    monkeypatch.setattr(email_links, "_account", first_look_misses)
+    assert email_links.customer_account(session, made_meanwhile.email) == made_meanwhile
+    assert len(looks) == 2

@@ -155,3 +155,9 @@ def test_one_address_is_limited_from_every_client(limited_client):
 def test_one_client_is_limited_across_addresses(limited_client):
     client = limited_client("203.0.113.1")
     assert [_ask(client, f"person{n}@example.com").status_code for n in range(3)] == [202, 202, 429]
+
+
+def test_a_link_that_does_not_work_is_explained_in_the_readers_language(client):
+    page = client.get("/auth/email-link/nothing-we-ever-sent", headers={"Accept-Language": "pl"})
+    assert page.status_code == 400 and "This sign-in link does not work" not in page.text
+    assert '<html lang="pl"' in page.text

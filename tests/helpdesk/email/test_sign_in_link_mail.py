@@ -67,3 +67,14 @@ def test_sign_in_by_link_end_to_end_through_smtp(smtp_sink, database, app):
         token = csrf_from(client.get(path).text)
         signed_in = client.post(path, data={"csrf_token": token})
         assert signed_in.status_code == 200 and subject in signed_in.text
+
+
+def test_admins_preview_the_sign_in_mail_in_a_language(mail_client, session):
+    from accounts.models import Role
+    from tests.web.pages_support import sign_in
+
+    sign_in(mail_client, session, role=Role.ADMIN)
+    session.commit()
+    html = mail_client.get("/admin/email/sign_in_link.html", params={"language": "th"})
+    assert html.status_code == 200 and '<html lang="th">' in html.text
+    assert "Follow this link to sign in" not in html.text and "/auth/email-link/SAMPLE" in html.text
