@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from workers import queue
 
-TASK_MODULES: tuple[str, ...] = ("helpdesk.email.tasks", "aftersales.tasks")
+TASK_MODULES: tuple[str, ...] = ("helpdesk.email.tasks", "kb.feedback.tasks", "aftersales.tasks")
 
 
 def register_jobs() -> None:
