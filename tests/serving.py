@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -16,6 +17,22 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def uvicorn_command(port: int) -> list[str]:
+    """The app under uvicorn on 127.0.0.1:``port``, as the browser tests serve it (run from the repo root)."""
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "entry.asgi:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+    ]
 
 
 def wait_until_ready(server: subprocess.Popen, base_url: str, log_path: Path, timeout: float) -> None:

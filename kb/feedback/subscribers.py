@@ -70,9 +70,10 @@ def missed_confirmations(session: Session, *, now: datetime | None = None) -> li
     References again, so that the confirmation threads under their message.
     """
     now = now or utcnow()
+    # The ticket's own outbox rows; only its confirmation carries this dedupe key prefix.
     confirmed = exists().where(
         OutboxMessage.ticket_id == Ticket.id,
-        OutboxMessage.dedupe_key == notifications.CONFIRMATION_PREFIX + Ticket.id.cast(OutboxMessage.dedupe_key.type),
+        OutboxMessage.dedupe_key.startswith(notifications.CONFIRMATION_PREFIX),
     )
     bulk = exists().where(InboundMessage.ticket_id == Ticket.id, InboundMessage.auto_reason.is_not(None))
     tickets = session.scalars(

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.serving import wait_until_ready
+from tests.serving import uvicorn_command, wait_until_ready
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT_DIR = REPO_ROOT / "artifacts" / "screenshots"
@@ -105,18 +105,7 @@ def live_server() -> Iterator[str]:
     log_path = data_dir / "server.log"
     log = log_path.open("w")
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "entry.asgi:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
+        uvicorn_command(port),
         cwd=REPO_ROOT,
         env=env,
         stdout=log,

@@ -17,6 +17,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import REPO_ROOT, _free_port, _run
+from tests.serving import uvicorn_command
 
 pytestmark = pytest.mark.browser
 START_TIMEOUT = 300.0
@@ -40,18 +41,7 @@ def live_server() -> Iterator[str]:
     env.pop("AFTERCARE_TEST_DATABASE_URL", None)
     _run([sys.executable, "-m", "entry.cli", "db", "upgrade"], env)
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "entry.asgi:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
+        uvicorn_command(port),
         cwd=REPO_ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -22,7 +22,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import REPO_ROOT, _free_port, _run
-from tests.serving import wait_until_ready
+from tests.serving import uvicorn_command, wait_until_ready
 
 pytestmark = pytest.mark.browser
 
@@ -87,18 +87,7 @@ def small_server() -> Iterator[tuple[str, int]]:
     log_path = data_dir / "server.log"
     with log_path.open("w") as log:
         server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "entry.asgi:app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-            ],
+            uvicorn_command(port),
             cwd=REPO_ROOT,
             env=env,
             stdout=log,

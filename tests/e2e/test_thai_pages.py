@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import REPO_ROOT, SCREENSHOT_DIR, _free_port, _run
-from tests.serving import wait_until_ready
+from tests.serving import uvicorn_command, wait_until_ready
 
 pytestmark = pytest.mark.browser
 
@@ -89,18 +89,7 @@ def thai_server() -> Iterator[tuple[str, int, str]]:
     log_path = data_dir / "server.log"
     with log_path.open("w") as log:
         server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "entry.asgi:app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-            ],
+            uvicorn_command(port),
             cwd=REPO_ROOT,
             env=env,
             stdout=log,
