@@ -9,6 +9,7 @@ fail without it in CI (or when the variable is set) and are skipped elsewhere.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import socket
@@ -44,8 +45,9 @@ def _require_redis() -> None:
 
 
 def _unique_peer() -> str:
-    # Counters in a real Redis outlive a test run; a fresh address per test starts from zero.
-    return f"2001:db8::{uuid.uuid4().hex[:4]}:{uuid.uuid4().hex[:4]}"
+    # Counters in a real Redis outlive a test run; a fresh address per test starts from zero. Written
+    # canonically, as the limit's key holds it: "2001:db8::0abc:..." is keyed as "2001:db8::abc:...".
+    return str(ipaddress.ip_address(f"2001:db8::{uuid.uuid4().hex[:4]}:{uuid.uuid4().hex[:4]}"))
 
 
 @pytest.fixture
