@@ -17,6 +17,7 @@ COPY aftersales ./aftersales
 COPY entry ./entry
 COPY helpdesk ./helpdesk
 COPY kb ./kb
+COPY privacy ./privacy
 COPY retrieval ./retrieval
 COPY web ./web
 COPY workers ./workers

@@ -17,7 +17,7 @@ things (a forum post, a ticket) stay in their domains, built on these.
 
 from __future__ import annotations
 
-from accounts.models import User
+from accounts.models import Customer, User
 from accounts.service import Principal
 from aftercare.errors import Forbidden, NotAuthenticated
 
@@ -38,6 +38,13 @@ def require_user(principal: Principal, message: str = SIGN_IN) -> User:
     if principal.user is None:
         raise NotAuthenticated(message)
     return principal.user
+
+
+def require_customer(principal: Principal, message: str = SIGN_IN) -> Customer:
+    """The signed-in customer's record, else 403 (staff have none)."""
+    if principal.user is None or principal.customer is None:
+        raise Forbidden(message)
+    return principal.customer
 
 
 def require_staff(principal: Principal, message: str = AGENTS_ONLY) -> Principal:

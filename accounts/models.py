@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from aftercare.db import Base, TimestampMixin, utcnow
@@ -27,6 +28,9 @@ class Customer(TimestampMixin, Base):
     language: Mapped[str | None] = mapped_column(String(16))
     consent_marketing: Mapped[bool] = mapped_column(default=False)
     consent_surveys: Mapped[bool] = mapped_column(default=True)
+    # Set when the person was erased (GDPR Art. 17): the row stays so that tickets and reports keep
+    # their counts, with its address and name replaced (privacy.erasure).
+    erased_at: Mapped[datetime | None]
 
 
 class User(TimestampMixin, Base):
@@ -82,6 +86,15 @@ class LoginSession(Base):
     user: Mapped[User] = relationship()
 
 
+class LinkPurpose(StrEnum):
+    """What an e-mailed link is for; a link works only for its own purpose."""
+
+    SIGN_IN = "sign_in"
+    PASSWORD_RESET = "password_reset"
+    INVITATION = "invitation"
+    ACCOUNT_DELETION = "account_deletion"
+
+
 class EmailSignInLink(Base):
     """A sign-in link e-mailed to an address: works once, for a few minutes.
 
@@ -99,3 +112,26 @@ class EmailSignInLink(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+    purpose: Mapped[LinkPurpose] = mapped_column(String(32), default=LinkPurpose.SIGN_IN, server_default="sign_in")
+
+
+class AuditEntry(Base):
+    """One change to accounts or personal data: who did what to whom, and when.
+
+    ``details`` holds what changed (a role from and to), never the personal data itself: an erasure
+    is recorded by the customer's id alone.
+    """
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (Index("ix_audit_entries_target", "target_type", "target_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # None for the system (a scheduled job) or a customer acting on their own account by link.
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    target_type: Mapped[str] = mapped_column(String(32))
+    target_id: Mapped[int | None]
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    actor: Mapped[User | None] = relationship()

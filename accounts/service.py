@@ -15,7 +15,8 @@ from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from accounts.models import ApiToken, Customer, LoginSession, Role, User
@@ -133,16 +134,44 @@ def create_user(
     return user
 
 
+MAX_NAME_CHARS = 200
+
+
+def update_profile(session: Session, user: User, *, name: str, language: str | None) -> User:
+    """A user's own name and language; a customer's record follows their account (e-mail to them uses it)."""
+    name = name.strip()
+    if not name or len(name) > MAX_NAME_CHARS:
+        raise ValidationFailed(f"the name must be 1 to {MAX_NAME_CHARS} characters")
+    user.name = name
+    user.language = language or None
+    if user.customer is not None:
+        user.customer.name = name
+        user.customer.language = language or None
+    session.flush()
+    return user
+
+
+def check_new_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_CHARS:
+        raise ValidationFailed(f"password must be at least {MIN_PASSWORD_CHARS} characters")
+
+
+def change_password(session: Session, user: User, password: str) -> User:
+    """A new password for ``user``; every browser signed in as them is signed out (a reset is often
+    because someone else knew the old one)."""
+    check_new_password(password)
+    user.password_hash = hash_password(password)
+    end_all_login_sessions(session, user)
+    session.flush()
+    return user
+
+
 def set_password(session: Session, email: str, password: str) -> User:
     """Give the user with this address a new password (operators: ``aftercare set-password``)."""
     user = session.scalar(select(User).where(User.email == normalize_email(email)))
     if user is None:
         raise NotFound(f"no user with email {normalize_email(email)}")
-    if len(password) < MIN_PASSWORD_CHARS:
-        raise ValidationFailed(f"password must be at least {MIN_PASSWORD_CHARS} characters")
-    user.password_hash = hash_password(password)
-    session.flush()
-    return user
+    return change_password(session, user, password)
 
 
 def authenticate_password(session: Session, email: str, password: str) -> User | None:
@@ -306,6 +335,14 @@ def resolve_login_session(session: Session, plaintext: str) -> User | None:
     if login is None or login.expires_at <= utcnow() or not login.user.is_active:
         return None
     return login.user
+
+
+def end_all_login_sessions(session: Session, user: User) -> int:
+    """Sign ``user`` out of every browser at once; returns how many sessions ended."""
+    result = session.execute(
+        delete(LoginSession).where(LoginSession.user_id == user.id).execution_options(synchronize_session=False)
+    )
+    return result.rowcount if isinstance(result, CursorResult) else 0
 
 
 def end_login_session(session: Session, plaintext: str) -> None:

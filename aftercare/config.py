@@ -67,6 +67,8 @@ class Settings(BaseSettings):
 
     # An e-mailed sign-in link works once, this many minutes after it was asked for.
     email_link_minutes: int = Field(default=15, gt=0)
+    # An invitation to the team (an e-mailed link to choose a password) works once, for this many days.
+    invitation_days: int = Field(default=7, gt=0)
 
     session_cookie_name: str = "aftercare_session"
     session_max_age_seconds: int = 14 * 24 * 3600
@@ -107,6 +109,25 @@ class Settings(BaseSettings):
     # "mx.example.com"): only its verdicts count. Empty: the topmost header counts.
     mail_in_authserv_id: str = ""
     attachment_max_bytes: int = 8 * 1024 * 1024
+
+    # Privacy: customers with no open ticket and no activity for this many days are erased by a
+    # daily job (privacy.tasks). Unset (the default) keeps everyone until erased on request.
+    retention_days_closed_tickets: int | None = None
+
+    @field_validator("retention_days_closed_tickets", mode="before")
+    @classmethod
+    def _check_retention_days(cls, value: object) -> object:
+        # An empty variable is "off" (as unset), not a parse error; anything else must be a whole
+        # number of days above zero, said in the variable's own name.
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        text = str(value).strip()
+        if isinstance(value, bool) or not text.isdigit() or int(text) <= 0:
+            raise ValueError(
+                f"AFTERCARE_RETENTION_DAYS_CLOSED_TICKETS={value!r} must be a whole number of days above 0 "
+                "(or unset, to keep customers' data until it is erased on request)"
+            )
+        return int(text)
 
     @field_validator("languages", mode="before")
     @classmethod

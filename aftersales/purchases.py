@@ -2,7 +2,12 @@
 
 Idempotency key: the shop's external order id. Recording the same order again returns the row
 already there; recording it again with different content is a conflict (the first version wins,
-so a re-sent webhook can never rewrite history silently).
+so a re-sent webhook can never rewrite history silently). An order whose buyer was erased
+(``privacy.erasure``) is kept for the figures without its buyer's address: sent again, it is that
+same order, unchanged, and brings nobody back.
+
+Marketing consent comes with a new order. For an address whose customer was erased it is never
+turned on that way: someone who asked to be forgotten gives it again only themself.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from aftercare.pagination import window
 from aftersales.events import PurchaseRecorded
 from aftersales.models import Product, ProductTag, Purchase
 from aftersales.schemas import ProductUpdate, PurchaseCreate, PurchaseRead
+from helpdesk.email.suppression import is_erased_address
 
 CSV_COLUMNS = (
     "external_order_id",
@@ -110,13 +116,15 @@ def record_purchase(session: Session, data: PurchaseCreate, *, default_channel: 
         .where(Purchase.external_order_id == data.external_order_id)
     )
     if existing is not None:
+        if existing.customer.erased_at is not None:
+            return RecordResult(existing, created=False)
         if not _same_order(existing, data, email):
             raise Conflict(
                 f"order {data.external_order_id} was already recorded with different details; the first version is kept"
             )
         return RecordResult(existing, created=False)
     customer = get_or_create_customer(session, email, name=data.customer_name, language=data.customer_language)
-    if data.marketing_consent is not None:
+    if data.marketing_consent is not None and not (data.marketing_consent and is_erased_address(session, email)):
         # Only a new order speaks for the customer's current wish; a replayed old one never does.
         customer.consent_marketing = data.marketing_consent
     product = get_or_create_product(session, data.sku, data.product_name)

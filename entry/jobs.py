@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from workers import queue
 
-TASK_MODULES: tuple[str, ...] = ("helpdesk.email.tasks", "kb.feedback.tasks", "aftersales.tasks")
+TASK_MODULES: tuple[str, ...] = (
+    "helpdesk.email.tasks",
+    "kb.feedback.tasks",
+    "aftersales.tasks",
+    "privacy.tasks",
+)
 
 
 def register_jobs() -> None:

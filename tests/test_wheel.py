@@ -18,7 +18,7 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # The top-level packages (pyproject's [tool.setuptools.packages.find]).
-PACKAGES = ("accounts", "aftercare", "aftersales", "entry", "helpdesk", "kb", "retrieval", "web", "workers")
+PACKAGES = ("accounts", "aftercare", "aftersales", "entry", "helpdesk", "kb", "privacy", "retrieval", "web", "workers")
 BUILD_INPUTS = ("pyproject.toml", "README.md")
 
 

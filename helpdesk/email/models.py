@@ -57,6 +57,8 @@ class SuppressionSource(StrEnum):
     UNSUBSCRIBE_MAIL = "unsubscribe_mail"
     HARD_BOUNCE = "hard_bounce"
     ADMIN = "admin"
+    # The customer's own choice on their account page.
+    PREFERENCES = "preferences"
 
 
 class InboundDisposition(StrEnum):
@@ -127,6 +129,20 @@ class Suppression(Base):
     # The message whose link or bounce caused it (unsubscribes per programme in reports).
     outbox_message_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_messages.id", ondelete="SET NULL"))
     note: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ErasedAddress(Base):
+    """The SHA-256 of an erased customer's address: the address itself is gone with them.
+
+    An order import or a new ticket from the same address is then known to be someone who asked to
+    be forgotten, so marketing mail (tips, surveys, broadcasts) is not silently started again.
+    """
+
+    __tablename__ = "erased_addresses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -207,6 +223,7 @@ class Attachment(Base):
 __all__ = [
     "Attachment",
     "EmailKind",
+    "ErasedAddress",
     "InboundDisposition",
     "InboundMessage",
     "OutboxMessage",

@@ -196,6 +196,9 @@ def _refusal(
     check_cap: bool = True,
 ) -> SuppressReason | None:
     """Why this message must not go out, or None."""
+    # ".invalid" can never resolve (RFC 2606); an erased customer's placeholder address ends so.
+    if address.lower().endswith(".invalid"):
+        return SuppressReason.UNDELIVERABLE_ADDRESS
     if is_suppressed(session, address, kind) and not _is_reply_to_own_ticket(session, kind, address, ticket_id):
         return SuppressReason.SUPPRESSED_ADDRESS
     if kind == EmailKind.TRANSACTIONAL:

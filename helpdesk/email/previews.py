@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from accounts.models import LinkPurpose
+from helpdesk.email.account_link_mail import account_link_url
 from helpdesk.email.models import EmailKind
 from helpdesk.email.notifications import Suggestion
 from helpdesk.email.rendering import RenderedEmail, greeting, render_email, render_footer
@@ -12,6 +14,9 @@ PREVIEWS = {
     "agent_reply": "An agent's reply",
     "ticket_link": "A new link to a request (the customer's expired or was revoked)",
     "sign_in_link": "A sign-in link (a customer asked to sign in without a password)",
+    "password_reset_link": "A password reset link (someone chose “Forgot your password?”)",
+    "invitation_link": "An invitation to the team (an admin invited an agent or admin)",
+    "account_deletion_link": "Confirming an account's deletion (a customer chose “Delete my account”)",
     "footer": "Unsubscribe footer under tips, news and surveys",
 }
 SAMPLE_SUBJECTS = {
@@ -22,7 +27,12 @@ SAMPLE_SUBJECTS = {
     "th": "หูฟังเชื่อมต่อบลูทูธไม่ได้",
 }
 SAMPLE_LINK = "https://help.example.com/tickets/1234?access_token=SAMPLE"
-SAMPLE_SIGN_IN_LINK = "https://help.example.com/auth/email-link/SAMPLE"
+LINK_PREVIEWS = {
+    "sign_in_link": LinkPurpose.SIGN_IN,
+    "password_reset_link": LinkPurpose.PASSWORD_RESET,
+    "invitation_link": LinkPurpose.INVITATION,
+    "account_deletion_link": LinkPurpose.ACCOUNT_DELETION,
+}
 
 
 def render_preview(name: str, language: str) -> RenderedEmail:
@@ -42,11 +52,18 @@ def render_preview(name: str, language: str) -> RenderedEmail:
                 "days": 30,
             },
         )
-    if name == "sign_in_link":
+    if name in LINK_PREVIEWS:
+        purpose = LINK_PREVIEWS[name]
+        lasts = {"days": 7} if purpose is LinkPurpose.INVITATION else {"minutes": 15}
         return render_email(
-            "sign_in_link",
+            "account_link",
             language,
-            {"greeting": greeting(language, "Alex"), "link": SAMPLE_SIGN_IN_LINK, "minutes": 15},
+            {
+                "purpose": str(purpose),
+                "greeting": greeting(language, "Alex"),
+                "link": account_link_url("https://help.example.com", purpose, "SAMPLE"),
+                **lasts,
+            },
         )
     if name == "agent_reply":
         return render_email(

@@ -11,10 +11,18 @@ kind checks:
 
 The list is keyed by address, not by customer, so it survives a customer record being merged or
 deleted and covers addresses that never were customers.
+
+Erased addresses. When a customer is erased (``privacy.erasure``) their address leaves every row,
+this list included; only its SHA-256 is kept (``ErasedAddress``). Marketing and survey mail to an
+address with that hash counts as suppressed (``suppressing_scopes`` names the kind's own scope), so
+an order import or a new ticket from the same person does not silently start such mail again. Only
+the person's own, explicit consent ends it (``forget_erased_address``); transactional mail is not
+affected.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 
 from sqlalchemy import delete, select
@@ -22,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from accounts.service import normalize_email
 from aftercare.pagination import window
-from helpdesk.email.models import EmailKind, Suppression, SuppressionScope, SuppressionSource
+from helpdesk.email.models import EmailKind, ErasedAddress, Suppression, SuppressionScope, SuppressionSource
 
 SCOPES_CHECKED: dict[EmailKind, tuple[SuppressionScope, ...]] = {
     EmailKind.TRANSACTIONAL: (SuppressionScope.ALL,),
@@ -31,14 +39,28 @@ SCOPES_CHECKED: dict[EmailKind, tuple[SuppressionScope, ...]] = {
 }
 
 
+# The scope an erased address is treated as being on, per kind of mail nobody asked for.
+ERASED_ADDRESS_SCOPES: dict[EmailKind, SuppressionScope] = {
+    EmailKind.SURVEY: SuppressionScope.SURVEY,
+    EmailKind.MARKETING: SuppressionScope.MARKETING,
+}
+
+
 def suppressing_scopes(session: Session, email: str, kind: EmailKind) -> list[SuppressionScope]:
-    """The scopes on the list that stop ``kind`` of mail to ``email`` (empty: may send)."""
+    """The scopes that stop ``kind`` of mail to ``email`` (empty: may send).
+
+    The list's own rows, and for marketing and survey mail to an erased address that kind's scope.
+    """
     rows = session.scalars(
         select(Suppression.scope).where(
             Suppression.email == normalize_email(email), Suppression.scope.in_(SCOPES_CHECKED[kind])
         )
     )
-    return [SuppressionScope(scope) for scope in rows]
+    scopes = [SuppressionScope(scope) for scope in rows]
+    erased_scope = ERASED_ADDRESS_SCOPES.get(kind)
+    if erased_scope is not None and erased_scope not in scopes and is_erased_address(session, email):
+        scopes.append(erased_scope)
+    return scopes
 
 
 def is_suppressed(session: Session, email: str, kind: EmailKind) -> bool:
@@ -82,3 +104,39 @@ def list_suppressions(
     if email:
         query = query.where(Suppression.email == normalize_email(email))
     return list(session.scalars(window(query, offset=offset, limit=limit)))
+
+
+# --- erased addresses ----------------------------------------------------------------------------
+
+
+def erased_address_hash(email: str) -> str:
+    """The SHA-256 (hex) that stands for an erased address: of the address as stored, lower-cased."""
+    return hashlib.sha256(normalize_email(email).encode()).hexdigest()
+
+
+def is_erased_address(session: Session, email: str) -> bool:
+    """Whether ``email`` belonged to a customer who was erased (and has not opted in since)."""
+    digest = erased_address_hash(email)
+    return session.scalar(select(ErasedAddress.id).where(ErasedAddress.email_sha256 == digest)) is not None
+
+
+def remember_erased_address(session: Session, email: str) -> ErasedAddress:
+    """Keep the hash of an erased customer's address; idempotent (the first row stays)."""
+    digest = erased_address_hash(email)
+    existing = session.scalar(select(ErasedAddress).where(ErasedAddress.email_sha256 == digest))
+    if existing is not None:
+        return existing
+    row = ErasedAddress(email_sha256=digest)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def forget_erased_address(session: Session, email: str) -> bool:
+    """The person at ``email`` chose marketing or survey mail themself: the erased hash no longer
+    stops it. Returns whether there was one. Call it only for their own explicit consent."""
+    removed = session.execute(
+        delete(ErasedAddress).where(ErasedAddress.email_sha256 == erased_address_hash(email))
+    ).rowcount
+    session.flush()
+    return bool(removed)

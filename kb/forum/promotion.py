@@ -106,6 +106,10 @@ def thread_to_ticket(session: Session, thread: ForumThread, principal: Principal
     asker = thread.author
     if asker is None or asker.customer is None:
         raise InvalidTransition(f"thread {thread.id} was not asked by a customer; there is no one to open a ticket for")
+    if asker.customer.erased_at is not None:
+        raise InvalidTransition(
+            f"the customer who asked thread {thread.id} deleted their account; there is no one to open a ticket for"
+        )
     settings = get_settings()
     footer = f"\n\n---\nFrom the forum: {settings.base_url}/forum/t/{thread.id}"
     data = TicketCreate(

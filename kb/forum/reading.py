@@ -7,6 +7,7 @@ views, scores) are derived from rows in the same queries, never stored.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from markupsafe import Markup
 from sqlalchemy import exists, func, select
@@ -241,3 +242,34 @@ def reply_detail(session: Session, reply: ForumReply, principal: Principal) -> R
         accepted=thread.accepted_reply_id == reply.id and reply.status == PostStatus.PUBLISHED,
         can_edit=can_edit(reply, principal) and (not thread.is_locked or is_moderator(principal)),
     )
+
+
+@dataclass(frozen=True)
+class OwnPost:
+    """One of a member's own posts, for their account page: a thread they started or a reply."""
+
+    thread_id: int
+    thread_title: str
+    reply_id: int | None
+    status: PostStatus
+    created_at: datetime
+
+
+def posts_by(session: Session, user: User, *, limit: int = 50) -> list[OwnPost]:
+    """``user``'s threads and replies, newest first, whatever their moderation status (they are theirs)."""
+    threads = session.execute(
+        select(ForumThread.id, ForumThread.title, ForumThread.status, ForumThread.created_at)
+        .where(ForumThread.author_id == user.id)
+        .order_by(ForumThread.created_at.desc())
+        .limit(limit)
+    ).all()
+    replies = session.execute(
+        select(ForumReply.thread_id, ForumThread.title, ForumReply.id, ForumReply.status, ForumReply.created_at)
+        .join(ForumThread, ForumThread.id == ForumReply.thread_id)
+        .where(ForumReply.author_id == user.id)
+        .order_by(ForumReply.created_at.desc())
+        .limit(limit)
+    ).all()
+    posts = [OwnPost(row.id, row.title, None, PostStatus(row.status), row.created_at) for row in threads]
+    posts += [OwnPost(row.thread_id, row.title, row.id, PostStatus(row.status), row.created_at) for row in replies]
+    return sorted(posts, key=lambda post: post.created_at, reverse=True)[:limit]

@@ -9,11 +9,13 @@ from sqlalchemy import func, select
 from accounts.email_links import (
     EmailLinkState,
     check_email_link,
+    delete_old_links,
     issue_email_link,
     may_sign_in_by_link,
+    may_use_link,
     redeem_email_link,
 )
-from accounts.models import EmailSignInLink, Role, User
+from accounts.models import EmailSignInLink, LinkPurpose, Role, User
 from accounts.service import get_or_create_customer
 from aftercare.db import utcnow
 from tests.factories import create_customer_user, create_staff, unique_email
@@ -121,3 +123,46 @@ def test_an_account_made_meanwhile_by_another_link_is_the_one_signed_in(session,
     monkeypatch.setattr(email_links, "_account", first_look_misses)
     assert email_links.customer_account(session, made_meanwhile.email) == made_meanwhile
     assert len(looks) == 2
+
+
+# ---- purposes -------------------------------------------------------------------------------------
+
+
+def test_a_link_works_only_for_its_own_purpose(session):
+    user = create_staff(session)
+    _, token = issue_email_link(session, user.email, lifetime=FIFTEEN_MINUTES, purpose=LinkPurpose.PASSWORD_RESET)
+    assert check_email_link(session, token).state is EmailLinkState.UNKNOWN
+    assert check_email_link(session, token, purpose=LinkPurpose.PASSWORD_RESET).state is EmailLinkState.VALID
+
+
+def test_a_password_reset_link_returns_the_staff_account(session):
+    user = create_staff(session)
+    _, token = issue_email_link(session, user.email, lifetime=FIFTEEN_MINUTES, purpose=LinkPurpose.PASSWORD_RESET)
+    assert redeem_email_link(session, token, purpose=LinkPurpose.PASSWORD_RESET) == (EmailLinkState.VALID, user)
+
+
+def test_a_password_reset_needs_an_existing_account(session):
+    assert not may_use_link(session, unique_email("nobody"), LinkPurpose.PASSWORD_RESET)
+
+
+def test_a_password_reset_link_for_a_deactivated_account_stops_working(session):
+    user = create_staff(session)
+    _, token = issue_email_link(session, user.email, lifetime=FIFTEEN_MINUTES, purpose=LinkPurpose.PASSWORD_RESET)
+    user.is_active = False
+    session.flush()
+    assert redeem_email_link(session, token, purpose=LinkPurpose.PASSWORD_RESET) == (EmailLinkState.UNKNOWN, None)
+
+
+def test_only_customers_may_have_an_account_deletion_link(session):
+    assert may_use_link(session, create_customer_user(session).email, LinkPurpose.ACCOUNT_DELETION)
+    assert not may_use_link(session, create_staff(session).email, LinkPurpose.ACCOUNT_DELETION)
+
+
+def test_links_long_expired_are_forgotten_and_recent_ones_kept(session):
+    now = utcnow()
+    old, _ = issue_email_link(session, unique_email("old"), lifetime=FIFTEEN_MINUTES, now=now - timedelta(days=30))
+    recent, _ = issue_email_link(session, unique_email("recent"), lifetime=FIFTEEN_MINUTES, now=now - timedelta(days=1))
+    old_id, recent_id = old.id, recent.id
+    assert delete_old_links(session, older_than=timedelta(days=7), now=now) >= 1
+    session.expire_all()
+    assert session.get(EmailSignInLink, old_id) is None and session.get(EmailSignInLink, recent_id) is not None

@@ -2,7 +2,7 @@
 
 Against the real database and the real outbox: the e-mail is the queued outbox row, and the link is
 read out of its text as the customer would. (The delivery through SMTP is in
-tests/helpdesk/email/test_sign_in_link_mail.py.)
+tests/helpdesk/email/test_account_link_mail.py.)
 """
 
 from __future__ import annotations

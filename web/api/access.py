@@ -5,7 +5,7 @@
   the only time it is shown.
 - ``POST /api/v1/tokens/{id}/revoke``: the caller's own token, or anyone's for an admin; someone
   else's is a 404. Revoking the token the request came with is allowed (it is its last request).
-- ``POST /api/v1/auth/email-link``: e-mail a sign-in link to an address (``helpdesk.email.sign_in_link_mail``);
+- ``POST /api/v1/auth/email-link``: e-mail a sign-in link to an address (``helpdesk.email.account_link_mail``);
   202 with the same body whether or not the address is known. Rate limited per address and per client.
 - ``POST /api/v1/tickets/{id}/links/revoke``: every signed link to the ticket issued so far stops
   working (agents, or the ticket's requester). ``send_new_link`` e-mails the requester a new one.
@@ -34,7 +34,7 @@ from accounts.service import (
 from aftercare.db import utcnow
 from aftercare.errors import ValidationFailed
 from helpdesk import service
-from helpdesk.email.sign_in_link_mail import send_sign_in_link
+from helpdesk.email.account_link_mail import send_sign_in_link
 from helpdesk.email.ticket_link_mail import send_new_ticket_link
 from helpdesk.schemas import TicketLinksRevoked
 from helpdesk.ticket_links import revoke_ticket_links

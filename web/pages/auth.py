@@ -30,13 +30,14 @@ from web.deps import (
     PagePrincipal,
     client_key,
 )
-from web.pages import account_tokens, email_sign_in, ticket_links
+from web.pages import account_tokens, email_sign_in, password_links, ticket_links
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
 router.include_router(account_tokens.router)
 router.include_router(ticket_links.router)
 router.include_router(email_sign_in.router)
+router.include_router(password_links.router)
 
 
 def safe_next(target: str | None, default: str) -> str:

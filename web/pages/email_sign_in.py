@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated
 
@@ -19,12 +20,12 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from accounts.email_links import EmailLinkState, check_email_link, redeem_email_link
-from accounts.models import User
+from accounts.models import LinkPurpose, User
 from accounts.schemas import EmailLinkRequest
 from accounts.service import start_login_session
 from aftercare.config import Settings
 from aftercare.errors import RateLimited
-from helpdesk.email.sign_in_link_mail import send_sign_in_link
+from helpdesk.email.account_link_mail import send_account_link
 from web import i18n, ratelimit
 from web.csrf import verify_csrf
 from web.deps import AppSettings, DbSession, PagePrincipal, client_key
@@ -64,6 +65,43 @@ def _page(request: Request, mode: str, *, status_code: int = 200, **context: obj
     return render(request, "pages/email_link.html", values, status_code=status_code, headers=NO_STORE)
 
 
+# Each purpose's rate-limit names (per client, per address); sign-in keeps the names it always had.
+LIMIT_NAMES = {LinkPurpose.SIGN_IN: "email-link", LinkPurpose.PASSWORD_RESET: "password-reset"}
+
+
+def email_a_link(
+    request: Request,
+    session: Session,
+    settings: Settings,
+    email: str,
+    purpose: LinkPurpose,
+    page: Callable[..., Response],
+    form_mode: str,
+) -> Response:
+    """A form asked for a link to ``email``: check the address and the rate limits, queue the
+    e-mail, and answer with ``page`` ("sent", the same whether or not the address is known; or
+    ``form_mode`` with the error and what was typed)."""
+    translations = i18n.translator(request)
+    try:
+        address = str(EmailLinkRequest(email=email.strip()).email)
+    except ValidationError:
+        message = translations.gettext("Enter your e-mail address, e.g. name@example.com.")
+        return page(request, form_mode, status_code=422, email=email, error=message)
+    limit, name = settings.email_link_rate_limit, LIMIT_NAMES[purpose]
+    try:
+        ratelimit.hit(settings.rate_limit_storage_url, limit, name, client_key(request))
+        ratelimit.hit(settings.rate_limit_storage_url, limit, f"{name}-email", ratelimit.email_key(address))
+    except RateLimited as error:
+        message = translations.gettext(
+            "You have sent many requests in a short time. Please try again in %(seconds)s seconds."
+        ) % {"seconds": error.retry_after}
+        response = page(request, form_mode, status_code=429, email=email, error=message)
+        response.headers["Retry-After"] = str(error.retry_after)
+        return response
+    send_account_link(session, address, purpose)
+    return page(request, "sent")
+
+
 @router.post("/login/email-link", dependencies=[Depends(verify_csrf)])
 def ask_for_link(
     request: Request,
@@ -72,26 +110,7 @@ def ask_for_link(
     principal: PagePrincipal,
     email: Annotated[str, Form(max_length=320)] = "",
 ) -> Response:
-    translations = i18n.translator(request)
-    try:
-        address = str(EmailLinkRequest(email=email.strip()).email)
-    except ValidationError:
-        message = translations.gettext("Enter your e-mail address, e.g. name@example.com.")
-        return _page(request, "form", status_code=422, email=email, error=message)
-    limit = settings.email_link_rate_limit
-    try:
-        ratelimit.hit(settings.rate_limit_storage_url, limit, "email-link", client_key(request))
-        ratelimit.hit(settings.rate_limit_storage_url, limit, "email-link-email", ratelimit.email_key(address))
-    except RateLimited as error:
-        message = translations.gettext(
-            "You have sent many requests in a short time. Please try again in %(seconds)s seconds."
-        ) % {"seconds": error.retry_after}
-        response = _page(request, "form", status_code=429, email=email, error=message)
-        response.headers["Retry-After"] = str(error.retry_after)
-        return response
-    send_sign_in_link(session, address)
-    # The same answer whether or not the address is known.
-    return _page(request, "sent")
+    return email_a_link(request, session, settings, email, LinkPurpose.SIGN_IN, _page, "form")
 
 
 @router.get("/auth/email-link/{token}")

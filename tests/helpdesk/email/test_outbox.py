@@ -83,6 +83,14 @@ def test_reply_about_their_own_ticket_reaches_a_suppressed_requester(session):
     assert email(session, to=ticket.requester.email, ticket_id=ticket.id) is not None
 
 
+def test_a_reply_on_an_erased_customers_ticket_is_not_sent_to_the_placeholder(session):
+    # Erasure leaves "erased-<id>@erased.invalid" on the customer; ".invalid" never resolves (RFC 2606).
+    ticket = create_ticket(session)
+    ticket.requester.email = f"erased-{ticket.requester.id}@erased.invalid"
+    session.flush()
+    assert email(session, to=ticket.requester.email, ticket_id=ticket.id) is None
+
+
 def test_frequency_cap_declines_the_marketing_mail_over_the_weekly_cap(session):
     person = customer(session)
     with env(AFTERCARE_EMAIL_FREQUENCY_CAP_PER_WEEK="2"):

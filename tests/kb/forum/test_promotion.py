@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from accounts.service import Principal
+from aftercare.db import utcnow
 from aftercare.errors import Conflict, Forbidden, InvalidTransition
 from helpdesk import service as helpdesk_service
 from helpdesk.models import MessageKind, TicketChannel, TicketStatus
@@ -70,6 +71,16 @@ def test_a_thread_becomes_a_ticket_only_once(session):
     promotion.thread_to_ticket(session, thread, moderator)
     with pytest.raises(Conflict):
         promotion.thread_to_ticket(session, thread, moderator)
+
+
+def test_a_thread_of_an_erased_customer_does_not_become_a_ticket(session):
+    # Erasure leaves the customer row with a placeholder address nobody reads (privacy.erasure).
+    asker = member(session)
+    thread = create_thread(session, asker)
+    asker.customer.erased_at = utcnow()
+    session.flush()
+    with pytest.raises(InvalidTransition):
+        promotion.thread_to_ticket(session, thread, agent(session))
 
 
 def test_only_agents_turn_threads_into_tickets(session):

@@ -1,4 +1,4 @@
-"""The sign-in link e-mail (helpdesk.email.sign_in_link_mail): in the customer's language, and a link
+"""The sign-in link e-mail (helpdesk.email.account_link_mail): in the customer's language, and a link
 that works when it arrives through a real SMTP server.
 
 The expected words are not read from helpdesk.email.strings: the row and the HTML say which language
@@ -12,8 +12,8 @@ import re
 from fastapi.testclient import TestClient
 
 from accounts.service import get_or_create_customer
+from helpdesk.email.account_link_mail import send_sign_in_link
 from helpdesk.email.delivery import drain_outbox
-from helpdesk.email.sign_in_link_mail import send_sign_in_link
 from tests.factories import create_staff, create_ticket, unique_email
 from tests.web.pages_support import csrf_from
 
