@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from accounts.audit import AuditAction, AuditTarget, audit_entries, record_audit
 from accounts.models import ApiToken, AuditEntry, LoginSession, Role, User
-from accounts.service import create_user, normalize_email
+from accounts.service import create_user, end_all_login_sessions, normalize_email
 from aftercare.config import get_settings
 from aftercare.db import utcnow
 from aftercare.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -158,9 +158,7 @@ def _other_active_admins(session: Session, user: User) -> int:
 
 def _end_access(session: Session, user: User, now: datetime) -> dict[str, int]:
     """Delete the user's login sessions and revoke their live API tokens; how many of each."""
-    ended = session.execute(
-        delete(LoginSession).where(LoginSession.user_id == user.id).execution_options(synchronize_session=False)
-    )
+    ended = end_all_login_sessions(session, user)
     revoked = session.execute(
         update(ApiToken)
         .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
@@ -172,7 +170,7 @@ def _end_access(session: Session, user: User, now: datetime) -> dict[str, int]:
         if isinstance(obj, LoginSession | ApiToken) and getattr(obj, "user_id", None) == user.id:
             session.expire(obj)
     return {
-        "sessions_ended": ended.rowcount if isinstance(ended, CursorResult) else 0,
+        "sessions_ended": ended,
         "tokens_revoked": revoked.rowcount if isinstance(revoked, CursorResult) else 0,
     }
 
