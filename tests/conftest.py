@@ -20,6 +20,9 @@ os.environ["AFTERCARE_DATA_DIR"] = str(_TMP / "data")
 os.environ.setdefault("AFTERCARE_SECRET_KEY", "test-secret-key-that-is-long-enough-0123456789")
 os.environ.setdefault("AFTERCARE_PUBLIC_RATE_LIMIT", "1000/minute")
 os.environ.setdefault("AFTERCARE_REPLY_RATE_LIMIT", "1000/minute")
+# Tests that build one person's whole history receive mail from the same fixed address in every
+# test and on both backends; the per-sender limit (30/hour) is tested with its own setting.
+os.environ.setdefault("AFTERCARE_MAIL_IN_RATE_LIMIT", "1000/minute")
 os.environ.pop("AFTERCARE_DATABASE_URL", None)
 
 import pytest  # noqa: E402
