@@ -114,6 +114,9 @@ class Settings(BaseSettings):
     # daily job (privacy.tasks). Unset (the default) keeps everyone until erased on request.
     retention_days_closed_tickets: int | None = None
 
+    # After-sales: how long a purchase is under warranty, for products that say nothing of their own.
+    default_warranty_months: int = Field(default=24, ge=0, le=1200)
+
     @field_validator("retention_days_closed_tickets", mode="before")
     @classmethod
     def _check_retention_days(cls, value: object) -> object:

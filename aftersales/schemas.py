@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated
 
@@ -11,10 +11,13 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, Str
 
 from aftersales.models import (
     BroadcastStatus,
+    EnrolmentSource,
     LapseReason,
     ProgrammeTrigger,
     StepKind,
+    SurveyKind,
 )
+from helpdesk.models import TicketStatus
 from helpdesk.schemas import LanguageTag, PersonName, StrictInput, Tag
 
 MAX_STEPS = 20
@@ -257,3 +260,92 @@ class EmailRow(BaseModel):
     opened: int
     clicked: int
     unsubscribed: int
+
+
+# --- the customer's story (aftersales.customer_story) ---------------------------------------------
+
+
+class StoryPurchaseRead(BaseModel):
+    id: int
+    product_id: int
+    sku: str
+    product_name: str
+    quantity: int
+    amount: Decimal
+    currency: str
+    purchased_at: datetime
+    channel: str
+    # The last day of the warranty (AFTERCARE_DEFAULT_WARRANTY_MONTHS after the purchase day).
+    warranty_until: date
+    in_warranty: bool
+    # Whole months left; 0 once it has run out (or when less than a month is left).
+    warranty_months_left: int
+
+
+class StoryTicketRead(BaseModel):
+    id: int
+    subject: str
+    status: TicketStatus
+    created_at: datetime
+    updated_at: datetime
+
+
+class SurveyScoreRead(BaseModel):
+    kind: SurveyKind
+    score: int
+    answered_at: datetime
+    # CSAT is about a ticket, NPS about a purchase's product.
+    ticket_id: int | None
+    product_name: str | None
+
+
+class StoryProgrammeRead(BaseModel):
+    programme_id: int
+    name: str
+    product_name: str | None
+    source: EnrolmentSource
+    enrolled_at: datetime
+    tips_sent: int
+
+
+class StoryTipRead(BaseModel):
+    programme_name: str
+    step_kind: StepKind
+    day_offset: int
+    sent_at: datetime
+
+
+class StoryLapseRead(BaseModel):
+    reason: LapseReason
+    product_name: str | None
+    last_purchase_at: datetime
+    expected_by: datetime
+    detected_at: datetime
+
+
+class CustomerStoryRead(BaseModel):
+    """One customer's whole story beside their tickets. Lists hold the latest rows; counts hold all."""
+
+    id: int
+    # An erased customer (GDPR Art. 17) has no name or e-mail here: only what statistics keep.
+    erased: bool
+    erased_at: datetime | None
+    name: str | None
+    email: str | None
+    language: str | None
+    customer_since: datetime
+    consent_marketing: bool
+    consent_surveys: bool
+    purchases: list[StoryPurchaseRead]
+    purchase_count: int
+    tickets: list[StoryTicketRead]
+    ticket_count: int
+    # Tickets not yet solved (new, open or pending).
+    open_ticket_count: int
+    last_csat: SurveyScoreRead | None
+    last_nps: SurveyScoreRead | None
+    surveys: list[SurveyScoreRead]
+    programmes: list[StoryProgrammeRead]
+    tips: list[StoryTipRead]
+    tips_sent: int
+    lapsed: StoryLapseRead | None

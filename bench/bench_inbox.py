@@ -5,12 +5,19 @@ statuses, languages, agents and tags, then times what one inbox request does: th
 and one page of each view, on the first page and 2,000 pages deep (keyset cursors), plus the
 subject search. Prints p50/p95 in milliseconds and the query plans of the page queries.
 
-    python bench/bench_inbox.py [--tickets 100000] [--rounds 20] [--postgres URL]
+With ``--fulltext`` it adds five messages to each ticket (one in ten an internal note; words drawn
+from a Zipf-distributed vocabulary of 20,000, as real text is), indexes them once, and times the
+full-text search (``helpdesk.ticket_search``) as the inbox runs it: a rare, a middling and a very
+common word, two words, a half-typed word, an e-mail address, a ticket number, a status facet and
+the next page.
+
+    python bench/bench_inbox.py [--tickets 100000] [--rounds 20] [--postgres URL] [--fulltext]
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import random
 import statistics
 import sys
@@ -27,8 +34,8 @@ from accounts.models import Customer, Role, User  # noqa: E402
 from accounts.service import principal_for_user  # noqa: E402
 from aftercare import migrate  # noqa: E402
 from aftercare.db import Database  # noqa: E402
-from helpdesk import inbox  # noqa: E402
-from helpdesk.models import Ticket, TicketTag  # noqa: E402
+from helpdesk import inbox, ticket_search  # noqa: E402
+from helpdesk.models import Message, Ticket, TicketStatus, TicketTag  # noqa: E402
 
 STATUSES = ["new"] * 15 + ["open"] * 25 + ["pending"] * 10 + ["solved"] * 30 + ["closed"] * 20
 LANGUAGES = ["en", "en", "en", "pl", "id", "tl", "th"]
@@ -93,6 +100,105 @@ def build(database: Database, tickets: int) -> None:
             connection.execute(text("ANALYZE"))
 
 
+MESSAGES_PER_TICKET = 5
+VOCABULARY = 20_000
+SYLLABLES = "ka lo mi ne ru sa te vi do pe ri ba zu go fa hi ju ko li mu".split()
+
+
+def _vocabulary(rng: random.Random) -> list[str]:
+    words: list[str] = []
+    seen: set[str] = set()
+    while len(words) < VOCABULARY:
+        word = "".join(rng.choices(SYLLABLES, k=rng.randint(2, 4)))
+        if word not in seen:
+            seen.add(word)
+            words.append(word)
+    return words
+
+
+def build_messages(database: Database, tickets: int) -> list[str]:
+    """Five messages per ticket and the full-text index of it all (once); returns the vocabulary,
+    most frequent word first."""
+    rng = random.Random(11)
+    vocabulary = _vocabulary(rng)
+    with database.session() as session:
+        if (session.scalar(select(func.count()).select_from(Message)) or 0) >= tickets * MESSAGES_PER_TICKET:
+            return vocabulary
+        print(f"adding {tickets * MESSAGES_PER_TICKET:,} messages and indexing them (once)...", flush=True)
+        started = time.perf_counter()
+        weights = [1 / rank for rank in range(1, VOCABULARY + 1)]
+        cumulative = list(itertools.accumulate(weights))
+        ids = list(session.scalars(select(Ticket.id)))
+        now = datetime.now(UTC)
+        batch = []
+        for ticket_id in ids:
+            for _ in range(MESSAGES_PER_TICKET):
+                body = " ".join(rng.choices(vocabulary, cum_weights=cumulative, k=rng.randint(15, 60)))
+                batch.append(
+                    {
+                        "ticket_id": ticket_id,
+                        "kind": "internal_note" if rng.random() < 0.1 else "public_reply",
+                        "body": body.capitalize() + ".",
+                        "channel": "web",
+                        "created_at": now,
+                    }
+                )
+            if len(batch) >= 20_000:
+                session.execute(insert(Message), batch)
+                batch = []
+        if batch:
+            session.execute(insert(Message), batch)
+        print(f"  messages written in {time.perf_counter() - started:.0f} s", flush=True)
+    # Bulk inserts bypass the flush listener: index it all, a transaction per 5,000 tickets (one
+    # huge transaction makes SQLite's FTS5 spill and rewrite its pages many times over).
+    started = time.perf_counter()
+    for start in range(0, len(ids), 5_000):
+        with database.engine.begin() as connection:
+            ticket_search.reindex(connection, ids[start : start + 5_000])
+    print(f"  indexed in {time.perf_counter() - started:.0f} s", flush=True)
+    with database.engine.begin() as connection:
+        connection.execute(text("ANALYZE"))
+    return vocabulary
+
+
+def bench_fulltext(session, agent, vocabulary: list[str], rounds: int) -> None:
+    customer = session.scalar(select(func.min(Ticket.requester_id)))
+    email = session.scalar(select(Customer.email).where(Customer.id == customer))
+    number = session.scalar(select(func.max(Ticket.id))) // 2
+    queries = [
+        ("rare word (rank 5,000)", ticket_search.SearchQuery(text=vocabulary[5_000])),
+        ("middling word (rank 300)", ticket_search.SearchQuery(text=vocabulary[300])),
+        ("common word (rank 5)", ticket_search.SearchQuery(text=vocabulary[5])),
+        ("subject word 'thermostat' (1 in 3)", ticket_search.SearchQuery(text="thermostat")),
+        ("two words 'docking reset'", ticket_search.SearchQuery(text="docking reset")),
+        ("two body words (ranks 50, 400)", ticket_search.SearchQuery(text=f"{vocabulary[50]} {vocabulary[400]}")),
+        ("half-typed 'thermo'", ticket_search.SearchQuery(text="thermo")),
+        ("half-typed rare word", ticket_search.SearchQuery(text=vocabulary[5_000][:-1])),
+        ("e-mail address", ticket_search.SearchQuery(text=email)),
+        ("ticket number '#N'", ticket_search.SearchQuery(text=f"#{number}")),
+        (
+            "middling word + status=solved",
+            ticket_search.SearchQuery(text=vocabulary[300], status=TicketStatus.SOLVED),
+        ),
+        (
+            "middling word + language=th + tag=wifi",
+            ticket_search.SearchQuery(text=vocabulary[300], language="th", tag="wifi"),
+        ),
+    ]
+    print(f"\nfull-text search, page size 25 (with facet counts and snippets); {rounds} rounds; ms")
+    print(f"{'what':44} {'matches':>8} {'p50':>8} {'p95':>8}")
+    for label, query in queries:
+        first = ticket_search.search(session, query, agent)
+        p50, p95 = timed(lambda query=query: ticket_search.search(session, query, agent), rounds)
+        print(f"{label:44} {first.total:8,} {p50:8.1f} {p95:8.1f}")
+        if label.startswith("middling word (") and first.next is not None:
+            p50, p95 = timed(
+                lambda query=query, cursor=first.next: ticket_search.search(session, query, agent, after=cursor),
+                rounds,
+            )
+            print(f"{'  its next page (keyset)':44} {'':8} {p50:8.1f} {p95:8.1f}")
+
+
 def timed(function, rounds: int) -> tuple[float, float]:
     samples = []
     for _ in range(rounds):
@@ -108,6 +214,7 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--postgres", default="", help="run against this PostgreSQL URL instead of SQLite")
+    parser.add_argument("--fulltext", action="store_true", help="time the full-text ticket search only")
     args = parser.parse_args()
     if args.postgres:
         url = args.postgres
@@ -118,10 +225,20 @@ def main() -> None:
     migrate.upgrade(url)
     database = Database(url)
     build(database, args.tickets)
+    if args.fulltext:
+        vocabulary = build_messages(database, args.tickets)
 
     with database.session() as session:
         agent_user = session.scalar(select(User).where(User.email == "agent0@bench.example"))
         agent = principal_for_user(agent_user)
+        if args.fulltext:
+            messages = session.scalar(select(func.count()).select_from(Message))
+            print(
+                f"{database.engine.dialect.name}: {session.scalar(select(func.count()).select_from(Ticket)):,} tickets, {messages:,} messages"
+            )
+            bench_fulltext(session, agent, vocabulary, args.rounds)
+            database.dispose()
+            return
         total = session.scalar(select(func.count()).select_from(Ticket))
         print(f"{database.engine.dialect.name}: {total:,} tickets; page size 25; {args.rounds} rounds; ms")
         print(f"{'what':44} {'p50':>8} {'p95':>8}")

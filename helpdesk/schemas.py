@@ -187,6 +187,22 @@ class TicketPage(BaseModel):
     total: int
 
 
+class TicketSearchHit(TicketSummary):
+    score: float = Field(description="relevance; higher is better, comparable only within one search")
+    highlight: str = Field(
+        description="HTML: a passage of the ticket's text, escaped, with the words that matched in <mark>"
+    )
+
+
+class TicketSearchPage(BaseModel):
+    """One page of a full-text search (``q``), best match first; the next page is ``cursor=next_cursor``."""
+
+    items: list[TicketSearchHit]
+    total: int
+    next_cursor: str | None
+    facets: dict[TicketStatus, int] = Field(description="matching tickets by status, the other filters applied")
+
+
 class TicketLinksRevoked(BaseModel):
     ticket_id: int
     new_link_sent: bool = Field(description="whether a new link was e-mailed to the ticket's requester")

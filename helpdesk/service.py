@@ -31,6 +31,7 @@ from aftercare.db import utcnow
 from aftercare.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
 from aftercare.events import pending, record
 from aftercare.pagination import page_offset, paginate
+from helpdesk import ticket_search  # noqa: F401 - its flush listener keeps the search index with every change
 from helpdesk.email import notifications
 from helpdesk.email.models import OutboxMessage
 from helpdesk.events import PublicReplyAdded, TicketCreated

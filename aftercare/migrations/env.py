@@ -11,6 +11,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from aftercare.db import make_engine
+from aftercare.migrate import include_name
 
 config = context.config
 metadata = config.attributes.get("target_metadata")
@@ -23,6 +24,7 @@ def _run(connection: Connection) -> None:
         # SQLite can't ALTER most things in place; batch mode recreates tables safely.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

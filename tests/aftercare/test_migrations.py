@@ -16,5 +16,7 @@ def test_history_has_a_single_head(database_url):
 
 def test_migrated_schema_matches_the_models(engine):
     with engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), metadata)
+        differences = compare_metadata(
+            MigrationContext.configure(connection, opts={"include_name": migrate.include_name}), metadata
+        )
     assert differences == []

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,6 +76,47 @@ def _run(command: list[str], env: dict[str, str]) -> None:
             f"{' '.join(command[2:])} failed ({result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}",
             pytrace=False,
         )
+
+
+@contextmanager
+def small_app_server(prefix: str, setup_script: str) -> Iterator[tuple[str, int]]:
+    """A server of its own on a fresh SQLite file (no demo, no index), for journeys that need seconds
+    rather than the demo's set-up: ``setup_script`` (Python, run in the app's environment) makes
+    what the journey needs and prints an id on its last line; yields the base URL and that id."""
+    data_dir = Path(tempfile.mkdtemp(prefix=f"aftercare-e2e-{prefix}-"))
+    port = _free_port()
+    env = {
+        **os.environ,
+        "AFTERCARE_ENVIRONMENT": "development",
+        "AFTERCARE_DATA_DIR": str(data_dir),
+        "AFTERCARE_DATABASE_URL": f"sqlite:///{data_dir / 'aftercare.db'}",
+        "AFTERCARE_SECRET_KEY": "e2e-secret-key-0123456789-0123456789-abcdef",
+        "AFTERCARE_BASE_URL": f"http://127.0.0.1:{port}",
+        "AFTERCARE_LOGIN_RATE_LIMIT": "1000/minute",
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])),
+    }
+    env.pop("AFTERCARE_TEST_DATABASE_URL", None)
+    _run([sys.executable, "-m", "entry.cli", "db", "upgrade"], env)
+    made = subprocess.run(
+        [sys.executable, "-c", setup_script], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert made.returncode == 0, made.stderr
+    made_id = int(made.stdout.strip().splitlines()[-1])
+    log_path = data_dir / "server.log"
+    with log_path.open("w") as log:
+        server = subprocess.Popen(uvicorn_command(port), cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        base_url = f"http://127.0.0.1:{port}"
+        try:
+            wait_until_ready(server, base_url, log_path, 180)
+            yield base_url, made_id
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
 
 
 @pytest.fixture(scope="session")

@@ -11,31 +11,28 @@ runs in seconds rather than waiting for the journeys' demo set-up.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import REPO_ROOT, _free_port, _run
-from tests.serving import uvicorn_command, wait_until_ready
+from tests.e2e.conftest import small_app_server
 
 pytestmark = pytest.mark.browser
 
 AGENT_EMAIL = "draft-agent@example.com"
 AGENT_PASSWORD = "correct horse battery staple"
 REPLY = "Please hold the reset button for ten seconds,\nthen pair the thermostat again."
-MAKE_TICKET = """
+MAKE_TICKET = f"""
 from aftercare.config import get_settings
 from aftercare.db import Database
 from helpdesk import service
+from accounts.models import Role
+from accounts.service import create_user
 from helpdesk.schemas import TicketCreate
 database = Database(get_settings().database_url_resolved)
 with database.session(write=True) as session:
+    create_user(session, email="{AGENT_EMAIL}", name="Dana Agent", role=Role.AGENT, password="{AGENT_PASSWORD}")
     ticket = service.create_ticket(session, TicketCreate(
         customer_email="casey@example.com", customer_name="Casey", subject="Thermostat offline",
         body="Since yesterday the thermostat shows offline in the app."))
@@ -46,63 +43,8 @@ database.dispose()
 
 @pytest.fixture(scope="module")
 def small_server() -> Iterator[tuple[str, int]]:
-    data_dir = Path(tempfile.mkdtemp(prefix="aftercare-e2e-draft-"))
-    port = _free_port()
-    env = {
-        **os.environ,
-        "AFTERCARE_ENVIRONMENT": "development",
-        "AFTERCARE_DATA_DIR": str(data_dir),
-        "AFTERCARE_DATABASE_URL": f"sqlite:///{data_dir / 'aftercare.db'}",
-        "AFTERCARE_SECRET_KEY": "e2e-secret-key-0123456789-0123456789-abcdef",
-        "AFTERCARE_BASE_URL": f"http://127.0.0.1:{port}",
-        "AFTERCARE_LOGIN_RATE_LIMIT": "1000/minute",
-        "HF_HUB_OFFLINE": "1",
-        "TRANSFORMERS_OFFLINE": "1",
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])),
-    }
-    env.pop("AFTERCARE_TEST_DATABASE_URL", None)
-    _run([sys.executable, "-m", "entry.cli", "db", "upgrade"], env)
-    _run(
-        [
-            sys.executable,
-            "-m",
-            "entry.cli",
-            "create-user",
-            "--email",
-            AGENT_EMAIL,
-            "--name",
-            "Dana Agent",
-            "--role",
-            "agent",
-            "--password",
-            AGENT_PASSWORD,
-        ],
-        env,
-    )
-    made = subprocess.run(
-        [sys.executable, "-c", MAKE_TICKET], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300
-    )
-    assert made.returncode == 0, made.stderr
-    ticket_id = int(made.stdout.strip().splitlines()[-1])
-    log_path = data_dir / "server.log"
-    with log_path.open("w") as log:
-        server = subprocess.Popen(
-            uvicorn_command(port),
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        base_url = f"http://127.0.0.1:{port}"
-        try:
-            wait_until_ready(server, base_url, log_path, 180)
-            yield base_url, ticket_id
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
+    with small_app_server("draft", MAKE_TICKET) as served:
+        yield served
 
 
 @pytest.fixture

@@ -34,7 +34,7 @@ def test_inbox_text_search_filters_by_subject(client, session):
     create_ticket(session, subject="Earbuds crackle in the left ear")
     create_ticket(session, subject="Thermostat schedule question")
     html = client.get("/agent/tickets", params={"q": "crackle", "view": "all"}).text
-    assert "Earbuds crackle" in html and "Thermostat schedule question" not in html
+    assert "Earbuds <mark>crackle</mark>" in html and "Thermostat schedule question" not in html
 
 
 def test_inbox_htmx_filter_returns_only_the_results(client, session):
@@ -51,7 +51,7 @@ def test_inbox_pages_with_a_cursor_link(client, session):
         ticket = create_ticket(session, subject=f"Paged ticket {n:02d}")
         ticket.updated_at = base + timedelta(seconds=n)
     session.flush()
-    first = client.get("/agent/tickets", params={"view": "all", "q": "Paged ticket"}).text
+    first = client.get("/agent/tickets", params={"view": "all"}).text
     older = re.search(r'href="(/agent/tickets\?[^"]*older=[^"]+)"', first)
     assert older and "Paged ticket 29" in first and "Paged ticket 04" not in first
     second = client.get(older.group(1).replace("&amp;", "&")).text

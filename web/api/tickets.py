@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from accounts import guards
 from accounts.service import Principal
 from aftercare.config import Settings
-from helpdesk import service
+from helpdesk import service, ticket_search
 from helpdesk.models import Ticket, TicketChannel, TicketStatus
 from helpdesk.schemas import (
     MessageCreate,
@@ -19,6 +19,8 @@ from helpdesk.schemas import (
     TicketPage,
     TicketRead,
     TicketReceipt,
+    TicketSearchHit,
+    TicketSearchPage,
     TicketSummary,
     TicketUpdate,
 )
@@ -73,7 +75,7 @@ def create_ticket(
     return TicketCreated(**read.model_dump(), access_url=f"{settings.base_url}/tickets/{ticket.id}?access_token={link}")
 
 
-@router.get("", response_model=TicketPage)
+@router.get("", response_model=TicketPage | TicketSearchPage)
 def list_tickets(
     session: DbSession,
     principal: ApiPrincipal,
@@ -83,8 +85,33 @@ def list_tickets(
     tag: Annotated[str | None, Query(max_length=64)] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=service.MAX_PAGE_SIZE)] = 25,
-) -> TicketPage:
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=ticket_search.MAX_QUERY_CHARS,
+            description="full-text search over every status (ranked; pages by `cursor`, not `page`)",
+        ),
+    ] = None,
+    cursor: Annotated[str | None, Query(max_length=64, description="`next_cursor` of the previous search page")] = None,
+) -> TicketPage | TicketSearchPage:
     _require_reader(principal)
+    if q is not None and q.strip():
+        query = ticket_search.SearchQuery(text=q, status=status, assignee=assignee, language=language, tag=tag)
+        after = ticket_search.SearchCursor.decode(cursor) if cursor else None
+        found = ticket_search.search(session, query, principal, after=after, size=page_size)
+        return TicketSearchPage(
+            items=[
+                TicketSearchHit(
+                    **TicketSummary.model_validate(hit.ticket).model_dump(),
+                    score=hit.score,
+                    highlight=str(ticket_search.to_html(hit.snippet)),
+                )
+                for hit in found.hits
+            ],
+            total=found.total,
+            next_cursor=found.next.encode() if found.next else None,
+            facets=found.facets,
+        )
     filters = service.TicketFilters(status=status, assignee=assignee, language=language, tag=tag)
     tickets, total = service.list_tickets(session, filters, principal, page=page, page_size=page_size)
     return TicketPage(

@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 from accounts.models import User
 from accounts.service import Principal
 from aftercare.errors import DomainError
-from helpdesk import inbox, macros, service
+from aftersales.customer_story import PANEL_LIMITS, customer_story
+from helpdesk import inbox, macros, service, ticket_search
 from helpdesk.models import MessageKind, TicketPriority, TicketStatus, TicketTag
 from helpdesk.schemas import MessageCreate, TicketUpdate
 from helpdesk.transitions import can_reply_publicly, check_reply, next_statuses
@@ -79,6 +80,7 @@ def inbox_page(
     q: Annotated[str, Query(max_length=inbox.MAX_SEARCH_CHARS)] = "",
     older: Annotated[str, Query(max_length=48)] = "",
     newer: Annotated[str, Query(max_length=48)] = "",
+    after: Annotated[str, Query(max_length=64)] = "",
 ) -> Response:
     chosen_status = TicketStatus(status) if status in set(TicketStatus) else None
     # A status asked for without a view means "whatever view holds it".
@@ -92,13 +94,31 @@ def inbox_page(
         tag=tag.strip() or None,
         text=q.strip() or None,
     )
-    page = inbox.inbox_page(
-        session,
-        query,
-        principal,
-        older_than=inbox.Cursor.decode(older) if older else None,
-        newer_than=inbox.Cursor.decode(newer) if newer else None,
-        size=PAGE_SIZE,
+    # Words in the box search every ticket, in every status; the filters narrow it (facets).
+    search = (
+        ticket_search.search(
+            session,
+            ticket_search.SearchQuery(
+                text=query.text, status=query.status, assignee=query.assignee, language=query.language, tag=query.tag
+            ),
+            principal,
+            after=ticket_search.SearchCursor.decode(after) if after else None,
+            size=PAGE_SIZE,
+        )
+        if query.text
+        else None
+    )
+    page = (
+        inbox.InboxPage(tickets=[], total=0)
+        if search is not None
+        else inbox.inbox_page(
+            session,
+            query,
+            principal,
+            older_than=inbox.Cursor.decode(older) if older else None,
+            newer_than=inbox.Cursor.decode(newer) if newer else None,
+            size=PAGE_SIZE,
+        )
     )
     filters = {
         "view": chosen_view.value,
@@ -120,7 +140,16 @@ def inbox_page(
         "counts": inbox.view_counts(session, principal),
         "older_url": page_url(older=page.older.encode()) if page.older else None,
         "newer_url": page_url(newer=page.newer.encode()) if page.newer else None,
-        "first_url": page_url() if (older or newer) else None,
+        "first_url": page_url() if (older or newer or after) else None,
+        "search": search,
+        "more_url": page_url(after=search.next.encode()) if search is not None and search.next else None,
+        "facet_url": lambda status_="": (
+            "/agent/tickets?"
+            + urlencode(
+                {**{k: v for k, v in kept.items() if k != "status"}, **({"status": status_} if status_ else {})}
+            )
+        ),
+        "highlight": ticket_search.to_html,
         "view_url": lambda view_: "/agent/tickets?" + urlencode({"view": view_.value}),
         "statuses": list(TicketStatus),
         "languages": settings.languages,
@@ -135,6 +164,13 @@ def _ticket_page(
 ) -> Response:
     ticket = service.get_ticket_for(session, ticket_id, principal)
     other_tickets, other_total = inbox.customer_tickets(session, ticket)
+    story = customer_story(
+        session,
+        ticket.requester_id,
+        warranty_months=request.app.state.settings.default_warranty_months,
+        exclude_ticket_id=ticket.id,
+        limits=PANEL_LIMITS,
+    )
     agents = _agents(session)
     public = can_reply_publicly(ticket)
     context = {
@@ -154,6 +190,7 @@ def _ticket_page(
         "reply_status": "",
         "other_tickets": other_tickets,
         "other_total": other_total,
+        "story": story,
         "macros": macros.list_macros(session, language=ticket.language),
         **extra,
     }
