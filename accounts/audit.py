@@ -1,4 +1,5 @@
-"""The audit trail of accounts and personal data: invitations, role changes, (de)activations, exports, erasures.
+"""The audit trail of accounts and personal data (invitations, role changes, (de)activations, exports,
+erasures) and of how tickets are routed and timed (teams, routing rules, SLA policies, business hours).
 
 Entries are written in the same transaction as the change they record, so one never exists without
 the other. They name people by id only: the trail must survive an erasure without keeping what was erased.
@@ -27,11 +28,28 @@ class AuditAction(StrEnum):
     CUSTOMER_EXPORTED = "customer.exported"
     CUSTOMER_ERASURE_REQUESTED = "customer.erasure_requested"
     CUSTOMER_ERASED = "customer.erased"
+    # Help-desk operations (helpdesk.operations.admin): who changed how tickets are routed and timed.
+    TEAM_CREATED = "team.created"
+    TEAM_UPDATED = "team.updated"
+    TEAM_MEMBER_SET = "team.member_set"
+    TEAM_MEMBER_REMOVED = "team.member_removed"
+    ROUTING_RULE_CREATED = "routing_rule.created"
+    ROUTING_RULE_UPDATED = "routing_rule.updated"
+    ROUTING_RULE_DELETED = "routing_rule.deleted"
+    SLA_POLICY_CREATED = "sla_policy.created"
+    SLA_POLICY_UPDATED = "sla_policy.updated"
+    SLA_POLICY_DELETED = "sla_policy.deleted"
+    BUSINESS_HOURS_CREATED = "business_hours.created"
+    BUSINESS_HOURS_UPDATED = "business_hours.updated"
 
 
 class AuditTarget(StrEnum):
     USER = "user"
     CUSTOMER = "customer"
+    TEAM = "team"
+    ROUTING_RULE = "routing_rule"
+    SLA_POLICY = "sla_policy"
+    BUSINESS_HOURS = "business_hours"
 
 
 def record_audit(

@@ -6,7 +6,7 @@ import ipaddress
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -109,6 +109,14 @@ class Settings(BaseSettings):
     # "mx.example.com"): only its verdicts count. Empty: the topmost header counts.
     mail_in_authserv_id: str = ""
     attachment_max_bytes: int = 8 * 1024 * 1024
+    # Uploads (portal, agent page, API): at most this many files per message, each within
+    # attachment_max_bytes; an agent's reply e-mails its files up to attachment_email_max_bytes
+    # in all (the rest stay on the ticket page, which the e-mail links to).
+    attachment_max_count: int = Field(default=10, ge=1)
+    attachment_email_max_bytes: int = Field(default=20 * 1024 * 1024, ge=0)
+    # Where attachment files live: "local" (data_dir/attachments); the storage interface
+    # (helpdesk.attachments.storage) is where an S3-compatible store would be added.
+    attachment_storage: Literal["local"] = "local"
 
     # Privacy: customers with no open ticket and no activity for this many days are erased by a
     # daily job (privacy.tasks). Unset (the default) keeps everyone until erased on request.
@@ -116,6 +124,8 @@ class Settings(BaseSettings):
 
     # After-sales: how long a purchase is under warranty, for products that say nothing of their own.
     default_warranty_months: int = Field(default=24, ge=0, le=1200)
+    # After-sales: days after a purchase in which it may be returned, for products without their own.
+    default_return_days: int = Field(default=30, ge=0, le=3650)
 
     @field_validator("retention_days_closed_tickets", mode="before")
     @classmethod

@@ -14,8 +14,9 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # two branches' files never claim the same number (0001-0014 predate this).
 FILE_TEMPLATE = "%%(year)d_%%(month).2d_%%(day).2d_%%(rev)s_%%(slug)s"
 # Tables no model describes, left out when the models are compared with the database: the
-# full-text ticket index (helpdesk.ticket_search writes it in SQL) and SQLite's FTS5 tables.
-UNMODELLED_TABLES = re.compile(r"^(ticket_search|ticket_fts(_[a-z]+)?)$")
+# full-text ticket index (helpdesk.ticket_search writes it in SQL), its PostgreSQL vectors and
+# SQLite's FTS5 tables.
+UNMODELLED_TABLES = re.compile(r"^(ticket_search(_vectors)?|ticket_fts(_[a-z]+)?)$")
 
 
 def include_name(name: str | None, type_: str, parent_names: object) -> bool:

@@ -76,7 +76,9 @@ def whole_months_between(start: date, end: date) -> int:
 
 
 def _purchase_read(purchase: Purchase, *, today: date, warranty_months: int) -> StoryPurchaseRead:
-    until = add_months(purchase.purchased_at.date(), warranty_months)
+    # The product's own warranty period wins; ``warranty_months`` is the default for the rest.
+    own = purchase.product.warranty_months
+    until = add_months(purchase.purchased_at.date(), own if own is not None else warranty_months)
     return StoryPurchaseRead(
         id=purchase.id,
         product_id=purchase.product_id,

@@ -54,11 +54,11 @@ def _environment() -> Environment:
     )
 
 
-def _render(name: str, **context: Any) -> str:
+def render_email(name: str, **context: Any) -> str:
     return _environment().get_template(name).render(**context)
 
 
-def _greeting(words: dict[str, str], customer: Customer) -> str:
+def greeting_line(words: dict[str, str], customer: Customer) -> str:
     name = (customer.name or "").strip()
     return words["greeting"].format(name=name) if name else words["greeting_anonymous"]
 
@@ -76,7 +76,7 @@ def tip_email(
     language, words = strings_for(customer.language)
     context = {
         "w": words,
-        "greeting": _greeting(words, customer),
+        "greeting": greeting_line(words, customer),
         "intro": words[f"intro_{step.kind}"].format(product=product.name),
         "title": choice.content.title,
         "body_text": choice.content.body_markdown,
@@ -90,8 +90,8 @@ def tip_email(
     }
     return EmailContent(
         subject=f"{product.name}: {choice.content.title}",
-        text=_render("tip.txt", **context),
-        html=_render("tip.html", **context),
+        text=render_email("tip.txt", **context),
+        html=render_email("tip.html", **context),
         language=language,
     )
 
@@ -125,7 +125,7 @@ def survey_email(
         low, high = words["nps_low"], words["nps_high"]
     context = {
         "w": words,
-        "greeting": _greeting(words, customer),
+        "greeting": greeting_line(words, customer),
         "intro": intro,
         "low": low,
         "high": high,
@@ -135,8 +135,8 @@ def survey_email(
     }
     return EmailContent(
         subject=subject,
-        text=_render("survey.txt", **context),
-        html=_render("survey.html", **context),
+        text=render_email("survey.txt", **context),
+        html=render_email("survey.html", **context),
         language=language,
     )
 
@@ -145,14 +145,14 @@ def broadcast_email(broadcast: Broadcast, customer: Customer) -> EmailContent:
     language, words = strings_for(customer.language)
     context = {
         "w": words,
-        "greeting": _greeting(words, customer),
+        "greeting": greeting_line(words, customer),
         "body_text": broadcast.body,
         "body_html": render_markdown(broadcast.body),
         "language": language,
     }
     return EmailContent(
         subject=broadcast.subject,
-        text=_render("broadcast.txt", **context),
-        html=_render("broadcast.html", **context),
+        text=render_email("broadcast.txt", **context),
+        html=render_email("broadcast.html", **context),
         language=language,
     )

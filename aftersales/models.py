@@ -65,6 +65,12 @@ class Product(TimestampMixin, Base):
     name: Mapped[str] = mapped_column(String(200))
     # A subscription-type product is expected to be bought again every ``renewal_days``.
     renewal_days: Mapped[int | None]
+    # Warranty and return windows; None = the defaults in settings (aftersales.claims).
+    warranty_months: Mapped[int | None]
+    return_days: Mapped[int | None]
+    # Maintenance every this many days (filters, servicing): the service reminder comes before each
+    # one; a product without it but with ``renewal_days`` gets the reminder before its renewal.
+    service_interval_days: Mapped[int | None]
 
     tag_rows: Mapped[list[ProductTag]] = relationship(
         cascade="all, delete-orphan", order_by="ProductTag.tag", lazy="selectin"
@@ -103,6 +109,9 @@ class Purchase(Base):
     purchased_at: Mapped[datetime]
     # Free text from the shop ("web", "store", "amazon"...): reports group by it, nothing branches on it.
     channel: Mapped[str] = mapped_column(String(32), default="web")
+    # Pay-later orders: payment reminders come before ``due_at`` until ``paid_at`` is set.
+    due_at: Mapped[datetime | None] = mapped_column(index=True)
+    paid_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     customer: Mapped[Customer] = relationship()

@@ -29,8 +29,9 @@ from aftercare.errors import Conflict, NotFound
 from aftercare.events import record
 from aftercare.pagination import window
 from aftersales.events import PurchaseRecorded
+from aftersales.lifecycle_schemas import PurchaseUpdate
 from aftersales.models import Product, ProductTag, Purchase
-from aftersales.schemas import ProductUpdate, PurchaseCreate, PurchaseRead
+from aftersales.schemas import ProductCreate, ProductUpdate, PurchaseCreate, PurchaseRead
 from helpdesk.email.suppression import is_erased_address
 
 CSV_COLUMNS = (
@@ -81,12 +82,28 @@ def get_product(session: Session, product_id: int) -> Product:
     return product
 
 
+def create_product(session: Session, data: ProductCreate) -> Product:
+    """A new product; a SKU that exists already is a conflict (change it with ``update_product``)."""
+    if get_product_by_sku(session, data.sku) is not None:
+        raise Conflict(f"a product with SKU {data.sku!r} exists already")
+    product = Product(sku=data.sku, name=data.name)
+    session.add(product)
+    session.flush()
+    return update_product(session, product, data)
+
+
 def update_product(session: Session, product: Product, changes: ProductUpdate) -> Product:
     given = changes.model_fields_set
     if "name" in given and changes.name is not None:
         product.name = changes.name
     if "renewal_days" in given:
         product.renewal_days = changes.renewal_days
+    if "warranty_months" in given:
+        product.warranty_months = changes.warranty_months
+    if "return_days" in given:
+        product.return_days = changes.return_days
+    if "service_interval_days" in given:
+        product.service_interval_days = changes.service_interval_days
     if "tags" in given and changes.tags is not None:
         wanted = sorted(set(changes.tags))
         product.tag_rows[:] = [row for row in product.tag_rows if row.tag in wanted]
@@ -137,6 +154,7 @@ def record_purchase(session: Session, data: PurchaseCreate, *, default_channel: 
         currency=data.currency,
         purchased_at=data.purchased_at,
         channel=data.channel or default_channel,
+        due_at=data.due_at,
     )
     try:
         # A savepoint: a concurrent writer of the same order id loses the race without
@@ -175,7 +193,27 @@ def purchase_read(purchase: Purchase) -> PurchaseRead:
         purchased_at=purchase.purchased_at,
         channel=purchase.channel,
         created_at=purchase.created_at,
+        due_at=purchase.due_at,
+        paid_at=purchase.paid_at,
     )
+
+
+def get_purchase(session: Session, purchase_id: int) -> Purchase:
+    purchase = session.get(Purchase, purchase_id, options=[joinedload(Purchase.customer), joinedload(Purchase.product)])
+    if purchase is None:
+        raise NotFound(f"purchase {purchase_id} not found")
+    return purchase
+
+
+def update_purchase(session: Session, purchase: Purchase, changes: PurchaseUpdate) -> Purchase:
+    """Set a purchase's due date or payment; a payment stops its reminders (``aftersales.lifecycle``)."""
+    given = changes.model_fields_set
+    if "due_at" in given:
+        purchase.due_at = changes.due_at
+    if "paid_at" in given:
+        purchase.paid_at = changes.paid_at
+    session.flush()
+    return purchase
 
 
 def list_purchases(

@@ -75,11 +75,18 @@ class PurchaseCreate(StrictInput):
     channel: Channel | None = None
     # The checkout's "send me tips and news" box, when the shop has one: tips are marketing mail.
     marketing_consent: bool | None = None
+    # Pay-later orders: payment reminders come before it (aftersales.lifecycle).
+    due_at: datetime | None = None
 
     @field_validator("purchased_at")
     @classmethod
     def _aware(cls, value: datetime) -> datetime:
         return as_utc(value)
+
+    @field_validator("due_at")
+    @classmethod
+    def _aware_due(cls, value: datetime | None) -> datetime | None:
+        return as_utc(value) if value is not None else None
 
 
 class ProductRead(BaseModel):
@@ -90,12 +97,24 @@ class ProductRead(BaseModel):
     name: str
     tags: list[str]
     renewal_days: int | None
+    # None: the defaults (AFTERCARE_DEFAULT_WARRANTY_MONTHS, AFTERCARE_DEFAULT_RETURN_DAYS).
+    warranty_months: int | None = None
+    return_days: int | None = None
+    service_interval_days: int | None = None
 
 
 class ProductUpdate(StrictInput):
     name: ProductName | None = None
     tags: list[Tag] | None = Field(default=None, max_length=20)
     renewal_days: int | None = Field(default=None, ge=1, le=3650)
+    warranty_months: int | None = Field(default=None, ge=0, le=1200)
+    return_days: int | None = Field(default=None, ge=0, le=3650)
+    service_interval_days: int | None = Field(default=None, ge=1, le=3650)
+
+
+class ProductCreate(ProductUpdate):
+    sku: Sku
+    name: ProductName
 
 
 class PurchaseRead(BaseModel):
@@ -113,6 +132,8 @@ class PurchaseRead(BaseModel):
     purchased_at: datetime
     channel: str
     created_at: datetime
+    due_at: datetime | None = None
+    paid_at: datetime | None = None
 
 
 class StepCreate(StrictInput):
@@ -275,7 +296,7 @@ class StoryPurchaseRead(BaseModel):
     currency: str
     purchased_at: datetime
     channel: str
-    # The last day of the warranty (AFTERCARE_DEFAULT_WARRANTY_MONTHS after the purchase day).
+    # The last day of the warranty (the product's warranty_months, else AFTERCARE_DEFAULT_WARRANTY_MONTHS).
     warranty_until: date
     in_warranty: bool
     # Whole months left; 0 once it has run out (or when less than a month is left).

@@ -6,7 +6,8 @@
 - A link is signed and names one invitation of one customer; opening it shows the question, only
   a POST (a click) answers, so e-mail link scanners can't vote. One answer per invitation, which
   the customer may change until the invitation closes.
-- A detractor (NPS 0-6) or a CSAT of 1-2 opens a follow-up ticket, once per answer.
+- A detractor (NPS 0-6) or a CSAT of 1-2 opens a follow-up ticket, once per answer; a promoter
+  (9-10) gets a review invitation for the product, once ever (``aftersales.reviews``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from aftercare.config import get_settings
 from aftercare.db import utcnow
 from aftercare.errors import InvalidTransition, NotFound, ValidationFailed
 from aftercare.pagination import window
+from aftersales import reviews
 from aftersales.emails import survey_email
 from aftersales.models import Purchase, SurveyInvitation, SurveyKind, SurveyResponse
 from aftersales.schemas import SurveyAnswer
@@ -288,6 +290,8 @@ def submit_answer(
     if needs_follow_up(kind, response.score) and response.follow_up_ticket_id is None:
         response.follow_up_ticket_id = _follow_up_ticket(session, invitation, response).id
         session.flush()
+    # A promoter is asked for a review once per product, after answering (aftersales.reviews).
+    reviews.invite_promoter(session, invitation, response, now=now)
     return response
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 
-from aftersales import lapsed, programmes, segments, surveys
+from aftersales import lapsed, lifecycle, programmes, segments, surveys
 from aftersales.schemas import SchedulingSummary
 from workers.queue import crontab, formerly, periodic, worker_database
 
@@ -36,6 +36,13 @@ def send_survey_invitations() -> dict[str, int]:
     """Every quarter hour: CSAT for tickets solved some hours ago, NPS for purchases of the right age."""
     with worker_database().session(write=True) as session:
         return surveys.run_survey_pass(session)
+
+
+@periodic(crontab(minute="*/15"))
+def send_lifecycle_messages() -> dict[str, int]:
+    """Every quarter hour: confirmations, welcomes, payment and service reminders, win-backs that are due."""
+    with worker_database().session(write=True) as session:
+        return lifecycle.run_lifecycle_pass(session)
 
 
 @periodic(crontab(minute="30", hour="2"))

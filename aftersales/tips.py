@@ -66,7 +66,7 @@ def published_content(article: Article, language: str) -> ArticleContent | None:
     return None
 
 
-def _candidates(session: Session, product_tags: list[str], kinds: tuple[ArticleKind, ...]) -> Sequence[Article]:
+def candidate_articles(session: Session, product_tags: list[str], kinds: tuple[ArticleKind, ...]) -> Sequence[Article]:
     return session.scalars(
         select(Article)
         .where(
@@ -105,7 +105,7 @@ def select_tip_article(
     if cache is not None and key in cache:
         candidates = cache[key]
     else:
-        candidates = _candidates(session, product_tags, kinds)
+        candidates = candidate_articles(session, product_tags, kinds)
         if cache is not None:
             cache[key] = candidates
     language = customer_language(customer)

@@ -34,6 +34,8 @@ def _before_command(context: typer.Context) -> None:
     register_jobs()
     # After-commit subscribers (aftercare.events): a ticket created by any command (mail-in, the
     # demo) is confirmed by e-mail. Importing is cheap; the search model loads on first search.
+    import aftersales.ticket_facts  # noqa: F401 - routing and SLA conditions on products and segments
+    import helpdesk.notifications.subscribers  # noqa: F401 - subscribes on import
     import kb.subscribers  # noqa: F401 - subscribes on import
 
 

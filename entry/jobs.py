@@ -11,6 +11,7 @@ from workers import queue
 
 TASK_MODULES: tuple[str, ...] = (
     "helpdesk.email.tasks",
+    "helpdesk.operations.tasks",
     "kb.feedback.tasks",
     "aftersales.tasks",
     "privacy.tasks",

@@ -5,6 +5,8 @@ and the confirmation's threading travel with it, so that a subscriber decides (t
 sends the confirmation with articles to try; ``confirm`` is False for bulk mail, which is never
 answered). ``PublicReplyAdded`` is an agent's public reply from any route (page or API).
 ``EmailQueued`` is a row put in the outbox: after the commit a worker is nudged to send it.
+``MessageAdded`` (every message) and ``TicketAssigned`` feed agents' notifications
+(``helpdesk.notifications.subscribers``).
 """
 
 from __future__ import annotations
@@ -46,3 +48,31 @@ class EmailQueued(Event):
     """Something waits in the outbox; one per transaction, however many rows (equal events merge)."""
 
     name: ClassVar[str] = "email_queued"
+
+
+@dataclass(frozen=True)
+class MessageAdded(Event):
+    """Any message on a ticket, from any route: a customer's reply, an agent's reply or note.
+
+    Agents' notifications react to it (a mention in a note, the customer wrote on my ticket).
+    """
+
+    name: ClassVar[str] = "message_added"
+
+    ticket_id: int
+    message_id: int
+    kind: str
+    # The user who wrote it (an agent, or a customer with an account); None without one.
+    author_user_id: int | None
+    # Written by the requester (with or without an account), not by staff.
+    from_customer: bool
+
+
+@dataclass(frozen=True)
+class TicketAssigned(Event):
+    name: ClassVar[str] = "ticket_assigned"
+
+    ticket_id: int
+    assignee_id: int
+    # Who assigned it (None: the system); an agent taking a ticket is told nothing.
+    actor_user_id: int | None

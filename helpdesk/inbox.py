@@ -12,12 +12,14 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, select, true
 from sqlalchemy.orm import Session, selectinload
 
 from accounts import guards
 from accounts.service import Principal
+from aftercare.db import UTCDateTime, utcnow
 from aftercare.errors import ValidationFailed
 from aftercare.pagination import count_rows, paginate
 from helpdesk.models import Ticket, TicketStatus, TicketTag
@@ -36,6 +38,8 @@ class InboxView(StrEnum):
     PENDING = "pending"
     SOLVED = "solved"
     ALL = "all"
+    # Unsolved tickets whose running SLA target is at risk or already missed (helpdesk.operations.sla).
+    AT_RISK = "at_risk"
 
 
 def _view_condition(view: InboxView, principal: Principal) -> ColumnElement[bool]:
@@ -47,8 +51,26 @@ def _view_condition(view: InboxView, principal: Principal) -> ColumnElement[bool
         InboxView.PENDING: Ticket.status == TicketStatus.PENDING,
         InboxView.SOLVED: Ticket.status == TicketStatus.SOLVED,
         InboxView.ALL: true(),
+        InboxView.AT_RISK: and_(Ticket.status.in_(UNSOLVED), Ticket.sla_at_risk_at <= utcnow()),
     }
     return conditions[view]
+
+
+class InboxSort(StrEnum):
+    # Newest change first.
+    UPDATED = "updated"
+    # Soonest SLA due time first (helpdesk.operations.sla); tickets with no target running last.
+    DUE = "due"
+
+
+# Where tickets with no SLA target running sort under InboxSort.DUE (after every real due time).
+NO_DUE = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+def _sort_key(sort: InboxSort) -> ColumnElement[datetime]:
+    if sort is InboxSort.DUE:
+        return func.coalesce(Ticket.sla_next_due_at, literal(NO_DUE, UTCDateTime()))
+    return Ticket.updated_at
 
 
 @dataclass(frozen=True)
@@ -61,6 +83,7 @@ class InboxQuery:
     tag: str | None = None
     # Words of the subject, or a ticket number ("#123" or "123").
     text: str | None = None
+    sort: InboxSort = InboxSort.UPDATED
 
 
 @dataclass(frozen=True)
@@ -86,7 +109,10 @@ class Cursor:
         return cls(updated_at=updated_at, id=int(match.group(2)))
 
     @classmethod
-    def of(cls, ticket: Ticket) -> Cursor:
+    def of(cls, ticket: Ticket, sort: InboxSort = InboxSort.UPDATED) -> Cursor:
+        """The ticket's position; under InboxSort.DUE ``updated_at`` holds its sort key, the due time."""
+        if sort is InboxSort.DUE:
+            return cls(updated_at=ticket.sla_next_due_at or NO_DUE, id=ticket.id)
         return cls(updated_at=ticket.updated_at, id=ticket.id)
 
 
@@ -152,19 +178,27 @@ def _page_query(conditions: list[ColumnElement[bool]]) -> Select[tuple[Ticket]]:
     )
 
 
-def _before(cursor: Cursor) -> ColumnElement[bool]:
-    """Older than the cursor in (updated_at, id) order."""
-    return or_(
-        Ticket.updated_at < cursor.updated_at,
-        and_(Ticket.updated_at == cursor.updated_at, Ticket.id < cursor.id),
-    )
+def _before(cursor: Cursor, sort: InboxSort = InboxSort.UPDATED) -> ColumnElement[bool]:
+    """Further down the list than the cursor: older, or (by due time) due later."""
+    key = _sort_key(sort)
+    if sort is InboxSort.DUE:
+        return or_(key > cursor.updated_at, and_(key == cursor.updated_at, Ticket.id > cursor.id))
+    return or_(key < cursor.updated_at, and_(key == cursor.updated_at, Ticket.id < cursor.id))
 
 
-def _after(cursor: Cursor) -> ColumnElement[bool]:
-    return or_(
-        Ticket.updated_at > cursor.updated_at,
-        and_(Ticket.updated_at == cursor.updated_at, Ticket.id > cursor.id),
-    )
+def _after(cursor: Cursor, sort: InboxSort = InboxSort.UPDATED) -> ColumnElement[bool]:
+    """Further up the list than the cursor."""
+    key = _sort_key(sort)
+    if sort is InboxSort.DUE:
+        return or_(key < cursor.updated_at, and_(key == cursor.updated_at, Ticket.id < cursor.id))
+    return or_(key > cursor.updated_at, and_(key == cursor.updated_at, Ticket.id > cursor.id))
+
+
+def _list_order(sort: InboxSort, *, reverse: bool = False) -> tuple[ColumnElement[Any], ...]:
+    """The list's order (newest first, or soonest due first), or its reverse to walk back up."""
+    key = _sort_key(sort)
+    ascending = (sort is InboxSort.DUE) != reverse
+    return (key.asc(), Ticket.id.asc()) if ascending else (key.desc(), Ticket.id.desc())
 
 
 def inbox_page(
@@ -182,13 +216,13 @@ def inbox_page(
         raise ValidationFailed(f"page size must be between 1 and {MAX_PAGE_SIZE}")
     conditions = _filters(query, principal)
     total = count_rows(session, select(Ticket.id).where(*conditions))
-    newest_first = (Ticket.updated_at.desc(), Ticket.id.desc())
+    sort = query.sort
     if newer_than is not None:
         # Walk towards the newest, then turn the rows around for display.
         rows = list(
             session.scalars(
-                _page_query([*conditions, _after(newer_than)])
-                .order_by(Ticket.updated_at.asc(), Ticket.id.asc())
+                _page_query([*conditions, _after(newer_than, sort)])
+                .order_by(*_list_order(sort, reverse=True))
                 .limit(size + 1)
             )
         )
@@ -199,18 +233,18 @@ def inbox_page(
         tickets = list(reversed(rows[:size]))
         has_older = True
     else:
-        extra = [_before(older_than)] if older_than is not None else []
-        rows = list(session.scalars(_page_query([*conditions, *extra]).order_by(*newest_first).limit(size + 1)))
+        extra = [_before(older_than, sort)] if older_than is not None else []
+        rows = list(session.scalars(_page_query([*conditions, *extra]).order_by(*_list_order(sort)).limit(size + 1)))
         has_older = len(rows) > size
         tickets = rows[:size]
-        has_newer = older_than is not None and _exists(session, [*conditions, _after(older_than)])
+        has_newer = older_than is not None and _exists(session, [*conditions, _after(older_than, sort)])
     if not tickets:
         return InboxPage(tickets=[], total=total)
     return InboxPage(
         tickets=tickets,
         total=total,
-        older=Cursor.of(tickets[-1]) if has_older else None,
-        newer=Cursor.of(tickets[0]) if has_newer else None,
+        older=Cursor.of(tickets[-1], sort) if has_older else None,
+        newer=Cursor.of(tickets[0], sort) if has_newer else None,
     )
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from accounts.models import Customer, User
 from aftercare.db import Base, TimestampMixin, utcnow
+from helpdesk.operations.models import Team
+from helpdesk.operations.sla_state import SlaState, sla_state
 
 
 class TicketStatus(StrEnum):
@@ -44,6 +46,10 @@ class AuditField(StrEnum):
     ASSIGNEE = "assignee"
     PRIORITY = "priority"
     TAGS = "tags"
+    # Merged into another ticket / another merged into this one, and their undoing (helpdesk.merge).
+    MERGE = "merge"
+    # The team routing (helpdesk.operations.routing) or an agent gave it.
+    TEAM = "team"
 
 
 class Ticket(TimestampMixin, Base):
@@ -73,18 +79,43 @@ class Ticket(TimestampMixin, Base):
     # The ticket this one may belong to, for an agent to merge: mail that named that ticket in its
     # subject but could not be trusted to come from its requester (helpdesk.email.mail_in.threading).
     related_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"), index=True)
+    # Set while this ticket is merged into that one (helpdesk.merge): replies to it land there.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"), index=True)
+    # Help-desk operations (helpdesk.operations): the team routing gave it, and its SLA clock.
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"), index=True)
+    sla_policy_id: Mapped[int | None] = mapped_column(ForeignKey("sla_policies.id", ondelete="SET NULL"))
+    sla_started_at: Mapped[datetime | None]
+    # Business time the clock stood still (pending, solved): it pushes the resolution target back.
+    sla_paused_at: Mapped[datetime | None]
+    sla_paused_seconds: Mapped[int] = mapped_column(default=0, server_default="0")
+    first_response_due_at: Mapped[datetime | None]
+    first_responded_at: Mapped[datetime | None]
+    resolution_due_at: Mapped[datetime | None]
+    # The earliest target still running (None: none) and when it becomes at risk: the inbox's order and view.
+    sla_next_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    sla_at_risk_at: Mapped[datetime | None]
 
     requester: Mapped[Customer] = relationship()
     assignee: Mapped[User | None] = relationship()
+    team: Mapped[Team | None] = relationship()
+    # By time: a merge brings in messages of another ticket (ids break ties of one instant).
     messages: Mapped[list[Message]] = relationship(
-        back_populates="ticket", order_by="Message.id", cascade="all, delete-orphan"
+        back_populates="ticket", order_by=lambda: [Message.created_at, Message.id], cascade="all, delete-orphan"
     )
     tag_rows: Mapped[list[TicketTag]] = relationship(cascade="all, delete-orphan", order_by="TicketTag.tag")
     events: Mapped[list[TicketEvent]] = relationship(order_by="TicketEvent.id", cascade="all, delete-orphan")
+    # The tickets merged into this one now (helpdesk.merge).
+    merged_tickets: Mapped[list[Ticket]] = relationship(
+        foreign_keys=[merged_into_id], viewonly=True, order_by="Ticket.id"
+    )
 
     @property
     def tags(self) -> list[str]:
         return [row.tag for row in self.tag_rows]
+
+    @property
+    def sla(self) -> SlaState:
+        return sla_state(self)
 
 
 class TicketTag(Base):
@@ -141,6 +172,25 @@ class TicketEvent(Base):
     actor_user: Mapped[User | None] = relationship()
 
 
+class TicketMerge(Base):
+    """The record of one merge (helpdesk.merge): exactly what moved, so that undo moves it back."""
+
+    __tablename__ = "ticket_merges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    target_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    # Ids of the messages and attachments moved from source to target.
+    message_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    attachment_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    # The source's status before the merge closed it; undo restores it.
+    source_status: Mapped[TicketStatus] = mapped_column(String(16))
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    undone_at: Mapped[datetime | None]
+    undone_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
 # --- Agent workspace: canned replies, and the index behind the inbox's keyset pagination.
 
 
@@ -170,6 +220,7 @@ __all__ = [
     "Ticket",
     "TicketChannel",
     "TicketEvent",
+    "TicketMerge",
     "TicketPriority",
     "TicketStatus",
     "TicketTag",

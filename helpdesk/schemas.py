@@ -81,6 +81,10 @@ class MessageCreate(StrictInput):
     kind: MessageKind = MessageKind.PUBLIC_REPLY
     # Optional status change applied with the reply ("send and set pending").
     status: TicketStatus | None = None
+    # The newest message the writer had seen: newer ones by others refuse it (409, helpdesk.presence).
+    seen_message_id: int | None = Field(
+        default=None, ge=0, description="newest message id you had seen; newer messages by others answer 409"
+    )
 
 
 class CustomerRead(BaseModel):
@@ -125,6 +129,17 @@ class TicketEventRead(BaseModel):
     created_at: datetime
 
 
+class TicketSlaRead(BaseModel):
+    """The ticket's SLA clock (helpdesk.operations.sla); all null when no policy applies."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    policy_id: int | None
+    first_response_due_at: datetime | None
+    resolution_due_at: datetime | None
+    breached: bool = Field(description="a target was missed (first response or resolution)")
+
+
 class TicketSummary(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -145,6 +160,11 @@ class TicketSummary(BaseModel):
     closed_at: datetime | None
     # The ticket this one may belong to (mail that named it but failed the sender checks).
     related_ticket_id: int | None = None
+    # Set while this ticket is merged into that one (its conversation is there).
+    merged_into_id: int | None = None
+    # The team routing (or an agent) gave it, and its SLA clock (helpdesk.operations).
+    team_id: int | None = None
+    sla: TicketSlaRead | None = None
 
 
 class TicketRead(TicketSummary):
@@ -199,6 +219,9 @@ class TicketSearchPage(BaseModel):
 
     items: list[TicketSearchHit]
     total: int
+    total_capped: bool = Field(
+        default=False, description="more tickets match than are ranked: `total` counts the most recent of them"
+    )
     next_cursor: str | None
     facets: dict[TicketStatus, int] = Field(description="matching tickets by status, the other filters applied")
 
@@ -206,3 +229,53 @@ class TicketSearchPage(BaseModel):
 class TicketLinksRevoked(BaseModel):
     ticket_id: int
     new_link_sent: bool = Field(description="whether a new link was e-mailed to the ticket's requester")
+
+
+# --- Bulk actions and merge (helpdesk.bulk, helpdesk.merge).
+
+MAX_BULK_TICKETS = 100
+
+
+class TicketBulkUpdate(StrictInput):
+    """One change to many tickets. A field left out changes nothing; ``assignee_id: null`` unassigns."""
+
+    ticket_ids: list[int] = Field(min_length=1, max_length=MAX_BULK_TICKETS)
+    assignee_id: int | None = Field(default=None, description="an agent's id; null (given) unassigns; omit to keep")
+    status: TicketStatus | None = None
+    priority: TicketPriority | None = None
+    add_tags: list[Tag] = Field(default_factory=list, max_length=MAX_TAGS)
+    remove_tags: list[Tag] = Field(default_factory=list, max_length=MAX_TAGS)
+
+
+class BulkOutcomeRead(BaseModel):
+    ticket_id: int
+    changed: list[str] = Field(description="the fields this ticket had changed (status, assignee, priority, tags)")
+    refused: str | None = Field(description="why nothing was changed on this ticket; null when it was not refused")
+
+
+class BulkSummaryRead(BaseModel):
+    changed: int = Field(description="tickets changed")
+    unchanged: int = Field(description="tickets that already were as asked")
+    refused: int = Field(description="tickets left as they were, each with its reason")
+    results: list[BulkOutcomeRead]
+
+
+class TicketMergeCreate(StrictInput):
+    into_id: int
+    force: bool = Field(
+        default=False,
+        description="confirm merging tickets of different requesters (the source's requester then writes into "
+        "a ticket of someone else); refused without it",
+    )
+
+
+class TicketMergeRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    source_id: int
+    target_id: int
+    message_ids: list[int]
+    attachment_ids: list[int]
+    created_at: datetime
+    undone_at: datetime | None

@@ -31,10 +31,13 @@ from aftercare.db import utcnow
 from aftercare.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
 from aftercare.events import pending, record
 from aftercare.pagination import page_offset, paginate
-from helpdesk import ticket_search  # noqa: F401 - its flush listener keeps the search index with every change
+from helpdesk import (
+    merged,
+    ticket_search,  # noqa: F401 - its flush listener keeps the search index with every change
+)
 from helpdesk.email import notifications
 from helpdesk.email.models import OutboxMessage
-from helpdesk.events import PublicReplyAdded, TicketCreated
+from helpdesk.events import MessageAdded, PublicReplyAdded, TicketAssigned, TicketCreated
 from helpdesk.models import (
     AuditField,
     Message,
@@ -46,6 +49,7 @@ from helpdesk.models import (
     TicketStatus,
     TicketTag,
 )
+from helpdesk.operations import intake
 from helpdesk.schemas import MessageCreate, TicketCreate, TicketUpdate
 from helpdesk.ticket_links import can_read_ticket
 from retrieval.language import LanguageSource, detect_language
@@ -146,6 +150,8 @@ def create_ticket(
         )
     )
     session.flush()
+    # Team, assignee and SLA due times, there when the ticket is read right after creation.
+    intake.on_ticket_created(session, ticket, data.body)
     # The requester's confirmation e-mail with their signed link, queued after the commit.
     record(
         session,
@@ -292,6 +298,9 @@ def _set_assignee(session: Session, ticket: Ticket, assignee_id: int | None, pri
     old = ticket.assignee_id
     ticket.assignee_id = assignee_id
     _record(ticket, AuditField.ASSIGNEE, old, assignee_id, principal)
+    if assignee_id is not None:
+        actor_id = principal.user.id if principal.user is not None else None
+        record(session, TicketAssigned(ticket_id=ticket.id, assignee_id=assignee_id, actor_user_id=actor_id))
     # Taking a new ticket is starting work on it.
     if assignee_id is not None and ticket.status == TicketStatus.NEW:
         change_status(ticket, TicketStatus.OPEN, principal)
@@ -328,6 +337,8 @@ def update_ticket(session: Session, ticket: Ticket, changes: TicketUpdate, princ
 
 
 def add_message(session: Session, ticket: Ticket, data: MessageCreate, principal: Principal) -> Message:
+    # A merged ticket: a customer's message goes to the ticket it was merged into; an agent's is refused.
+    ticket = merged.reply_target(session, ticket, principal)
     if data.kind == MessageKind.INTERNAL_NOTE and not principal.is_staff:
         raise Forbidden("only agents can write internal notes")
     if ticket.status == TicketStatus.CLOSED and data.kind == MessageKind.PUBLIC_REPLY:
@@ -347,6 +358,16 @@ def add_message(session: Session, ticket: Ticket, data: MessageCreate, principal
         change_status(ticket, TicketStatus.OPEN, principal)
     ticket.updated_at = utcnow()
     session.flush()
+    record(
+        session,
+        MessageAdded(
+            ticket_id=ticket.id,
+            message_id=message.id,
+            kind=str(message.kind),
+            author_user_id=principal.user.id if principal.user is not None else None,
+            from_customer=not principal.is_staff,
+        ),
+    )
     if principal.is_staff and message.kind == MessageKind.PUBLIC_REPLY:
         notifications.on_agent_reply(session, ticket, message)
         # Whatever the route (the agent's page or the API): e.g. suggestion outcomes (kb).

@@ -19,6 +19,10 @@ if TYPE_CHECKING:
 app = typer.Typer(help="Knowledge base: import, export, reindex.", no_args_is_help=True)
 
 
+# Without a terminal (a log, CI), reindex progress is a line on stderr at most this often.
+PROGRESS_LOG_SECONDS = 5.0
+
+
 class ExportFormat(StrEnum):
     JSONL = "jsonl"
     MARKDOWN = "markdown"
@@ -157,33 +161,59 @@ def export_command(
 
 
 @app.command("reindex")
-def reindex_command() -> None:
-    """Rebuild the search index from the database and save it; running servers adopt it within seconds."""
+def reindex_command(
+    reuse: bool = typer.Option(
+        True,
+        "--reuse/--no-reuse",
+        help="Reuse the saved index's vectors for unit texts that did not change (--no-reuse embeds everything).",
+    ),
+) -> None:
+    """Rebuild the search index from the database and save it; running servers adopt it within seconds.
+
+    Progress shows documents done, units indexed and chunks embedded per second, and an ETA (on a
+    terminal as a bar, otherwise a line on stderr every few seconds)."""
     import time
 
     from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
+    from rich.progress import BarColumn, Progress, TextColumn
 
     from aftercare.config import get_settings
     from kb.search.keeper import IndexKeeper, describe
+    from kb.search.progress import RebuildProgress
+    from retrieval.embedders import passage_lane
+    from retrieval.engine import UpsertStats
 
+    passage_lane.nice = 0  # no searches to give way to in this process
     settings = get_settings()
     keeper = IndexKeeper(embedder_spec=settings.embedder, index_dir=settings.index_path)
     started = time.perf_counter()
+    stats = UpsertStats()
+    console = Console(stderr=True)
     with _unit_of_work() as session:
-        columns = (TextColumn("embedding documents"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-        with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
-            task = progress.add_task("", total=None)
-            keeper.rebuild(session, progress=lambda done, total: progress.update(task, completed=done, total=total))
+        tracker = RebuildProgress(stats)
+        if console.is_terminal:
+            columns = (TextColumn("indexing"), BarColumn(bar_width=24), TextColumn("{task.description}"))
+            with Progress(*columns, console=console, transient=True) as progress:
+                task = progress.add_task("reading the database", total=None)
+
+                def show_bar(done: int, total: int) -> None:
+                    progress.update(task, completed=done, total=total, description=tracker.compact(done, total))
+
+                keeper.rebuild(session, progress=show_bar, stats=stats, reuse=reuse)
+        else:
+            shown = [0.0]
+
+            def show_line(done: int, total: int) -> None:
+                # A log, not a bar: a line every few seconds and the last one.
+                if done >= total or time.monotonic() - shown[0] >= PROGRESS_LOG_SECONDS:
+                    shown[0] = time.monotonic()
+                    typer.echo(f"reindex: {tracker.line(done, total)}", err=True)
+
+            keeper.rebuild(session, progress=show_line, stats=stats, reuse=reuse)
     keeper.save(force=True)
     figures = describe(keeper)
     typer.echo(
-        f"indexed {figures['documents']} documents ({figures['units']} units) with {figures['embedder']} "
+        f"indexed {figures['documents']} documents ({figures['units']} units, {stats.embedded} embedded) "
+        f"with {figures['embedder']} "
         f"at version {figures['version']} in {time.perf_counter() - started:.1f} s -> {keeper.directory}"
     )

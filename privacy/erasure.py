@@ -36,6 +36,7 @@ from accounts.models import ApiToken, AuditEntry, Customer, LoginSession, User
 from aftercare.db import utcnow
 from aftercare.errors import NotFound
 from aftercare.events import record
+from aftersales.lifecycle_models import WinbackAnswer
 from aftersales.models import SurveyInvitation, SurveyResponse
 from helpdesk.email.models import Attachment, InboundMessage, OutboxMessage
 from helpdesk.models import Message, Ticket, TicketEvent
@@ -147,12 +148,19 @@ def _erase_tickets(session: Session, person: ErasedPerson) -> int:
 
 
 def _erase_free_text(session: Session, person: ErasedPerson) -> None:
-    """Survey comments (the scores stay for CSAT and NPS), "Was this helpful?" reasons, and the
+    """Survey and win-back comments (the scores and reasons stay), "Was this helpful?" reasons, and the
     search log's copies of their words (the searches stay counted)."""
     their_invitations = select(SurveyInvitation.id).where(SurveyInvitation.customer_id == person.customer.id)
     session.execute(
         update(SurveyResponse)
         .where(SurveyResponse.invitation_id.in_(their_invitations), SurveyResponse.comment != "")
+        .values(comment="")
+        .execution_options(synchronize_session="fetch")
+    )
+    # The win-back answer's reason stays counted; their own words go.
+    session.execute(
+        update(WinbackAnswer)
+        .where(WinbackAnswer.customer_id == person.customer.id, WinbackAnswer.comment != "")
         .values(comment="")
         .execution_options(synchronize_session="fetch")
     )

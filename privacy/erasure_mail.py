@@ -10,7 +10,7 @@ from accounts.models import EmailSignInLink
 from aftercare.config import get_settings
 from aftercare.db import Database
 from aftercare.events import subscribe
-from helpdesk.email.mail_in.attachments import attachments_dir, remove_files
+from helpdesk.attachments.storage import storage_for
 from helpdesk.email.models import (
     Attachment,
     InboundDisposition,
@@ -131,6 +131,8 @@ def erase_attachments(session: Session, person: ErasedPerson) -> tuple[int, list
                 or_(
                     Attachment.inbound_message_id.in_(person.inbound_ids),
                     Attachment.ticket_message_id.in_(person.message_ids),
+                    # Files they uploaded onto a message not their own (the API allows their ticket's).
+                    Attachment.uploaded_by_customer_id == person.customer.id,
                 )
             )
         )
@@ -172,16 +174,17 @@ def remove_erased_files(event: CustomerErased, database: Database) -> None:
     name, and erasing the customer again finishes the job)."""
     if not event.attachment_ids:
         return
-    folder = attachments_dir(get_settings().data_dir).resolve()
+    storage = storage_for(get_settings())
     with database.session(write=True) as session:
         rows = session.scalars(
             select(Attachment).where(Attachment.id.in_(event.attachment_ids), Attachment.stored_name.is_not(None))
         )
         for row in rows:
-            path = (folder / str(row.stored_name)).resolve()
-            # Names are ours (YYYY/MM/<hex>.<ext>); one that points elsewhere is never followed.
-            if path.is_relative_to(folder):
-                remove_files([path])
+            # Names are ours (YYYY/MM/<hex>.<ext>); the storage never follows one that points elsewhere.
+            try:
+                storage.delete(str(row.stored_name))
+            except FileNotFoundError:
+                pass
             row.stored_name = None
 
 

@@ -10,6 +10,8 @@ ISO 8601, amounts as decimal strings), in sections:
 - ``forum``: threads and replies they wrote, and their votes;
 - ``purchases``, ``programmes`` (tip series they are in), ``tips`` (tips handed to the outbox),
   ``surveys`` (invitations, with the score and comment when they answered);
+- ``claims``: warranty, repair and return claims (RMA number, product, kind, status, dates);
+- ``review_invitations`` (product, when sent and clicked) and ``winback_answers`` ("why did you stop?");
 - ``article_feedback``: their "Was this helpful?" answers;
 - ``suppressions``: the kinds of mail their address does not get, and since when;
 - ``emails``: mail sent (or queued) to them, with the text part.
@@ -31,6 +33,8 @@ from accounts.audit import AuditAction, AuditTarget, record_audit
 from accounts.models import Customer, User
 from aftercare.db import utcnow
 from aftercare.errors import NotFound
+from aftersales.claim_models import Claim
+from aftersales.lifecycle_models import ReviewInvitation, WinbackAnswer
 from aftersales.models import (
     Product,
     Programme,
@@ -76,6 +80,9 @@ def export_customer(session: Session, customer_id: int, *, actor: User | None) -
         "programmes": _programmes(session, customer),
         "tips": _tips(session, customer),
         "surveys": _surveys(session, customer),
+        "claims": _claims(session, customer),
+        "review_invitations": _review_invitations(session, customer),
+        "winback_answers": _winback_answers(session, customer),
         "article_feedback": _article_feedback(session, customer),
         "suppressions": _suppressions(session, customer),
         "emails": _emails(session, customer),
@@ -297,6 +304,62 @@ def _surveys(session: Session, customer: Customer) -> list[dict[str, Any]]:
             }
         )
     return documents
+
+
+def _claims(session: Session, customer: Customer) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(Claim, Product)
+        .join(Product, Product.id == Claim.product_id)
+        .where(Claim.customer_id == customer.id)
+        .order_by(Claim.created_at, Claim.id)
+    ).all()
+    return [
+        {
+            "rma_number": claim.rma_number,
+            "product": {"sku": product.sku, "name": product.name},
+            "kind": str(claim.kind),
+            "reason": str(claim.reason),
+            "status": str(claim.status),
+            "eligible": claim.eligible,
+            "window_ends_on": claim.window_ends_on.isoformat(),
+            "opened_at": _when(claim.created_at),
+            "updated_at": _when(claim.updated_at),
+            "resolved_at": _when(claim.resolved_at),
+        }
+        for claim, product in rows
+    ]
+
+
+def _review_invitations(session: Session, customer: Customer) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(ReviewInvitation, Product)
+        .join(Product, Product.id == ReviewInvitation.product_id)
+        .where(ReviewInvitation.customer_id == customer.id)
+        .order_by(ReviewInvitation.id)
+    ).all()
+    return [
+        {
+            "product": {"sku": product.sku, "name": product.name},
+            "sent_at": _when(row.created_at),
+            "clicked_at": _when(row.clicked_at),
+        }
+        for row, product in rows
+    ]
+
+
+def _winback_answers(session: Session, customer: Customer) -> list[dict[str, Any]]:
+    rows = session.scalars(
+        select(WinbackAnswer).where(WinbackAnswer.customer_id == customer.id).order_by(WinbackAnswer.id)
+    )
+    return [
+        {
+            "reason": str(row.reason),
+            "comment": row.comment,
+            "answered_at": _when(row.created_at),
+            "changed_at": _when(row.updated_at),
+        }
+        for row in rows
+    ]
 
 
 def _article_feedback(session: Session, customer: Customer) -> list[dict[str, Any]]:

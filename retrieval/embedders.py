@@ -97,16 +97,16 @@ T = TypeVar("T")
 _Job = tuple[Callable[..., Any], tuple[object, ...], Future[Any]]
 
 
-def _lower_priority() -> None:
+def _lower_priority(nice: int) -> None:
     """Runs first in the passage lane's thread: lower that thread's CPU priority (and so its OpenMP
     threads', which it creates later and which inherit it)."""
     # Only Linux has per-thread nice values; elsewhere setpriority(tid) would hit a process.
-    if not sys.platform.startswith("linux") or PASSAGE_NICE <= 0:
+    if not sys.platform.startswith("linux") or nice <= 0:
         return
     try:
         thread = threading.get_native_id()
         # Relative to the process's own niceness (a server started with `nice` keeps its order).
-        os.setpriority(os.PRIO_PROCESS, thread, min(19, os.getpriority(os.PRIO_PROCESS, thread) + PASSAGE_NICE))
+        os.setpriority(os.PRIO_PROCESS, thread, min(19, os.getpriority(os.PRIO_PROCESS, thread) + nice))
     except OSError:
         logger.warning("could not lower the passage embedding thread's priority", exc_info=True)
 
@@ -124,6 +124,10 @@ class PassageLane:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self.native_id: int | None = None  # the lane thread's kernel id, once started
+        # Read when the thread starts. A process that serves no searches (``aftercare kb
+        # reindex``) sets 0 first: there the lower priority only lets other work on the box slow
+        # the rebuild down.
+        self.nice = PASSAGE_NICE
 
     def _start(self) -> None:
         with self._lock:
@@ -133,7 +137,7 @@ class PassageLane:
 
     def _serve(self) -> None:
         self.native_id = threading.get_native_id()
-        _lower_priority()
+        _lower_priority(self.nice)
         while True:
             function, args, future = self._jobs.get()
             if not future.set_running_or_notify_cancel():

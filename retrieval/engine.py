@@ -2,7 +2,10 @@
 
 Each document is split into units: its title, each question it answers, and each chunk of its body.
 Units are embedded into one vector index and tokenised into a BM25 index under the same integer id;
-their terms are also pooled per document into a second BM25 index. Fusion and confidence live in
+their terms are also pooled per document into a second BM25 index. A unit whose exact text the
+engine (or a *donor*: the index a rebuild replaces) already holds a vector for takes that vector
+instead of being embedded again, so re-importing or reindexing an unchanged knowledge base embeds
+nothing (the vectors come from the same embedder: an index is stamped with its embedder's id). Fusion and confidence live in
 ``retrieval.ranking``. The API, the portal, agents' suggestions and the benchmarks all call
 ``SearchEngine.search``.
 """
@@ -31,6 +34,7 @@ from retrieval.documents import (
 from retrieval.embedders import Embedder, RoutedEmbedder
 from retrieval.lexical import LexicalIndex, LexicalScores, tokenize, yield_gil
 from retrieval.persistence import read_index, write_index
+from retrieval.query_cache import QUERY_CACHE_SIZE, QueryCache
 from retrieval.ranking import (
     FusionConfig,
     LexicalScope,
@@ -47,6 +51,7 @@ __all__ = [
     "QueryEmbedding",
     "SearchEngine",
     "SearchMode",
+    "UpsertStats",
     "SearchResponse",
     "SearchResult",
     "UnitKind",
@@ -59,6 +64,20 @@ ProgressCallback = Callable[[int, int], None]
 
 
 @dataclass
+class UpsertStats:
+    """What upserts did, accumulated over calls: units indexed, and how many of them went through the
+    model (the others took the vector of a unit with the same text)."""
+
+    documents: int = 0
+    units: int = 0
+    embedded: int = 0
+
+    @property
+    def reused(self) -> int:
+        return self.units - self.embedded
+
+
+@dataclass
 class _DocCandidate:
     dense: float = 0.0
     dense_unit: int | None = None
@@ -68,7 +87,12 @@ class _DocCandidate:
 
 class SearchEngine:
     def __init__(
-        self, embedder: Embedder, *, fusion: FusionConfig | None = None, vector_index: VectorIndex | None = None
+        self,
+        embedder: Embedder,
+        *,
+        fusion: FusionConfig | None = None,
+        vector_index: VectorIndex | None = None,
+        query_cache_size: int = QUERY_CACHE_SIZE,
     ) -> None:
         self.embedder = embedder
         self.fusion = fusion or FusionConfig()
@@ -86,11 +110,15 @@ class SearchEngine:
         self._documents: dict[str, IndexedDocument] = {}
         self._doc_units: dict[str, list[int]] = {}
         self._units: dict[int, Unit] = {}
+        # Indexed text -> one unit holding it, for reusing its vector (see _upsert_batch). Keyed by
+        # the text itself (the units' own strings, so no copy): exact, and no hash collisions.
+        self._text_units: dict[str, int] = {}
         self._next_unit_id = 1
         self._lock = threading.RLock()
         # Query embeddings made ahead of a search by ``reusing`` (route, text -> embedding).
         self._reused: dict[tuple[str, str], QueryEmbedding] = {}
         self._reuse_lock = threading.Lock()
+        self.query_cache = QueryCache(query_cache_size)
 
     # ---- contents -------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -118,35 +146,54 @@ class SearchEngine:
             raise ValueError(f"documents already indexed or repeated: {sorted(set(clash) or set(ids))[:5]}")
         self.upsert(documents, progress=progress)
 
-    def upsert(self, documents: Iterable[IndexedDocument], *, progress: ProgressCallback | None = None) -> None:
+    def upsert(
+        self,
+        documents: Iterable[IndexedDocument],
+        *,
+        progress: ProgressCallback | None = None,
+        stats: UpsertStats | None = None,
+        donor: SearchEngine | None = None,
+    ) -> None:
         """Index documents, replacing any with the same doc_id; embeds in batches.
 
-        Units whose text did not change keep their vectors, so editing an article's body does not
-        re-embed its questions.
+        A unit whose text this engine, or ``donor`` (an engine of the same embedder, e.g. the one a
+        rebuild replaces), already has a vector for reuses it: editing an article's body does not
+        re-embed its questions, and a rebuild of unchanged documents embeds nothing. ``stats``
+        accumulates what was indexed and embedded.
         """
+        if donor is not None and donor.embedder.id != self.embedder.id:
+            raise EmbedderMismatchError(f"cannot reuse vectors of {donor.embedder.id!r} in {self.embedder.id!r}")
         documents = list({document.doc_id: document for document in documents}.values())
         total = len(documents)
         for start in range(0, total, EMBED_BATCH_DOCS):
-            self._upsert_batch(documents[start : start + EMBED_BATCH_DOCS])
+            batch = documents[start : start + EMBED_BATCH_DOCS]
+            units, embedded = self._upsert_batch(batch, donor)
+            if stats is not None:
+                stats.documents += len(batch)
+                stats.units += units
+                stats.embedded += embedded
             if progress is not None:
                 progress(min(start + EMBED_BATCH_DOCS, total), total)
 
-    def _upsert_batch(self, documents: list[IndexedDocument]) -> None:
-        planned = [(document, document_units(document)) for document in documents]
+    def vectors_for(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        """The vectors this engine holds for any of ``texts`` (exact indexed text), by text."""
         with self._lock:
-            reusable: dict[str, int] = {}
-            for document in documents:
-                for unit_id in self._doc_units.get(document.doc_id, []):
-                    reusable.setdefault(self._units[unit_id].indexed_text, unit_id)
-            wanted = list(dict.fromkeys(indexed for _, units in planned for _, _, indexed in units))
-            kept = [text for text in wanted if text in reusable]
-            old_vectors = self._vectors.reconstruct([reusable[text] for text in kept])
-        fresh = [text for text in wanted if text not in reusable]
+            found = [text for text in texts if text in self._text_units]
+            vectors = self._vectors.reconstruct([self._text_units[text] for text in found])
+        return dict(zip(found, vectors, strict=True))
+
+    def _upsert_batch(self, documents: list[IndexedDocument], donor: SearchEngine | None) -> tuple[int, int]:
+        planned = [(document, document_units(document)) for document in documents]
+        wanted = list(dict.fromkeys(indexed for _, units in planned for _, _, indexed in units))
+        by_text = self.vectors_for(wanted)
+        if donor is not None:
+            by_text.update(donor.vectors_for([text for text in wanted if text not in by_text]))
+        fresh = [text for text in wanted if text not in by_text]
         # Embedding is the slow part; it runs outside the lock (on the embedder's passage lane)
         # so searches continue meanwhile.
-        new_vectors = self.embedder.embed_passages(fresh)
-        by_text = {text: old_vectors[i] for i, text in enumerate(kept)}
-        by_text.update({text: new_vectors[i] for i, text in enumerate(fresh)})
+        if fresh:
+            new_vectors = self.embedder.embed_passages(fresh)
+            by_text.update({text: new_vectors[i] for i, text in enumerate(fresh)})
         # Tokenising is pure Python: outside the lock too, letting searches' threads have the GIL
         # as it goes (see yield_gil).
         terms = {text: tokenize(text) for text in yield_gil(wanted)}
@@ -169,11 +216,14 @@ class SearchEngine:
                         np.asarray([unit.unit_id for unit in units], dtype=np.int64),
                         np.stack([by_text[unit.indexed_text] for unit in units]),
                     )
+        return sum(len(units) for _, units in planned), len(fresh)
 
     def _attach(self, document: IndexedDocument, units: list[Unit]) -> None:
         """Record a document whose units are already in the unit-level lexical and vector indexes."""
         unit_ids = [unit.unit_id for unit in units]
         self._units.update((unit.unit_id, unit) for unit in units)
+        for unit in units:
+            self._text_units.setdefault(unit.indexed_text, unit.unit_id)
         self._documents[document.doc_id] = document
         self._doc_units[document.doc_id] = unit_ids
         key = self._next_doc_key
@@ -199,7 +249,11 @@ class SearchEngine:
                 del self._key_docs[doc_keys[-1]]
                 self._table.detach(doc_keys[-1], document_unit_ids)
             for unit_id in unit_ids:
-                del self._units[unit_id]
+                text = self._units.pop(unit_id).indexed_text
+                # Another unit with this text (if any) is no longer found for reuse; it is only
+                # embedded again, never given a wrong vector.
+                if self._text_units.get(text) == unit_id:
+                    del self._text_units[text]
             self._lexical.remove(unit_ids)
             self._doc_lexical.remove(doc_keys)
             self._vectors.remove(unit_ids)
@@ -224,6 +278,10 @@ class SearchEngine:
                 for i, (route, query) in enumerate(zip(routes, queries, strict=True))
                 if (route, query) in self._reused
             }
+        for i, key in enumerate(zip(routes, queries, strict=True)):
+            cached = self.query_cache.get(key) if i not in found else None
+            if cached is not None:
+                found[i] = cached
         missing = [i for i in range(len(queries)) if i not in found]
         if missing:
             texts = [queries[i] for i in missing]
@@ -231,7 +289,9 @@ class SearchEngine:
                 vectors = self.embedder.embed_queries(texts, routes=[routes[i] for i in missing])
             else:
                 vectors = self.embedder.embed_queries(texts)
-            found.update((i, QueryEmbedding(vector, routes[i])) for i, vector in zip(missing, vectors, strict=True))
+            for i, vector in zip(missing, vectors, strict=True):
+                found[i] = QueryEmbedding(vector, routes[i])
+                self.query_cache.put((routes[i], queries[i]), found[i])
         return [found[i] for i in range(len(queries))]
 
     @contextmanager

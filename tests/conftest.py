@@ -38,6 +38,7 @@ from entry.jobs import register_jobs  # noqa: E402
 # As every process that enqueues jobs does at start (entry.asgi, the CLI).
 register_jobs()
 # As every process does at start (web.app.create_app, the CLI): after-commit subscribers.
+importlib.import_module("helpdesk.notifications.subscribers")
 importlib.import_module("kb.subscribers")
 
 POSTGRES_URL = os.environ.get("AFTERCARE_TEST_DATABASE_URL", "")
@@ -52,7 +53,29 @@ def _reset_postgres(url: str) -> None:
     engine.dispose()
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
+# The PostgreSQL runs carry the `postgres` marker: `-m "not postgres"` leaves them out.
+BACKEND_PARAMS = [pytest.param(name, marks=[pytest.mark.postgres] if name == "postgresql" else []) for name in BACKENDS]
+
+
+# Fixtures that load an embedding model or the demo's index: a test using one is `slow`.
+MODEL_FIXTURES = frozenset({"e5", "minilm", "embedder", "keeper", "demo", "demo_session"})
+# Modules that load models or build the wheel themselves, without those fixtures.
+SLOW_MODULES = frozenset({"test_passage_lane.py", "test_without_torch.py", "test_embedders.py", "test_wheel.py"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if MODEL_FIXTURES.intersection(getattr(item, "fixturenames", ())) or item.path.name in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # CI must test both backends: without PostgreSQL it fails here instead of passing on SQLite alone.
+    if os.environ.get("CI") and not POSTGRES_URL:
+        raise pytest.UsageError("CI is set but AFTERCARE_TEST_DATABASE_URL is not: the PostgreSQL tests would not run")
+
+
+@pytest.fixture(scope="session", params=BACKEND_PARAMS)
 def database_url(request: pytest.FixtureRequest) -> str:
     if request.param == "sqlite":
         url = f"sqlite:///{_TMP / 'test.db'}"

@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 ROUTER_MODULES = (
     "web.api.health",
     "web.api.tickets",
+    "web.api.ticket_actions",
     "web.api.articles",
     "web.api.search",
     "web.api.forum",
@@ -39,6 +40,10 @@ ROUTER_MODULES = (
     "web.pages.portal",
     "web.pages.self_resolution",
     "web.pages.agent",
+    "web.pages.agent_presence",
+    "web.pages.notifications",
+    "web.api.notifications",
+    "web.pages.agent_bulk_merge",
     "web.pages.agent_customers",
     "web.pages.admin",
     "web.pages.admin_team",
@@ -47,8 +52,17 @@ ROUTER_MODULES = (
     "web.pages.search",
     "web.pages.forum",
     "web.pages.aftersales",
+    "web.api.lifecycle",
+    "web.pages.lifecycle",
+    "web.api.claims",
+    "web.pages.claims",
+    "web.pages.claims_admin",
     "web.pages.email",
     "web.api.mail",
+    "web.api.attachments",
+    "web.pages.attachments",
+    "web.api.operations",
+    "web.pages.admin_operations",
 )
 
 
@@ -57,7 +71,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     settings.check_safe_to_run()
     # After-commit subscribers (aftercare.events): the confirmation e-mail with articles to try,
     # the index keeper's wake-ups, new tickets' suggestions, suggestion outcomes of replies.
+    importlib.import_module("helpdesk.notifications.subscribers")
     importlib.import_module("kb.subscribers")
+    importlib.import_module("aftersales.owned_products")  # suggested replies boost what the customer owns
+    importlib.import_module("aftersales.ticket_facts")  # routing and SLA conditions on products and segments
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -95,7 +112,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     install_error_handlers(app)
     # HSTS only where the site is reached over https: a browser would refuse plain-http development.
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.base_url.startswith("https://"))
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_request_bytes,
+        # Room for the most and largest files an upload may carry, plus the form around them.
+        multipart_max_bytes=settings.max_request_bytes + settings.attachment_max_count * settings.attachment_max_bytes,
+    )
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     install_docs(app)
 

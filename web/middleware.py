@@ -28,19 +28,28 @@ POLICIES = {"/docs": DOCS_CONTENT_SECURITY_POLICY, "/redoc": REDOC_CONTENT_SECUR
 
 
 class BodySizeLimitMiddleware:
-    """Refuse bodies over ``max_bytes`` with 413 before the app reads them all."""
+    """Refuse bodies over ``max_bytes`` with 413 before the app reads them all.
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    File uploads (multipart/form-data) may be larger, up to ``multipart_max_bytes``: room for the
+    files the settings allow, so that the route, not this guard, refuses a file that is too large
+    (with the form and its text kept).
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int, multipart_max_bytes: int | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.multipart_max_bytes = max(multipart_max_bytes or 0, max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._reject(send)
+        headers = dict(scope.get("headers", []))
+        multipart = headers.get(b"content-type", b"").lower().startswith(b"multipart/form-data")
+        limit = self.multipart_max_bytes if multipart else self.max_bytes
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._reject(send, limit)
             return
         received = 0
         too_large = False
@@ -51,7 +60,7 @@ class BodySizeLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     too_large = True
                     raise _TooLarge
             return message
@@ -62,7 +71,7 @@ class BodySizeLimitMiddleware:
             if too_large:
                 if not replaced:
                     replaced = True
-                    await self._reject(send)
+                    await self._reject(send, limit)
                 return
             await send(message)
 
@@ -70,12 +79,10 @@ class BodySizeLimitMiddleware:
             await self.app(scope, limited_receive, guarded_send)
         except _TooLarge:
             if not replaced:
-                await self._reject(send)
+                await self._reject(send, limit)
 
-    async def _reject(self, send: Send) -> None:
-        body = json.dumps(
-            {"detail": f"request body larger than {self.max_bytes} bytes", "code": "payload_too_large"}
-        ).encode()
+    async def _reject(self, send: Send, limit: int) -> None:
+        body = json.dumps({"detail": f"request body larger than {limit} bytes", "code": "payload_too_large"}).encode()
         await send(
             {
                 "type": "http.response.start",

@@ -12,10 +12,13 @@ from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescap
 from jinja2.runtime import Context
 from sqlalchemy import inspect as sa_inspect
 
+from helpdesk.attachments.content_types import INLINE_IMAGE_TYPES
+from helpdesk.notifications.mentions import mentions_html
 from kb.urls import article_path
 from web import i18n
 from web.csrf import csrf_token, set_csrf_cookie_if_new
 from web.i18n import N_
+from web.uploads import attachment_limits, human_size
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -109,6 +112,12 @@ templates.env.globals["priority_label"] = _priority_label
 templates.env.globals["language_name"] = _language_name
 # One way to an article's address (kb.urls), in every template.
 templates.env.globals["article_path"] = article_path
+# An internal note with its @mentions marked (escaped otherwise): mentions_html(body, agents).
+templates.env.globals["mentions_html"] = mentions_html
+# Attachments (templates/attachments/*): which are shown as pictures, sizes, the upload limits.
+templates.env.globals["inline_image_types"] = INLINE_IMAGE_TYPES
+templates.env.globals["file_size"] = human_size
+templates.env.globals["attachment_limits"] = attachment_limits
 
 
 def is_htmx(request: Request) -> bool:

@@ -17,7 +17,35 @@ config = context.config
 metadata = config.attributes.get("target_metadata")
 
 
+def _driver_pragma(connection: Connection, pragma: str) -> None:
+    driver = connection.connection.driver_connection
+    if driver is None:
+        raise RuntimeError("the SQLite connection is closed")
+    driver.execute(f"PRAGMA {pragma}")
+
+
 def _run(connection: Connection) -> None:
+    sqlite = connection.dialect.name == "sqlite" and not connection.in_transaction()
+    if sqlite:
+        # Batch mode rebuilds a table by copy, drop and rename. With foreign keys on, SQLite's DROP
+        # TABLE first deletes every row, and ON DELETE CASCADE would empty the referencing tables
+        # (messages, the search index...). The pragma only takes effect outside a transaction.
+        # (on the driver's connection: the project's SQLite engine opens every SQLAlchemy
+        # transaction with an explicit BEGIN, which would swallow it).
+        _driver_pragma(connection, "foreign_keys=OFF")
+    try:
+        _migrate(connection)
+        if sqlite:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"the migration left rows pointing at nothing: {broken[:5]}")
+    finally:
+        if sqlite:
+            connection.rollback()
+            _driver_pragma(connection, "foreign_keys=ON")
+
+
+def _migrate(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=metadata,

@@ -44,6 +44,7 @@ from sqlalchemy.orm import Session
 
 from aftercare.config import Settings, get_settings
 from aftercare.db import Database, UTCDateTime, utcnow
+from helpdesk.email.attached_files import file_refs, read_files
 from helpdesk.email.models import OutboxMessage, OutboxStatus
 from helpdesk.email.outbox import recheck_before_send
 from helpdesk.email.smtp import DeliveryError, ServerUnavailable, SmtpTransport, compose
@@ -250,8 +251,9 @@ def drain_outbox(
                     )
                     summary.suppressed += 1
                     continue
+                refs = file_refs(session, row)
             try:
-                email = compose(settings, row, now=moment)
+                email = compose(settings, row, now=moment, files=read_files(settings, refs))
             except Exception as error:
                 # Composing is deterministic: retrying cannot help, and the row must not block the queue.
                 logger.exception("outbox row %s cannot be composed", row.id)

@@ -113,6 +113,9 @@ class OutboxMessage(TimestampMixin, Base):
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(1000))
     suppressed_reason: Mapped[SuppressReason | None] = mapped_column(String(32))
+    # Files sent with the message (``attachments`` ids, in order), read from storage when it is
+    # composed; None or empty for mail without attachments.
+    attachment_ids: Mapped[list[int] | None] = mapped_column(JSON)
 
 
 class Suppression(Base):
@@ -199,14 +202,23 @@ class RejectedMail(Base):
 
 
 class Attachment(Base):
-    """A file that came with an inbound message; stored under data_dir/attachments, or refused."""
+    """A file on a ticket: one that came with an inbound message, or one uploaded with a message
+    on the portal, the agent's page or the API; stored through ``helpdesk.attachments.storage``
+    (under data_dir/attachments by default), or refused (mail only: an upload is refused outright)."""
 
     __tablename__ = "attachments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    inbound_message_id: Mapped[int] = mapped_column(ForeignKey("inbound_messages.id", ondelete="CASCADE"), index=True)
+    # Set for files that came by e-mail; None for uploads.
+    inbound_message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("inbound_messages.id", ondelete="CASCADE"), index=True
+    )
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"), index=True)
-    ticket_message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
+    # The message it belongs to: its visibility (public or internal note) is the attachment's.
+    ticket_message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"), index=True)
+    # Who uploaded it (one of them; neither for mail, whose sender is the inbound message's).
+    uploaded_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    uploaded_by_customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
     # The sender's name for it, cleaned for display; never used as a path.
     filename: Mapped[str] = mapped_column(String(255))
     content_type: Mapped[str] = mapped_column(String(100))
@@ -217,7 +229,7 @@ class Attachment(Base):
     refused_reason: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    inbound_message: Mapped[InboundMessage] = relationship(back_populates="attachments")
+    inbound_message: Mapped[InboundMessage | None] = relationship(back_populates="attachments")
 
 
 __all__ = [

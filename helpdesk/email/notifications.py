@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from aftercare.config import Settings, get_settings
 from aftercare.db import utcnow
 from helpdesk.email.addressing import one_line
-from helpdesk.email.models import EmailKind, InboundMessage, OutboxMessage, OutboxStatus
+from helpdesk.email.models import Attachment, EmailKind, InboundMessage, OutboxMessage, OutboxStatus
 from helpdesk.email.outbox import enqueue_email
 from helpdesk.email.rendering import greeting, render_email
 from helpdesk.email.strings import LANGUAGE_NAMES
@@ -229,3 +229,19 @@ def on_agent_reply(session: Session, ticket: Ticket, message: Message) -> Outbox
         headers=headers,
         language=rendered.language,
     )
+
+
+def attach_to_reply(session: Session, message: Message, attachments: Sequence[Attachment], *, max_bytes: int) -> None:
+    """Send ``attachments`` with the e-mail of the agent's reply ``message`` (queued by
+    ``on_agent_reply``), in order, as many as fit in ``max_bytes``; the others stay on the ticket
+    page, which the e-mail links to. Nothing if no e-mail was queued (an automated address)."""
+    row = session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == f"ticket-message:{message.id}"))
+    if row is None or row.status != OutboxStatus.QUEUED:
+        return
+    ids = list(row.attachment_ids or [])
+    total = sum(a.size_bytes for a in session.scalars(select(Attachment).where(Attachment.id.in_(ids)))) if ids else 0
+    for attachment in attachments:
+        if attachment.stored_name is not None and total + attachment.size_bytes <= max_bytes:
+            ids.append(attachment.id)
+            total += attachment.size_bytes
+    row.attachment_ids = ids

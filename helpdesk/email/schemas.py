@@ -107,7 +107,10 @@ class AttachmentRead(BaseModel):
 
     id: int
     ticket_id: int | None
+    # The message it belongs to (its visibility is the attachment's).
+    ticket_message_id: int | None = None
     filename: str
+    # As sniffed from the bytes when it was stored, not as the sender declared it.
     content_type: str
     size_bytes: int
     refused_reason: str | None

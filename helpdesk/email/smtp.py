@@ -17,10 +17,13 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from collections.abc import Sequence
 from datetime import datetime
+from email import encoders
 from email.charset import QP, Charset
 from email.header import Header
 from email.message import EmailMessage, Message
+from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.policy import SMTPUTF8 as SMTPUTF8_POLICY
@@ -28,6 +31,7 @@ from email.utils import format_datetime, formataddr, parseaddr
 
 from aftercare.config import Settings
 from helpdesk.email.addressing import envelope_sender
+from helpdesk.email.attached_files import OutgoingFile
 from helpdesk.email.models import EmailKind, OutboxMessage
 from helpdesk.email.rendering import render_footer
 from helpdesk.email.unsubscribe import unsubscribe_url
@@ -74,12 +78,20 @@ def _bodies(settings: Settings, row: OutboxMessage) -> tuple[str, str | None]:
     return text, html
 
 
+def _mime_type(file: OutgoingFile) -> tuple[str, str]:
+    maintype, _, subtype = file.content_type.partition("/")
+    # A forwarded message travels as bytes: message/* parts may not be base64-encoded (RFC 2046).
+    if maintype == "message" or not subtype:
+        return "application", "octet-stream"
+    return maintype, subtype
+
+
 def _address_header(value: str) -> str:
     name, address = parseaddr(value)
     return formataddr((name, address), charset="utf-8") if address else value
 
 
-def compose(settings: Settings, row: OutboxMessage, *, now: datetime) -> Message:
+def compose(settings: Settings, row: OutboxMessage, *, now: datetime, files: Sequence[OutgoingFile] = ()) -> Message:
     """The MIME message for ``row``: text, optional HTML alternative, our headers, the footer.
 
     Built with the classic ``email.mime`` classes, much faster than ``EmailMessage`` (whose header
@@ -87,9 +99,10 @@ def compose(settings: Settings, row: OutboxMessage, *, now: datetime) -> Message
     sends per second); the header values are
     ours or checked one-line values, and non-ASCII ones are RFC 2047-encoded here. An address
     that needs SMTPUTF8 (a non-ASCII local part) takes the ``EmailMessage`` road instead.
+    ``files`` (an agent reply's attachments) make it multipart/mixed, each file base64-encoded.
     """
     if not row.to_address.isascii():
-        return _compose_international(settings, row, now=now)
+        return _compose_international(settings, row, now=now, files=files)
     text, html = _bodies(settings, row)
     utf8 = Charset("utf-8")
     utf8.body_encoding = QP
@@ -99,6 +112,18 @@ def compose(settings: Settings, row: OutboxMessage, *, now: datetime) -> Message
         message = MIMEMultipart("alternative")
         message.attach(text_part)
         message.attach(MIMEText(html, "html", utf8))
+    if files:
+        body = message
+        message = MIMEMultipart("mixed")
+        message.attach(body)
+        for file in files:
+            maintype, subtype = _mime_type(file)
+            part = MIMEBase(maintype, subtype)
+            part.set_payload(file.payload)
+            encoders.encode_base64(part)
+            filename = file.filename if file.filename.isascii() else ("utf-8", "", file.filename)
+            part.add_header("Content-Disposition", "attachment", filename=filename)
+            message.attach(part)
     message["From"] = _address_header(settings.mail_from)
     message["To"] = row.to_address
     message["Subject"] = Header(row.subject, "utf-8") if not row.subject.isascii() else row.subject
@@ -113,7 +138,9 @@ def compose(settings: Settings, row: OutboxMessage, *, now: datetime) -> Message
     return message
 
 
-def _compose_international(settings: Settings, row: OutboxMessage, *, now: datetime) -> Message:
+def _compose_international(
+    settings: Settings, row: OutboxMessage, *, now: datetime, files: Sequence[OutgoingFile] = ()
+) -> Message:
     message = EmailMessage(policy=SMTPUTF8_POLICY)
     message["From"] = settings.mail_from
     message["To"] = row.to_address
@@ -126,6 +153,9 @@ def _compose_international(settings: Settings, row: OutboxMessage, *, now: datet
     message.set_content(text)
     if html:
         message.add_alternative(html, subtype="html")
+    for file in files:
+        maintype, subtype = _mime_type(file)
+        message.add_attachment(file.payload, maintype=maintype, subtype=subtype, filename=file.filename)
     if row.language:
         message["Content-Language"] = row.language
     return message

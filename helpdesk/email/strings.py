@@ -69,6 +69,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "account_deletion_intro": "Someone, hopefully you, asked to delete your help desk account and the personal data we hold about you. Follow this link to confirm:",
         "account_deletion_button": "Delete my account",
         "account_deletion_not_you": "If you did not ask for this, you can ignore this e-mail; nothing will be deleted.",
+        # A request merged into another of the same matter (helpdesk.merge).
+        "merged_subject": "Your request #{ticket_id} continues in #{target_id}",
+        "merged_intro": "Your request #{ticket_id} ({subject}) is about the same matter as request #{target_id}, so we have joined them: everything you wrote is now in #{target_id}, and we will answer you there.",
+        "merged_reply_hint": "To write to us about it, reply to this e-mail or to any e-mail about #{target_id}.",
     },
     "pl": {
         "greeting": "Dzień dobry {name},",
@@ -118,6 +122,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "account_deletion_intro": "Ktoś, mamy nadzieję, że Ty, poprosił o usunięcie Twojego konta w centrum pomocy i danych osobowych, które o Tobie przechowujemy. Kliknij ten link, aby to potwierdzić:",
         "account_deletion_button": "Usuń moje konto",
         "account_deletion_not_you": "Jeśli to nie Ty o to prosiłeś(-aś), zignoruj tę wiadomość; nic nie zostanie usunięte.",
+        "merged_subject": "Twoje zgłoszenie #{ticket_id} jest kontynuowane w #{target_id}",
+        "merged_intro": "Twoje zgłoszenie #{ticket_id} ({subject}) dotyczy tej samej sprawy co zgłoszenie #{target_id}, więc je połączyliśmy: wszystkie Twoje wiadomości są teraz w #{target_id} i tam Ci odpowiemy.",
+        "merged_reply_hint": "Aby napisać do nas w tej sprawie, odpowiedz na tę wiadomość lub na dowolną wiadomość dotyczącą #{target_id}.",
     },
     "id": {
         "greeting": "Halo {name},",
@@ -167,6 +174,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "account_deletion_intro": "Seseorang, semoga Anda, meminta untuk menghapus akun layanan bantuan Anda beserta data pribadi yang kami simpan tentang Anda. Ikuti tautan ini untuk mengonfirmasi:",
         "account_deletion_button": "Hapus akun saya",
         "account_deletion_not_you": "Jika Anda tidak memintanya, abaikan saja e-mail ini; tidak ada yang akan dihapus.",
+        "merged_subject": "Permintaan #{ticket_id} Anda dilanjutkan di #{target_id}",
+        "merged_intro": "Permintaan #{ticket_id} Anda ({subject}) membahas hal yang sama dengan permintaan #{target_id}, jadi kami menggabungkannya: semua yang Anda tulis kini ada di #{target_id}, dan kami akan menjawab Anda di sana.",
+        "merged_reply_hint": "Untuk menghubungi kami tentang hal ini, balas e-mail ini atau e-mail mana pun tentang #{target_id}.",
     },
     "tl": {
         "greeting": "Kumusta {name},",
@@ -216,6 +226,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "account_deletion_intro": "May humiling, sana ikaw, na burahin ang iyong help desk account at ang personal na datos na hawak namin tungkol sa iyo. Sundan ang link na ito para kumpirmahin:",
         "account_deletion_button": "Burahin ang aking account",
         "account_deletion_not_you": "Kung hindi ikaw ang humiling nito, maaari mong balewalain ang e-mail na ito; walang mabubura.",
+        "merged_subject": "Nagpapatuloy ang iyong kahilingang #{ticket_id} sa #{target_id}",
+        "merged_intro": "Tungkol sa parehong bagay ang iyong kahilingang #{ticket_id} ({subject}) at ang kahilingang #{target_id}, kaya pinagsama namin ang mga ito: nasa #{target_id} na ang lahat ng isinulat mo, at doon ka namin sasagutin.",
+        "merged_reply_hint": "Para sumulat sa amin tungkol dito, sumagot sa e-mail na ito o sa anumang e-mail tungkol sa #{target_id}.",
     },
     "th": {
         "greeting": "เรียน คุณ{name}",
@@ -265,6 +278,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "account_deletion_intro": "มีผู้ขอลบบัญชีศูนย์ช่วยเหลือของคุณและข้อมูลส่วนบุคคลที่เราเก็บไว้เกี่ยวกับคุณ (หวังว่าจะเป็นคุณ) คลิกลิงก์นี้เพื่อยืนยัน:",
         "account_deletion_button": "ลบบัญชีของฉัน",
         "account_deletion_not_you": "หากคุณไม่ได้ขอ คุณไม่ต้องดำเนินการใดๆ กับอีเมลนี้ จะไม่มีสิ่งใดถูกลบ",
+        "merged_subject": "คำขอ #{ticket_id} ของคุณย้ายไปดำเนินการต่อใน #{target_id}",
+        "merged_intro": "คำขอ #{ticket_id} ของคุณ ({subject}) เป็นเรื่องเดียวกับคำขอ #{target_id} เราจึงรวมทั้งสองเข้าด้วยกัน ทุกสิ่งที่คุณเขียนอยู่ใน #{target_id} แล้ว และเราจะตอบคุณที่นั่น",
+        "merged_reply_hint": "หากต้องการติดต่อเราเกี่ยวกับเรื่องนี้ ให้ตอบกลับอีเมลนี้หรืออีเมลใดก็ได้ที่เกี่ยวกับ #{target_id}",
     },
 }
 

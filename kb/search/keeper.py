@@ -63,7 +63,7 @@ from kb.models import SearchIndexChange
 from kb.search.documents import entities_of, entity_key, indexable_state, load_documents
 from kb.search.storage import KEEPER_MANIFEST, IndexStore, embedder_slug
 from retrieval.embedders import Embedder, get_embedder
-from retrieval.engine import EMBED_BATCH_DOCS, SearchEngine
+from retrieval.engine import EMBED_BATCH_DOCS, SearchEngine, UpsertStats
 from retrieval.lexical import warm_up_tokenizer
 from retrieval.ranking import FusionConfig
 
@@ -91,11 +91,13 @@ class SyncReport:
     upserted: int = 0  # documents (re)indexed
     removed: int = 0  # documents dropped
     rebuilt: bool = False
+    embedded: int = 0  # units that went through the model (the others reused a vector of their text)
 
     def __iadd__(self, other: SyncReport) -> SyncReport:
         self.changes += other.changes
         self.upserted += other.upserted
         self.removed += other.removed
+        self.embedded += other.embedded
         self.rebuilt = self.rebuilt or other.rebuilt
         return self
 
@@ -205,8 +207,8 @@ class IndexKeeper:
             if self._engine is not None:
                 return self.sync(session)
             loaded = self._load_from_disk()
-            if loaded is None:
-                return self.rebuild(session, progress=progress)
+            if loaded is None:  # nothing usable on disk, so nothing to reuse either
+                return self.rebuild(session, progress=progress, reuse=False)
             engine, manifest = loaded
             if latest_search_change_id(session) < int(manifest["applied_change_id"]):
                 logger.warning("search index is ahead of the database (restored backup?); rebuilding")
@@ -219,22 +221,47 @@ class IndexKeeper:
             logger.info("search index loaded: %d documents, version %d", len(engine), self.applied_change_id)
             return report
 
-    def rebuild(self, session: Session, *, progress: Progress | None = None) -> SyncReport:
-        """Build a new engine from the whole database and swap it in (searches use the old one meanwhile)."""
+    def rebuild(
+        self,
+        session: Session,
+        *,
+        progress: Progress | None = None,
+        stats: UpsertStats | None = None,
+        reuse: bool = True,
+    ) -> SyncReport:
+        """Build a new engine from the whole database and swap it in (searches use the old one meanwhile).
+
+        ``reuse``: units whose text the engine being replaced (in memory, else the saved one) has a
+        vector for take that vector instead of being embedded again; ``aftercare kb reindex
+        --no-reuse`` turns it off. ``stats`` accumulates units indexed and embedded.
+        """
         with self._lock:
             # Everything older than the overlap is in the documents read below; the window is
             # re-applied by the next sync, so a commit racing with this read is not lost.
             horizon = self._window_horizon(session)
             documents = load_documents(session, _all_entities(session))
             _end_reads(session)
+            donor = self._donor() if reuse else None
             engine = self._new_engine()
-            engine.upsert(documents, progress=progress)
+            stats = stats if stats is not None else UpsertStats()
+            embedded_before = stats.embedded
+            engine.upsert(documents, progress=progress, stats=stats, donor=donor)
+            del donor
             self._install(engine, horizon, {}, uuid.uuid4().hex, utcnow().isoformat())
             self._dirty = True
-            report = SyncReport(upserted=len(documents), rebuilt=True)
+            report = SyncReport(upserted=len(documents), rebuilt=True, embedded=stats.embedded - embedded_before)
             report += self._catch_up(session)
             logger.info("search index rebuilt: %d documents, version %d", len(engine), self.applied_change_id)
             return report
+
+    def _donor(self) -> SearchEngine | None:
+        """The engine whose vectors a rebuild may reuse: the one in memory, else the saved one (an
+        index of the same embedder: ``IndexStore.load`` checks; stale or not, each of its vectors is
+        the embedding of its unit's exact text)."""
+        if self._engine is not None:
+            return self._engine
+        loaded = self.store.load(self.embedder, self.fusion) if self.store is not None else None
+        return loaded[0] if loaded is not None else None
 
     def reconcile(self, session: Session, *, progress: Progress | None = None) -> SyncReport:
         """Re-read every entity whose indexed documents differ from the database's (ids or updated_at)."""
@@ -324,14 +351,15 @@ class IndexKeeper:
         # Re-applied overlap rows mostly bring back what is already indexed: skip identical ones.
         changed = [document for document in documents if engine.document(document.doc_id) != document]
         removed = engine.remove(stale)
-        engine.upsert(changed)
+        stats = UpsertStats()
+        engine.upsert(changed, stats=stats)
         for key in keys:
             self._entity_docs.pop(key, None)
         for document in documents:
             self._entity_docs.setdefault(entity_key(document.doc_id), set()).add(document.doc_id)
         if removed or changed:
             self._dirty = True
-        return SyncReport(upserted=len(changed), removed=removed)
+        return SyncReport(upserted=len(changed), removed=removed, embedded=stats.embedded)
 
     # ---- persistence ----------------------------------------------------------------------
     def startup_lock(self) -> contextlib.AbstractContextManager[None]:

@@ -16,6 +16,15 @@ finds the section of the article that holds the search's snippet (or, when the t
 question matched, the section that shares most of the ticket's rarer words) and cuts it to a reply's
 length.
 
+Articles tagged with a product the ticket's requester owns are boosted (``OWNED_PRODUCT_BOOST``):
+among the search's candidates for the ticket (``limit`` + ``OWNED_PRODUCT_POOL``), never adding
+one, such an article moves up by a modest factor of its score, so that between two equally good
+answers the one about the customer's own product comes first, while a clearly better answer
+about another product stays ahead. Who owns what is aftersales' knowledge, a layer above this
+one: it registers a provider (``kb.search.owned_products.provide_owned_products``) at start-up, and without one nothing
+is boosted. The panel says why (``TicketSuggestions.owned_products``). A stored set is reused
+while the index is unchanged, so a purchase made since shows at the next recomputation.
+
 Agents' actions feed quality figures: ``record_shown``, ``record_inserted`` and
 ``record_reply_sent`` (an inserted suggestion whose link or snippet is still in the reply that
 was sent counts as sent with it, else as removed; ``record_reply_outcomes`` does it after the
@@ -29,7 +38,7 @@ import logging
 import math
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -49,6 +58,7 @@ from kb.search.models import (
     SuggestionEventKind,
     TicketSuggestion,
 )
+from kb.search.owned_products import OWNED_PRODUCT_POOL, boost_owned, owned_names, owned_products
 from kb.search.service import SearchHit, compose_query, excerpt, parse_types, search
 from kb.service import published_versions
 from retrieval.chunking import markdown_to_text
@@ -77,6 +87,8 @@ class TicketSuggestions:
     # Row id per result (None when computed for other types than the stored ones).
     suggestion_ids: list[int | None]
     index_version: int
+    # Per result: the name of the requester's product the article is tagged with, if any.
+    owned_products: list[str | None] = field(default_factory=list)
 
 
 def ticket_query(session: Session, ticket: Ticket) -> str:
@@ -132,20 +144,30 @@ def suggest_for_ticket(
             return reused
 
     query, language = ticket_query(session, ticket), _ticket_language(ticket)
+    owned = owned_products(session, ticket.requester_id)
     outcome = search(
         session,
         query,
         language=language,
-        limit=limit,
+        limit=limit + OWNED_PRODUCT_POOL if owned else limit,
         types=wanted,
         source=SearchSource.TICKET,
         keeper=keeper,
         log=not stored,  # one log row per ticket, not one per recomputation
     )
-    ids: list[int | None] = [None] * len(outcome.results)
+    results = boost_owned(session, outcome.results, owned)[:limit] if owned else outcome.results
+    ids: list[int | None] = [None] * len(results)
     if stores:
-        ids = [row.id for row in _store(session, ticket, outcome.results, outcome.answered, version, stored)]
-    return TicketSuggestions(ticket.id, outcome.query_language, outcome.answered, outcome.results, ids, version)
+        ids = [row.id for row in _store(session, ticket, results, outcome.answered, version, stored)]
+    return TicketSuggestions(
+        ticket.id,
+        outcome.query_language,
+        outcome.answered,
+        results,
+        ids,
+        version,
+        owned_names(session, results, owned),
+    )
 
 
 def _store(
@@ -224,6 +246,7 @@ def _from_rows(session: Session, ticket: Ticket, rows: list[TicketSuggestion]) -
         hits,
         [row.id for row in rows],
         rows[0].index_version,
+        owned_names(session, hits, owned_products(session, ticket.requester_id)),
     )
 
 

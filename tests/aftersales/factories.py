@@ -12,7 +12,16 @@ from sqlalchemy.orm import Session
 from accounts.models import Customer
 from accounts.service import get_or_create_customer
 from aftersales import programmes, purchases
-from aftersales.models import Product, Programme, ProgrammeTrigger, Purchase, StepKind
+from aftersales.models import (
+    Product,
+    Programme,
+    ProgrammeTrigger,
+    Purchase,
+    StepKind,
+    SurveyInvitation,
+    SurveyKind,
+    SurveyResponse,
+)
 from aftersales.schemas import (
     ProductUpdate,
     ProgrammeCreate,
@@ -153,3 +162,16 @@ def programme(
             steps=[StepCreate(day_offset=day, kind=kind) for day, kind in steps],
         ),
     )
+
+
+def survey_answer(
+    session: Session, score: int, *, at: datetime, product=None, kind: SurveyKind = SurveyKind.NPS
+) -> None:
+    """One customer's answer to a survey about ``product`` (None: about the shop), given at ``at``."""
+    who = customer(session)
+    invitation = SurveyInvitation(
+        kind=kind, customer=who, product=product, language="en", created_at=at, closes_at=at + timedelta(days=14)
+    )
+    session.add(invitation)
+    session.add(SurveyResponse(invitation=invitation, score=score, created_at=at, updated_at=at))
+    session.flush()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import func, select
 
 from accounts.models import Role
-from aftersales.models import Purchase
+from aftercare.db import utcnow
+from aftersales.models import Broadcast, Purchase
 from tests.aftersales import factories as f
 from tests.factories import create_staff, token_for
 
@@ -124,12 +127,26 @@ def test_a_broadcast_is_queued(client, session):
         f"/api/v1/segments/{segment['id']}/broadcasts", json={"subject": "News", "body": "Hi"}, headers=headers
     )
     assert response.status_code == 202 and response.json()["status"] == "queued"
+    stored = session.get(Broadcast, response.json()["id"])
+    assert (stored.segment_id, stored.subject, stored.body) == (segment["id"], "News", "Hi")
 
 
 def test_reports_answer_for_each_grouping(client, session):
     headers = admin_headers(session)
-    for by in ("month", "week", "product", "segment"):
-        assert client.get("/api/v1/reports/nps", params={"by": by}, headers=headers).status_code == 200
+    kettle = f.product(session, name="Kettle")
+    for score in (10, 9, 8, 3):
+        f.survey_answer(session, score, at=utcnow() - timedelta(days=1), product=kettle)
+    # Worked out by hand: 2 promoters (9-10), 1 passive (7-8), 1 detractor (0-6) of 4 = 50% - 25%.
+    [row] = [
+        row
+        for row in client.get("/api/v1/reports/nps", params={"by": "product"}, headers=headers).json()
+        if row["group"] == "Kettle"
+    ]
+    assert (row["responses"], row["promoters"], row["passives"], row["detractors"], row["nps"]) == (4, 2, 1, 1, 25.0)
+    for by in ("month", "week"):
+        rows = client.get("/api/v1/reports/nps", params={"by": by}, headers=headers).json()
+        assert sum(row["responses"] for row in rows) >= 4, by
+    assert client.get("/api/v1/reports/nps", params={"by": "segment"}, headers=headers).status_code == 200
     assert client.get("/api/v1/reports/nps", params={"by": "colour"}, headers=headers).status_code == 422
     assert client.get("/api/v1/reports/csat", headers=headers).status_code == 200
     assert client.get("/api/v1/reports/email", params={"by": "programme"}, headers=headers).status_code == 200

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from aftersales import reports, surveys
-from aftersales.models import SurveyInvitation, SurveyKind, SurveyResponse
+from aftersales.models import SurveyKind
 from aftersales.programmes import run_scheduling_pass
 from aftersales.reports import Period, csat_row, nps_row, period_keys, to_csv
 from aftersales.schemas import NpsRow
@@ -15,14 +15,7 @@ from tests.aftersales import factories as f
 NOW = f.NOW
 
 
-def answer(session, score: int, *, at: datetime, product=None, kind: SurveyKind = SurveyKind.NPS) -> None:
-    who = f.customer(session)
-    invitation = SurveyInvitation(
-        kind=kind, customer=who, product=product, language="en", created_at=at, closes_at=at + timedelta(days=14)
-    )
-    session.add(invitation)
-    session.add(SurveyResponse(invitation=invitation, score=score, created_at=at, updated_at=at))
-    session.flush()
+answer = f.survey_answer
 
 
 def test_nps_is_percent_promoters_minus_percent_detractors():

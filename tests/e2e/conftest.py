@@ -5,7 +5,7 @@ from the migrations, with the demo data loaded (``aftercare db upgrade`` then ``
 Screenshots go to ``artifacts/screenshots/``.
 
 Chromium missing is a failure with instructions, never a silent skip; set
-``AFTERCARE_SKIP_BROWSER=1`` to skip these tests on a machine without it.
+``AFTERCARE_SKIP_BROWSER=1`` to skip these tests on a machine without it (ignored in CI).
 """
 
 from __future__ import annotations
@@ -55,7 +55,8 @@ database.dispose()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if os.environ.get("AFTERCARE_SKIP_BROWSER") != "1":
+    # CI never skips them, whatever the variable says.
+    if os.environ.get("AFTERCARE_SKIP_BROWSER") != "1" or os.environ.get("CI"):
         return
     skip = pytest.mark.skip(reason="AFTERCARE_SKIP_BROWSER=1")
     for item in items:
@@ -261,3 +262,26 @@ def sign_in(page, email: str, password: str = DEMO_PASSWORD) -> None:
     page.fill("#password", password)
     page.locator("main form[action='/login'] button[type=submit]").click()
     page.wait_for_url(re.compile(r"/agent/|/tickets"))
+
+
+@contextmanager
+def signed_in_page(browser, base_url: str, email: str, password: str, **context_options) -> Iterator:
+    """A page of a new browser context, signed in through the login form as ``email``.
+
+    Leaving the block closes the context and fails the test on any JavaScript error the page raised.
+    """
+    context = browser.new_context(base_url=base_url, **({"locale": "en-GB"} | context_options))
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto("/login")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.locator("main form[action='/login'] button[type=submit]").click()
+    page.wait_for_url("**/agent/**")
+    try:
+        yield page
+    finally:
+        context.close()
+    assert not errors, f"JavaScript errors: {errors}"

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import small_app_server
+from tests.e2e.conftest import signed_in_page, small_app_server
 
 pytestmark = pytest.mark.browser
 
@@ -50,19 +50,8 @@ def small_server() -> Iterator[tuple[str, int]]:
 @pytest.fixture
 def agent_page(browser, small_server):
     base_url, ticket_id = small_server
-    context = browser.new_context(base_url=base_url, locale="en-GB")
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto("/login")
-    page.fill("#email", AGENT_EMAIL)
-    page.fill("#password", AGENT_PASSWORD)
-    page.locator("main form[action='/login'] button[type=submit]").click()
-    page.wait_for_url("**/agent/**")
-    yield context, page, ticket_id
-    assert not errors, f"JavaScript errors: {errors}"
-    context.close()
+    with signed_in_page(browser, base_url, AGENT_EMAIL, AGENT_PASSWORD) as page:
+        yield page.context, page, ticket_id
 
 
 def test_a_reply_refused_by_an_error_page_is_back_in_the_editor(agent_page):

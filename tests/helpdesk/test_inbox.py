@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
 
 from accounts.service import Principal, principal_for_user
 from aftercare.db import utcnow
 from aftercare.errors import Forbidden, ValidationFailed
 from helpdesk import inbox, service
-from helpdesk.models import Ticket, TicketStatus
+from helpdesk.models import TicketStatus
 from helpdesk.schemas import TicketUpdate
 from tests.factories import create_customer_user, create_staff, create_ticket
 
@@ -33,18 +32,68 @@ def _spread_updates(session, tickets):
     session.flush()
 
 
-def test_view_counts_match_the_rows(session, agent):
-    mine = create_ticket(session)
-    service.update_ticket(session, mine, TicketUpdate(assignee_id=agent.user.id), agent)
-    create_ticket(session)
-    pending = create_ticket(session)
-    service.change_status(pending, TicketStatus.PENDING, agent)
+# Six tickets, one per case the views tell apart; which views each belongs to is worked out by
+# hand from what the views mean to an agent: "open", "mine" and "unassigned" are tickets waiting on
+# the team (new or open); pending ones wait on the customer and have their own view; "all" is all.
+VIEW_CASES = {
+    "new, mine": (TicketStatus.NEW, "me", {"mine", "open", "all"}),
+    "new, nobody's": (TicketStatus.NEW, None, {"unassigned", "open", "all"}),
+    "pending, nobody's": (TicketStatus.PENDING, None, {"pending", "all"}),
+    "pending, a colleague's": (TicketStatus.PENDING, "colleague", {"pending", "all"}),
+    "solved, mine": (TicketStatus.SOLVED, "me", {"solved", "all"}),
+    "closed, nobody's": (TicketStatus.CLOSED, None, {"all"}),
+    # "At risk": waiting on the team with an SLA target in its at-risk stretch, or already missed.
+    "open, nobody's, SLA at risk": (TicketStatus.OPEN, None, {"unassigned", "open", "at_risk", "all"}),
+    "new, mine, SLA breached": (TicketStatus.NEW, "me", {"mine", "open", "at_risk", "all"}),
+    "new, nobody's, SLA due later": (TicketStatus.NEW, None, {"unassigned", "open", "all"}),
+}
+# Where the SLA clock of a case stands, as (at risk from, due) relative to now; other cases have no policy.
+SLA_CLOCKS = {
+    "open, nobody's, SLA at risk": (timedelta(minutes=-10), timedelta(minutes=50)),
+    "new, mine, SLA breached": (timedelta(hours=-2), timedelta(hours=-1)),
+    "new, nobody's, SLA due later": (timedelta(hours=3), timedelta(hours=4)),
+}
+# Tallied from the table above.
+EXPECTED_VIEW_COUNTS = {
+    "mine": 2,
+    "unassigned": 3,
+    "open": 5,
+    "pending": 2,
+    "solved": 1,
+    "all": 9,
+    "at_risk": 2,
+}
+
+
+def _view_fixture(session, agent) -> dict[int, set[str]]:
+    colleague = create_staff(session)
+    views_of: dict[int, set[str]] = {}
+    for label, (status, owner, views) in VIEW_CASES.items():
+        ticket = create_ticket(session, subject=label)
+        ticket.status = status
+        ticket.assignee_id = {"me": agent.user.id, "colleague": colleague.id, None: None}[owner]
+        if label in SLA_CLOCKS:
+            at_risk_in, due_in = SLA_CLOCKS[label]
+            ticket.sla_at_risk_at, ticket.sla_next_due_at = utcnow() + at_risk_in, utcnow() + due_in
+        views_of[ticket.id] = views
     session.flush()
-    counts = inbox.view_counts(session, agent)
-    for view in inbox.InboxView:
-        rows = session.scalars(select(Ticket.id).where(inbox._view_condition(view, agent))).all()
-        assert counts[view] == len(rows), view
-    assert counts[inbox.InboxView.MINE] == 1 and counts[inbox.InboxView.PENDING] >= 1
+    return views_of
+
+
+def test_view_counts_are_the_hand_counted_figures(session, agent):
+    before = inbox.view_counts(session, agent)
+    _view_fixture(session, agent)
+    after = inbox.view_counts(session, agent)
+    assert {view.value: after[view] - before[view] for view in inbox.InboxView} == EXPECTED_VIEW_COUNTS
+
+
+@pytest.mark.parametrize("view", list(inbox.InboxView))
+def test_each_view_lists_exactly_its_tickets(session, agent, view):
+    views_of = _view_fixture(session, agent)
+    listed = set(_ids(inbox.inbox_page(session, inbox.InboxQuery(view=view), agent, size=100)))
+    assert {ticket_id for ticket_id in views_of if ticket_id in listed} == {
+        ticket_id for ticket_id, views in views_of.items() if view.value in views
+    }
 
 
 def test_unassigned_view_leaves_out_assigned_tickets(session, agent):

@@ -9,11 +9,18 @@ import pytest
 from sqlalchemy.orm import Session
 
 from accounts.audit import AuditAction, AuditTarget, audit_entries
+from accounts.service import principal_for_user
 from aftercare.errors import NotFound
+from aftersales import claims, lapsed, lifecycle, reviews, winback
+from aftersales.claim_models import ClaimKind, ClaimReason
+from aftersales.claim_schemas import ClaimCreate
+from aftersales.lifecycle_models import LifecycleKind, LifecycleMessage, WinbackReason
+from aftersales.lifecycle_schemas import ReviewDestinationSet, WinbackAnswerCreate
+from aftersales.models import SurveyInvitation, SurveyKind, SurveyResponse
 from aftersales.programmes import run_scheduling_pass
 from privacy.export import export_customer
 from tests.aftersales import factories as shop
-from tests.factories import create_staff
+from tests.factories import create_customer_user, create_staff
 from tests.privacy.factories import ATTACHMENT_NAME, EMAIL, NAME, PHRASE, SUBJECT, Person, build_person
 
 
@@ -116,3 +123,41 @@ def test_each_export_is_in_the_audit_trail_with_who_asked(session, person):
     export_customer(session, person.customer.id, actor=admin)
     [entry] = audit_entries(session, target_type=AuditTarget.CUSTOMER, target_id=person.customer.id, limit=1)
     assert (entry.action, entry.actor_user_id, entry.details) == (AuditAction.CUSTOMER_EXPORTED, admin.id, {})
+
+
+def test_claims_are_included_with_rma_number_product_kind_status_and_dates(session):
+    owner = create_customer_user(session)
+    item = shop.product(session, name="Nimbus thermostat")
+    bought = shop.buy(session, owner.customer, item, at=shop.NOW)
+    data = ClaimCreate(purchase_id=bought.id, kind=ClaimKind.RETURN, reason=ClaimReason.DEFECTIVE, description="Dead.")
+    claim = claims.open_claim(session, data, principal_for_user(owner), now=shop.NOW + timedelta(days=3))
+    [exported] = export_customer(session, owner.customer.id, actor=None)["claims"]
+    # A return opened three days after the purchase: inside the default return window, still requested.
+    assert (exported["rma_number"], exported["product"]["name"], exported["kind"], exported["status"]) == (
+        claim.rma_number,
+        "Nimbus thermostat",
+        "return",
+        "requested",
+    )
+    assert exported["opened_at"] is not None and exported["resolved_at"] is None
+
+
+def test_review_invitations_and_win_back_answers_are_included(session):
+    buyer = shop.customer(session)
+    item = shop.product(session, name="Nimbus thermostat", renewal_days=30)
+    shop.buy(session, buyer, item, at=shop.NOW)
+    reviews.set_destination(session, item, ReviewDestinationSet(url="https://shop.example.com/reviews"))
+    invitation = SurveyInvitation(
+        kind=SurveyKind.NPS, customer=buyer, product=item, language="en", created_at=shop.NOW, closes_at=shop.NOW
+    )
+    response = SurveyResponse(invitation=invitation, score=10, created_at=shop.NOW, updated_at=shop.NOW)
+    session.add_all([invitation, response])
+    session.flush()
+    reviews.invite_promoter(session, invitation, response, now=shop.NOW)
+    lapsed.scan(session, now=shop.NOW + timedelta(days=45))
+    lifecycle.run_lifecycle_pass(session, now=shop.NOW + timedelta(days=45))
+    message = session.query(LifecycleMessage).filter_by(kind=LifecycleKind.WIN_BACK).one()
+    winback.submit_answer(session, message, WinbackAnswerCreate(reason=WinbackReason.OTHER, comment="Moved abroad"))
+    document = export_customer(session, buyer.id, actor=None)
+    assert [row["product"]["name"] for row in document["review_invitations"]] == ["Nimbus thermostat"]
+    assert [(row["reason"], row["comment"]) for row in document["winback_answers"]] == [("other", "Moved abroad")]

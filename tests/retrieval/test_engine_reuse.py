@@ -33,7 +33,9 @@ def counting(e5) -> CountingEmbedder:
 
 @pytest.fixture
 def engine(counting) -> SearchEngine:
-    engine = SearchEngine(counting)
+    # Without the cache of recent queries (tests/retrieval/test_query_cache.py), which would hide
+    # whether the block's embeddings outlive it.
+    engine = SearchEngine(counting, query_cache_size=0)
     engine.add([REFUND, DELIVERY, PASSWORD])
     return engine
 

@@ -53,6 +53,9 @@ def test_emailed_access_link_of_an_anonymous_intake_works(client, session):
     token = emailed_token(session, created["id"])
     response = client.get(f"/api/v1/tickets/{created['id']}", headers={"X-Ticket-Token": token})
     assert response.status_code == 200
+    shown = response.json()
+    assert (shown["id"], shown["subject"]) == (created["id"], NEW_TICKET["subject"])
+    assert [message["body"] for message in shown["messages"]] == [NEW_TICKET["body"]]
 
 
 @pytest.mark.parametrize(
@@ -100,9 +103,12 @@ def test_create_ticket_rejects_one_megabyte_body_with_413(client, session):
     assert ticket_count(session) == before
 
 
-def test_create_ticket_rejects_body_over_field_limit(client):
+def test_create_ticket_rejects_body_over_field_limit(client, session):
+    before = ticket_count(session)
     response = client.post("/api/v1/tickets", json={**NEW_TICKET, "body": "a" * 50_001})
     assert response.status_code == 422
+    assert "body" in response.json()["detail"]
+    assert ticket_count(session) == before
 
 
 def test_public_intake_is_rate_limited_with_retry_after(app, client):

@@ -175,6 +175,27 @@ def test_catalogue_is_complete_and_keeps_placeholders(language):
             )
 
 
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_every_translated_entry_keeps_the_placeholders_of_its_source(language):
+    # Not only the fully translated areas: a translated string anywhere with a lost or renamed
+    # placeholder breaks its page in that language (KeyError, or a value never shown).
+    catalog = read_po((LOCALE_DIR / language / "LC_MESSAGES" / "messages.po").open("rb"))
+    checked = 0
+    for message in catalog:
+        if not message.id or not message.string:
+            continue
+        sources = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        expected = set().union(*(PLACEHOLDER.findall(source) for source in sources))
+        for string in strings:
+            if string:
+                assert set(PLACEHOLDER.findall(string)) <= expected and (
+                    set(PLACEHOLDER.findall(string)) == expected or len(sources) > 1
+                ), f"{language}: placeholders differ in {message.id!r}: {string!r}"
+                checked += 1
+    assert checked > 400, checked  # the catalogues hold several hundred translated entries
+
+
 def test_template_is_up_to_date_with_the_code():
     """Every string the app marks for translation is in messages.pot (run pybabel extract if not)."""
     from babel.messages.extract import extract_from_dir

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-import os
 import socket
 import threading
 import uuid
@@ -22,26 +21,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.factories import create_staff
+from tests.services import REDIS_URL, require_redis
 from tests.serving import free_port
 from tests.web.pages_support import csrf_from
 from tests.web.search_support import e5, keeper, publish_small_kb  # noqa: F401
 from web import ratelimit
 
-REDIS_URL = os.environ.get("AFTERCARE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-REDIS_REQUIRED = bool(os.environ.get("CI") or os.environ.get("AFTERCARE_TEST_REDIS_URL"))
 DOWN_STORE = "memory (redis unreachable)"
-
-
-def _require_redis() -> None:
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
-    except redis.exceptions.ConnectionError as error:
-        message = f"Redis is not reachable at {REDIS_URL} ({error}); set AFTERCARE_TEST_REDIS_URL"
-        if REDIS_REQUIRED:
-            pytest.fail(message)
-        pytest.skip(message)
+_require_redis = require_redis
 
 
 def _unique_peer() -> str:

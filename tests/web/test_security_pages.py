@@ -81,8 +81,15 @@ def _pages(client, session) -> dict[str, str]:
         f"/agent/tickets/{ticket.id}",
         "/agent/macros",
         "/agent/macros/new",
+        "/account",
     ]
-    return {url: client.get(url).text for url in urls}
+    pages = {}
+    for url in urls:
+        response = client.get(url)
+        # An error page would pass the checks below vacuously: each must be the real page.
+        assert response.status_code == 200 and "<main" in response.text and "<form" in response.text, url
+        pages[url] = response.text
+    return pages
 
 
 def test_pages_have_no_inline_script_or_style(client, session):

@@ -21,9 +21,8 @@ from helpdesk.email.models import InboundMessage, OutboxMessage, OutboxStatus
 from tests.factories import unique_email
 from tests.helpdesk.email import mail_samples as samples
 from tests.helpdesk.email.factories import email
+from tests.services import REDIS_URL, require_redis
 from workers import queue
-
-REDIS_URL = os.environ.get("AFTERCARE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 @pytest.fixture(scope="module")
@@ -105,11 +104,13 @@ def test_worker_killed_mid_batch_then_restarted_sends_each_message_exactly_once(
 
 def test_two_workers_at_once_never_send_a_message_twice(shared_db, smtp_sink):
     ids = _queue_mail(shared_db, 60)
-    smtp_sink.handler.delay = 0.01
+    # 0.15 s per acceptance: one worker alone would need 9 s, far longer than the other's start-up,
+    # so both are sending at the same time.
+    smtp_sink.handler.delay = 0.15
     first, second = _worker(shared_db, smtp_sink, "--once"), _worker(shared_db, smtp_sink, "--once")
     outputs = [_finish(first), _finish(second)]
     sent_by = [int(re.search(r"outbox: sent (\d+)", out).group(1)) for out in outputs]
-    assert sum(sent_by) == 60
+    assert sum(sent_by) == 60 and all(count > 0 for count in sent_by), sent_by
     assert sorted(smtp_sink.message_ids()) == sorted(ids)
 
 
@@ -172,11 +173,7 @@ def test_queued_job_runs_in_run_once_and_sends_the_mail(database, memory_queue, 
 
 
 def _redis_huey():
-    redis = pytest.importorskip("redis")
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
-    except redis.exceptions.ConnectionError as error:
-        pytest.skip(f"Redis is not reachable at {REDIS_URL} ({error}); set AFTERCARE_TEST_REDIS_URL")
+    require_redis()
     huey = queue.build_huey(REDIS_URL, Path("/nonexistent"))
     huey.flush()
     return huey

@@ -25,6 +25,7 @@ from aftersales.schemas import (
     EnrolResult,
     LapsedBuyerRead,
     NpsRow,
+    ProductCreate,
     ProductRead,
     ProductUpdate,
     ProgrammeCreate,
@@ -79,6 +80,11 @@ def list_purchases(
 @router.get("/products", response_model=list[ProductRead])
 def list_products(session: DbSession, principal: StaffPrincipal) -> list[ProductRead]:
     return [ProductRead.model_validate(p) for p in purchases.list_products(session)]
+
+
+@router.post("/products", response_model=ProductRead, status_code=201, responses=CONFLICT)
+def create_product(data: ProductCreate, session: DbSession, principal: AdminPrincipal) -> ProductRead:
+    return ProductRead.model_validate(purchases.create_product(session, data))
 
 
 @router.patch("/products/{product_id}", response_model=ProductRead)

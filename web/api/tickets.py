@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from accounts import guards
 from accounts.service import Principal
 from aftercare.config import Settings
-from helpdesk import service, ticket_search
+from helpdesk import presence, service, ticket_search
 from helpdesk.models import Ticket, TicketChannel, TicketStatus
 from helpdesk.schemas import (
     MessageCreate,
@@ -109,6 +109,7 @@ def list_tickets(
                 for hit in found.hits
             ],
             total=found.total,
+            total_capped=found.capped,
             next_cursor=found.next.encode() if found.next else None,
             facets=found.facets,
         )
@@ -142,6 +143,8 @@ def add_message(
     ticket = service.get_ticket_for(session, ticket_id, principal)
     # After the access check, so that probing others' tickets spends nobody's allowance.
     limit_customer_replies(settings, principal)
+    # Written on an older view of the ticket: 409 with the newer messages' ids, nothing stored.
+    presence.check_not_stale(session, ticket.id, data.seen_message_id, principal.user.id if principal.user else None)
     message = service.add_message(session, ticket, data, principal)
     return MessageRead.model_validate(message)
 

@@ -24,6 +24,7 @@ from accounts.email_links import EmailLinkState, check_email_link, redeem_email_
 from accounts.models import LinkPurpose, User
 from accounts.service import Principal, update_profile
 from aftercare.errors import RateLimited, ValidationFailed
+from aftersales import claims
 from helpdesk import service as tickets
 from helpdesk.email.account_link_mail import send_account_link
 from helpdesk.email.preferences import MailPreferences, mail_preferences, set_mail_preferences
@@ -77,6 +78,8 @@ def _page(
             session, tickets.TicketFilters(), principal, page=1, page_size=SHOWN_TICKETS
         )
         values["tickets"], values["ticket_total"] = shown, total
+        values["purchases"] = claims.customer_purchases(session, user.customer)
+        values["claims"] = claims.customer_claims(session, user.customer)
     values.update(context)
     return render(request, TEMPLATE, values, status_code=status_code, headers=NO_STORE)
 

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from accounts.models import Customer
 from aftercare.errors import DomainError
-from aftersales import lapsed, programmes, purchases, segments
+from aftersales import lapsed, programmes, purchases, segments, winback
 from aftersales.emails import tip_email
 from aftersales.models import (
     LapseReason,
@@ -74,13 +74,18 @@ def update_product(
     name: Annotated[str, Form(max_length=200)] = "",
     tags: Annotated[str, Form(max_length=2000)] = "",
     renewal_days: Annotated[str, Form(max_length=10)] = "",
+    warranty_months: Annotated[str, Form(max_length=10)] = "",
+    return_days: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     product = purchases.get_product(session, product_id)
     try:
+        # An empty window field means "the default from settings".
         changes = ProductUpdate(
             name=name or None,
             tags=_split_tags(tags),
             renewal_days=int(renewal_days) if renewal_days.strip().isdigit() else None,
+            warranty_months=warranty_months.strip() or None,
+            return_days=return_days.strip() or None,
         )
     except ValidationError as error:
         return render(
@@ -409,9 +414,13 @@ def queue_broadcast(
 
 def _lapsed_context(session, reason: str, **extra) -> dict:
     chosen = LapseReason(reason) if reason in set(LapseReason) else None
+    entries = lapsed.list_lapsed(session, reason=chosen)
     return {
-        "entries": lapsed.list_lapsed(session, reason=chosen),
+        "entries": entries,
         "counts": lapsed.count_lapsed(session),
+        # The win-back survey's answers ("why did you stop?"): each one's latest, and all by reason.
+        "answers": winback.latest_answers(session, [e.row.customer_id for e in entries]),
+        "answer_counts": winback.reason_counts(session),
         "reasons": list(LapseReason),
         "reason": reason,
         "programmes": [

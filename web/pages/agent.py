@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -22,7 +22,8 @@ from accounts.models import User
 from accounts.service import Principal
 from aftercare.errors import DomainError
 from aftersales.customer_story import PANEL_LIMITS, customer_story
-from helpdesk import inbox, macros, service, ticket_search
+from helpdesk import inbox, macros, presence, service, ticket_search
+from helpdesk.attachments import service as attachments
 from helpdesk.models import MessageKind, TicketPriority, TicketStatus, TicketTag
 from helpdesk.schemas import MessageCreate, TicketUpdate
 from helpdesk.transitions import can_reply_publicly, check_reply, next_statuses
@@ -34,6 +35,7 @@ from web.pages.agent_macros import router as macros_router
 from web.pages.agent_suggestions import router as suggestions_router
 from web.pages.forms import field_errors
 from web.templating import render
+from web.uploads import read_uploads
 
 router = APIRouter(prefix="/agent", include_in_schema=False)
 router.include_router(macros_router)
@@ -48,6 +50,7 @@ VIEW_LABELS = {
     inbox.InboxView.PENDING: N_("Pending"),
     inbox.InboxView.SOLVED: N_("Solved"),
     inbox.InboxView.ALL: N_("All tickets"),
+    inbox.InboxView.AT_RISK: N_("At risk"),
 }
 
 
@@ -81,7 +84,9 @@ def inbox_page(
     older: Annotated[str, Query(max_length=48)] = "",
     newer: Annotated[str, Query(max_length=48)] = "",
     after: Annotated[str, Query(max_length=64)] = "",
+    sort: Annotated[str, Query(max_length=16)] = "",
 ) -> Response:
+    chosen_sort = inbox.InboxSort(sort) if sort in set(inbox.InboxSort) else inbox.InboxSort.UPDATED
     chosen_status = TicketStatus(status) if status in set(TicketStatus) else None
     # A status asked for without a view means "whatever view holds it".
     default_view = inbox.InboxView.ALL if chosen_status is not None else inbox.InboxView.OPEN
@@ -93,6 +98,7 @@ def inbox_page(
         language=language if language in settings.languages else None,
         tag=tag.strip() or None,
         text=q.strip() or None,
+        sort=chosen_sort,
     )
     # Words in the box search every ticket, in every status; the filters narrow it (facets).
     search = (
@@ -127,6 +133,7 @@ def inbox_page(
         "language": query.language or "",
         "tag": tag.strip(),
         "q": q.strip(),
+        "sort": chosen_sort.value if chosen_sort is not inbox.InboxSort.UPDATED else "",
     }
     kept = {key: value for key, value in filters.items() if value}
 
@@ -176,6 +183,7 @@ def _ticket_page(
     context = {
         "ticket": ticket,
         "messages": service.visible_messages(ticket, principal),
+        "message_files": attachments.attachments_by_message(session, ticket, principal),
         "agents": agents,
         "agent_names": {str(agent.id): agent.name for agent in agents},
         # The menus offer only what the state machine allows from the ticket's status.
@@ -227,11 +235,15 @@ def post_message(
     request: Request,
     session: DbSession,
     principal: PageStaff,
+    settings: AppSettings,
     body: Annotated[str, Form()] = "",
     # Plain strings, checked by MessageCreate: a bad value is an error beside the kept reply,
     # not a bare 422 page.
     kind: Annotated[str, Form()] = MessageKind.PUBLIC_REPLY.value,
     status: Annotated[str, Form()] = "",
+    # The newest message on the page the agent wrote on (helpdesk.presence); absent: no check.
+    seen_message_id: Annotated[str, Form(max_length=20)] = "",
+    files: Annotated[list[UploadFile | str], File()] = [],  # noqa: B006 - FastAPI copies defaults
 ) -> Response:
     ticket = service.get_ticket_for(session, ticket_id, principal)
     kept = {"draft": body, "kind": kind, "reply_status": status}
@@ -241,6 +253,28 @@ def post_message(
         return _ticket_page(
             request, session, principal, ticket_id, status_code=422, reply_errors=field_errors(error), **kept
         )
+    try:
+        # Checked before anything is written; stored with the message below, in its savepoint.
+        uploads = attachments.check_uploads(read_uploads(files, settings), settings)
+    except attachments.AttachmentRefused as error:
+        return _ticket_page(
+            request,
+            session,
+            principal,
+            ticket_id,
+            status_code=error.status_code,
+            reply_errors={"files": error.message},
+            **kept,
+        )
+    if seen_message_id.isdigit():
+        newer = presence.newer_messages(
+            session, ticket.id, int(seen_message_id), principal.user.id if principal.user else None
+        )
+        if newer:
+            # Someone wrote meanwhile: show it highlighted, the reply kept, and "Send anyway".
+            return _ticket_page(
+                request, session, principal, ticket_id, status_code=409, newer_ids=[m.id for m in newer], **kept
+            )
     status_refused = (
         data.status is not None
         and data.status != ticket.status
@@ -252,7 +286,8 @@ def post_message(
         check_reply(ticket, data.kind, data.status, principal)
         with session.begin_nested():
             # Suggestion outcomes follow the commit (kb.search.subscribers), as for API replies.
-            service.add_message(session, ticket, data, principal)
+            message = service.add_message(session, ticket, data, principal)
+            attachments.attach_uploads(session, ticket, message, uploads, principal, settings)
     except DomainError as error:
         session.expire_all()
         return _ticket_page(

@@ -58,6 +58,8 @@ class SuggestionView:
     draft: str
     # Whether the search would claim this one as an answer (see ``_is_confident``).
     confident: bool
+    # The requester's product the article is about (it was boosted for it), if any.
+    owned_product: str | None = None
 
     @property
     def percent(self) -> int:
@@ -142,22 +144,23 @@ def _is_confident(found: suggestions.TicketSuggestions, hit: SearchHit) -> bool:
 
 def _views(session: Session, ticket: Ticket, found: suggestions.TicketSuggestions) -> list[SuggestionView]:
     # All candidates, best first, confident or not: an agent judges a guess better than a blank panel.
+    owned = found.owned_products or [None] * len(found.results)
     hits = [
-        (hit, row_id)
-        for hit, row_id in zip(found.results, found.suggestion_ids, strict=False)
+        (hit, row_id, product)
+        for hit, row_id, product in zip(found.results, found.suggestion_ids, owned, strict=False)
         if row_id is not None and hit.article_id is not None
     ]
     articles = {
         article.id: article
         for article in session.scalars(
             select(Article).where(
-                Article.id.in_([hit.article_id for hit, _ in hits]), Article.status == ArticleStatus.PUBLISHED
+                Article.id.in_([hit.article_id for hit, _, _ in hits]), Article.status == ArticleStatus.PUBLISHED
             )
         )
     }
     query = suggestions.ticket_query(session, ticket) if hits else ""
     views = []
-    for hit, row_id in hits:
+    for hit, row_id, product in hits:
         article = articles.get(hit.article_id)
         if article is None:
             continue
@@ -176,6 +179,7 @@ def _views(session: Session, ticket: Ticket, found: suggestions.TicketSuggestion
                     article, content, ticket.language, snippet=hit.snippet, query=query, found=found_content
                 ),
                 confident=_is_confident(found, hit),
+                owned_product=product,
             )
         )
     return views

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
@@ -19,6 +19,7 @@ from aftercare.errors import (
     RateLimited,
 )
 from helpdesk import service
+from helpdesk.attachments import service as attachments
 from helpdesk.models import TicketChannel, TicketStatus
 from helpdesk.receipts import sign_receipt, ticket_for_receipt
 from helpdesk.schemas import MessageCreate, TicketCreate
@@ -43,6 +44,7 @@ from web.pages.forms import localized_field_errors
 from web.pages.search import record_contact_submitted
 from web.pages.self_resolution import solved_note
 from web.templating import render
+from web.uploads import read_uploads, refusal_text
 
 router = APIRouter(include_in_schema=False)
 MY_TICKETS_LIMIT = 100
@@ -119,6 +121,7 @@ def contact_submit(
     customer_name: Annotated[str, Form()] = "",
     subject: Annotated[str, Form()] = "",
     body: Annotated[str, Form()] = "",
+    files: Annotated[list[UploadFile | str], File()] = [],  # noqa: B006 - FastAPI copies defaults
 ) -> Response:
     """Open a ticket from the form; on any error the form comes back with everything typed in it.
 
@@ -140,10 +143,16 @@ def contact_submit(
                 data = TicketCreate(
                     customer_email=customer_email, customer_name=customer_name or None, subject=subject, body=body
                 )
+                uploads = attachments.check_uploads(read_uploads(files, settings), settings)
                 verified = service.requester_verified(principal, data.customer_email)
                 ticket = service.create_ticket(
                     session, data, channel=TicketChannel.WEB, author=principal.user, requester_verified=verified
                 )
+                # The files belong to the request's first message; the uploader is its author.
+                uploader = Principal(user=principal.user, customer=ticket.requester)
+                attachments.attach_uploads(session, ticket, ticket.messages[0], uploads, uploader, settings)
+            except attachments.AttachmentRefused as error:
+                return _contact_form(request, values, {"files": refusal_text(error, translations)}, error.status_code)
             except ValidationError as error:
                 # Nothing was written: the form again with everything the person typed.
                 return _contact_form(request, values, localized_field_errors(error, translations), 422)
@@ -248,6 +257,7 @@ def _ticket_context(session, ticket_id: int, principal: Principal, settings) -> 
     return {
         "ticket": ticket,
         "messages": service.visible_messages(ticket, principal),
+        "message_files": attachments.attachments_by_message(session, ticket, principal),
         "access_token": sign_ticket_link(settings.secret_key, ticket) if principal.ticket_link_id else "",
         "can_close": ticket.status in CLOSABLE,
         "offered": offered,
@@ -287,20 +297,34 @@ def customer_reply(
     principal: PagePrincipal,
     body: Annotated[str, Form()] = "",
     action: Annotated[str, Form()] = "reply",
+    files: Annotated[list[UploadFile | str], File()] = [],  # noqa: B006 - FastAPI copies defaults
 ) -> Response:
     guards.require_credentials(principal, PAGE_SIGN_IN_REQUESTER)
     ticket = service.get_ticket_for(session, ticket_id, principal)
     translations = i18n.translator(request)
     try:
+        uploads = attachments.check_uploads(read_uploads(files, settings), settings)
         if body.strip():
             limit_customer_replies(settings, principal)
         if action == "close":
             target = TicketStatus.CLOSED if ticket.status == TicketStatus.SOLVED else TicketStatus.SOLVED
             if body.strip():
-                service.add_message(session, ticket, MessageCreate(body=body), principal)
+                message = service.add_message(session, ticket, MessageCreate(body=body), principal)
+                attachments.attach_uploads(session, ticket, message, uploads, principal, settings)
             service.change_status(ticket, target, principal)
         else:
-            service.add_message(session, ticket, MessageCreate(body=body), principal)
+            message = service.add_message(session, ticket, MessageCreate(body=body), principal)
+            attachments.attach_uploads(session, ticket, message, uploads, principal, settings)
+    except attachments.AttachmentRefused as error:
+        # Checked before anything is written: the reply stays in the box with the reason.
+        context = _ticket_context(session, ticket_id, principal, settings)
+        return render(
+            request,
+            "pages/ticket.html",
+            {**context, "created": False, "errors": {"files": refusal_text(error, translations)}, "draft": body},
+            status_code=error.status_code,
+            headers={"Cache-Control": "no-store"},
+        )
     except ValidationError as error:
         context = _ticket_context(session, ticket_id, principal, settings)
         errors = localized_field_errors(error, translations)

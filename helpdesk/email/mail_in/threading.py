@@ -8,7 +8,8 @@
 3. A ticket reference in the subject, ``[#123]``, only when the sender is that ticket's
    requester (anyone can type a number).
 
-Otherwise the message starts a new ticket.
+Otherwise the message starts a new ticket. A match on a merged ticket is followed to the ticket it
+was merged into (``helpdesk.merged``).
 
 Spoofing. 2 and 3 rest on the From address, which anyone can write. So such a match is trusted
 only when the receiving server's checks (``authentication``) do not speak against the sender:
@@ -36,6 +37,7 @@ from sqlalchemy.orm import Session
 from helpdesk.email.mail_in.authentication import Authentication, AuthVerdict
 from helpdesk.email.mail_in.parser import ParsedMail
 from helpdesk.email.models import InboundMessage, OutboxMessage
+from helpdesk.merged import merge_target
 from helpdesk.models import Ticket
 
 TICKET_REFERENCE = re.compile(r"\[#(\d{1,12})\]")
@@ -80,7 +82,12 @@ def find_ticket(
 ) -> ThreadMatch | None:
     """The ticket this message belongs to, if any; ``trusted`` says whether it may be added to it."""
     match = _find(session, parsed)
-    if match is None or match.by == ThreadedBy.OUR_MESSAGE_ID:
+    if match is None:
+        return None
+    # A merged ticket's mail goes where its conversation went (helpdesk.merge); whether the sender
+    # may thread was decided on the ticket they wrote to.
+    match = ThreadMatch(merge_target(session, match.ticket), match.by, match.trusted)
+    if match.by == ThreadedBy.OUR_MESSAGE_ID:
         return match
     return ThreadMatch(match.ticket, match.by, trusted=sender_trusted(session, parsed.from_address, authentication))
 

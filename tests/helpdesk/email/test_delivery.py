@@ -3,12 +3,15 @@ what happens when the server refuses, is down, or the worker dies half-way."""
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
 
+from aftercare import migrate
 from aftercare.config import get_settings
-from aftercare.db import utcnow
+from aftercare.db import Database, utcnow
 from helpdesk.email import delivery
 from helpdesk.email.delivery import drain_outbox
 from helpdesk.email.models import EmailKind, OutboxMessage, OutboxStatus, SuppressionScope, SuppressionSource
@@ -192,12 +195,36 @@ def test_death_between_accept_and_record_is_the_one_duplicate_and_keeps_its_mess
     assert first == second
 
 
-def test_two_drains_never_send_the_same_row(database, smtp_sink):
+def test_claims_hand_out_each_due_row_once(database, smtp_sink):
     row_ids = _queue(database, 4)
     with database.session() as session:
         claimed = [delivery.claim_next(session, now=utcnow()) for _ in range(5)]
     assert sorted(row.id for row in claimed if row is not None) == sorted(row_ids)
     assert claimed[-1] is None
+
+
+def test_two_drains_running_at_once_share_the_rows_and_never_send_one_twice(tmp_path, smtp_sink):
+    # Two threads need two real connections: a migrated SQLite file, not the per-test rollback DB.
+    url = f"sqlite:///{tmp_path / 'outbox.db'}"
+    migrate.upgrade(url)
+    database = Database(url)
+    row_ids = _queue(database, 8)
+    # Each acceptance takes 0.3 s, so one drain alone would need 2.4 s: the other, started at the
+    # same moment, claims rows meanwhile.
+    smtp_sink.handler.delay = 0.3
+    start = threading.Barrier(2)
+
+    def drain() -> int:
+        start.wait(10)
+        return drain_outbox(database).sent
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        shares = list(pool.map(lambda _: drain(), range(2)))
+    assert sum(shares) == 8 and all(share > 0 for share in shares), shares
+    with database.session() as session:
+        sent_ids = [session.get(OutboxMessage, row_id).message_id for row_id in row_ids]
+    database.dispose()
+    assert sorted(smtp_sink.message_ids()) == sorted(sent_ids)  # every row once, none twice
 
 
 def test_non_ascii_subject_and_text_arrive_intact(database, smtp_sink):

@@ -131,14 +131,20 @@ def test_vote_change_and_retract(client, asker_headers, other_headers):
 
 def test_a_vote_outside_plus_minus_one_is_422(client, asker_headers, other_headers):
     reply = _reply(client, _thread(client, asker_headers)["id"], other_headers)
-    response = client.post(f"/api/v1/forum/replies/{reply['id']}/vote", json={"value": 2}, headers=asker_headers)
-    assert response.status_code == 422
+    url = f"/api/v1/forum/replies/{reply['id']}/vote"
+    response = client.post(url, json={"value": 2}, headers=asker_headers)
+    assert response.status_code == 422 and "value" in response.json()["detail"]
+    # The refused vote counted nothing: a valid one afterwards is the only vote.
+    assert client.post(url, json={"value": 1}, headers=asker_headers).json()["score"] == 1
 
 
 def test_voting_on_your_own_reply_is_403(client, asker_headers, other_headers):
     reply = _reply(client, _thread(client, asker_headers)["id"], other_headers)
-    response = client.post(f"/api/v1/forum/replies/{reply['id']}/vote", json={"value": 1}, headers=other_headers)
-    assert response.status_code == 403
+    url = f"/api/v1/forum/replies/{reply['id']}/vote"
+    response = client.post(url, json={"value": 1}, headers=other_headers)
+    assert response.status_code == 403 and response.json()["detail"]
+    # The author's own vote was not counted: the asker's is the only one.
+    assert client.post(url, json={"value": 1}, headers=asker_headers).json()["score"] == 1
 
 
 def test_only_the_asker_or_an_agent_accepts(client, asker_headers, other_headers, agent_headers, session):
@@ -146,7 +152,10 @@ def test_only_the_asker_or_an_agent_accepts(client, asker_headers, other_headers
     url = f"/api/v1/forum/replies/{reply['id']}/accept"
     third = token_for(session, member(session).user)
     assert client.post(url, headers=third).status_code == 403
-    assert client.post(url, headers=agent_headers).status_code == 200
+    thread_url = f"/api/v1/forum/threads/{reply['thread_id']}"
+    assert client.get(thread_url, headers=agent_headers).json()["accepted_reply_id"] is None
+    accepted = client.post(url, headers=agent_headers)
+    assert accepted.status_code == 200 and accepted.json()["accepted_reply_id"] == reply["id"]
 
 
 def test_unaccept_by_delete_and_by_post(client, asker_headers, other_headers):

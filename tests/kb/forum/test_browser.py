@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import playwright.sync_api as playwright_api
 import pytest
 import uvicorn
 
@@ -27,7 +28,6 @@ from tests.kb.forum.factories import create_thread, trust
 from web.app import create_app
 
 pytestmark = pytest.mark.browser
-playwright_api = pytest.importorskip("playwright.sync_api")
 PASSWORD = "correct horse battery"
 
 

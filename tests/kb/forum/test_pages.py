@@ -6,12 +6,14 @@ import re
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import func, select
 
 from accounts.service import principal_for_user, start_login_session
 from helpdesk import service as helpdesk_service
 from helpdesk.models import MessageKind, TicketStatus
 from helpdesk.schemas import MessageCreate
 from kb.forum import moderation
+from kb.forum.models import ForumReply, ForumThread, ForumVote
 from kb.forum.reading import view_count
 from tests.factories import create_customer_user, create_staff, create_ticket
 from tests.kb.forum.factories import (
@@ -124,9 +126,10 @@ def test_a_member_asks_a_question(customer_client, session):
     assert "Robot vacuum ignores schedule" in page and "aurora" in page
 
 
-def test_asking_without_csrf_is_refused(customer_client):
-    response = customer_client.post("/forum/new", data={"title": "Question", "body": "Body"})
+def test_asking_without_csrf_is_refused(customer_client, session):
+    response = customer_client.post("/forum/new", data={"title": "Question nobody asked", "body": "Body"})
     assert response.status_code == 403
+    assert session.scalar(select(func.count()).where(ForumThread.title == "Question nobody asked")) == 0
 
 
 def test_an_invalid_question_keeps_what_was_typed(customer_client):
@@ -162,6 +165,7 @@ def test_a_vote_without_htmx_redirects_back(customer_client, session):
         follow_redirects=False,
     )
     assert response.status_code == 303 and response.headers["location"].endswith(f"#reply-{reply.id}")
+    assert session.scalars(select(ForumVote.value).where(ForumVote.reply_id == reply.id)).all() == [-1]
 
 
 def test_htmx_reply_returns_the_replies_block(customer_client, session):
@@ -191,6 +195,9 @@ def test_a_locked_thread_refuses_replies_with_a_message(customer_client, session
         f"/forum/t/{thread.id}/replies", data={"body": "Me too"}, headers={**HTMX, "X-CSRF-Token": customer_client.csrf}
     )
     assert response.status_code == 409 and "locked" in response.text
+    assert (
+        session.scalar(select(func.count()).where(ForumReply.thread_id == thread.id, ForumReply.body == "Me too")) == 0
+    )
 
 
 def test_the_asker_accepts_with_htmx(customer_client, session, customer):

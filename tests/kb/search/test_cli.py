@@ -41,3 +41,32 @@ def test_reindex_builds_and_saves_the_index(tmp_path):
 def test_reindex_without_a_schema_says_what_to_do(tmp_path):
     result = run_cli(tmp_path / "empty", "kb", "reindex")
     assert result.returncode == 1 and "aftercare db upgrade" in result.stderr
+
+
+def test_a_second_reindex_of_an_unchanged_database_embeds_nothing(tmp_path):
+    data_dir = tmp_path / "data"
+    write(tmp_path / "articles", "reset.md", RESET)
+    for args in (("db", "upgrade"), ("kb", "import", str(tmp_path / "articles"))):
+        assert run_cli(data_dir, *args).returncode == 0
+    first = run_cli(data_dir, "kb", "reindex")
+    second = run_cli(data_dir, "kb", "reindex")
+    forced = run_cli(data_dir, "kb", "reindex", "--no-reuse")
+    assert first.returncode == second.returncode == forced.returncode == 0, second.stderr
+    assert ", 0 embedded)" not in first.stdout
+    assert ", 0 embedded)" in second.stdout
+    assert ", 0 embedded)" not in forced.stdout
+
+
+def test_reindex_reports_its_rate_and_when_it_is_done(tmp_path):
+    data_dir = tmp_path / "data"
+    write(tmp_path / "articles", "reset.md", RESET)
+    write(tmp_path / "articles", "reset.pl.md", RESET_PL)
+    for args in (("db", "upgrade"), ("kb", "import", str(tmp_path / "articles"))):
+        assert run_cli(data_dir, *args).returncode == 0
+
+    result = run_cli(data_dir, "kb", "reindex")
+
+    # Not a terminal here, so progress is logged as lines on stderr; the last one is the end.
+    lines = [line for line in result.stderr.splitlines() if line.startswith("reindex: ")]
+    assert lines and lines[-1].startswith("reindex: 2/2 documents")
+    assert "units/s" in lines[-1] and "chunks embedded/s" in lines[-1] and lines[-1].endswith("done")

@@ -172,8 +172,15 @@ def test_translation_is_shown_in_the_askers_language(demo_session):
     )
 
 
-def test_most_plain_questions_are_answered_and_every_answer_is_right(demo_session):
+# Measured on 2026-12-07: 34 of the 36 are answered (the two Thai ones left are "the robot won't
+# switch on" and "how to update the firmware"); the floor is that figure less a margin of two, so a
+# real drop in recall fails here instead of hiding under "most".
+ANSWERED_FLOOR = 32
+
+
+def test_at_least_32_of_36_plain_questions_are_answered_and_every_answer_is_right(demo_session):
     session, keeper = demo_session
     outcomes = [(search(session, question, keeper=keeper), slug) for _, question, slug in QUESTIONS]
     answered = [is_right(session, outcome.results[0], slug) for outcome, slug in outcomes if outcome.answered]
-    assert len(answered) >= len(QUESTIONS) // 2 and all(answered)
+    assert len(QUESTIONS) == 36
+    assert len(answered) >= ANSWERED_FLOOR and all(answered), len(answered)

@@ -1,0 +1,1 @@
+"""Agents' in-app notifications and their e-mail copies, mentions in internal notes, preferences."""
