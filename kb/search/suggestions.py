@@ -11,11 +11,6 @@ which runs ``compute_on_keeper_thread`` in a transaction of its own. A process w
 thread (an e-mail worker, a test) computes them on first view instead. A failure there never
 touches the ticket.
 
-What "Insert" puts into a reply is the matched passage, not the whole article: ``matched_passage``
-finds the section of the article that holds the search's snippet (or, when the title or a listed
-question matched, the section that shares most of the ticket's rarer words) and cuts it to a reply's
-length.
-
 Articles tagged with a product the ticket's requester owns are boosted (``OWNED_PRODUCT_BOOST``):
 among the search's candidates for the ticket (``limit`` + ``OWNED_PRODUCT_POOL``), never adding
 one, such an article moves up by a modest factor of its score, so that between two equally good
@@ -25,57 +20,69 @@ one: it registers a provider (``kb.search.owned_products.provide_owned_products`
 is boosted. The panel says why (``TicketSuggestions.owned_products``). A stored set is reused
 while the index is unchanged, so a purchase made since shows at the next recomputation.
 
-Agents' actions feed quality figures: ``record_shown``, ``record_inserted`` and
-``record_reply_sent`` (an inserted suggestion whose link or snippet is still in the reply that
-was sent counts as sent with it, else as removed; ``record_reply_outcomes`` does it after the
-commit of any agent's public reply, page or API); ``suggestion_quality`` sums them up.
+What "Insert" puts into a reply, the matched passage, is ``kb.search.suggestion_passages``; agents'
+actions and the quality figures summed up from them are ``kb.search.suggestion_events``. Both are
+importable from here too, so that their callers need not know where they live.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import math
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accounts.models import User
 from aftercare.config import get_settings
 from aftercare.db import Database, utcnow
-from aftercare.errors import NotFound
 from helpdesk.models import Message, MessageKind, Ticket
-from kb.models import Article
 from kb.search.keeper import IndexKeeper, active_keeper
-from kb.search.models import (
-    ResultType,
-    SearchSource,
-    SuggestionEvent,
-    SuggestionEventKind,
-    TicketSuggestion,
-)
+from kb.search.models import ResultType, SearchSource, TicketSuggestion
 from kb.search.owned_products import OWNED_PRODUCT_POOL, boost_owned, owned_names, owned_products
 from kb.search.service import SearchHit, compose_query, excerpt, parse_types, search
+from kb.search.suggestion_events import (
+    SNIPPET_MATCH_CHARS,
+    SuggestionQuality,
+    record_inserted,
+    record_reply_outcomes,
+    record_reply_sent,
+    record_shown,
+    suggestion_quality,
+)
+from kb.search.suggestion_passages import MAX_PASSAGE_CHARS, SNIPPET_PROBE_CHARS, article_sections, matched_passage
 from kb.service import published_versions
-from retrieval.chunking import markdown_to_text
 from retrieval.lexical import tokenize
+
+# The names callers import from here, those of the split-off modules included.
+__all__ = [
+    "DEFAULT_SUGGESTIONS",
+    "MAX_PASSAGE_CHARS",
+    "SNIPPET_MATCH_CHARS",
+    "SNIPPET_PROBE_CHARS",
+    "STORED_TYPES",
+    "SuggestionQuality",
+    "TicketSuggestions",
+    "article_sections",
+    "compute_for_ticket_id",
+    "compute_on_keeper_thread",
+    "current_suggestions",
+    "matched_passage",
+    "record_inserted",
+    "record_reply_outcomes",
+    "record_reply_sent",
+    "record_shown",
+    "suggest_for_ticket",
+    "suggestion_quality",
+    "ticket_query",
+    "ticket_search",
+]
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_SUGGESTIONS = 3
 STORED_TYPES: tuple[str, ...] = (ResultType.ARTICLE.value,)
-# Enough of a snippet to recognise it in a reply after the agent trimmed its ends.
-SNIPPET_MATCH_CHARS = 60
-# A passage for a reply: one section of an article (the demo's run 200-500 characters), cut at a
-# paragraph or line if longer; a third of a typical 1,600-character article at most.
-MAX_PASSAGE_CHARS = 700
-# Characters of a snippet's start that locate it in a section (after punctuation and markup are
-# dropped); long enough not to occur by chance, short enough to survive the excerpt's cut.
-SNIPPET_PROBE_CHARS = 40
 
 
 @dataclass
@@ -273,229 +280,3 @@ def compute_on_keeper_thread(ticket_id: int, keeper: IndexKeeper, database: Data
     embedded = keeper.engine.reusing([query], [language]) if query.strip() else contextlib.nullcontext()
     with embedded, database.session(write=True) as session:
         compute_for_ticket_id(session, ticket_id, keeper=keeper)
-
-
-# ---- agents' actions -----------------------------------------------------------------------
-def _suggestion(session: Session, suggestion_id: int) -> TicketSuggestion:
-    row = session.get(TicketSuggestion, suggestion_id)
-    if row is None:
-        raise NotFound(f"suggestion {suggestion_id} not found")
-    return row
-
-
-def record_shown(session: Session, suggestion_ids: Iterable[int], user: User | None) -> list[SuggestionEvent]:
-    events = [
-        SuggestionEvent(
-            ticket_suggestion_id=_suggestion(session, suggestion_id).id,
-            event=SuggestionEventKind.SHOWN,
-            user_id=user.id if user else None,
-        )
-        for suggestion_id in dict.fromkeys(suggestion_ids)
-    ]
-    session.add_all(events)
-    session.flush()
-    return events
-
-
-def record_inserted(session: Session, suggestion_id: int, user: User | None) -> SuggestionEvent:
-    row = _suggestion(session, suggestion_id)
-    recorded = SuggestionEvent(
-        ticket_suggestion_id=row.id, event=SuggestionEventKind.INSERTED, user_id=user.id if user else None
-    )
-    session.add(recorded)
-    session.flush()
-    return recorded
-
-
-def record_reply_sent(
-    session: Session, ticket: Ticket, reply_body: str, user: User | None = None
-) -> list[SuggestionEvent]:
-    """After an agent's reply went out: each suggestion inserted since its last outcome is
-    ``sent_with`` when its article link or the start of its snippet is still in the reply, else ``removed``."""
-    last_events = (
-        select(SuggestionEvent.ticket_suggestion_id, func.max(SuggestionEvent.id).label("last_id"))
-        .join(TicketSuggestion, TicketSuggestion.id == SuggestionEvent.ticket_suggestion_id)
-        .where(
-            TicketSuggestion.ticket_id == ticket.id,
-            SuggestionEvent.event.in_(
-                [SuggestionEventKind.INSERTED, SuggestionEventKind.SENT_WITH, SuggestionEventKind.REMOVED]
-            ),
-        )
-        .group_by(SuggestionEvent.ticket_suggestion_id)
-        .subquery()
-    )
-    open_rows = session.execute(
-        select(TicketSuggestion, Article.slug)
-        .join(last_events, last_events.c.ticket_suggestion_id == TicketSuggestion.id)
-        .join(SuggestionEvent, SuggestionEvent.id == last_events.c.last_id)
-        .outerjoin(Article, Article.id == TicketSuggestion.article_id)
-        .where(SuggestionEvent.event == SuggestionEventKind.INSERTED)
-    ).all()
-    body = " ".join(reply_body.split())
-    events = []
-    for row, slug in open_rows:
-        snippet_start = " ".join(row.snippet.split()).removeprefix("… ")[:SNIPPET_MATCH_CHARS]
-        kept = (slug is not None and f"/articles/{slug}" in body) or (
-            len(snippet_start) >= 20 and snippet_start in body
-        )
-        kind = SuggestionEventKind.SENT_WITH if kept else SuggestionEventKind.REMOVED
-        events.append(SuggestionEvent(ticket_suggestion_id=row.id, event=kind, user_id=user.id if user else None))
-    session.add_all(events)
-    session.flush()
-    return events
-
-
-def record_reply_outcomes(session: Session, message_id: int) -> list[SuggestionEvent]:
-    """``record_reply_sent`` for a stored public reply (after its commit, whatever route sent it)."""
-    message = session.get(Message, message_id)
-    if message is None or message.kind != MessageKind.PUBLIC_REPLY:
-        return []
-    return record_reply_sent(session, message.ticket, message.body, message.author_user)
-
-
-@dataclass(frozen=True)
-class SuggestionQuality:
-    shown: int
-    inserted: int
-    sent_with: int
-    removed: int
-
-    @property
-    def insert_rate(self) -> float | None:
-        """Share of shown suggestions an agent inserted."""
-        return self.inserted / self.shown if self.shown else None
-
-    @property
-    def kept_rate(self) -> float | None:
-        """Share of inserted suggestions that went out with the reply."""
-        decided = self.sent_with + self.removed
-        return self.sent_with / decided if decided else None
-
-
-def suggestion_quality(session: Session, *, since: datetime | None = None) -> SuggestionQuality:
-    """Event counts (derived from rows) for the insights pages."""
-    query = select(SuggestionEvent.event, func.count()).group_by(SuggestionEvent.event)
-    if since is not None:
-        query = query.where(SuggestionEvent.created_at >= since)
-    counts = {str(kind): count for kind, count in session.execute(query)}
-    return SuggestionQuality(
-        shown=counts.get(SuggestionEventKind.SHOWN, 0),
-        inserted=counts.get(SuggestionEventKind.INSERTED, 0),
-        sent_with=counts.get(SuggestionEventKind.SENT_WITH, 0),
-        removed=counts.get(SuggestionEventKind.REMOVED, 0),
-    )
-
-
-# ---- the passage an agent inserts ----------------------------------------------------------
-_HEADING_LINE = re.compile(r"^\s{0,3}#{1,6}\s+")
-_FENCE_LINE = re.compile(r"^\s{0,3}(```|~~~)")
-_LIST_MARKER = re.compile(r"^\s{0,3}(?:[-*+]|\d{1,9}[.)])\s+")
-_NOT_WORD = re.compile(r"[\W_]+")
-
-
-def article_sections(markdown: str) -> list[str]:
-    """The article's Markdown split before each heading (outside code blocks); the text before the
-    first heading is a section of its own. Empty sections are dropped."""
-    sections: list[list[str]] = [[]]
-    fence: str | None = None
-    for line in markdown.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        opened = _FENCE_LINE.match(line)
-        if fence is None and opened:
-            fence = opened.group(1)
-        elif fence is not None and line.strip().startswith(fence):
-            fence = None
-        elif fence is None and _HEADING_LINE.match(line):
-            sections.append([])
-        sections[-1].append(line)
-    return [text for text in ("\n".join(lines).strip() for lines in sections) if text]
-
-
-def _comparable(markdown: str) -> str:
-    """Letters and digits only, case-folded, without list markers, headings' hashes or inline markup:
-    the form in which an indexed snippet (plain text, "•" for list items) and its source agree."""
-    lines = (_LIST_MARKER.sub("", _HEADING_LINE.sub("", line)) for line in markdown.split("\n"))
-    return _NOT_WORD.sub("", markdown_to_text("\n".join(lines)).casefold())
-
-
-def _section_with_snippet(sections: list[str], snippet: str) -> int | None:
-    probe = _comparable(snippet)[:SNIPPET_PROBE_CHARS]
-    if len(probe) < SNIPPET_PROBE_CHARS // 2:
-        return None
-    return next((index for index, section in enumerate(sections) if probe in _comparable(section)), None)
-
-
-def _section_sharing_words(sections: list[str], query: str) -> int | None:
-    """The section sharing the most of the query's words, each weighted by how few sections hold it
-    (a word every section has, like the product's name, tells nothing)."""
-    wanted = set(tokenize(query))
-    if not wanted:
-        return None
-    terms = [set(tokenize(markdown_to_text(section))) & wanted for section in sections]
-    counts: dict[str, int] = {}
-    for found in terms:
-        for term in found:
-            counts[term] = counts.get(term, 0) + 1
-    scores = [sum(math.log(1 + len(sections) / counts[term]) for term in found) for found in terms]
-    best = max(range(len(sections)), key=lambda index: (scores[index], -index), default=None)
-    return best if best is not None and scores[best] > 0 else None
-
-
-def _reflow(markdown: str) -> str:
-    """Lines wrapped inside a paragraph joined; list items, headings and blank lines kept."""
-    out: list[str] = []
-    for line in markdown.split("\n"):
-        joins = (
-            out
-            and out[-1].strip()
-            and line.strip()
-            and not _LIST_MARKER.match(line)
-            and not _HEADING_LINE.match(line)
-            and not _HEADING_LINE.match(out[-1])
-        )
-        if joins:
-            out[-1] = f"{out[-1].rstrip()} {line.strip()}"
-        else:
-            out.append(line.rstrip())
-    return "\n".join(out)
-
-
-def _cut_passage(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    for separator in ("\n\n", "\n", ". ", " "):
-        cut = text.rfind(separator, 0, limit)
-        if cut > limit // 2:
-            return text[: cut + (1 if separator == ". " else 0)].rstrip() + "\n…"
-    return text[:limit].rstrip() + "…"
-
-
-def matched_passage(
-    body_markdown: str,
-    snippet: str,
-    query: str,
-    *,
-    found_markdown: str | None = None,
-    max_chars: int = MAX_PASSAGE_CHARS,
-) -> str:
-    """The section of ``body_markdown`` (Markdown, paragraphs unwrapped) that answers: the one
-    holding ``snippet``, else the one sharing most of ``query``'s words, else the first.
-
-    When the reply is in another translation than the one search matched (``found_markdown``),
-    the section is located there and taken at the same position here, if both have as many
-    sections; a translation keeps its source's structure, its words are another language's.
-    """
-    sections = article_sections(body_markdown)
-    if not sections:
-        return ""
-    index: int | None = None
-    if found_markdown is not None and found_markdown != body_markdown:
-        found_sections = article_sections(found_markdown)
-        if len(found_sections) == len(sections):
-            index = _section_with_snippet(found_sections, snippet)
-            if index is None:
-                index = _section_sharing_words(found_sections, query)
-    if index is None:
-        index = _section_with_snippet(sections, snippet)
-    if index is None:
-        index = _section_sharing_words(sections, query)
-    return _cut_passage(_reflow(sections[index or 0]), max_chars)
