@@ -179,17 +179,7 @@ def update_sla_policy(session: Session, policy_id: int, data: SlaPolicyUpdate, p
 
 def delete_sla_policy(session: Session, policy_id: int, principal: Principal) -> None:
     guards.require_admin(principal)
-    policy = get_sla_policy(session, policy_id)
-    record_audit(
-        session,
-        AuditAction.SLA_POLICY_DELETED,
-        AuditTarget.SLA_POLICY,
-        policy.id,
-        actor=principal.user,
-        details={"name": policy.name},
-    )
-    session.delete(policy)
-    session.flush()
+    _delete_recorded(session, get_sla_policy(session, policy_id), AuditAction.SLA_POLICY_DELETED, principal)
 
 
 # --- teams
@@ -367,14 +357,12 @@ def update_routing_rule(session: Session, rule_id: int, data: RoutingRuleUpdate,
 
 def delete_routing_rule(session: Session, rule_id: int, principal: Principal) -> None:
     guards.require_admin(principal)
-    rule = get_routing_rule(session, rule_id)
-    record_audit(
-        session,
-        AuditAction.ROUTING_RULE_DELETED,
-        AuditTarget.ROUTING_RULE,
-        rule.id,
-        actor=principal.user,
-        details={"name": rule.name},
-    )
-    session.delete(rule)
+    _delete_recorded(session, get_routing_rule(session, rule_id), AuditAction.ROUTING_RULE_DELETED, principal)
+
+
+def _delete_recorded(session: Session, row: SlaPolicy | RoutingRule, action: AuditAction, principal: Principal) -> None:
+    """Delete a policy or rule, naming it in the audit trail (the row itself is gone afterwards)."""
+    target = AuditTarget.SLA_POLICY if isinstance(row, SlaPolicy) else AuditTarget.ROUTING_RULE
+    record_audit(session, action, target, row.id, actor=principal.user, details={"name": row.name})
+    session.delete(row)
     session.flush()
